@@ -1,0 +1,13 @@
+// Each subcommand registers itself on the app; main.cpp only parses and maps errors to exit codes.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace menagerie::cli {
+
+void add_info(CLI::App& app);
+void add_data(CLI::App& app);
+void add_report(CLI::App& app);
+// A subcommand the design has but this build does not implement yet: says so and exits 2.
+void add_pending(CLI::App& app, const char* name, const char* what, int issue);
+
+}  // namespace menagerie::cli

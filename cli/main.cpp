@@ -1,0 +1,40 @@
+// menagerie: the command line. Exit status: 0 success, 2 bad input (flags, files, shapes, not built), 1 internal.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.hpp"
+#include "core/errors.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"menagerie: sequence mixers (attention, convolutions, SSMs, recurrences): CPU references, GPU "
+               "kernels, verification, benchmarks, MQAR training and theory constructions"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "menagerie (see `menagerie info`)");
+  menagerie::cli::add_info(app);
+  menagerie::cli::add_data(app);
+  menagerie::cli::add_pending(app, "verify", "verify references and kernels against each other", 4);
+  menagerie::cli::add_pending(app, "bench", "benchmark kernels against PyTorch and the machine's ceilings", 7);
+  menagerie::cli::add_pending(app, "train", "train a model on MQAR from a run config", 6);
+  menagerie::cli::add_pending(app, "sweep", "run a grid of training runs, resumable", 6);
+  menagerie::cli::add_pending(app, "theory", "run the MQAR constructions C1-C7 and write reports/theory.md", 5);
+  menagerie::cli::add_report(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "menagerie: error: %s (see --help)\n", e.what());
+    return 2;
+  } catch (const menagerie::InputError& e) {
+    std::fprintf(stderr, "menagerie: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "menagerie: internal error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# run_sanitized.sh TOOL BINARY: run a gpu test binary under compute-sanitizer (memcheck, racecheck, ...).
+# Exit 77 (ctest skip) when no sanitizer or no GPU is present, unless MENAGERIE_REQUIRE_GPU=1.
+set -u
+tool=$1; shift
+san=$(command -v compute-sanitizer || true)
+[ -n "$san" ] || { [ -x /usr/local/cuda/bin/compute-sanitizer ] && san=/usr/local/cuda/bin/compute-sanitizer; }
+if [ -z "$san" ] || ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L >/dev/null 2>&1; then
+  if [ "${MENAGERIE_REQUIRE_GPU:-0}" = 1 ]; then
+    echo "compute-sanitizer or GPU missing and MENAGERIE_REQUIRE_GPU=1" >&2; exit 1
+  fi
+  echo "skipped: no compute-sanitizer or no GPU"; exit 77
+fi
+export MENAGERIE_TEST_TIER=${MENAGERIE_TEST_TIER:-smoke}
+exec "$san" --tool "$tool" --error-exitcode 1 --print-limit 20 "$@"
