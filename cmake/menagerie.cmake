@@ -53,7 +53,7 @@ function(menagerie_test name)
   gtest_discover_tests(${name}
     DISCOVERY_MODE PRE_TEST
     TEST_PREFIX "${name}."
-    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
   if("gpu" IN_LIST ARG_LABELS)
     foreach(tool memcheck racecheck)
       add_test(NAME ${name}.sanitizer_${tool}
