@@ -1,0 +1,62 @@
+// Contract: token embedding lookup (operator id embedding), PyTorch's nn.Embedding(V, D).
+//   ids [B, T] (integers in [0, V)), weight [V, D]  ->  y [B, T, D]
+//   y[b,t,:] = weight[ids[b,t], :]
+// Backward (dy given): dweight[v,:] = sum over (b,t) with ids[b,t] = v of dy[b,t,:]  (scatter-add; repeated ids add).
+// The ids are data, not a differentiable tensor, so they live in the Problem (like the sizes), row-major [B, T].
+// Named<T> then holds only real tensors, and the generic suite (which draws every non-output tensor uniformly and
+// differentiates by each of them) applies unchanged; an integer id never passes through a float or an Mp.
+// The same operator looks up learned absolute positions (ids[b,t] = t, V = max positions).
+#pragma once
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "core/contract.hpp"
+
+namespace menagerie::ops::embedding {
+
+struct Problem {
+  std::int64_t B = 1, T = 1, V = 1, D = 1;
+  std::vector<std::int64_t> ids;  // [B, T] row-major, each in [0, V)
+
+  void validate() const {
+    require<ShapeError>(B >= 1 && T >= 1 && V >= 1 && D >= 1, "embedding: B, T, V, D = ", B, ", ", T, ", ", V, ", ",
+                        D, " must all be >= 1");
+    require<ShapeError>(static_cast<std::int64_t>(ids.size()) == B * T, "embedding: ", ids.size(),
+                        " token ids given, expected B*T = ", B * T);
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      require<InputError>(ids[i] >= 0 && ids[i] < V, "embedding: token id ", ids[i], " at position ", i,
+                          " is outside [0, V = ", V, ")");
+  }
+};
+
+inline std::vector<TensorSpec> tensors(const Problem& p) {
+  return {{"weight", {p.V, p.D}, "V,D", Role::param}, {"y", {p.B, p.T, p.D}, "B,T,D", Role::output}};
+}
+
+// A gather: no FLOPs; reads one weight row per token and writes it (plus the ids, counted as elements).
+inline Cost cost(const Problem& p) {
+  const double n = static_cast<double>(p.B * p.T);
+  return {0.0, n * (2.0 * static_cast<double>(p.D) + 1.0), 2.5};
+}
+
+// A problem whose ids repeat with period V (so scatter-add sees repeated ids once B*T > V) in a scrambled order.
+inline Problem with_pattern_ids(std::int64_t B, std::int64_t T, std::int64_t V, std::int64_t D) {
+  Problem p{B, T, V, D, {}};
+  for (std::int64_t i = 0; i < B * T; ++i) p.ids.push_back((5 * i + 3) % V);
+  return p;
+}
+
+struct Contract {
+  static constexpr std::string_view id = "embedding";
+  using problem_type = Problem;
+  static constexpr Traits traits{.causal = true};
+  static std::vector<Problem> test_grid(bool full) {
+    std::vector<Problem> g = {with_pattern_ids(1, 1, 3, 4), with_pattern_ids(2, 7, 11, 5),
+                              with_pattern_ids(1, 16, 7, 3), with_pattern_ids(1, 13, 1, 2)};
+    if (full) g.insert(g.end(), {with_pattern_ids(2, 97, 31, 16), with_pattern_ids(1, 113, 8192, 7)});
+    return g;
+  }
+};
+
+}  // namespace menagerie::ops::embedding

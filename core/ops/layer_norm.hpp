@@ -1,0 +1,55 @@
+// Contract: affine layer normalisation over the last axis (operator id layer_norm), PyTorch's nn.LayerNorm(D).
+//   x [B, T, D], weight [D], bias [D]  ->  y [B, T, D]
+//   mu[b,t]   = (1/D) sum_d x[b,t,d]
+//   var[b,t]  = (1/D) sum_d (x[b,t,d] - mu)^2                   (biased, as torch)
+//   xhat      = (x - mu) / sqrt(var + eps)                      eps = 1e-5 (torch's default, Zoology's norms)
+//   y[b,t,d]  = xhat[b,t,d] weight[d] + bias[d]
+// Backward (dy given), with g = dy * weight and rs = 1/sqrt(var + eps), per (b, t):
+//   dx = rs (g - mean_d(g) - xhat mean_d(g xhat));  dweight = sum_{b,t} dy xhat;  dbias = sum_{b,t} dy.
+// Each position is normalised on its own, so the map is causal and has no state.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "core/contract.hpp"
+
+namespace menagerie::ops::layer_norm {
+
+struct Problem {
+  std::int64_t B = 1, T = 1, D = 1;
+  double eps = 1e-5;
+
+  void validate() const {
+    require<ShapeError>(B >= 1 && T >= 1 && D >= 1, "layer_norm: B, T, D = ", B, ", ", T, ", ", D,
+                        " must all be >= 1");
+    require<ShapeError>(std::isfinite(eps) && eps > 0, "layer_norm: eps = ", eps, " must be finite and > 0");
+  }
+};
+
+inline std::vector<TensorSpec> tensors(const Problem& p) {
+  return {{"x", {p.B, p.T, p.D}, "B,T,D", Role::input},
+          {"weight", {p.D}, "D", Role::param, 0.5, 1.5},
+          {"bias", {p.D}, "D", Role::param},
+          {"y", {p.B, p.T, p.D}, "B,T,D", Role::output}};
+}
+
+// FLOPs: about 8 per element (mean, centre, square-accumulate, scale, affine). HBM: x and y once, weight, bias.
+inline Cost cost(const Problem& p) {
+  const double n = static_cast<double>(p.B * p.T * p.D);
+  return {8.0 * n, 2.0 * n + 2.0 * static_cast<double>(p.D), 2.5};
+}
+
+struct Contract {
+  static constexpr std::string_view id = "layer_norm";
+  using problem_type = Problem;
+  static constexpr Traits traits{.causal = true};
+  static std::vector<Problem> test_grid(bool full) {
+    std::vector<Problem> g = {{1, 1, 4, 1e-5}, {2, 7, 5, 1e-5}, {1, 16, 3, 1e-5}, {1, 13, 1, 1e-5}};
+    if (full) g.insert(g.end(), {{2, 97, 16, 1e-5}, {1, 113, 7, 1e-3}});
+    return g;
+  }
+};
+
+}  // namespace menagerie::ops::layer_norm

@@ -1,0 +1,48 @@
+// Contract: the tied language-model head (operator id lm_head), nn.Linear(D, V, bias=False) whose weight is the
+// word embedding W_E [V, D] (Zoology ties lm_head.weight to backbone.embeddings.word_embeddings.weight).
+//   h [B, T, D], weight [V, D]  ->  logits [B, T, V]
+//   logits[b,t,v] = sum_d h[b,t,d] weight[v,d]                 (h W_E^T, no bias)
+// Backward (dlogits given): dh = dlogits W_E;  dweight = sum_{b,t} dlogits[b,t,:]^T h[b,t,:].
+// In the model dweight adds to the embedding's gradient (one tensor, two uses).
+#pragma once
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "core/contract.hpp"
+
+namespace menagerie::ops::lm_head {
+
+struct Problem {
+  std::int64_t B = 1, T = 1, D = 1, V = 1;
+
+  void validate() const {
+    require<ShapeError>(B >= 1 && T >= 1 && D >= 1 && V >= 1, "lm_head: B, T, D, V = ", B, ", ", T, ", ", D, ", ",
+                        V, " must all be >= 1");
+  }
+};
+
+inline std::vector<TensorSpec> tensors(const Problem& p) {
+  return {{"h", {p.B, p.T, p.D}, "B,T,D", Role::input},
+          {"weight", {p.V, p.D}, "V,D", Role::param},
+          {"logits", {p.B, p.T, p.V}, "B,T,V", Role::output}};
+}
+
+// FLOPs: one GEMM, 2 B T D V. HBM: h, weight and logits once.
+inline Cost cost(const Problem& p) {
+  const double bt = static_cast<double>(p.B * p.T), d = static_cast<double>(p.D), v = static_cast<double>(p.V);
+  return {2.0 * bt * d * v, bt * d + v * d + bt * v, 2.5};
+}
+
+struct Contract {
+  static constexpr std::string_view id = "lm_head";
+  using problem_type = Problem;
+  static constexpr Traits traits{.causal = true};
+  static std::vector<Problem> test_grid(bool full) {
+    std::vector<Problem> g = {{1, 1, 4, 3}, {2, 7, 5, 11}, {1, 16, 3, 7}, {1, 13, 6, 1}};
+    if (full) g.insert(g.end(), {{2, 97, 16, 31}, {1, 113, 7, 257}});
+    return g;
+  }
+};
+
+}  // namespace menagerie::ops::lm_head
