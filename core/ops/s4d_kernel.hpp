@@ -1,0 +1,65 @@
+// Contract: S4D-Lin convolution-kernel generation with bilinear discretization (operator id s4d_kernel), as
+// Zoology's H3 computes it (SSKernel mode "diag", measure "diag-lin", SSKernelDiag with disc = "bilinear",
+// real_type = "exp"; names as its state_dict):
+//   log_dt [H], inv_A_real [H, N/2], A_imag [H, N/2], B [H, N/2, 2], C [H, N/2, 2] (last axis = real, imaginary)
+//   ->  K [H, T]   (the kernel length is the sequence length T it serves; Zoology's L)
+//   Δ = exp(log_dt[h]);  A_n = −exp(inv_A_real[h,n]) + i A_imag[h,n];  x_n = Δ A_n;  q_n = 1 / (1 − x_n/2)
+//   Ā_n = (1 + x_n/2) q_n;   C′_n = B_n C_n Δ q_n                               (B_n, C_n complex)
+//   K[h,ℓ] = 2 Re sum_{n < N/2} C′_n Ā_n^ℓ                                       ℓ = 0..T−1
+// (Zoology's C carries a leading channel axis of size 1: [1, H, N/2, 2]; its layout is the same.)
+// Backward (dK given; complex derivatives of the holomorphic parts, Λ = Re sum_n C′_n S_n):
+//   S_n = 2 sum_ℓ dK[ℓ] Ā_n^ℓ,  S′_n = 2 sum_ℓ ℓ dK[ℓ] Ā_n^(ℓ−1);   dĀ/dx = q², dC′/dx = B C Δ q²/2
+//   g_x = S B C Δ q²/2 + C′ S′ q²;  g_B = S C Δ q;  g_C = S B Δ q
+//   dB = (Re g_B, −Im g_B), dC likewise;  dinv_A_real = −Δ exp(a) Re g_x;  dA_imag = −Δ Im g_x;
+//   dlog_dt = Δ sum_n Re(g_x A_n + S_n B_n C_n q_n).
+// Not a sequence map: traits.causal is false.
+#pragma once
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "core/contract.hpp"
+
+namespace menagerie::ops::s4d_kernel {
+
+struct Problem {
+  std::int64_t H = 1;  // independent SSMs (heads)
+  std::int64_t N = 2;  // state size d_state (even): N/2 complex modes, their conjugates implied by 2 Re
+  std::int64_t T = 1;  // kernel length
+
+  std::int64_t modes() const { return N / 2; }
+  void validate() const {
+    require<ShapeError>(H >= 1 && T >= 1, "s4d_kernel: H, T = ", H, ", ", T, " must be >= 1");
+    require<ShapeError>(N >= 2 && N % 2 == 0, "s4d_kernel: state size N = ", N, " must be even and >= 2");
+  }
+};
+
+// Ranges: Δ in [0.01, 0.2], Re A in [−1.65, −0.37] (stable, |Ā| < 1), Im A in [−4, 4], B and C O(1).
+inline std::vector<TensorSpec> tensors(const Problem& p) {
+  const std::int64_t M = p.modes();
+  return {{"log_dt", {p.H}, "H", Role::param, -4.6, -1.6},
+          {"inv_A_real", {p.H, M}, "H,N/2", Role::param, -1.0, 0.5},
+          {"A_imag", {p.H, M}, "H,N/2", Role::param, -4.0, 4.0},
+          {"B", {p.H, M, 2}, "H,N/2,2", Role::param},
+          {"C", {p.H, M, 2}, "H,N/2,2", Role::param},
+          {"K", {p.H, p.T}, "H,T", Role::output}};
+}
+
+// 8 FLOPs per (h, n, ℓ) (complex power step and accumulation); the parameters read once, K written once.
+inline Cost cost(const Problem& p) {
+  return {8.0 * static_cast<double>(p.H * p.modes() * p.T),
+          static_cast<double>(p.H + 6 * p.H * p.modes() + p.H * p.T), 2.5};
+}
+
+struct Contract {
+  static constexpr std::string_view id = "s4d_kernel";
+  using problem_type = Problem;
+  static constexpr Traits traits{.causal = false};
+  static std::vector<Problem> test_grid(bool full) {
+    std::vector<Problem> g = {{1, 2, 1}, {3, 4, 7}, {2, 6, 16}, {1, 8, 13}};
+    if (full) g.insert(g.end(), {{4, 16, 97}, {3, 64, 113}});
+    return g;
+  }
+};
+
+}  // namespace menagerie::ops::s4d_kernel

@@ -1,0 +1,55 @@
+// Contract: H3's shift-SSM convolution kernel (operator id shift_ssm_kernel), Zoology's SSKernelShift
+// (A = shift matrix, state size N; computed there as irfft(conj(rfft(B, 2N)) rfft(C, 2N))[:min(N, L)], zero-padded):
+//   B [D, N], C [D, N]  ->  filter [D, T]   (the filter length is the sequence length T it serves; Zoology's L)
+//   filter[c,τ] = sum_{n=0..N−1−τ} B[c,n] C[c,n+τ]      for τ < min(N, T);   0 for N <= τ < T
+// i.e. the impulse response of  s_t = shift(s_{t−1}) + B u_t,  y_t = C · s_t  (s_t[n] = s_{t−1}[n−1] + B[n] u_t).
+// With B = e_0 (Zoology's init) the filter is C itself. (Zoology's C has a leading channel axis of size 1:
+// [1, D, N]; same layout.) Backward (dfilter given), over τ < min(N, T):
+//   dB[c,n] = sum_τ dfilter[c,τ] C[c,n+τ];   dC[c,m] = sum_{τ <= m} dfilter[c,τ] B[c,m−τ].
+// Not a sequence map: traits.causal is false.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "core/contract.hpp"
+
+namespace menagerie::ops::shift_ssm_kernel {
+
+struct Problem {
+  std::int64_t D = 1;  // channels (independent SSMs)
+  std::int64_t N = 1;  // state size d_state
+  std::int64_t T = 1;  // filter length
+
+  void validate() const {
+    require<ShapeError>(D >= 1 && N >= 1 && T >= 1, "shift_ssm_kernel: D, N, T = ", D, ", ", N, ", ", T,
+                        " must all be >= 1");
+  }
+};
+
+inline std::vector<TensorSpec> tensors(const Problem& p) {
+  return {{"B", {p.D, p.N}, "D,N", Role::param},
+          {"C", {p.D, p.N}, "D,N", Role::param},
+          {"filter", {p.D, p.T}, "D,T", Role::output}};
+}
+
+// 2 FLOPs per (c, τ, n) pair of the correlation; B and C read once, the filter written once.
+inline Cost cost(const Problem& p) {
+  double pairs = 0;
+  for (std::int64_t tau = 0; tau < std::min(p.N, p.T); ++tau) pairs += static_cast<double>(p.N - tau);
+  return {2.0 * static_cast<double>(p.D) * pairs, static_cast<double>(2 * p.D * p.N + p.D * p.T), 2.5};
+}
+
+struct Contract {
+  static constexpr std::string_view id = "shift_ssm_kernel";
+  using problem_type = Problem;
+  static constexpr Traits traits{.causal = false};
+  static std::vector<Problem> test_grid(bool full) {
+    std::vector<Problem> g = {{1, 1, 1}, {3, 4, 7}, {2, 16, 16}, {5, 13, 3}};
+    if (full) g.insert(g.end(), {{4, 64, 97}, {3, 113, 113}});
+    return g;
+  }
+};
+
+}  // namespace menagerie::ops::shift_ssm_kernel

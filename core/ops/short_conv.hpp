@@ -1,0 +1,54 @@
+// Contract: short depthwise causal convolution (operator id short_conv): PyTorch Conv1d(D, D, K, groups=D,
+// padding=K−1) with bias, truncated to the first T outputs (Zoology's ShortConvolution; cross-correlation
+// orientation):
+//   u [B, T, D], weight [D, 1, K] (Conv1d layout), bias [D]  ->  y [B, T, D]
+//   y[b,t,c] = bias[c] + sum_{j=0..K−1} weight[c,0,j] u[b, t−K+1+j, c]            (u = 0 at negative times)
+// Recurrent form: the state s [B, D, K−1] holds the last K−1 inputs, oldest first (zeros before t = 0):
+//   y_t = bias + sum_{j<K−1} weight[:,0,j] s[:,j] + weight[:,0,K−1] u_t;   s <- (s[:,1:], u_t).
+// Backward (dy given): du[b,τ,c] = sum_j weight[c,0,j] dy[b, τ+K−1−j, c] (terms with τ+K−1−j < T);
+//   dweight[c,0,j] = sum_{b,t} dy[b,t,c] u[b,t−K+1+j,c];  dbias[c] = sum_{b,t} dy[b,t,c].
+#pragma once
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "core/contract.hpp"
+
+namespace menagerie::ops::short_conv {
+
+struct Problem {
+  std::int64_t B = 1, T = 1, D = 1;
+  std::int64_t K = 3;  // taps (Zoology's kernel_size)
+
+  void validate() const {
+    require<ShapeError>(B >= 1 && T >= 1 && D >= 1, "short_conv: B, T, D = ", B, ", ", T, ", ", D,
+                        " must all be >= 1");
+    require<ShapeError>(K >= 1, "short_conv: K = ", K, " taps, expected >= 1");
+  }
+};
+
+inline std::vector<TensorSpec> tensors(const Problem& p) {
+  return {{"u", {p.B, p.T, p.D}, "B,T,D", Role::input},
+          {"weight", {p.D, 1, p.K}, "D,1,L", Role::param},
+          {"bias", {p.D}, "D", Role::param},
+          {"y", {p.B, p.T, p.D}, "B,T,D", Role::output}};
+}
+
+// 2K FLOPs per output (K multiply-adds) plus the bias add; u and y once, weights once.
+inline Cost cost(const Problem& p) {
+  const double outputs = static_cast<double>(p.B * p.T * p.D);
+  return {outputs * static_cast<double>(2 * p.K + 1), 2.0 * outputs + static_cast<double>(p.D * (p.K + 1)), 2.5};
+}
+
+struct Contract {
+  static constexpr std::string_view id = "short_conv";
+  using problem_type = Problem;
+  static constexpr Traits traits{.causal = true, .has_recurrent_form = true, .time_invariant = true};
+  static std::vector<Problem> test_grid(bool full) {
+    std::vector<Problem> g = {{1, 1, 3, 3}, {2, 7, 5, 3}, {1, 16, 4, 4}, {1, 13, 3, 1}};
+    if (full) g.insert(g.end(), {{2, 97, 7, 3}, {1, 113, 5, 5}});
+    return g;
+  }
+};
+
+}  // namespace menagerie::ops::short_conv
