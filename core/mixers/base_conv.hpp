@@ -1,0 +1,123 @@
+// Contract: Zoology's BaseConv mixer (mixer id base_conv; zoology/mixers/base_conv.py + convolution.py, use_act off):
+//   u [B, T, D]  ->  y [B, T, D]
+//   y = conv(u) ⊙ (u W^T + b) + u                  W = projection.weight [D, D], b = projection.bias [D]
+// with conv one of (kernel_size selects short; -1 selects a long conv, implicit_long_conv picks which):
+//   short_conv    (ShortConvolution(K)): conv(u) = short_conv(u; conv.conv.weight [D, 1, K], conv.conv.bias [D])
+//   long_explicit (LongConvolution):     conv(u) = h ∗ u + u,  h = conv.filter [D, l_max]
+//   long_implicit (ImplicitLongConvolution, Zoology Fig. 2): conv(u) = h ∗ u + u with
+//                 h[c,t] = (W2 relu(W1 z[0,t,:] + b1) + b2)[c] for t < T, the MLP Linear(3,16) -> ReLU -> Linear(16,D):
+//                 W1 = conv.mlp.0.weight [16, 3], b1 = conv.mlp.0.bias [16], W2 = conv.mlp.2.weight [D, 16],
+//                 b2 = conv.mlp.2.bias [D]; z = conv.pos_emb.z [1, l_max, 3], frozen (requires_grad False; Zoology
+//                 fills it with [t/(l_max−1), cos(2π 1e-4 t/l_max), −sin(2π 1e-4 t/l_max)]).
+// (h ∗ u)[t] = sum_{s<=t} h[s] u[t−s] (core/ops/long_conv.hpp); the "+u" inside Zoology's fft_conv is real, and so is
+// the outer "+u" (specs/mixers.md §6.7).
+// Explicit-filter pitfall: Zoology evaluates h ∗ u by a circular FFT of size 2T over the whole [D, l_max] filter, so
+// for l_max >= T + 2 the taps s in (t + T, min(l_max, 2T)) wrap around into output t from future inputs. The
+// reference computes the causal definition (taps s < T), which is exactly Zoology's output whenever l_max <= T + 1
+// (the MQAR configs train at T = l_max).
+// Parameters: short D^2 + (K + 2) D (D^2 + 5D for K = 3); implicit D^2 + 18D + 64 (+ 3 l_max frozen); explicit
+// D^2 + D + D l_max. State size (Zoology's BaseConv.state_size): short D K; long D T.
+// Backward: dconv = dy ⊙ proj, dproj = dy ⊙ conv, du = dy + linear'(dproj) + conv'(dconv); the implicit filter's
+// gradient flows back through the MLP to W1, b1, W2, b2 and z (rows t < T).
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "core/contract.hpp"
+#include "core/ops/long_conv.hpp"
+#include "core/ops/short_conv.hpp"
+
+namespace menagerie::mixers::base_conv {
+
+enum class Conv { short_conv, long_explicit, long_implicit };
+
+inline constexpr std::int64_t mlp_hidden = 16;  // ImplicitLongConvolution's d_hidden
+inline constexpr std::int64_t emb_dim = 3;      // its d_emb: [t, cos, −sin]
+
+struct Problem {
+  std::int64_t B = 1, T = 1, D = 1;
+  Conv conv = Conv::short_conv;
+  std::int64_t kernel_size = 3;  // short_conv taps K
+  std::int64_t l_max = 1;        // long convs: filter length / positional-table rows, >= T
+
+  void validate() const {
+    require<ShapeError>(B >= 1 && T >= 1 && D >= 1, "base_conv: B, T, D = ", B, ", ", T, ", ", D,
+                        " must all be >= 1");
+    if (conv == Conv::short_conv)
+      require<ShapeError>(kernel_size >= 1, "base_conv: kernel_size = ", kernel_size, " must be >= 1");
+    else
+      require<ShapeError>(l_max >= T, "base_conv: l_max = ", l_max, " must be >= T = ", T, " for a long conv");
+  }
+};
+
+inline std::vector<TensorSpec> tensors(const Problem& p) {
+  const std::int64_t D = p.D;
+  std::vector<TensorSpec> s = {{"u", {p.B, p.T, D}, "B,T,D", Role::input},
+                               {"projection.weight", {D, D}, "D,D", Role::param},
+                               {"projection.bias", {D}, "D", Role::param}};
+  switch (p.conv) {
+    case Conv::short_conv:
+      s.push_back({"conv.conv.weight", {D, 1, p.kernel_size}, "D,1,L", Role::param});
+      s.push_back({"conv.conv.bias", {D}, "D", Role::param});
+      break;
+    case Conv::long_explicit:
+      s.push_back({"conv.filter", {D, p.l_max}, "D,L", Role::param});
+      break;
+    case Conv::long_implicit:
+      s.push_back({"conv.pos_emb.z", {1, p.l_max, emb_dim}, "1,L,3", Role::param});
+      s.push_back({"conv.mlp.0.weight", {mlp_hidden, emb_dim}, "16,3", Role::param});
+      s.push_back({"conv.mlp.0.bias", {mlp_hidden}, "16", Role::param});
+      s.push_back({"conv.mlp.2.weight", {D, mlp_hidden}, "D,16", Role::param});
+      s.push_back({"conv.mlp.2.bias", {D}, "D", Role::param});
+      break;
+  }
+  s.push_back({"y", {p.B, p.T, D}, "B,T,D", Role::output});
+  return s;
+}
+
+// Trainable parameters (Zoology's count; z is frozen).
+inline std::int64_t param_count(const Problem& p) {
+  const std::int64_t D = p.D, proj = D * D + D;
+  switch (p.conv) {
+    case Conv::short_conv: return proj + D * p.kernel_size + D;
+    case Conv::long_explicit: return proj + D * p.l_max;
+    case Conv::long_implicit: return proj + mlp_hidden * emb_dim + mlp_hidden + D * mlp_hidden + D;
+  }
+  return 0;
+}
+
+// Zoology's state_size(sequence_length = T): D K for the short conv, D T for the long ones.
+inline std::optional<std::int64_t> state_size(const Problem& p) {
+  return p.conv == Conv::short_conv ? p.D * p.kernel_size : p.D * p.T;
+}
+
+// Projection GEMM 2 B T D^2; the conv as its operator counts it (core/ops/short_conv.hpp, long_conv.hpp: FFT);
+// the implicit filter MLP 2 T (3·16 + 16 D); 3 pointwise FLOPs per output. HBM: u, params, y.
+inline Cost cost(const Problem& p) {
+  const double btd = static_cast<double>(p.B * p.T * p.D), d = static_cast<double>(p.D);
+  double conv = p.conv == Conv::short_conv ? ops::short_conv::cost({p.B, p.T, p.D, p.kernel_size}).flops
+                                           : ops::long_conv::cost({p.B, p.T, p.D, p.T}).flops;
+  if (p.conv == Conv::long_implicit) conv += 2.0 * static_cast<double>(p.T) * (3.0 * 16.0 + 16.0 * d);
+  return {2.0 * btd * d + conv + 3.0 * btd, 2.0 * btd + static_cast<double>(param_count(p)), 2.5};
+}
+
+struct Contract {
+  static constexpr std::string_view id = "base_conv";
+  using problem_type = Problem;
+  static constexpr Traits traits{.causal = true};
+  static constexpr std::array<std::string_view, 1> frozen = {"conv.pos_emb.z"};  // when present (implicit)
+  static std::vector<Problem> test_grid(bool full) {
+    std::vector<Problem> g = {{1, 1, 3, Conv::short_conv, 3, 1},     {2, 7, 5, Conv::short_conv, 3, 7},
+                              {1, 16, 4, Conv::long_explicit, 3, 17}, {1, 13, 3, Conv::long_implicit, 3, 13},
+                              {2, 7, 5, Conv::long_implicit, 3, 9},   {1, 1, 4, Conv::long_explicit, 3, 2}};
+    if (full)
+      g.insert(g.end(), {{2, 97, 7, Conv::short_conv, 4, 97}, {1, 113, 5, Conv::long_implicit, 3, 113},
+                         {1, 97, 6, Conv::long_explicit, 3, 98}});
+    return g;
+  }
+};
+
+}  // namespace menagerie::mixers::base_conv
