@@ -1,0 +1,102 @@
+// Contract: Zoology's H3 mixer (mixer id h3; zoology/mixers/h3/h3.py with SSKernel "shift" for k and "diag"
+// (S4D-Lin, bilinear) for kv; use_fast_fftconv off). Head dim P (Zoology Fig. 2: 2), H = D/P heads, state size N
+// (Fig. 2: N = sequence length). u [B, T, D] -> y [B, T, D]:
+//   q, k, v = u W^T + b                      {q,k,v}_proj.weight [D, D], {q,k,v}_proj.bias [D]
+//   k~ = hs ∗ k + Dk ⊙ k                     hs [D, T] = shift_ssm_kernel(ssm_k_kernel.kernel.B [D, N],
+//                                            ssm_k_kernel.kernel.C [1, D, N]) (core/ops/shift_ssm_kernel.hpp);
+//                                            Dk = ssm_k_D [D]; ∗ = causal conv (core/ops/long_conv.hpp)
+//   kv[i,j,h](t) = k~[hP+i](t) v[hP+j](t)    i, j < P
+//   Y[i,j,h] = K_h ∗ kv[i,j,h] + Dd[h] kv[i,j,h]
+//                                            K [H, T] = s4d_kernel(kernel.kernel.{log_dt [H], inv_A_real [H, N/2],
+//                                            A_imag [H, N/2], B [H, N/2, 2], C [1, H, N/2, 2]}) (core/ops/s4d_kernel.hpp);
+//                                            Dd = D [H]
+//   out[j H + h](t) = sum_i q[hP+i](t) Y[i,j,h](t)        (output channel order j·H + h)
+//   y = out Wo^T + bo                        output_linear.weight [D, D], output_linear.bias [D]
+// Both kernels have length T: Zoology's L_kernel = min(T, l_max) is T whenever T <= l_max, and no parameter shape
+// depends on l_max, so the problem has none.
+// Recurrent form (Zoology's H3.step): per token, the shift state S [B, D, N] <- shift(S) + Bs k_t, k~ = Cs·S + Dk k_t;
+// the diagonal state X[b,i,j,h,n] (complex) <- Ā_n X + B̄_n kv, Y = 2 Re sum_n C_n X_n + Dd kv with
+// B̄ = B Δ/(1 − ΔA/2) (so C B̄ = C′ of the kernel); then q-contraction and output_linear as above.
+// Parameters: 4D^2 + 5D + H + 2DN + H(3N + 1) = 4D^2 + 6D + 3.5 D N at P = 2. State size (Zoology): D N.
+// Backward: the chain rule through each step, the operators' backwards for hs and K.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "core/contract.hpp"
+#include "core/ops/long_conv.hpp"
+#include "core/ops/s4d_kernel.hpp"
+#include "core/ops/shift_ssm_kernel.hpp"
+
+namespace menagerie::mixers::h3 {
+
+struct Problem {
+  std::int64_t B = 1, T = 1, D = 2;
+  std::int64_t d_state = 2;   // N (even: N/2 complex S4D modes)
+  std::int64_t head_dim = 2;  // P
+
+  std::int64_t heads() const { return D / head_dim; }
+  void validate() const {
+    require<ShapeError>(B >= 1 && T >= 1 && D >= 1, "h3: B, T, D = ", B, ", ", T, ", ", D, " must all be >= 1");
+    require<ShapeError>(head_dim >= 1 && D % head_dim == 0, "h3: head_dim = ", head_dim, " must divide D = ", D);
+    require<ShapeError>(d_state >= 2 && d_state % 2 == 0, "h3: d_state = ", d_state, " must be even and >= 2");
+  }
+};
+
+inline std::vector<TensorSpec> tensors(const Problem& p) {
+  const std::int64_t D = p.D, N = p.d_state, H = p.heads(), M = N / 2;
+  std::vector<TensorSpec> s = {{"u", {p.B, p.T, D}, "B,T,D", Role::input}};
+  for (const char* x : {"q_proj", "k_proj", "v_proj"}) {
+    s.push_back({std::string(x) + ".weight", {D, D}, "D,D", Role::param});
+    s.push_back({std::string(x) + ".bias", {D}, "D", Role::param});
+  }
+  s.insert(s.end(), {{"ssm_k_kernel.kernel.B", {D, N}, "D,N", Role::param},
+                     {"ssm_k_kernel.kernel.C", {1, D, N}, "1,D,N", Role::param},
+                     {"ssm_k_D", {D}, "D", Role::param},
+                     {"kernel.kernel.C", {1, H, M, 2}, "1,H,N/2,2", Role::param},
+                     {"kernel.kernel.log_dt", {H}, "H", Role::param, -4.6, -1.6},
+                     {"kernel.kernel.B", {H, M, 2}, "H,N/2,2", Role::param},
+                     {"kernel.kernel.inv_A_real", {H, M}, "H,N/2", Role::param, -1.0, 0.5},
+                     {"kernel.kernel.A_imag", {H, M}, "H,N/2", Role::param, -4.0, 4.0},
+                     {"D", {H}, "H", Role::param},
+                     {"output_linear.weight", {D, D}, "D,D", Role::param},
+                     {"output_linear.bias", {D}, "D", Role::param},
+                     {"y", {p.B, p.T, D}, "B,T,D", Role::output}});
+  return s;
+}
+
+inline std::int64_t param_count(const Problem& p) {
+  const std::int64_t D = p.D, N = p.d_state, H = p.heads();
+  return 4 * D * D + 5 * D + H + 2 * D * N + H * (3 * N + 1);
+}
+
+inline std::optional<std::int64_t> state_size(const Problem& p) { return p.D * p.d_state; }
+
+// GEMMs 8 B T D^2; the shift kernel and the S4D kernel as their operators count them; the two long convs (D and
+// P D channels) as long_conv counts them; outer products, D terms and q-contraction ~ 6 P D per (b, t).
+inline Cost cost(const Problem& p) {
+  const double bt = static_cast<double>(p.B * p.T), d = static_cast<double>(p.D);
+  const double flops = 8.0 * bt * d * d + ops::shift_ssm_kernel::cost({p.D, p.d_state, p.T}).flops +
+                       ops::s4d_kernel::cost({p.heads(), p.d_state, p.T}).flops +
+                       ops::long_conv::cost({p.B, p.T, p.D, p.T}).flops +
+                       ops::long_conv::cost({p.B, p.T, p.head_dim * p.D, p.T}).flops +
+                       6.0 * bt * static_cast<double>(p.head_dim) * d;
+  return {flops, 2.0 * bt * d + static_cast<double>(param_count(p)), 2.5};
+}
+
+struct Contract {
+  static constexpr std::string_view id = "h3";
+  using problem_type = Problem;
+  static constexpr Traits traits{.causal = true, .has_recurrent_form = true};
+  static constexpr std::array<std::string_view, 0> frozen = {};
+  static std::vector<Problem> test_grid(bool full) {
+    std::vector<Problem> g = {{1, 1, 2, 2, 2}, {2, 7, 6, 4, 2}, {1, 16, 4, 6, 2}, {1, 13, 4, 16, 2}, {1, 7, 3, 2, 1}};
+    if (full) g.insert(g.end(), {{2, 97, 8, 8, 2}, {1, 113, 6, 113 + 1, 2}});
+    return g;
+  }
+};
+
+}  // namespace menagerie::mixers::h3
