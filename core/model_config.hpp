@@ -1,0 +1,122 @@
+// The MQAR language model's contract (specs/mixers.md §2.1; zoology/model.py LanguageModel at <= 6fcfd35, dropout
+// off, TransformerBlock with the Identity state mixer). Ids x [B, T] in [0, V), width d, layers l = 0..L-1:
+//   h0 = W_E[x] (+ P[t] when max_position_embeddings > 0)                W_E [V, d], P [max_pos, d]
+//   s_0 = h0;   for each layer l:  a_l = LN1_l(s_l);  m_l = s_l + Mixer_l(a_l);  s_{l+1} = m_l + LN2_l(m_l)
+//   out = LN_f(s_L);   logits = out W_E^T (tied, no bias)                  [B, T, V]
+//   loss = cross_entropy(logits, labels) over labelled positions (core/ops/cross_entropy.hpp)
+// s_{l+1} = m_l + LN2_l(m_l) is Zoology's quirk: the Identity state mixer returns LN2(r) as the block's hidden
+// state, and the next block (or the final r <- h + r) adds it to the residual stream. Layer l's mixer is
+// mixers[l % mixers.size()]: zoology's Hybrid picks configs[layer_idx % len(configs)] (set hybrid: its wrapper adds
+// "mixer." to the names), and some modules pick per layer themselves without a wrapper (BaseConv with
+// kernel_size=[3, -1]: short conv in layer 0, implicit long conv in layer 1; hybrid stays false).
+// Parameters are named as LanguageModel.state_dict() (in its order):
+//   backbone.embeddings.word_embeddings.weight [V, d];  backbone.embeddings.position_embeddings.weight [max_pos, d]
+//   backbone.layers.{l}.sequence_mixer.<mixer name>  (sequence_mixer.mixer.<name> when hybrid: Hybrid wraps it)
+//   backbone.layers.{l}.norm1.weight/.bias, norm2.weight/.bias [d];  backbone.ln_f.weight/.bias [d]
+//   lm_head.weight is the same tensor as the word embedding (tied): it is not a separate parameter here.
+// param_count = trainable parameters (mixers' frozen state_dict tensors excluded); state_size follows zoology's
+// LanguageModel.state_size: 4 bytes x sum over layers of the mixer's state_size(sequence_length), none if any lacks it.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/contract.hpp"
+#include "core/layer_mixer.hpp"
+#include "core/ops/cross_entropy.hpp"
+
+namespace menagerie::model {
+
+inline const std::string word_embeddings = "backbone.embeddings.word_embeddings.weight";
+inline const std::string position_embeddings = "backbone.embeddings.position_embeddings.weight";
+inline const std::string tied_lm_head = "lm_head.weight";  // alias of word_embeddings in state_dicts
+
+struct Config {
+  std::int64_t vocab = 8192, d_model = 128, n_layers = 2;
+  std::int64_t max_position_embeddings = 0;  // rows of P; 0 = no position embeddings (every non-attention config)
+  double layer_norm_eps = 1e-5;
+  std::vector<LayerMixer> mixers;  // layer l uses mixers[l % size]
+  bool hybrid = false;             // zoology Hybrid([...]) wrapper: parameter names gain "mixer."
+
+  const LayerMixer& mixer(std::int64_t layer) const {
+    return mixers[static_cast<std::size_t>(layer % static_cast<std::int64_t>(mixers.size()))];
+  }
+  std::string layer_prefix(std::int64_t layer) const { return cat("backbone.layers.", layer, "."); }
+  std::string mixer_prefix(std::int64_t layer) const {
+    return layer_prefix(layer) + (hybrid ? "sequence_mixer.mixer." : "sequence_mixer.");
+  }
+  void validate() const {
+    require<ShapeError>(vocab >= 1 && d_model >= 1 && n_layers >= 1 && max_position_embeddings >= 0,
+                        "model: vocab, d_model, n_layers, max_position_embeddings = ", vocab, ", ", d_model, ", ",
+                        n_layers, ", ", max_position_embeddings, "; expected >= 1, >= 1, >= 1, >= 0");
+    require<ShapeError>(layer_norm_eps > 0, "model: layer_norm_eps = ", layer_norm_eps, " must be > 0");
+    require<InputError>(!mixers.empty(), "model: no sequence mixer given");
+    for (const auto& m : mixers) m.check_model_width(d_model);
+  }
+};
+
+// One batch of token ids and labels (row-major [B, T]); labels may be empty when only logits are wanted.
+struct Batch {
+  std::int64_t B = 1, T = 1;
+  std::vector<std::int64_t> ids;     // [B, T] in [0, V)
+  std::vector<std::int64_t> labels;  // [B, T] in [0, V) or ops::cross_entropy::ignore_index (-100)
+
+  void validate(const Config& c, bool need_labels) const {
+    require<ShapeError>(B >= 1 && T >= 1, "batch: B, T = ", B, ", ", T, " must be >= 1");
+    require<ShapeError>(static_cast<std::int64_t>(ids.size()) == B * T, "batch: ", ids.size(),
+                        " token ids, expected B*T = ", B * T);
+    require<ShapeError>(c.max_position_embeddings == 0 || T <= c.max_position_embeddings, "batch: T = ", T,
+                        " exceeds max_position_embeddings = ", c.max_position_embeddings);
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      require<InputError>(ids[i] >= 0 && ids[i] < c.vocab, "batch: token id ", ids[i], " at position ", i,
+                          " is outside [0, vocab = ", c.vocab, ")");
+    if (need_labels) ops::cross_entropy::Problem{B, T, c.vocab, labels}.validate();
+  }
+};
+
+// Every parameter of the model (role param), named and shaped as zoology's state_dict, in its order. Test ranges:
+// norms' weights in [0.5, 1.5], everything else as the mixer contracts say or [-1, 1].
+inline std::vector<TensorSpec> tensors(const Config& c) {
+  c.validate();
+  const std::int64_t d = c.d_model;
+  std::vector<TensorSpec> s = {{word_embeddings, {c.vocab, d}, "V,D", Role::param}};
+  if (c.max_position_embeddings > 0)
+    s.push_back({position_embeddings, {c.max_position_embeddings, d}, "T,D", Role::param});
+  for (std::int64_t l = 0; l < c.n_layers; ++l) {
+    for (auto spec : c.mixer(l).tensors(1, 1))
+      if (spec.role == Role::param) {
+        spec.name = c.mixer_prefix(l) + spec.name;
+        s.push_back(std::move(spec));
+      }
+    for (const char* norm : {"norm1", "norm2"}) {
+      s.push_back({c.layer_prefix(l) + norm + ".weight", {d}, "D", Role::param, 0.5, 1.5});
+      s.push_back({c.layer_prefix(l) + norm + ".bias", {d}, "D", Role::param});
+    }
+  }
+  s.push_back({"backbone.ln_f.weight", {d}, "D", Role::param, 0.5, 1.5});
+  s.push_back({"backbone.ln_f.bias", {d}, "D", Role::param});
+  return s;
+}
+
+// Trainable parameters: V d + max_pos d + sum_l (mixer_l params + 4 d) + 2 d.
+inline std::int64_t param_count(const Config& c) {
+  c.validate();
+  std::int64_t n = (c.vocab + c.max_position_embeddings + 2) * c.d_model;
+  for (std::int64_t l = 0; l < c.n_layers; ++l) n += c.mixer(l).param_count() + 4 * c.d_model;
+  return n;
+}
+
+// Bytes: 4 x sum_l mixer_l.state_size(sequence_length); nullopt when a layer's mixer has none (RWKV v4).
+inline std::optional<std::int64_t> state_size(const Config& c, std::int64_t sequence_length) {
+  c.validate();
+  std::int64_t n = 0;
+  for (std::int64_t l = 0; l < c.n_layers; ++l) {
+    const auto s = c.mixer(l).state_size(sequence_length);
+    if (!s) return std::nullopt;
+    n += *s;
+  }
+  return 4 * n;
+}
+
+}  // namespace menagerie::model

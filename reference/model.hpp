@@ -1,0 +1,68 @@
+// Reference of the MQAR language model (contract: core/model_config.hpp): forward to logits, the mean cross-entropy
+// at labelled positions, and the analytic gradient of that loss for every parameter, through every layer. Built from
+// the operator references (embedding, layer_norm, lm_head, cross_entropy) and each layer's mixer reference.
+// Instantiated for float, double and Mp. Dropout is off (eval), as everywhere in the references.
+// Backward, with s_l, a_l, m_l as in the contract and g = dL/ds_L = LN_f'(dL/dout), for l = L-1 .. 0:
+//   dm_l = g + LN2_l'(g)        (the stream and the re-added LN2(m_l) both carry g)
+//   g    = dm_l + LN1_l'(Mixer_l'(dm_l))
+// then dW_E = scatter-add of g over the ids + out^T dlogits (tied head), dP = scatter-add of g over positions.
+// Gradients are returned for every parameter of tensors(config), frozen mixer tensors included (the trainer skips
+// those named by LayerMixer::frozen()).
+#pragma once
+#include <functional>
+#include <vector>
+
+#include "core/model_config.hpp"
+
+namespace menagerie::model {
+
+// One layer mixer's reference math at batch size B = batch and length T = length, type-erased.
+// in: "u" and the mixer's params (names relative to the mixer); out / d_out: "y"; d_in: "u" and every param.
+template <class T>
+struct MixerMath {
+  std::function<void(std::int64_t batch, std::int64_t length, const Named<T>& in, Named<T>& out)> forward;
+  std::function<void(std::int64_t batch, std::int64_t length, const Named<T>& in, const Named<T>& d_out,
+                     Named<T>& d_in)>
+      backward;
+};
+
+// The math of a mixer of Problem type P through its reference_forward / reference_backward (found by ADL): for
+// contracts outside core/registry.hpp (tests), or to pair a LayerMixer with a reference explicitly.
+template <class T, class P>
+MixerMath<T> mixer_math(const LayerMixer& m) {
+  require<InputError>(m.problem<P>(1, 1).has_value(), "model: mixer '", m.id(), "' is not of the given problem type");
+  return {[m](std::int64_t B, std::int64_t T_, const Named<T>& in, Named<T>& out) {
+            reference_forward<T>(*m.problem<P>(B, T_), in, out);
+          },
+          [m](std::int64_t B, std::int64_t T_, const Named<T>& in, const Named<T>& d_out, Named<T>& d_in) {
+            reference_backward<T>(*m.problem<P>(B, T_), in, d_out, d_in);
+          }};
+}
+
+// The reference math of a mixer whose contract is in core/registry.hpp's Mixers list; NotAvailableError otherwise.
+template <class T>
+MixerMath<T> registry_math(const LayerMixer& m);
+
+template <class T>
+class Model {
+ public:
+  explicit Model(Config config);                                // mixers resolved by registry_math
+  Model(Config config, std::vector<MixerMath<T>> math);         // math[i] computes config.mixers[i]
+
+  const Config& config() const { return config_; }
+  // logits [B, T, V] at every position.
+  Tensor<T> logits(const Named<T>& params, const Batch& batch) const;
+  // Mean cross-entropy over labelled positions (the head is applied only there).
+  T loss(const Named<T>& params, const Batch& batch) const;
+  // The loss, and grads[name] = dloss/dparam for every parameter of tensors(config) (overwritten).
+  T loss_and_gradients(const Named<T>& params, const Batch& batch, Named<T>& grads) const;
+
+ private:
+  struct Trace;
+  Trace run(const Named<T>& params, const Batch& batch) const;
+  T evaluate(const Named<T>& params, const Batch& batch, Named<T>* grads) const;  // grads may be null
+  Config config_;
+  std::vector<MixerMath<T>> math_;
+};
+
+}  // namespace menagerie::model
