@@ -9,6 +9,7 @@ void add_data(CLI::App& app);
 void add_data_inspect(CLI::App& data);   // menagerie data inspect FILE...   (cli/data_inspect.cpp)
 void add_data_generate(CLI::App& data);  // menagerie data <task> ...        (cli/data_generate.cpp)
 void add_report(CLI::App& app);
+void add_verify(CLI::App& app);
 // A subcommand the design has but this build does not implement yet: says so and exits 2.
 void add_pending(CLI::App& app, const char* name, const char* what, int issue);
 

@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "menagerie (see `menagerie info`)");
   menagerie::cli::add_info(app);
   menagerie::cli::add_data(app);
-  menagerie::cli::add_pending(app, "verify", "verify references and kernels against each other", 4);
+  menagerie::cli::add_verify(app);
   menagerie::cli::add_pending(app, "bench", "benchmark kernels against PyTorch and the machine's ceilings", 7);
   menagerie::cli::add_pending(app, "train", "train a model on MQAR from a run config", 6);
   menagerie::cli::add_pending(app, "sweep", "run a grid of training runs, resumable", 6);
@@ -32,6 +32,9 @@ int main(int argc, char** argv) {
   } catch (const menagerie::InputError& e) {
     std::fprintf(stderr, "menagerie: error: %s\n", e.what());
     return 2;
+  } catch (const menagerie::Error& e) {
+    std::fprintf(stderr, "menagerie: %s\n", e.what());
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "menagerie: internal error: %s\n", e.what());
     return 1;
