@@ -1,0 +1,63 @@
+// Contract: the Mamba selective scan (operator id selective_scan), real A, input-dependent B and C shared by all
+// channels, as mamba_ssm's selective_scan_fn computes it once the softplus of delta is done (that, and the z gate,
+// belong to the mamba mixer, core/mixers/mamba.hpp).
+//   x, delta [B, T, D], A [D, N], B, C [B, T, N], D [D]  ->  y [B, T, D]      (delta > 0, A < 0 in use)
+// Recurrent form, per (b, d), state h [N] starting at 0:
+//   h_t[n] = exp(delta[t,d] A[d,n]) h_{t-1}[n] + delta[t,d] B[t,n] x[t,d]
+//   y[t,d] = sum_n C[t,n] h_t[n] + D[d] x[t,d]
+// Parallel (unrolled) form, the same map:
+//   y[t,d] = sum_{s<=t} sum_n C[t,n] exp(A[d,n] sum_{r=s+1..t} delta[r,d]) delta[s,d] B[s,n] x[s,d] + D[d] x[t,d]
+// Backward (dy given), with a_t[n] = exp(delta[t,d] A[d,n]) and the adjoint lam_t[n] = dL/dh_t[n]:
+//   lam_t = dy_t C_t + a_{t+1} lam_{t+1}   (lam_T = 0, sweeping t downwards)
+//   dC[t,n] += dy_t h_t[n];  dD += dy_t x_t;  dx_t = dy_t D + sum_n lam_t[n] delta_t B[t,n]
+//   ddelta_t = sum_n lam_t[n] (A[d,n] a_t[n] h_{t-1}[n] + B[t,n] x_t)
+//   dA[d,n] = sum_{b,t} lam_t[n] delta_t a_t[n] h_{t-1}[n];  dB[t,n] += lam_t[n] delta_t x_t   (B, C summed over d)
+#pragma once
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "core/contract.hpp"
+
+namespace menagerie::ops::selective_scan {
+
+struct Problem {
+  std::int64_t B = 1, T = 1, D = 1, N = 1;  // D = channels (Mamba's d_inner), N = state size per channel
+
+  void validate() const {
+    require<ShapeError>(B >= 1 && T >= 1 && D >= 1 && N >= 1, "selective_scan: B, T, D, N = ", B, ", ", T, ", ", D,
+                        ", ", N, " must all be >= 1");
+  }
+};
+
+inline std::vector<TensorSpec> tensors(const Problem& p) {
+  return {{"x", {p.B, p.T, p.D}, "B,T,D", Role::input},
+          {"delta", {p.B, p.T, p.D}, "B,T,D", Role::input, 0.05, 1},
+          {"A", {p.D, p.N}, "D,N", Role::input, -1.5, -0.1},
+          {"B", {p.B, p.T, p.N}, "B,T,N", Role::input},
+          {"C", {p.B, p.T, p.N}, "B,T,N", Role::input},
+          {"D", {p.D}, "D", Role::input},
+          {"y", {p.B, p.T, p.D}, "B,T,D", Role::output}};
+}
+
+// FLOPs: 7 per (b, t, d, n) (delta A, exp, two products and a sum into h, C h accumulated) and 3 per (b, t, d)
+// (delta x, D x, the add). HBM: x, delta, y per (b, t, d); B, C per (b, t, n); A and D once.
+inline Cost cost(const Problem& p) {
+  const double btd = static_cast<double>(p.B * p.T * p.D);
+  const double n = static_cast<double>(p.N);
+  return {btd * (7.0 * n + 3.0),
+          3.0 * btd + 2.0 * static_cast<double>(p.B * p.T) * n + static_cast<double>(p.D) * (n + 1.0), 2.5};
+}
+
+struct Contract {
+  static constexpr std::string_view id = "selective_scan";
+  using problem_type = Problem;
+  static constexpr Traits traits{.causal = true, .has_recurrent_form = true};
+  static std::vector<Problem> test_grid(bool full) {
+    std::vector<Problem> g = {{1, 1, 3, 2}, {2, 7, 5, 3}, {1, 16, 4, 4}, {2, 13, 1, 1}};
+    if (full) g.insert(g.end(), {{1, 97, 6, 4}, {2, 113, 3, 5}, {1, 16, 8, 16}});
+    return g;
+  }
+};
+
+}  // namespace menagerie::ops::selective_scan

@@ -1,0 +1,62 @@
+// Contract: the RWKV-4 WKV recurrence (operator id wkv), per channel d, as zoology's RWKVTimeMixer calls it.
+//   k, v [B, T, D], time_decay [D], time_first [D]  ->  y [B, T, D]
+//   w_d = exp(time_decay[d]) > 0,  b_d = time_first[d] (the "bonus" of the current token)
+//   y[b,t,d] = ( sum_{s<t} e^{-(t-1-s) w_d + k[b,s,d]} v[b,s,d] + e^{b_d + k[b,t,d]} v[b,t,d] )
+//            / ( sum_{s<t} e^{-(t-1-s) w_d + k[b,s,d]}            + e^{b_d + k[b,t,d]}            )
+// Two forms, equal in exact arithmetic:
+//   plain (reference_forward): the direct sums above; overflows once k (or b + k) leaves the exp range of T.
+//   stable (reference_step / reference_forward_recurrent): the official CUDA kernel's recurrence. State per (b, d):
+//   p, q = numerator and denominator sums over s < t, both scaled by e^{-o}, and the running max exponent o
+//   (p = q = 0, o = -inf before the first token). For token t with bk = b + k_t:
+//     m = max(o, bk);          y_t = (e^{o-m} p + e^{bk-m} v_t) / (e^{o-m} q + e^{bk-m})
+//     m' = max(o - w, k_t);    p <- e^{o-w-m'} p + e^{k_t-m'} v_t;  q <- e^{o-w-m'} q + e^{k_t-m'};  o <- m'
+// Zoology passes w = -exp(time_decay) to the kernel and rounds y to bf16 (RWKV_FLOAT_MODE=bf16); this contract and
+// its reference compute y exactly in the scalar type, without that rounding.
+// Backward (dy given; P[t,s] = the normalized weight of token s in y_t, a softmax over s <= t of the exponents):
+//   dv_s = sum_{t>=s} dy_t P[t,s];  dk_s = sum_{t>=s} dy_t P[t,s] (v_s - y_t);
+//   dtime_first = sum_{b,t} dy_t P[t,t] (v_t - y_t);
+//   dtime_decay = -w sum_{b,t} sum_{s<t} (t-1-s) dy_t P[t,s] (v_s - y_t).
+// In the contract time_decay and time_first are inputs (they are the mixer's parameters, rwkv.hpp).
+#pragma once
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "core/contract.hpp"
+
+namespace menagerie::ops::wkv {
+
+struct Problem {
+  std::int64_t B = 1, T = 1, D = 1;  // D = channels (the model width of the mixer)
+
+  void validate() const {
+    require<ShapeError>(B >= 1 && T >= 1 && D >= 1, "wkv: B, T, D = ", B, ", ", T, ", ", D, " must all be >= 1");
+  }
+};
+
+inline std::vector<TensorSpec> tensors(const Problem& p) {
+  return {{"k", {p.B, p.T, p.D}, "B,T,D", Role::input},
+          {"v", {p.B, p.T, p.D}, "B,T,D", Role::input},
+          {"time_decay", {p.D}, "D", Role::input, -2, 1},  // w in [0.14, 2.7]
+          {"time_first", {p.D}, "D", Role::input},
+          {"y", {p.B, p.T, p.D}, "B,T,D", Role::output}};
+}
+
+// FLOPs: 23 per (b, t, d) for the stable step (17 add/mul/div, 2 max, 4 exp); k, v, y move once, params once.
+inline Cost cost(const Problem& p) {
+  const double n = static_cast<double>(p.B * p.T * p.D);
+  return {23.0 * n, 3.0 * n + 2.0 * static_cast<double>(p.D), 2.5};
+}
+
+struct Contract {
+  static constexpr std::string_view id = "wkv";
+  using problem_type = Problem;
+  static constexpr Traits traits{.causal = true, .has_recurrent_form = true, .linear_in_v = true};
+  static std::vector<Problem> test_grid(bool full) {
+    std::vector<Problem> g = {{1, 1, 3}, {2, 7, 5}, {1, 16, 4}, {2, 13, 1}};
+    if (full) g.insert(g.end(), {{1, 97, 4}, {2, 113, 3}});
+    return g;
+  }
+};
+
+}  // namespace menagerie::ops::wkv
