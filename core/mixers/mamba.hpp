@@ -1,0 +1,97 @@
+// Contract: the Mamba mixer, zoology.mixers.mamba.Mamba (mamba_ssm's Mamba block mixer; mixer id mamba).
+//   u [B, T, d] -> y [B, T, d];  E = expand d (d_inner), N = d_state, K = d_conv, R = dt_rank (auto: ceil(d/16))
+//   [x z] = u Win^T                                    in_proj.weight [2E, d], no bias; x = first E channels
+//   x <- SiLU(conv(x)),  conv(x)[t,c] = cb[c] + sum_{j<K} cw[c,0,j] x[t-K+1+j, c]   (x at t < 0 is 0)
+//                                                      conv1d.weight [E, 1, K], conv1d.bias [E] (depthwise)
+//   [dt B C] = x Wx^T, widths R, N, N                  x_proj.weight [R + 2N, E]
+//   delta = softplus(dt Wdt^T + bdt)                   dt_proj.weight [E, R], dt_proj.bias [E]
+//   A = -exp(A_log)                                    A_log [E, N]
+//   ys = selective_scan(x, delta, A, B, C, D)          operator core/ops/selective_scan.hpp, D [E]
+//   y = (ys * SiLU(z)) Wout^T                          out_proj.weight [d, E], no bias
+// mamba_ssm's CUDA softplus returns its argument above 20 (an error below 2.1e-9 absolute); the reference uses the
+// exact softplus. The reference runs the scan in its recurrent O(T) form (the operator checks it = unrolled sum).
+// Params (trainable, none frozen): 2Ed + EK + E + E(R + 2N) + ER + E + EN + E + dE, which at E = 2d, N = 16,
+// K = 4 is 6d^2 + 4dR + 110d (specs/mixers.md §2.2; the block's RMSNorm weight, +d, belongs to MambaBlock, not here).
+// state_size (zoology Mamba.state_size, literally): 2 d N. The true recurrent state is E N (scan) + E (K - 1) (conv).
+#pragma once
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "core/contract.hpp"
+#include "core/ops/selective_scan.hpp"
+
+namespace menagerie::mixers::mamba {
+
+struct Problem {
+  std::int64_t B = 1, T = 1, d = 1;
+  std::int64_t d_state = 16, d_conv = 4, expand = 2;
+  std::int64_t dt_rank = 0;  // 0 = "auto": ceil(d / 16)
+
+  std::int64_t d_inner() const { return expand * d; }
+  std::int64_t rank() const { return dt_rank > 0 ? dt_rank : (d + 15) / 16; }
+  void validate() const {
+    require<ShapeError>(B >= 1 && T >= 1 && d >= 1, "mamba: B, T, d = ", B, ", ", T, ", ", d, " must all be >= 1");
+    require<ShapeError>(d_state >= 1 && d_conv >= 1 && expand >= 1 && dt_rank >= 0, "mamba: d_state, d_conv, expand = ",
+                        d_state, ", ", d_conv, ", ", expand, " must be >= 1 and dt_rank = ", dt_rank,
+                        " >= 0 (0 = auto)");
+  }
+};
+
+// The selective-scan operator problem inside the mixer.
+inline ops::selective_scan::Problem scan_problem(const Problem& p) { return {p.B, p.T, p.d_inner(), p.d_state}; }
+
+// Test ranges: Linear weights in +-1/sqrt(fan_in) (nn.Linear's default bound; dt_proj.weight is zoology's
+// +-R^-1/2), conv in +-1/sqrt(K); dt_proj.bias in [-2, 0] (delta in [0.13, 0.69]); A_log in [-1, 1].
+inline std::vector<TensorSpec> tensors(const Problem& p) {
+  const std::int64_t E = p.d_inner(), R = p.rank(), N = p.d_state, K = p.d_conv;
+  const auto bound = [](std::int64_t fan_in) { return 1.0 / std::sqrt(static_cast<double>(fan_in)); };
+  return {{"u", {p.B, p.T, p.d}, "B,T,D", Role::input},
+          {"in_proj.weight", {2 * E, p.d}, "2E,D", Role::param, -bound(p.d), bound(p.d)},
+          {"conv1d.weight", {E, 1, K}, "E,1,K", Role::param, -bound(K), bound(K)},
+          {"conv1d.bias", {E}, "E", Role::param, -bound(K), bound(K)},
+          {"x_proj.weight", {R + 2 * N, E}, "R+2N,E", Role::param, -bound(E), bound(E)},
+          {"dt_proj.weight", {E, R}, "E,R", Role::param, -bound(R), bound(R)},
+          {"dt_proj.bias", {E}, "E", Role::param, -2, 0},
+          {"A_log", {E, N}, "E,N", Role::param},
+          {"D", {E}, "E", Role::param},
+          {"out_proj.weight", {p.d, E}, "D,E", Role::param, -bound(E), bound(E)},
+          {"y", {p.B, p.T, p.d}, "B,T,D", Role::output}};
+}
+
+inline std::int64_t param_count(const Problem& p) {
+  const std::int64_t E = p.d_inner(), R = p.rank(), N = p.d_state, K = p.d_conv;
+  return 2 * E * p.d + E * K + E + E * (R + 2 * N) + E * R + E + E * N + E + p.d * E;
+}
+
+// zoology Mamba.state_size(): 2 * d_model * d_state, whatever the sequence length.
+inline std::optional<std::int64_t> state_size(const Problem& p) { return 2 * p.d * p.d_state; }
+
+// FLOPs: the four projections (2 per multiply-add), the conv (2K per channel), SiLU/softplus/gate (~15 per inner
+// channel), plus the scan. HBM: u and y once, every parameter once.
+inline Cost cost(const Problem& p) {
+  const double rows = static_cast<double>(p.B * p.T), d = static_cast<double>(p.d);
+  const double E = static_cast<double>(p.d_inner()), R = static_cast<double>(p.rank());
+  const double N = static_cast<double>(p.d_state), K = static_cast<double>(p.d_conv);
+  const double gemm = 2.0 * (d * 2.0 * E + E * (R + 2.0 * N) + R * E + E * d);
+  return {rows * (gemm + E * (2.0 * K + 15.0)) + ops::selective_scan::cost(scan_problem(p)).flops,
+          2.0 * rows * d + static_cast<double>(param_count(p)), 2.5};
+}
+
+struct Contract {
+  static constexpr std::string_view id = "mamba";
+  using problem_type = Problem;
+  static constexpr Traits traits{.causal = true, .has_recurrent_form = true};
+  static constexpr std::array<std::string_view, 0> frozen{};  // A_log, D are trained (zoology ignores their no-decay mark)
+  static std::vector<Problem> test_grid(bool full) {
+    std::vector<Problem> g = {{1, 1, 3, 2, 4, 2, 0}, {2, 7, 5, 3, 4, 2, 0}, {1, 16, 4, 4, 4, 2, 0},
+                              {1, 13, 3, 16, 3, 1, 2}};
+    if (full) g.insert(g.end(), {{1, 97, 8, 16, 4, 2, 0}, {2, 113, 7, 5, 4, 2, 0}});
+    return g;
+  }
+};
+
+}  // namespace menagerie::mixers::mamba
