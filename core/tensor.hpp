@@ -10,6 +10,7 @@
 #include <functional>
 #include <numeric>
 #include <span>
+#include <type_traits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,7 +55,11 @@ class TensorView {
     require<ShapeError>(shape_.size() == strides_.size(), "view rank ", shape_.size(), " with ", strides_.size(),
                         " strides");
   }
-  operator TensorView<const T>() const { return {data_, shape_, strides_}; }  // NOLINT: const view is implicit
+  operator TensorView<const T>() const  // NOLINT: a mutable view converts to a const one implicitly
+    requires(!std::is_const_v<T>)
+  {
+    return {data_, shape_, strides_};
+  }
 
   T* data() const { return data_; }
   const Shape& shape() const { return shape_; }
