@@ -77,7 +77,7 @@ void add_verify(CLI::App& app) {
   sub->add_option("--only", o.only, "verify only these ids (repeatable)");
   sub->callback([] {
     if (!o.cpu) throw NotAvailableError("menagerie verify: --gpu (kernels against references) is not built yet; use --cpu");
-    std::printf("menagerie verify --cpu: seed %llu, %s grid; gradients: |fd - g| / (|g| + rms g) in Mp; precision in "
+    std::printf("menagerie verify --cpu: seed %llu, %s grid; gradients: |fd - g| / (|g| + rms of all gradients) in Mp; precision in "
                 "units of 1e3 eps; recurrent: relerr in Mp\n",
                 static_cast<unsigned long long>(o.seed), o.full ? "full" : "smoke");
     if (!verify_all(o, AllContracts{})) throw Error("verification failed (see FAIL lines above)");
