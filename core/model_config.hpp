@@ -1,7 +1,10 @@
 // The MQAR language model's contract (specs/mixers.md §2.1; zoology/model.py LanguageModel at <= 6fcfd35, dropout
-// off, TransformerBlock with the Identity state mixer). Ids x [B, T] in [0, V), width d, layers l = 0..L-1:
+// off). Ids x [B, T] in [0, V), width d, layers l = 0..L-1:
 //   h0 = W_E[x] (+ P[t] when max_position_embeddings > 0)                W_E [V, d], P [max_pos, d]
-//   s_0 = h0;   for each layer l:  a_l = LN1_l(s_l);  m_l = s_l + Mixer_l(a_l);  s_{l+1} = m_l + LN2_l(m_l)
+//   s_0 = h0;  for each layer l, with block = transformer (TransformerBlock, Identity state mixer):
+//     a_l = LN1_l(s_l);  m_l = s_l + Mixer_l(a_l);  s_{l+1} = m_l + LN2_l(m_l)
+//   or with block = mamba (zoology's MambaBlock: add, RMSNorm, mixer; no state mixer):
+//     a_l = RMSNorm_l(s_l);  s_{l+1} = s_l + Mixer_l(a_l)        RMSNorm(x) = x / sqrt(mean_d x^2 + eps) ⊙ weight
 //   out = LN_f(s_L);   logits = out W_E^T (tied, no bias)                  [B, T, V]
 //   loss = cross_entropy(logits, labels) over labelled positions (core/ops/cross_entropy.hpp)
 // s_{l+1} = m_l + LN2_l(m_l) is Zoology's quirk: the Identity state mixer returns LN2(r) as the block's hidden
@@ -13,6 +16,9 @@
 //   backbone.embeddings.word_embeddings.weight [V, d];  backbone.embeddings.position_embeddings.weight [max_pos, d]
 //   backbone.layers.{l}.sequence_mixer.<mixer name>  (sequence_mixer.mixer.<name> when hybrid: Hybrid wraps it)
 //   backbone.layers.{l}.norm1.weight/.bias, norm2.weight/.bias [d];  backbone.ln_f.weight/.bias [d]
+//   (mamba blocks: backbone.layers.{l}.mixer.<name>, backbone.layers.{l}.norm.weight [d], the RMSNorm has no bias)
+// Norm eps: the block norms use 1e-5 (nn.LayerNorm's default, MambaBlock's norm_epsilon); LN_f uses
+// layer_norm_eps (zoology's config.layer_norm_epsilon, 1e-5 by default).
 //   lm_head.weight is the same tensor as the word embedding (tied): it is not a separate parameter here.
 // param_count = trainable parameters (mixers' frozen state_dict tensors excluded); state_size follows zoology's
 // LanguageModel.state_size: 4 bytes x sum over layers of the mixer's state_size(sequence_length), none if any lacks it.
@@ -31,6 +37,9 @@ namespace menagerie::model {
 inline const std::string word_embeddings = "backbone.embeddings.word_embeddings.weight";
 inline const std::string position_embeddings = "backbone.embeddings.position_embeddings.weight";
 inline const std::string tied_lm_head = "lm_head.weight";  // alias of word_embeddings in state_dicts
+inline constexpr double block_norm_eps = 1e-5;
+
+enum class Block { transformer, mamba };
 
 struct Config {
   std::int64_t vocab = 8192, d_model = 128, n_layers = 2;
@@ -38,12 +47,14 @@ struct Config {
   double layer_norm_eps = 1e-5;
   std::vector<LayerMixer> mixers;  // layer l uses mixers[l % size]
   bool hybrid = false;             // zoology Hybrid([...]) wrapper: parameter names gain "mixer."
+  Block block = Block::transformer;
 
   const LayerMixer& mixer(std::int64_t layer) const {
     return mixers[static_cast<std::size_t>(layer % static_cast<std::int64_t>(mixers.size()))];
   }
   std::string layer_prefix(std::int64_t layer) const { return cat("backbone.layers.", layer, "."); }
   std::string mixer_prefix(std::int64_t layer) const {
+    if (block == Block::mamba) return layer_prefix(layer) + "mixer.";
     return layer_prefix(layer) + (hybrid ? "sequence_mixer.mixer." : "sequence_mixer.");
   }
   void validate() const {
@@ -52,6 +63,8 @@ struct Config {
                         n_layers, ", ", max_position_embeddings, "; expected >= 1, >= 1, >= 1, >= 0");
     require<ShapeError>(layer_norm_eps > 0, "model: layer_norm_eps = ", layer_norm_eps, " must be > 0");
     require<InputError>(!mixers.empty(), "model: no sequence mixer given");
+    require<InputError>(!(hybrid && block == Block::mamba),
+                        "model: hybrid with block = mamba; a MambaBlock holds its Mamba directly, not a Hybrid");
     for (const auto& m : mixers) m.check_model_width(d_model);
   }
 };
@@ -89,6 +102,10 @@ inline std::vector<TensorSpec> tensors(const Config& c) {
         spec.name = c.mixer_prefix(l) + spec.name;
         s.push_back(std::move(spec));
       }
+    if (c.block == Block::mamba) {
+      s.push_back({c.layer_prefix(l) + "norm.weight", {d}, "D", Role::param, 0.5, 1.5});
+      continue;
+    }
     for (const char* norm : {"norm1", "norm2"}) {
       s.push_back({c.layer_prefix(l) + norm + ".weight", {d}, "D", Role::param, 0.5, 1.5});
       s.push_back({c.layer_prefix(l) + norm + ".bias", {d}, "D", Role::param});
@@ -99,11 +116,12 @@ inline std::vector<TensorSpec> tensors(const Config& c) {
   return s;
 }
 
-// Trainable parameters: V d + max_pos d + sum_l (mixer_l params + 4 d) + 2 d.
+// Trainable parameters: V d + max_pos d + sum_l (mixer_l params + 4 d, or + d for a mamba block's RMSNorm) + 2 d.
 inline std::int64_t param_count(const Config& c) {
   c.validate();
   std::int64_t n = (c.vocab + c.max_position_embeddings + 2) * c.d_model;
-  for (std::int64_t l = 0; l < c.n_layers; ++l) n += c.mixer(l).param_count() + 4 * c.d_model;
+  const std::int64_t norms = c.block == Block::mamba ? c.d_model : 4 * c.d_model;
+  for (std::int64_t l = 0; l < c.n_layers; ++l) n += c.mixer(l).param_count() + norms;
   return n;
 }
 

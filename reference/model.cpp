@@ -7,6 +7,7 @@
 #include "core/registry.hpp"
 #include "reference/all.hpp"
 #include "reference/instantiate.hpp"
+#include "reference/scalar.hpp"
 
 namespace menagerie::model {
 
@@ -19,9 +20,9 @@ Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
   return c;
 }
 
-// The norm's problem on [B, T, d] activations.
-inline ops::layer_norm::Problem norm_problem(const Config& c, const Shape& x) {
-  return {x[0], x[1], c.d_model, c.layer_norm_eps};
+// The norm's problem on [B, T, d] activations: the block norms use 1e-5, LN_f the config's eps.
+ops::layer_norm::Problem norm_problem(const Config& c, const std::string& norm, const Shape& x) {
+  return {x[0], x[1], c.d_model, norm == "backbone.ln_f" ? c.layer_norm_eps : block_norm_eps};
 }
 
 template <class T>
@@ -34,7 +35,7 @@ Tensor<T> layer_norm(const Config& c, const Named<T>& params, const std::string&
   Named<T> in = norm_params(c, params, norm);
   in.emplace("x", x);
   Named<T> out{{"y", Tensor<T>(x.shape())}};
-  ops::layer_norm::reference_forward<T>(norm_problem(c, x.shape()), in, out);
+  ops::layer_norm::reference_forward<T>(norm_problem(c, norm, x.shape()), in, out);
   return std::move(out.at("y"));
 }
 
@@ -45,10 +46,40 @@ Tensor<T> layer_norm_backward(const Config& c, const Named<T>& params, const std
   Named<T> in = norm_params(c, params, norm);
   in.emplace("x", x);
   Named<T> d_in;
-  ops::layer_norm::reference_backward<T>(norm_problem(c, x.shape()), in, {{"y", dy}}, d_in);
+  ops::layer_norm::reference_backward<T>(norm_problem(c, norm, x.shape()), in, {{"y", dy}}, d_in);
   grads.insert_or_assign(norm + ".weight", std::move(d_in.at("weight")));
   grads.insert_or_assign(norm + ".bias", std::move(d_in.at("bias")));
   return std::move(d_in.at("x"));
+}
+
+// MambaBlock's RMSNorm over the last axis, y = x rs ⊙ w with rs = 1/sqrt(mean_d x^2 + eps), and its backward
+// dx = rs (g - x rs^2 mean_d(g x)) with g = dy ⊙ w;  dw = sum over rows of dy x rs (into grads[norm.weight]).
+template <class T>
+Tensor<T> rms_norm(const Named<T>& params, const std::string& norm, const Tensor<T>& x, const Tensor<T>* dy = nullptr,
+                   Named<T>* grads = nullptr) {
+  using namespace menagerie::ref;
+  const std::int64_t d = x.shape().back(), rows = x.numel() / d;
+  const Tensor<T>& w = get(params, norm + ".weight", {d});
+  Tensor<T> out(x.shape(), T(0)), dw({d}, T(0));
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const T* xr = x.data() + r * d;
+    T ms = T(0), gx = T(0);
+    for (std::int64_t e = 0; e < d; ++e) ms += xr[e] * xr[e];
+    const T rs = T(1) / sqrt(ms / cast<T>(static_cast<double>(d)) + cast<T>(block_norm_eps));
+    if (!dy) {
+      for (std::int64_t e = 0; e < d; ++e) out.data()[r * d + e] = xr[e] * rs * w(e);
+      continue;
+    }
+    const T* dyr = dy->data() + r * d;
+    for (std::int64_t e = 0; e < d; ++e) {
+      gx += dyr[e] * w(e) * xr[e];
+      dw(e) += dyr[e] * xr[e] * rs;
+    }
+    gx /= cast<T>(static_cast<double>(d));
+    for (std::int64_t e = 0; e < d; ++e) out.data()[r * d + e] = rs * (dyr[e] * w(e) - xr[e] * rs * rs * gx);
+  }
+  if (grads) grads->insert_or_assign(norm + ".weight", std::move(dw));
+  return out;
 }
 
 // The embedding problems: tokens, and positions (ids = t) when the model has a position table.
@@ -148,13 +179,16 @@ typename Model<T>::Trace Model<T>::run(const Named<T>& params, const Batch& b) c
     h0 = add(h0, embed(position_problem(c, b),
                        get(params, position_embeddings, {c.max_position_embeddings, c.d_model})));
   tr.s.push_back(std::move(h0));
+  const bool mamba = c.block == Block::mamba;
   for (std::int64_t l = 0; l < c.n_layers; ++l) {
-    tr.a.push_back(layer_norm(c, params, c.layer_prefix(l) + "norm1", tr.s.back()));
+    tr.a.push_back(mamba ? rms_norm(params, c.layer_prefix(l) + "norm", tr.s.back())
+                         : layer_norm(c, params, c.layer_prefix(l) + "norm1", tr.s.back()));
     Named<T> out{{"y", Tensor<T>(tr.s.back().shape())}};
     math_[static_cast<std::size_t>(l % static_cast<std::int64_t>(math_.size()))].forward(
         b.B, b.T, mixer_inputs(c, l, params, b, tr.a.back()), out);
     tr.m.push_back(add(tr.s.back(), out.at("y")));
-    tr.s.push_back(add(tr.m.back(), layer_norm(c, params, c.layer_prefix(l) + "norm2", tr.m.back())));
+    tr.s.push_back(mamba ? tr.m.back()
+                         : add(tr.m.back(), layer_norm(c, params, c.layer_prefix(l) + "norm2", tr.m.back())));
   }
   tr.out = layer_norm(c, params, std::string("backbone.ln_f"), tr.s.back());
   return tr;
@@ -213,13 +247,16 @@ T Model<T>::evaluate(const Named<T>& params, const Batch& b, Named<T>* grads) co
   for (std::int64_t layer = c.n_layers - 1; layer >= 0; --layer) {
     const auto li = static_cast<std::size_t>(layer);
     const std::string norm = c.layer_prefix(layer);
-    const Tensor<T> dm = add(ds, layer_norm_backward(c, params, norm + "norm2", tr.m[li], ds, g));
+    const bool mamba = c.block == Block::mamba;
+    const Tensor<T> dm = mamba ? ds : add(ds, layer_norm_backward(c, params, norm + "norm2", tr.m[li], ds, g));
     Named<T> d_in;
     math_[static_cast<std::size_t>(layer % static_cast<std::int64_t>(math_.size()))].backward(
         b.B, b.T, mixer_inputs(c, layer, params, b, tr.a[li]), {{"y", dm}}, d_in);
     for (const auto& s : c.mixer(layer).tensors(b.B, b.T))
       if (s.role == Role::param) g.insert_or_assign(c.mixer_prefix(layer) + s.name, get(d_in, s.name, s.shape));
-    ds = add(dm, layer_norm_backward(c, params, norm + "norm1", tr.s[li], get(d_in, "u", ds.shape()), g));
+    const Tensor<T>& du = get(d_in, "u", ds.shape());
+    ds = add(dm, mamba ? rms_norm(params, norm + "norm", tr.s[li], &du, &g)
+                       : layer_norm_backward(c, params, norm + "norm1", tr.s[li], du, g));
   }
   g.insert_or_assign(word_embeddings, add(dhead.at("weight"), embed_backward(token_problem(c, b), W, ds)));
   if (c.max_position_embeddings > 0)

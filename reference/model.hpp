@@ -5,6 +5,7 @@
 // Backward, with s_l, a_l, m_l as in the contract and g = dL/ds_L = LN_f'(dL/dout), for l = L-1 .. 0:
 //   dm_l = g + LN2_l'(g)        (the stream and the re-added LN2(m_l) both carry g)
 //   g    = dm_l + LN1_l'(Mixer_l'(dm_l))
+// (mamba blocks: g = g + RMSNorm_l'(Mixer_l'(g)))
 // then dW_E = scatter-add of g over the ids + out^T dlogits (tied head), dP = scatter-add of g over positions.
 // Gradients are returned for every parameter of tensors(config), frozen mixer tensors included (the trainer skips
 // those named by LayerMixer::frozen()).

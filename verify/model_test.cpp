@@ -1,15 +1,17 @@
 // The MQAR language model (core/model_config.hpp, reference/model.hpp) on tiny models (V = 11, d = 6, 2 layers,
-// B = 2, T = 5, 5 labelled positions) with every mixer of core/registry.hpp that the configs below name, plus a
-// test-only mixer outside the registry:
+// B = 2, T = 5, 5 labelled positions) with every mixer of core/registry.hpp (mha, sliding_attn, based, base_conv
+// short and implicit, hyena, h3, rwkv, mamba in MambaBlocks), plus a test-only mixer outside the registry:
 //   - the loss gradient of every parameter tensor equals central finite differences in Mp (sampled elements,
 //     |fd - g| <= 1e-20 (|g| + rms g));
 //   - causality: changing the ids after t0 leaves the logits up to t0 bitwise unchanged (and changes t0 + 1);
 //   - the forward equals a literal transcription of zoology's LMBackbone/TransformerBlock forward (residual=None
 //     first, Identity state mixer returning LN2(r)), and dropping the LN2(r) re-add changes it (the quirk matters);
+//     likewise for MambaBlock (add, RMSNorm, Mamba);
 //   - loss = cross_entropy(logits) at labelled positions; registry and explicit mixer math agree;
-//   - names: the state_dict keys of an attention model and of a Hybrid, literally;
+//   - names: the state_dict keys of an attention model, of a Hybrid and of MambaBlocks, literally;
 //   - param_count: specs/mixers.md §2.2 "Parameter totals" (+ 8192 d embedding + 10 d norms, + 256 d positions for
-//     attention) for d = 64..512, and = the sum of the non-frozen parameter sizes; state_size's worked examples.
+//     attention) for d = 64..512, and = the sum of the non-frozen parameter sizes; state_size's worked examples,
+//     and none when a layer's mixer has none (RWKV v4).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -74,8 +76,10 @@ namespace mx = menagerie::mixers;
 
 constexpr std::int64_t V = 11, d = 6, Bn = 2, Tn = 5;
 
-Config tiny(std::vector<LayerMixer> mixers, bool hybrid = false, std::int64_t max_pos = 0) {
+Config tiny(std::vector<LayerMixer> mixers, bool hybrid = false, std::int64_t max_pos = 0,
+            model::Block block = model::Block::transformer) {
   Config c;
+  c.block = block;
   c.vocab = V;
   c.d_model = d;
   c.n_layers = 2;
@@ -102,6 +106,9 @@ std::vector<Case> cases() {
        tiny({short3, LayerMixer::of<mx::base_conv::Contract>(BC{1, 1, d, mx::base_conv::Conv::long_implicit, 3, Tn})})},
       {"hyena", tiny({LayerMixer::of<mx::hyena::Contract>({1, 1, d, Tn, 4, 3})})},
       {"h3", tiny({LayerMixer::of<mx::h3::Contract>({1, 1, d, 4, 2})})},
+      {"rwkv", tiny({LayerMixer::of<mx::rwkv::Contract>({1, 1, d})})},
+      {"mamba (MambaBlock)",
+       tiny({LayerMixer::of<mx::mamba::Contract>({1, 1, d, 3, 3, 2, 0})}, false, 0, model::Block::mamba)},
   };
 }
 
@@ -180,6 +187,19 @@ TEST(Model, LogitsAreCausal) {
   }
 }
 
+// logits = h W_E^T, [B*T, d] x [V, d]^T.
+Tensor<double> ops_logits(const Tensor<double>& h, const Tensor<double>& W) {
+  const std::int64_t rows = h.numel() / d;
+  Tensor<double> logits({h.size(0), h.size(1), V});
+  for (std::int64_t i = 0; i < rows; ++i)
+    for (std::int64_t v = 0; v < V; ++v) {
+      double acc = 0;
+      for (std::int64_t e = 0; e < d; ++e) acc += h.data()[i * d + e] * W(v, e);
+      logits.data()[i * V + v] = acc;
+    }
+  return logits;
+}
+
 // zoology LMBackbone.forward + LanguageModel.forward, literally (dropout off), with the MHA reference as the mixer.
 Tensor<double> zoology_forward(const Config& c, const Named<double>& p, const Batch& b, bool readd_norm2) {
   auto ln = [&](const std::string& norm, const Tensor<double>& x) {
@@ -210,15 +230,7 @@ Tensor<double> zoology_forward(const Config& c, const Named<double>& p, const Ba
     if (!readd_norm2) hidden = Tensor<double>(hidden.shape(), 0.0);
   }
   residual = plus(hidden, *residual);
-  const auto h = ln("backbone.ln_f", *residual);
-  Tensor<double> logits({b.B, b.T, V});
-  for (std::int64_t i = 0; i < b.B * b.T; ++i)
-    for (std::int64_t v = 0; v < V; ++v) {
-      double acc = 0;
-      for (std::int64_t e = 0; e < d; ++e) acc += h.data()[i * d + e] * p.at(model::word_embeddings)(v, e);
-      logits.data()[i * V + v] = acc;
-    }
-  return logits;
+  return ops_logits(ln("backbone.ln_f", *residual), p.at(model::word_embeddings));
 }
 
 TEST(Model, ForwardIsZoologysIncludingTheNorm2Readd) {
@@ -230,6 +242,51 @@ TEST(Model, ForwardIsZoologysIncludingTheNorm2Readd) {
   EXPECT_LE(relerr(ours, convert<Mp>(zoo)), 1e-14);
   EXPECT_GT(relerr(zoology_forward(c, params, b, false), convert<Mp>(zoo)), 1e-3)
       << "dropping LN2(r) from the stream should change the logits";
+}
+
+// The same with zoology's MambaBlock (fused add + RMSNorm, prenorm=True; mamba_ssm's RMSNorm has no bias).
+Tensor<double> zoology_mamba_forward(const Config& c, const Named<double>& p, const Batch& b) {
+  auto rms = [&](const std::string& norm, const Tensor<double>& x) {
+    Tensor<double> y(x.shape());
+    for (std::int64_t i = 0; i < b.B * b.T; ++i) {
+      double ms = 0;
+      for (std::int64_t e = 0; e < d; ++e) ms += x.data()[i * d + e] * x.data()[i * d + e] / d;
+      for (std::int64_t e = 0; e < d; ++e)
+        y.data()[i * d + e] = x.data()[i * d + e] / std::sqrt(ms + 1e-5) * p.at(norm + ".weight")(e);
+    }
+    return y;
+  };
+  auto plus = [](Tensor<double> x, const Tensor<double>& y) {
+    for (std::int64_t i = 0; i < x.numel(); ++i) x.data()[i] += y.data()[i];
+    return x;
+  };
+  Tensor<double> hidden({b.B, b.T, d});
+  for (std::int64_t i = 0; i < b.B * b.T; ++i)
+    for (std::int64_t e = 0; e < d; ++e) hidden.data()[i * d + e] = p.at(model::word_embeddings)(b.ids[i], e);
+  std::optional<Tensor<double>> residual;
+  const auto mixer = *c.mixers[0].problem<mx::mamba::Problem>(b.B, b.T);
+  for (std::int64_t l = 0; l < c.n_layers; ++l) {
+    const std::string pre = cat("backbone.layers.", l, ".");
+    residual = residual ? plus(hidden, *residual) : hidden;
+    Named<double> in{{"u", rms(pre + "norm", *residual)}}, out{{"y", Tensor<double>(hidden.shape())}};
+    for (const auto& s : mx::mamba::tensors(mixer))
+      if (s.role == Role::param) in.emplace(s.name, p.at(pre + "mixer." + s.name));
+    mx::mamba::reference_forward<double>(mixer, in, out);
+    hidden = out.at("y");
+  }
+  residual = plus(hidden, *residual);
+  Named<double> out{{"y", Tensor<double>(hidden.shape())}};
+  ops::layer_norm::reference_forward<double>(
+      {b.B, b.T, d, 1e-5},
+      {{"x", *residual}, {"weight", p.at("backbone.ln_f.weight")}, {"bias", p.at("backbone.ln_f.bias")}}, out);
+  return ops_logits(out.at("y"), p.at(model::word_embeddings));
+}
+
+TEST(Model, MambaBlockForwardIsZoologys) {
+  const Config c = cases().back().config;
+  const auto params = random_params<double>(c, test_seed());
+  const Batch b = batch(test_seed());
+  EXPECT_LE(relerr(Model<double>(c).logits(params, b), convert<Mp>(zoology_mamba_forward(c, params, b))), 1e-14);
 }
 
 TEST(Model, LossIsCrossEntropyOfTheLogitsAndMathSourcesAgree) {
@@ -269,19 +326,35 @@ TEST(Model, ParameterNamesAreZoologysStateDictKeys) {
                                               "backbone.layers.1.sequence_mixer.mixer.proj_o.weight"}));
 }
 
+TEST(Model, MambaBlockNamesAreZoologysStateDictKeys) {
+  std::vector<std::string> names;
+  for (const auto& s : model::tensors(cases().back().config)) names.push_back(s.name);
+  std::vector<std::string> expected = {"backbone.embeddings.word_embeddings.weight"};
+  for (const char* l : {"0", "1"}) {
+    for (const char* n : {"in_proj.weight", "conv1d.weight", "conv1d.bias", "x_proj.weight", "dt_proj.weight",
+                          "dt_proj.bias", "A_log", "D", "out_proj.weight"})
+      expected.push_back(cat("backbone.layers.", l, ".mixer.", n));
+    expected.push_back(cat("backbone.layers.", l, ".norm.weight"));
+  }
+  expected.insert(expected.end(), {"backbone.ln_f.weight", "backbone.ln_f.bias"});
+  EXPECT_EQ(names, expected);
+}
+
 // specs/mixers.md §2.2 "Parameter totals", 2 layers, N = 256, vocabulary 8192.
 TEST(Model, ParameterTotalsOfTheTable) {
   using BC = mx::base_conv::Problem;
   using mx::base_conv::Conv;
   const std::int64_t N = 256;
-  struct Row { std::int64_t d, attention, hyena, base_conv, h3, based; };
-  const Row rows[] = {{64, 33'280, 61'952, 9'728, 148'224, 13'632},
-                      {128, 132'096, 170'624, 35'776, 361'984, 51'840},
-                      {256, 526'336, 584'576, 137'024, 986'112, 201'984},
-                      {512, 2'101'248, 2'198'912, 536'128, 3'020'800, 797'184}};
+  struct Row { std::int64_t d, attention, hyena, rwkv, base_conv, h3, based, mamba; };
+  const Row rows[] = {{64, 33'280, 61'952, 33'408, 9'728, 148'224, 13'632, 65'280},
+                      {128, 132'096, 170'624, 132'352, 35'776, 361'984, 51'840, 232'960},
+                      {256, 526'336, 584'576, 526'848, 137'024, 986'112, 201'984, 875'520},
+                      {512, 2'101'248, 2'198'912, 2'102'272, 536'128, 3'020'800, 797'184, 3'389'440}};
   for (const auto& r : rows) {
-    auto config = [&](std::vector<LayerMixer> mixers, bool hybrid, std::int64_t max_pos) {
+    auto config = [&](std::vector<LayerMixer> mixers, bool hybrid, std::int64_t max_pos,
+                      model::Block block = model::Block::transformer) {
       Config c;
+      c.block = block;
       c.vocab = 8192;
       c.d_model = r.d;
       c.max_position_embeddings = max_pos;
@@ -294,10 +367,14 @@ TEST(Model, ParameterTotalsOfTheTable) {
     const std::pair<Config, std::int64_t> models[] = {
         {config({LayerMixer::of<mx::mha::Contract>({1, 1, r.d, 1})}, false, N), r.attention + rest + N * r.d},
         {config({LayerMixer::of<mx::hyena::Contract>({1, 1, r.d, N, 64, 3})}, false, 0), r.hyena + rest},
+        {config({LayerMixer::of<mx::rwkv::Contract>({1, 1, r.d})}, false, 0), r.rwkv + rest},
         {config({short3, LayerMixer::of<mx::base_conv::Contract>(BC{1, 1, r.d, Conv::long_implicit, 3, N})}, false, 0),
          r.base_conv + rest},
         {config({LayerMixer::of<mx::h3::Contract>({1, 1, r.d, N, 2})}, false, 0), r.h3 + rest},
-        {config({short3, LayerMixer::of<mx::based::Contract>({1, 1, r.d, 8, 1, 1e-12})}, true, 0), r.based + rest}};
+        {config({short3, LayerMixer::of<mx::based::Contract>({1, 1, r.d, 8, 1, 1e-12})}, true, 0), r.based + rest},
+        // MambaBlock: one RMSNorm weight per layer instead of two LayerNorms (10 d -> 2 d + 2 d)
+        {config({LayerMixer::of<mx::mamba::Contract>({1, 1, r.d, 16, 4, 2, 0})}, false, 0, model::Block::mamba),
+         r.mamba + 8192 * r.d + 4 * r.d}};
     for (const auto& [c, total] : models) {
       EXPECT_EQ(model::param_count(c), total) << c.mixers.back().id() << " d=" << r.d;
       std::int64_t sum = 0;  // the same from the shapes, frozen tensors excluded
@@ -332,6 +409,12 @@ TEST(Model, StateSizeWorkedExamples) {
             4 * (3 * dm + dm * Dt + Dt));
   EXPECT_EQ(model::state_size(config({LayerMixer::of<mx::mha::Contract>({1, 1, dm, 1})}, false), N),
             4 * 2 * (2 * dm * N));
+  EXPECT_EQ(model::state_size(config({LayerMixer::of<mx::rwkv::Contract>({1, 1, dm})}, false), N), std::nullopt);
+  for (std::int64_t d_state : {8, 16, 24}) {
+    Config c = config({LayerMixer::of<mx::mamba::Contract>({1, 1, dm, d_state, 4, 2, 0})}, false);
+    c.block = model::Block::mamba;
+    EXPECT_EQ(model::state_size(c, N), 16 * dm * d_state);
+  }
   EXPECT_EQ(model::state_size(config({short3, LayerMixer::of<shift_gate::Contract>({1, 1, dm})}, true), N),
             std::nullopt);
 }
