@@ -1,0 +1,88 @@
+// Contract: causal linear attention with a feature map (operator id linear_attention).
+//   q, k [B, T, H, F], v [B, T, H, Dv]  ->  o [B, T, H, Dv]
+//   Feature map phi: R^F -> R^F' (applied per (b, t, h) row):
+//     identity:    phi(x) = x                                                          F' = F
+//     taylor_exp:  phi(x) = [1, x / F^{1/4}, vec(x (x) x) / (sqrt(2) sqrt(F))]         F' = 1 + F + F^2
+//                  (Based / zoology TaylorExp.forward: all F^2 products, not the symmetric half), so that
+//                  phi(q) . phi(k) = 1 + q.k / sqrt(F) + (q.k)^2 / (2F).
+//   A[b,h,t,s] = phi(q[b,t,h]) . phi(k[b,s,h])                            for s <= t
+//   normalize:   o[b,t,h,:] = sum_{s<=t} A[t,s] v[b,s,h,:] / (sum_{s<=t} A[t,s] + eps)   (Based)
+//   otherwise:   o[b,t,h,:] = sum_{s<=t} A[t,s] v[b,s,h,:]                                 (eps unused)
+// Recurrent (step) form, the same map: S_t = S_{t-1} + phi(k_t) v_t^T  [F', Dv],  z_t = z_{t-1} + phi(k_t)  [F'],
+//   o_t = phi(q_t)^T S_t / (phi(q_t) . z_t + eps)   (or phi(q_t)^T S_t without normalize).
+// Backward (dO given; den_t = sum_s A[t,s] + eps, or 1 without normalize):
+//   dA[t,s] = (dO_t . v_s - dO_t . o_t) / den_t   (normalize)   or   dO_t . v_s;
+//   dv_s = sum_{t>=s} A[t,s] dO_t / den_t;  dphi(q_t) = sum_s dA[t,s] phi(k_s);  dphi(k_s) = sum_t dA[t,s] phi(q_t);
+//   then through phi: dx_m = dphi1_m / F^{1/4} + sum_j (dphi2_{m,j} + dphi2_{j,m}) x_j / (sqrt(2) sqrt(F)).
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "core/contract.hpp"
+
+namespace menagerie::ops::linear_attention {
+
+enum class FeatureMap { identity, taylor_exp };
+
+inline std::string_view to_string(FeatureMap f) { return f == FeatureMap::identity ? "identity" : "taylor_exp"; }
+
+struct Problem {
+  std::int64_t B = 1, T = 1, H = 1, F = 1, Dv = 1;
+  FeatureMap feature_map = FeatureMap::taylor_exp;
+  bool normalize = true;
+  double eps = 1e-12;  // added to the denominator (normalize only)
+
+  // F': the length of phi(x).
+  std::int64_t expanded_dim() const { return feature_map == FeatureMap::identity ? F : 1 + F + F * F; }
+  void validate() const {
+    require<ShapeError>(B >= 1 && T >= 1 && H >= 1 && F >= 1 && Dv >= 1, "linear_attention: B, T, H, F, Dv = ", B,
+                        ", ", T, ", ", H, ", ", F, ", ", Dv, " must all be >= 1");
+    require<InputError>(feature_map == FeatureMap::identity || feature_map == FeatureMap::taylor_exp,
+                        "linear_attention: feature_map = ", static_cast<int>(feature_map),
+                        " is not one of identity, taylor_exp");
+    require<InputError>(std::isfinite(eps) && eps >= 0, "linear_attention: eps = ", eps,
+                        " must be finite and >= 0");
+  }
+};
+
+// Test ranges: with identity + normalize, q and k are drawn positive so that every denominator is >= eps + 0.01 T
+// (a sign-changing denominator makes the map ill-conditioned); taylor_exp's phi(q).phi(k) >= 1/2 always.
+inline std::vector<TensorSpec> tensors(const Problem& p) {
+  const bool positive = p.feature_map == FeatureMap::identity && p.normalize;
+  const double lo = positive ? 0.1 : -1.0;
+  return {{"q", {p.B, p.T, p.H, p.F}, "B,T,H,F", Role::input, lo, 1.0},
+          {"k", {p.B, p.T, p.H, p.F}, "B,T,H,F", Role::input, lo, 1.0},
+          {"v", {p.B, p.T, p.H, p.Dv}, "B,T,H,Dv", Role::input},
+          {"o", {p.B, p.T, p.H, p.Dv}, "B,T,H,Dv", Role::output}};
+}
+
+// FLOPs of the recurrent (linear-in-T) evaluation, which the kernels implement: per token and head the state update
+// phi(k) v^T and the read-out phi(q)^T S (2 F' Dv each), plus the normaliser's update and dot product (4 F').
+// The feature map itself (F^2 products for taylor_exp) is counted once per q and k row.
+inline Cost cost(const Problem& p) {
+  const double Fp = static_cast<double>(p.expanded_dim()), Dv = static_cast<double>(p.Dv);
+  const double rows = static_cast<double>(p.B * p.T * p.H);
+  const double phi = p.feature_map == FeatureMap::taylor_exp ? 2.0 * Fp : 0.0;
+  const double per_token = 4.0 * Fp * Dv + (p.normalize ? 4.0 * Fp + Dv : 0.0) + phi;
+  return {rows * per_token, rows * static_cast<double>(2 * p.F + 2 * p.Dv), 2.5};
+}
+
+struct Contract {
+  static constexpr std::string_view id = "linear_attention";
+  using problem_type = Problem;
+  static constexpr Traits traits{.causal = true, .has_recurrent_form = true, .linear_in_v = true};
+  // At T = 1, o = v a / (a + eps) does not depend on q, k unless eps is O(1): that case uses eps = 0.25.
+  static std::vector<Problem> test_grid(bool full) {
+    using enum FeatureMap;
+    std::vector<Problem> g = {{1, 1, 1, 3, 2, taylor_exp, true, 0.25},  {2, 7, 2, 3, 5, taylor_exp, true, 1e-12},
+                              {1, 16, 1, 4, 3, identity, true, 1e-6},    {1, 13, 3, 5, 4, identity, false, 0},
+                              {1, 16, 2, 2, 3, taylor_exp, false, 1e-12}};
+    if (full)
+      g.insert(g.end(), {{1, 97, 2, 4, 16, taylor_exp, true, 1e-12}, {2, 113, 1, 7, 9, identity, true, 1e-12}});
+    return g;
+  }
+};
+
+}  // namespace menagerie::ops::linear_attention
