@@ -1,0 +1,74 @@
+// Contract: sliding-window causal softmax attention, zoology.mixers.slide_attn.SlidingAttn (mixer id
+// sliding_attn), dropout off. Single head: D = d.
+//   u [B, T, d] -> y [B, T, d];  w = window (zoology block_size).
+//   qkv = u Wqkv^T + b_qkv                                   [B, T, 3d], Wqkv.weight [3d, d], Wqkv.bias [3d]
+//   q, k, v = qkv.split(d): q = qkv[.., 0:d], k = qkv[.., d:2d], v = qkv[.., 2d:3d]
+//   o[t] = sum_{s in [max(0, t - w), t]} softmax_s(q_t . k_s / sqrt(d)) v_s        (w + 1 keys at most)
+//       (operator core/ops/softmax_attention.hpp with window w; zoology masks s < t - w and s > t with -10000)
+//   y = o Wo^T + b_o                                         out_proj.weight [d, d], out_proj.bias [d]
+// The state_dict names equal MHA's. Params 4d^2 + 4d; state_size (zoology) 2 w d.
+#pragma once
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "core/contract.hpp"
+#include "core/ops/softmax_attention.hpp"
+
+namespace menagerie::mixers::sliding_attn {
+
+struct Problem {
+  std::int64_t B = 1, T = 1, d = 1;
+  std::int64_t window = 256;  // zoology block_size
+
+  void validate() const {
+    require<ShapeError>(B >= 1 && T >= 1 && d >= 1, "sliding_attn: B, T, d = ", B, ", ", T, ", ", d,
+                        " must all be >= 1");
+    require<InputError>(window >= 0, "sliding_attn: window = ", window, " must be >= 0");
+  }
+};
+
+// The attention operator problem inside the mixer (one head of dim d).
+inline ops::softmax_attention::Problem attention_problem(const Problem& p) {
+  return {p.B, p.T, 1, p.d, p.d, p.window, 0};
+}
+
+// Test ranges: weights and biases uniform in +-1/sqrt(d) (nn.Linear's default bound), so activations stay O(1).
+inline std::vector<TensorSpec> tensors(const Problem& p) {
+  const double w = 1.0 / std::sqrt(static_cast<double>(p.d));
+  return {{"u", {p.B, p.T, p.d}, "B,T,D", Role::input},
+          {"Wqkv.weight", {3 * p.d, p.d}, "3D,D", Role::param, -w, w},
+          {"Wqkv.bias", {3 * p.d}, "3D", Role::param, -w, w},
+          {"out_proj.weight", {p.d, p.d}, "D,D", Role::param, -w, w},
+          {"out_proj.bias", {p.d}, "D", Role::param, -w, w},
+          {"y", {p.B, p.T, p.d}, "B,T,D", Role::output}};
+}
+
+inline std::int64_t param_count(const Problem& p) { return 4 * p.d * p.d + 4 * p.d; }
+
+// zoology SlidingAttn.state_size: block_size * d_model * 2 (independent of T).
+inline std::optional<std::int64_t> state_size(const Problem& p) { return 2 * p.window * p.d; }
+
+// FLOPs: the two projections (2 B T d 3d and 2 B T d d) plus the windowed attention operator.
+inline Cost cost(const Problem& p) {
+  const auto a = ops::softmax_attention::cost(attention_problem(p));
+  const double rows = static_cast<double>(p.B * p.T), d = static_cast<double>(p.d);
+  return {rows * 8.0 * d * d + a.flops, 2.0 * rows * d + static_cast<double>(param_count(p)), 2.5};
+}
+
+struct Contract {
+  static constexpr std::string_view id = "sliding_attn";
+  using problem_type = Problem;
+  static constexpr Traits traits{.causal = true};
+  static constexpr std::array<std::string_view, 0> frozen{};  // no frozen tensors in the state_dict
+  static std::vector<Problem> test_grid(bool full) {
+    std::vector<Problem> g = {{1, 1, 4, 0}, {2, 7, 5, 2}, {1, 16, 6, 3}, {1, 13, 3, 0}, {1, 16, 4, 20}};
+    if (full) g.insert(g.end(), {{1, 97, 8, 31}, {1, 113, 7, 8}});
+    return g;
+  }
+};
+
+}  // namespace menagerie::mixers::sliding_attn
