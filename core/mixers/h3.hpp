@@ -94,7 +94,7 @@ struct Contract {
   static constexpr std::array<std::string_view, 0> frozen = {};
   static std::vector<Problem> test_grid(bool full) {
     std::vector<Problem> g = {{1, 1, 2, 2, 2}, {2, 7, 6, 4, 2}, {1, 16, 4, 6, 2}, {1, 13, 4, 16, 2}, {1, 7, 3, 2, 1}};
-    if (full) g.insert(g.end(), {{2, 97, 8, 8, 2}, {1, 113, 6, 113 + 1, 2}});
+    if (full) g.insert(g.end(), {{2, 97, 4, 8, 2}, {1, 37, 6, 38, 2}});
     return g;
   }
 };
