@@ -29,7 +29,7 @@ CtestSummary summarize_ctest_log(const std::string& path) {
   require(f.good(), "--ctest-log ", path, ": cannot read the file");
   CtestSummary s;
   s.log = path;
-  static const std::regex total(R"((\d+)% tests passed, (\d+) tests? failed out of (\d+))");
+  static const std::regex total(R"((\d+)% tests passed(?:, (\d+) tests? failed)? out of (\d+))");
   static const std::regex failure(R"(^\s+\d+ - (\S+) \((Failed|Not Run|Timeout|SEGFAULT|Subprocess aborted|Exception)\))");
   static const std::regex skipped(R"(\*\*\*Skipped|\bSkipped\b)");
   static const std::regex real(R"(Total Test time \(real\) =\s+(\S+ sec))");
@@ -39,7 +39,7 @@ CtestSummary summarize_ctest_log(const std::string& path) {
   bool found = false;
   for (std::string line; std::getline(f, line);) {
     if (std::regex_search(line, m, total)) {
-      s.failed = std::stoi(m[2]);
+      s.failed = m[2].matched ? std::stoi(m[2]) : 0;
       s.total = std::stoi(m[3]);
       found = true;
     } else if (std::regex_search(line, m, failure)) {
