@@ -9,6 +9,7 @@
 #include "reference/s4d_kernel.hpp"
 #include "reference/scalar.hpp"
 #include "reference/shift_ssm_kernel.hpp"
+#include "reference/steps.hpp"
 
 namespace menagerie::mixers::h3 {
 
@@ -233,14 +234,7 @@ void reference_forward_recurrent(const Problem& p, const Named<T>& in, Named<T>&
   auto state = initial_state<T>(p);
   auto& y = get(out, "y", {p.B, p.T, p.D});
   const auto& u = param(p, in, "u");
-  Tensor<T> u_t({p.B, p.D}), y_t({p.B, p.D});
-  for (std::int64_t t = 0; t < p.T; ++t) {
-    for (std::int64_t b = 0; b < p.B; ++b)
-      for (std::int64_t c = 0; c < p.D; ++c) u_t(b, c) = u(b, t, c);
-    reference_step(p, in, state, u_t, y_t);
-    for (std::int64_t b = 0; b < p.B; ++b)
-      for (std::int64_t c = 0; c < p.D; ++c) y(b, t, c) = y_t(b, c);
-  }
+  ref::run_steps(u, y, [&](const Tensor<T>& u_t, Tensor<T>& y_t) { reference_step(p, in, state, u_t, y_t); });
 }
 
 #define INSTANTIATE(T)                                                                                      \

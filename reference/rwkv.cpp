@@ -7,6 +7,7 @@
 #include "reference/activations.hpp"
 #include "reference/instantiate.hpp"
 #include "reference/linear.hpp"
+#include "reference/steps.hpp"
 
 namespace menagerie::mixers::rwkv {
 
@@ -110,14 +111,7 @@ void reference_forward_recurrent(const Problem& p, const Named<T>& in, Named<T>&
   const auto& u = get(in, "u", specs[0].shape);
   auto& y = get(out, "y", specs[10].shape);
   auto s = initial_state<T>(p);
-  Tensor<T> u_t({p.B, p.d}), y_t({p.B, p.d});
-  for (std::int64_t t = 0; t < p.T; ++t) {
-    for (std::int64_t b = 0; b < p.B; ++b)
-      for (std::int64_t c = 0; c < p.d; ++c) u_t(b, c) = u(b, t, c);
-    reference_step(p, in, s, u_t, y_t);
-    for (std::int64_t b = 0; b < p.B; ++b)
-      for (std::int64_t c = 0; c < p.d; ++c) y(b, t, c) = y_t(b, c);
-  }
+  ref::run_steps(u, y, [&](const Tensor<T>& u_t, Tensor<T>& y_t) { reference_step(p, in, s, u_t, y_t); });
 }
 
 template <class T>

@@ -2,6 +2,7 @@
 #include "reference/short_conv.hpp"
 
 #include "reference/instantiate.hpp"
+#include "reference/steps.hpp"
 
 namespace menagerie::ops::short_conv {
 
@@ -93,14 +94,8 @@ void reference_forward_recurrent(const Problem& p, const Named<T>& in, Named<T>&
   const auto specs = tensors(p);
   const auto& u = get(in, "u", specs[0].shape);
   auto& y = get(out, "y", specs[3].shape);
-  Tensor<T> state({p.B, p.D, p.K - 1}, T(0)), u_t({p.B, p.D}), y_t({p.B, p.D});
-  for (std::int64_t t = 0; t < p.T; ++t) {
-    for (std::int64_t b = 0; b < p.B; ++b)
-      for (std::int64_t c = 0; c < p.D; ++c) u_t(b, c) = u(b, t, c);
-    reference_step(p, in, state, u_t, y_t);
-    for (std::int64_t b = 0; b < p.B; ++b)
-      for (std::int64_t c = 0; c < p.D; ++c) y(b, t, c) = y_t(b, c);
-  }
+  Tensor<T> state({p.B, p.D, p.K - 1}, T(0));
+  ref::run_steps(u, y, [&](const Tensor<T>& u_t, Tensor<T>& y_t) { reference_step(p, in, state, u_t, y_t); });
 }
 
 #define INSTANTIATE(T)                                                                                            \
