@@ -123,16 +123,27 @@ class Tensor {
   TensorView<T> view() { return {data_.data(), shape_}; }
   TensorView<const T> view() const { return {data_.data(), shape_}; }
 
+  // Row-major offset by Horner's rule, ((i0 s1 + i1) s2 + i2) ...: no view is built, nothing allocated.
   template <class... I>
-  T& operator()(I... idx) { return view()(idx...); }
+  T& operator()(I... idx) { return data_[offset(idx...)]; }
   template <class... I>
-  const T& operator()(I... idx) const { return view()(idx...); }
+  const T& operator()(I... idx) const { return data_[offset(idx...)]; }
 
   // Same elements, new shape of equal element count.
   Tensor reshaped(Shape shape) const& { return Tensor(std::move(shape), data_); }
   bool operator==(const Tensor&) const = default;
 
  private:
+  template <class... I>
+  std::size_t offset(I... idx) const {
+    static_assert(sizeof...(I) > 0);
+    const std::int64_t ii[] = {static_cast<std::int64_t>(idx)...};
+    std::int64_t off = ii[0];
+    for (std::size_t k = 1; k < sizeof...(I); ++k) off = off * shape_[k] + ii[k];
+    for (std::size_t k = sizeof...(I); k < shape_.size(); ++k) off *= shape_[k];  // a prefix: the sub-block start
+    return static_cast<std::size_t>(off);
+  }
+
   Shape shape_;
   std::vector<T> data_;
 };
