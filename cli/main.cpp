@@ -14,8 +14,8 @@ int main(int argc, char** argv) {
   menagerie::cli::add_data(app);
   menagerie::cli::add_verify(app);
   menagerie::cli::add_pending(app, "bench", "benchmark kernels against PyTorch and the machine's ceilings", 7);
-  menagerie::cli::add_pending(app, "train", "train a model on MQAR from a run config", 6);
-  menagerie::cli::add_pending(app, "sweep", "run a grid of training runs, resumable", 6);
+  menagerie::cli::add_train(app);
+  menagerie::cli::add_sweep(app);
   menagerie::cli::add_pending(app, "theory", "run the MQAR constructions C1-C7 and write reports/theory.md", 5);
   menagerie::cli::add_report(app);
   try {

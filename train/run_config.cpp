@@ -1,0 +1,225 @@
+// Strict parsing of run configs; the JSON form is in run_config.hpp.
+#include "train/run_config.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/registry.hpp"
+
+namespace menagerie::train {
+
+namespace {
+
+namespace mx = mixers;
+using model::LayerMixer;
+
+void positive(bool ok, std::string_view where, std::string_view key, double value, const char* expected) {
+  require<InputError>(ok, json_path(where, key), " = ", value, " ", expected);
+}
+
+std::int64_t int_at_least(const json& j, std::string_view key, std::int64_t fallback, std::int64_t lo,
+                          std::string_view where) {
+  const auto v = get_field_or<std::int64_t>(j, key, fallback, where);
+  require<InputError>(v >= lo, json_path(where, key), " = ", v, " must be >= ", lo);
+  return v;
+}
+
+LayerMixer mixer_from_json(const json& j, std::int64_t d, std::int64_t l_max_default, std::string_view where) {
+  const auto id = get_field<std::string>(j, "id", where);
+  if (id == "mha") {
+    reject_unknown_keys(j, {"id", "heads"}, where);
+    return LayerMixer::of<mx::mha::Contract>({1, 1, d, int_at_least(j, "heads", 1, 1, where)});
+  }
+  if (id == "sliding_attn") {
+    reject_unknown_keys(j, {"id", "window"}, where);
+    return LayerMixer::of<mx::sliding_attn::Contract>({1, 1, d, int_at_least(j, "window", 256, 0, where)});
+  }
+  if (id == "base_conv") {
+    reject_unknown_keys(j, {"id", "conv", "kernel_size", "l_max"}, where);
+    const auto conv = get_field_or<std::string>(j, "conv", "short", where);
+    mx::base_conv::Problem p{1, 1, d, mx::base_conv::Conv::short_conv, int_at_least(j, "kernel_size", 3, 1, where),
+                             int_at_least(j, "l_max", l_max_default, 1, where)};
+    if (conv == "long_implicit") p.conv = mx::base_conv::Conv::long_implicit;
+    else if (conv == "long_explicit") p.conv = mx::base_conv::Conv::long_explicit;
+    else
+      require<InputError>(conv == "short", json_path(where, "conv"), " = \"", conv,
+                          "\": expected one of short, long_implicit, long_explicit");
+    return LayerMixer::of<mx::base_conv::Contract>(p);
+  }
+  if (id == "based") {
+    reject_unknown_keys(j, {"id", "feature_dim", "heads", "eps"}, where);
+    const double eps = get_field_or<double>(j, "eps", 1e-12, where);
+    positive(std::isfinite(eps) && eps >= 0, where, "eps", eps, "must be finite and >= 0");
+    return LayerMixer::of<mx::based::Contract>(
+        {1, 1, d, int_at_least(j, "feature_dim", 16, 1, where), int_at_least(j, "heads", 1, 1, where), eps});
+  }
+  if (id == "hyena") {
+    reject_unknown_keys(j, {"id", "l_max", "filter_order", "short_filter_order"}, where);
+    return LayerMixer::of<mx::hyena::Contract>({1, 1, d, int_at_least(j, "l_max", l_max_default, 2, where),
+                                                int_at_least(j, "filter_order", 64, 1, where),
+                                                int_at_least(j, "short_filter_order", 3, 1, where)});
+  }
+  if (id == "h3") {
+    reject_unknown_keys(j, {"id", "d_state", "head_dim"}, where);
+    return LayerMixer::of<mx::h3::Contract>(
+        {1, 1, d, int_at_least(j, "d_state", 64, 2, where), int_at_least(j, "head_dim", 2, 1, where)});
+  }
+  if (id == "rwkv") {
+    reject_unknown_keys(j, {"id"}, where);
+    return LayerMixer::of<mx::rwkv::Contract>({1, 1, d});
+  }
+  if (id == "mamba") {
+    reject_unknown_keys(j, {"id", "d_state", "d_conv", "expand", "dt_rank"}, where);
+    return LayerMixer::of<mx::mamba::Contract>(
+        {1, 1, d, int_at_least(j, "d_state", 16, 1, where), int_at_least(j, "d_conv", 4, 1, where),
+         int_at_least(j, "expand", 2, 1, where), int_at_least(j, "dt_rank", 0, 0, where)});
+  }
+  throw InputError(cat(json_path(where, "id"), " = \"", id,
+                       "\": expected one of mha, sliding_attn, base_conv, based, hyena, h3, rwkv, mamba"));
+}
+
+model::Config model_from_json(const json& j, std::int64_t l_max, std::string_view where) {
+  reject_unknown_keys(j, {"vocab_size", "d_model", "n_layers", "max_position_embeddings", "layer_norm_eps",
+                          "hybrid", "block", "mixers"},
+                      where);
+  model::Config c;
+  c.vocab = int_at_least(j, "vocab_size", 8192, 1, where);
+  require<FormatError>(j.contains("d_model"), where, ": missing required key 'd_model'");
+  c.d_model = int_at_least(j, "d_model", c.d_model, 1, where);
+  c.n_layers = int_at_least(j, "n_layers", 2, 1, where);
+  c.max_position_embeddings = int_at_least(j, "max_position_embeddings", 0, 0, where);
+  c.layer_norm_eps = get_field_or<double>(j, "layer_norm_eps", 1e-5, where);
+  positive(std::isfinite(c.layer_norm_eps) && c.layer_norm_eps > 0, where, "layer_norm_eps", c.layer_norm_eps,
+           "must be > 0");
+  c.hybrid = get_field_or<bool>(j, "hybrid", false, where);
+  const auto block = get_field_or<std::string>(j, "block", "transformer", where);
+  require<InputError>(block == "transformer" || block == "mamba", json_path(where, "block"), " = \"", block,
+                      "\": expected transformer or mamba");
+  c.block = block == "mamba" ? model::Block::mamba : model::Block::transformer;
+  const auto mixers = get_field<json>(j, "mixers", where);
+  const auto mw = json_path(where, "mixers");
+  require<FormatError>(mixers.is_array() && !mixers.empty(), mw, " must be a non-empty array of mixer objects, got ",
+                       describe_json(mixers));
+  for (std::size_t i = 0; i < mixers.size(); ++i)
+    c.mixers.push_back(mixer_from_json(mixers[i], c.d_model, l_max, cat(mw, "[", i, "]")));
+  try {
+    c.validate();
+    (void)model::tensors(c);  // every mixer's Problem validated at (1, 1)
+  } catch (const InputError& e) {
+    throw InputError(cat(where, ": ", e.what()));
+  }
+  return c;
+}
+
+AdamWConfig optimizer_from_json(const json& j, std::string_view where) {
+  reject_unknown_keys(j, {"lr", "weight_decay", "betas", "eps"}, where);
+  AdamWConfig o;
+  o.lr = get_field<double>(j, "lr", where);
+  positive(std::isfinite(o.lr) && o.lr > 0, where, "lr", o.lr, "must be > 0");
+  o.weight_decay = get_field_or<double>(j, "weight_decay", o.weight_decay, where);
+  positive(std::isfinite(o.weight_decay) && o.weight_decay >= 0, where, "weight_decay", o.weight_decay,
+           "must be >= 0");
+  const auto betas = get_field_or<std::vector<double>>(j, "betas", {o.beta1, o.beta2}, where);
+  require<InputError>(betas.size() == 2, json_path(where, "betas"), " has ", betas.size(),
+                      " entries; expected [beta1, beta2]");
+  for (double b : betas)
+    require<InputError>(b >= 0 && b < 1, json_path(where, "betas"), " entry ", b, " must be in [0, 1)");
+  o.beta1 = betas[0];
+  o.beta2 = betas[1];
+  o.eps = get_field_or<double>(j, "eps", o.eps, where);
+  positive(std::isfinite(o.eps) && o.eps > 0, where, "eps", o.eps, "must be > 0");
+  return o;
+}
+
+double probability(const json& j, std::string_view key, double fallback, std::string_view where) {
+  const double p = get_field_or<double>(j, key, fallback, where);
+  require<InputError>(p >= 0 && p < 1, json_path(where, key), " = ", p, " must be in [0, 1)");
+  return p;
+}
+
+template <class E>
+E choice(const json& j, std::string_view key, E fallback, std::initializer_list<std::pair<const char*, E>> options,
+         std::string_view where) {
+  if (!j.contains(key)) return fallback;
+  const auto s = get_field<std::string>(j, key, where);
+  std::string list;
+  for (const auto& [name, value] : options) {
+    if (s == name) return value;
+    list += (list.empty() ? "" : ", ") + std::string(name);
+  }
+  throw InputError(cat(json_path(where, key), " = \"", s, "\": expected one of ", list));
+}
+
+}  // namespace
+
+std::int64_t max_sequence_length(const synthetics::DatasetSpec& data, std::string_view where) {
+  std::int64_t longest = 0;
+  for (const auto* list : {&data.train, &data.test})
+    for (const auto& seg : *list) {
+      auto one = seg;
+      one.count = 1;
+      try {
+        longest = std::max(longest, synthetics::generate_segment(one, 0).seq_len());
+      } catch (const InputError& e) {
+        throw InputError(cat(where, ": data: ", e.what()));
+      }
+    }
+  return longest;
+}
+
+RunConfig parse_run_config(const json& j, std::string_view where) {
+  reject_unknown_keys(j,
+                      {"name", "model", "data", "optimizer", "schedule", "epochs", "batch_size", "eval_batch_size",
+                       "seed", "dropout", "early_stop_accuracy", "accuracy", "precision", "threads", "backend",
+                       "shuffle"},
+                      where);
+  RunConfig c;
+  c.name = get_field_or<std::string>(j, "name", "run", where);
+  require<InputError>(!c.name.empty() && c.name.find_first_of("/\\\n\"") == std::string::npos,
+                      json_path(where, "name"), " = \"", c.name, "\" must be non-empty without / \\ \" or newlines");
+  c.data = synthetics::dataset_spec_from_json(get_field<json>(j, "data", where), json_path(where, "data"));
+  require<InputError>(!c.data.test.empty(), json_path(where, "data"), ": 'test' is empty; evaluation needs a test set");
+  const std::int64_t l_max = max_sequence_length(c.data, where);
+  c.model = model_from_json(get_field<json>(j, "model", where), l_max, json_path(where, "model"));
+  require<InputError>(c.model.max_position_embeddings == 0 || c.model.max_position_embeddings >= l_max,
+                      json_path(where, "model"), ".max_position_embeddings = ", c.model.max_position_embeddings,
+                      " is shorter than the data's longest sequence ", l_max);
+  c.optimizer = optimizer_from_json(get_field<json>(j, "optimizer", where), json_path(where, "optimizer"));
+  c.schedule = choice(j, "schedule", Schedule::cosine, {{"cosine", Schedule::cosine}, {"constant", Schedule::constant}},
+                      where);
+  c.epochs = int_at_least(j, "epochs", c.epochs, 1, where);
+  c.batch_size = int_at_least(j, "batch_size", c.batch_size, 1, where);
+  c.eval_batch_size = int_at_least(j, "eval_batch_size", c.eval_batch_size, 1, where);
+  c.seed = get_field_or<std::uint64_t>(j, "seed", 0, where);
+  const auto dropout = get_field_or<json>(j, "dropout", json::object(), where);
+  const auto dw = json_path(where, "dropout");
+  reject_unknown_keys(dropout, {"embedding", "attention", "enabled"}, dw);
+  c.dropout = {probability(dropout, "embedding", 0.1, dw), probability(dropout, "attention", 0.1, dw)};
+  if (!get_field_or<bool>(dropout, "enabled", true, dw)) c.dropout = {0, 0};
+  c.early_stop_accuracy = get_field_or<double>(j, "early_stop_accuracy", c.early_stop_accuracy, where);
+  require<InputError>(c.early_stop_accuracy >= 0, json_path(where, "early_stop_accuracy"), " = ",
+                      c.early_stop_accuracy, " must be >= 0 (above 1 never stops early)");
+  c.accuracy = choice(j, "accuracy", Accuracy::per_example,
+                      {{"per_example", Accuracy::per_example}, {"pooled", Accuracy::pooled}}, where);
+  c.precision = choice(j, "precision", Precision::f32, {{"float", Precision::f32}, {"double", Precision::f64}}, where);
+  c.threads = int_at_least(j, "threads", c.threads, 1, where);
+  require<InputError>(c.threads <= 256, json_path(where, "threads"), " = ", c.threads, " must be <= 256");
+  c.backend = get_field_or<std::string>(j, "backend", c.backend, where);
+  require<InputError>(c.backend == "reference", json_path(where, "backend"), " = \"", c.backend,
+                      "\": expected \"reference\" (the CPU backend; the GPU backend is not built yet)");
+  c.shuffle = get_field_or<bool>(j, "shuffle", false, where);
+  c.source = j;
+  return c;
+}
+
+RunConfig read_run_config(const std::string& path) { return parse_run_config(read_json_file(path), path); }
+
+std::string describe(const RunConfig& c) {
+  std::string mixers;
+  for (const auto& m : c.model.mixers) mixers += (mixers.empty() ? "" : "+") + std::string(m.id());
+  return cat(c.name, ": [", mixers, "] d_model ", c.model.d_model, ", ", c.model.n_layers, " layers, vocab ",
+             c.model.vocab, "; lr ", c.optimizer.lr, "; ", c.epochs, " epochs x batch ", c.batch_size, "; seed ",
+             c.seed, "; ", c.precision == Precision::f32 ? "float" : "double", ", ", c.threads, " threads");
+}
+
+}  // namespace menagerie::train

@@ -1,0 +1,193 @@
+// Sweeps; the JSON form and the guarantees are in sweep.hpp.
+#include "train/sweep.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "core/io/atomic_file.hpp"
+#include "core/provenance.hpp"
+#include "train/trainer.hpp"
+
+namespace menagerie::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string lr_text(double lr) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", lr);
+  return buf;
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  write_file_atomic(path, std::as_bytes(std::span(text.data(), text.size())));
+}
+
+}  // namespace
+
+Sweep parse_sweep(const json& j, std::string_view where) {
+  reject_unknown_keys(j, {"name", "base", "grid"}, where);
+  Sweep s;
+  s.name = get_field<std::string>(j, "name", where);
+  require<InputError>(!s.name.empty() && s.name.find_first_of("/\\\n\"") == std::string::npos,
+                      json_path(where, "name"), " = \"", s.name, "\" must be non-empty without / \\ \" or newlines");
+  const json base = get_field<json>(j, "base", where);
+  require_object(base, json_path(where, "base"));
+  const json grid = get_field<json>(j, "grid", where);
+  const std::string gw = json_path(where, "grid");
+  reject_unknown_keys(grid, {"mixers", "d_model", "lr", "data"}, gw);
+  const json mixers = get_field<json>(grid, "mixers", gw);
+  require<FormatError>(mixers.is_array() && !mixers.empty(), json_path(gw, "mixers"),
+                       " must be a non-empty array of {\"name\", \"model\"}, got ", describe_json(mixers));
+  const auto dims = get_field<std::vector<std::int64_t>>(grid, "d_model", gw);
+  const auto lrs = get_field<std::vector<double>>(grid, "lr", gw);
+  require<InputError>(!dims.empty() && !lrs.empty(), gw, ": d_model and lr must be non-empty lists");
+  json data = get_field_or<json>(grid, "data", json::array(), gw);
+  require<FormatError>(data.is_array(), json_path(gw, "data"), " must be an array, got ", describe_json(data));
+  if (data.empty()) {
+    require<FormatError>(base.contains("data"), gw, ": no 'data' list and no base.data");
+    data = json::array({{{"name", "data"}, {"data", base["data"]}}});
+  }
+  std::set<std::string> ids;
+  for (std::size_t di = 0; di < data.size(); ++di) {
+    const std::string dw = cat(json_path(gw, "data"), "[", di, "]");
+    reject_unknown_keys(data[di], {"name", "data"}, dw);
+    const auto dname = get_field<std::string>(data[di], "name", dw);
+    for (std::size_t mi = 0; mi < mixers.size(); ++mi) {
+      const std::string mw = cat(json_path(gw, "mixers"), "[", mi, "]");
+      reject_unknown_keys(mixers[mi], {"name", "model"}, mw);
+      const auto mname = get_field<std::string>(mixers[mi], "name", mw);
+      const json mmodel = get_field<json>(mixers[mi], "model", mw);
+      require_object(mmodel, json_path(mw, "model"));
+      for (const auto d : dims)
+        for (const double lr : lrs) {
+          SweepPoint p{cat(mname, "-d", d, "-lr", lr_text(lr), "-", dname), mname, dname, d, lr, {}};
+          require<InputError>(ids.insert(p.id).second, where, ": grid point '", p.id,
+                              "' appears twice (mixer and data names must be distinct)");
+          json patch = {{"name", p.id},
+                        {"model", mmodel},
+                        {"optimizer", {{"lr", lr}}},
+                        {"data", get_field<json>(data[di], "data", dw)}};
+          patch["model"]["d_model"] = d;
+          json run = base;
+          run.merge_patch(patch);
+          p.config = parse_run_config(run, cat(where, " (grid point ", p.id, ")"));
+          s.points.push_back(std::move(p));
+        }
+    }
+  }
+  s.source = j;
+  return s;
+}
+
+Sweep read_sweep(const std::string& path) { return parse_sweep(read_json_file(path), path); }
+
+std::vector<SweepRow> collect(const Sweep& sweep, const fs::path& runs_dir) {
+  std::vector<SweepRow> rows;
+  for (const auto& p : sweep.points) {
+    SweepRow r{p, false, 0, 0, model::param_count(p.config.model)};
+    if (const auto line = finished_line(runs_dir / p.id)) {
+      r.finished = true;
+      r.accuracy = line->value("valid/accuracy", 0.0);
+      r.epochs = line->value("epoch", std::int64_t{0});
+    }
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+std::string sweep_csv(const std::vector<SweepRow>& rows) {
+  // best: the run with the highest accuracy among the learning rates of its (data, mixer, d_model).
+  std::map<std::string, std::size_t> best;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (!rows[i].finished) continue;
+    const auto key = cat(rows[i].point.data, "|", rows[i].point.mixer, "|", rows[i].point.d_model);
+    if (!best.count(key) || rows[i].accuracy > rows[best[key]].accuracy) best[key] = i;
+  }
+  std::string out = "data,mixer,d_model,lr,params,epochs,accuracy,best\n";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    const auto key = cat(r.point.data, "|", r.point.mixer, "|", r.point.d_model);
+    char acc[32];
+    std::snprintf(acc, sizeof acc, "%.6f", r.accuracy);
+    out += cat(r.point.data, ",", r.point.mixer, ",", r.point.d_model, ",", lr_text(r.point.lr), ",", r.params, ",",
+               r.finished ? std::to_string(r.epochs) : "", ",", r.finished ? acc : "", ",",
+               best.count(key) && best[key] == i ? 1 : 0, "\n");
+  }
+  return out;
+}
+
+std::string sweep_markdown_tables(const Sweep& sweep, const std::vector<SweepRow>& rows) {
+  std::vector<std::string> datas, mixers;
+  std::vector<std::int64_t> dims;
+  for (const auto& r : rows) {
+    if (std::find(datas.begin(), datas.end(), r.point.data) == datas.end()) datas.push_back(r.point.data);
+    if (std::find(mixers.begin(), mixers.end(), r.point.mixer) == mixers.end()) mixers.push_back(r.point.mixer);
+    if (std::find(dims.begin(), dims.end(), r.point.d_model) == dims.end()) dims.push_back(r.point.d_model);
+  }
+  std::string out;
+  for (const auto& data : datas) {
+    out += cat("### ", data, ": valid/accuracy, best over learning rates (the learning rate in brackets)\n\n| mixer |");
+    for (auto d : dims) out += cat(" d_model ", d, " |");
+    out += "\n|---|";
+    for (std::size_t i = 0; i < dims.size(); ++i) out += "---|";
+    out += "\n";
+    for (const auto& mixer : mixers) {
+      out += cat("| ", mixer, " |");
+      for (auto d : dims) {
+        const SweepRow* best = nullptr;
+        bool all = true;
+        for (const auto& r : rows)
+          if (r.point.data == data && r.point.mixer == mixer && r.point.d_model == d) {
+            all = all && r.finished;
+            if (r.finished && (!best || r.accuracy > best->accuracy)) best = &r;
+          }
+        char cell[64];
+        if (best)
+          std::snprintf(cell, sizeof cell, " %.3f (%s)%s |", best->accuracy, lr_text(best->point.lr).c_str(),
+                        all ? "" : " *");
+        else
+          std::snprintf(cell, sizeof cell, " - |");
+        out += cell;
+      }
+      out += "\n";
+    }
+    out += "\n";
+  }
+  out += cat(sweep.points.size(), " runs; * = some learning rates of that cell have not finished.\n");
+  return out;
+}
+
+std::vector<SweepRow> run_sweep(const Sweep& sweep, const SweepOptions& opt) {
+  const auto log = [&](const std::string& s) {
+    if (opt.log) opt.log(s);
+  };
+  fs::create_directories(opt.runs_dir);
+  fs::create_directories(opt.out_dir);
+  const auto write_tables = [&] {
+    const auto rows = collect(sweep, opt.runs_dir);
+    write_text(opt.out_dir / (sweep.name + ".csv"), sweep_csv(rows));
+    write_text(opt.out_dir / (sweep.name + ".md"),
+               cat("# Sweep ", sweep.name, "\n\nGenerated by `menagerie sweep` (train/sweep.hpp); do not edit.\n\n",
+                   to_markdown(host_provenance()), "\n", sweep_markdown_tables(sweep, rows)));
+    return rows;
+  };
+  std::size_t index = 0;
+  for (const auto& p : sweep.points) {
+    ++index;
+    if (finished_line(opt.runs_dir / p.id)) {
+      log(cat("[", index, "/", sweep.points.size(), "] ", p.id, ": finished, skipped"));
+      continue;
+    }
+    log(cat("[", index, "/", sweep.points.size(), "] ", p.id));
+    TrainOptions t{opt.runs_dir / p.id, opt.progress, opt.log};
+    train_run(p.config, t);
+    write_tables();
+  }
+  return write_tables();
+}
+
+}  // namespace menagerie::train

@@ -1,0 +1,66 @@
+// Sweeps: a grid of training runs (mixers x d_model x learning rate x data), run one after another, resumable.
+// JSON form:
+//   {"name": "sweep-small",
+//    "base": {<a run config, train/run_config.hpp, without model.d_model, model.mixers, optimizer.lr>},
+//    "grid": {"mixers":  [{"name": "attention", "model": {"mixers": [{"id": "mha"}], "max_position_embeddings": 32}},
+//                         {"name": "base_conv", "model": {"mixers": [...]}}],
+//             "d_model": [16, 32, 64],
+//             "lr":      [1e-3, 3e-3],
+//             "data":    [{"name": "N32-D4", "data": {<synthetics mixture>}}]}}   // optional: base.data, "data"
+// Each grid point is base, JSON-merge-patched (RFC 7386) with {"name": id, "model": mixer.model + d_model,
+// "optimizer": {"lr"}, "data"}, then validated strictly as a run config; every point is validated before the
+// first run starts. Run id: "<mixer>-d<d_model>-lr<lr>-<data>". Runs live in <runs>/<id>/ (train/trainer.hpp): a
+// run whose results end with a final line is skipped, a killed one resumes from its last checkpoint, so a sweep
+// killed at any point and started again produces the same table.
+// Outputs, in <out>: <name>.csv (one row per run: data, mixer, d_model, lr, params, epochs, accuracy, best) and
+// <name>.md (provenance, then per data set a table mixer x d_model of the best accuracy over learning rates:
+// Zoology Fig. 2's reported number), written atomically after every run; <name>.png by train/plot_sweep.py.
+#pragma once
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/json.hpp"
+#include "train/run_config.hpp"
+
+namespace menagerie::train {
+
+struct SweepPoint {
+  std::string id, mixer, data;
+  std::int64_t d_model = 0;
+  double lr = 0;
+  RunConfig config;
+};
+
+struct Sweep {
+  std::string name;
+  std::vector<SweepPoint> points;  // grid order: data, mixer, d_model, lr
+  json source;
+};
+
+Sweep parse_sweep(const json& j, std::string_view where);
+Sweep read_sweep(const std::string& path);
+
+struct SweepOptions {
+  std::filesystem::path runs_dir, out_dir;
+  bool progress = false;
+  std::function<void(const std::string&)> log;
+};
+
+struct SweepRow {
+  SweepPoint point;
+  bool finished = false;
+  double accuracy = 0;
+  std::int64_t epochs = 0, params = 0;
+};
+
+// Runs every unfinished point, then writes the tables; returns the rows (grid order).
+std::vector<SweepRow> run_sweep(const Sweep& sweep, const SweepOptions& options);
+
+// The tables from the runs' results (points not finished are shown as "-").
+std::vector<SweepRow> collect(const Sweep& sweep, const std::filesystem::path& runs_dir);
+std::string sweep_csv(const std::vector<SweepRow>& rows);
+std::string sweep_markdown_tables(const Sweep& sweep, const std::vector<SweepRow>& rows);
+
+}  // namespace menagerie::train
