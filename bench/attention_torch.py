@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""PyTorch peers of bench/attention_bench.cpp, timed the same way in the same invocation of `menagerie bench attention`.
+
+  python3 bench/attention_torch.py --out attention_torch.json
+
+torch.nn.functional.scaled_dot_product_attention (is_causal=True; PyTorch picks its backend: FlashAttention-2 for
+bf16, the memory-efficient kernel for fp32, with TF32 disabled) at the harness's shapes, forward and backward
+(torch.autograd.grad of the output with a random upstream gradient). Layout [B, H, T, D] (SDPA's native one; ours
+is [B, T, H, D]). Each timed call: L2 flushed (a memset of twice the L2), CUDA events around the call, median of
+the calls after two warm-ups. FLOPs use the contract's count (exact causal pairs; backward 2.5x), so TFLOP/s are
+comparable column to column. Exits 0 with {"skipped": reason} when torch or a GPU is missing.
+"""
+import argparse
+import datetime
+import json
+import sys
+
+
+def causal_flops(B, T, H, D, Dv, window=-1):
+    pairs = sum(min(t, window) + 1 if window >= 0 else t + 1 for t in range(T)) if window >= 0 else T * (T + 1) // 2
+    return 2.0 * B * H * pairs * (D + Dv)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError as e:
+        json.dump({"skipped": f"torch not importable: {e}"}, open(args.out, "w"))
+        return 0
+    if not torch.cuda.is_available():
+        json.dump({"skipped": "no CUDA device visible to torch"}, open(args.out, "w"))
+        return 0
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    dev = torch.device("cuda")
+    props = torch.cuda.get_device_properties(dev)
+    l2 = getattr(props, "L2_cache_size", 50 * 2**20)
+    flush = torch.empty(2 * l2, dtype=torch.uint8, device=dev)
+
+    def median_ms(fn, iters):
+        fn()
+        fn()
+        torch.cuda.synchronize()
+        times = []
+        for i in range(iters):
+            flush.fill_(i & 0xFF)
+            a = torch.cuda.Event(enable_timing=True)
+            b = torch.cuda.Event(enable_timing=True)
+            a.record()
+            fn()
+            b.record()
+            b.synchronize()
+            times.append(a.elapsed_time(b))
+        times.sort()
+        return times[len(times) // 2]
+
+    results = []
+
+    def sdpa(B, T, H, D, dtype, backward, window=-1):
+        g = torch.Generator(device=dev).manual_seed(7)
+        q, k, v, do = (torch.rand(B, H, T, D, device=dev, dtype=torch.float32, generator=g).mul_(2).sub_(1).to(dtype)
+                       for _ in range(4))
+        mask = None
+        if window >= 0:
+            t = torch.arange(T, device=dev)
+            mask = (t[None, :] <= t[:, None]) & (t[None, :] >= t[:, None] - window)
+        if backward:
+            q.requires_grad_(True)
+            k.requires_grad_(True)
+            v.requires_grad_(True)
+
+        def fwd():
+            if mask is None:
+                return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+
+        flops = causal_flops(B, T, H, D, D, window)
+        est = flops * (2.5 if backward else 1.0) / (2e14 if dtype == torch.bfloat16 else 1.5e13)
+        iters = int(min(50, max(3, 0.5 / est)))
+        if backward:
+            out = fwd()
+            fn = lambda: torch.autograd.grad(out, (q, k, v), do, retain_graph=True)
+        else:
+            fn = lambda: fwd()
+        with torch.no_grad() if not backward else torch.enable_grad():
+            ms = median_ms(fn, iters)
+        results.append({"peer": "torch_sdpa", "dtype": "bf16" if dtype == torch.bfloat16 else "fp32",
+                        "backward": backward, "B": B, "T": T, "H": H, "D": D, "window": window, "ms": ms,
+                        "tflops": flops * (2.5 if backward else 1.0) / (ms / 1e3) / 1e12})
+        print(f"torch sdpa {results[-1]['dtype']} {'bwd' if backward else 'fwd'} B={B} T={T} H={H} D={D} "
+              f"window={window}: {ms:.3f} ms, {results[-1]['tflops']:.1f} TFLOP/s", flush=True)
+        del q, k, v, do
+        torch.cuda.empty_cache()
+
+    def guarded(*a):
+        try:
+            sdpa(*a)
+        except Exception as e:  # e.g. out of memory on a backend that materialises T x T
+            B, T, H, D, dt, bwd = a[:6]
+            results.append({"peer": "torch_sdpa", "dtype": "bf16" if dt == torch.bfloat16 else "fp32",
+                            "backward": bwd, "B": B, "T": T, "H": H, "D": D, "window": -1,
+                            "error": f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"})
+            print("torch sdpa failed:", results[-1], flush=True)
+            torch.cuda.empty_cache()
+
+    for D in (64, 128):
+        for T in (1024, 4096, 16384):
+            guarded(8, T, 16, D, torch.bfloat16, False)
+            guarded(8, T, 16, D, torch.bfloat16, True)
+            guarded(8, T, 16, D, torch.float32, False)
+            if T <= 4096:
+                guarded(8, T, 16, D, torch.float32, True)
+    guarded(8, 16384, 16, 64, torch.bfloat16, False, 1024)
+    for D in (128, 512):
+        for dt in (torch.bfloat16, torch.float32):
+            guarded(8, 1024, 1, D, dt, False)
+            guarded(8, 1024, 1, D, dt, True)
+
+    meta = {"torch": torch.__version__, "cuda": torch.version.cuda, "gpu": torch.cuda.get_device_name(dev),
+            "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "sdpa_layout": "[B, H, T, D]", "tf32": False,
+            "timing": "CUDA events per call, L2 flushed before each, median; 2 warm-up calls"}
+    json.dump({"meta": meta, "results": results}, open(args.out, "w"), indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,205 @@
+// gemm_cublas: softmax attention for the Zoology shape (few heads, D up to 512, T <= 1024), where the T x T score
+// matrix of one head fits a workspace and cuBLAS's GEMMs are the fast part. Per head h, batched over b:
+//   forward   S = Q K^T (fp32)  ->  row kernel: P = softmax(scale S) over the visible band, lse  ->  O = P V
+//   backward  S = Q K^T again, dP = dO V^T  ->  row kernel: P = exp(scale S - lse), Delta = rowsum(P dP),
+//             dS = P (dP - Delta)  ->  dV = P^T dO,  dQ = scale dS K,  dK = scale dS^T Q
+// Row-major [T, D] blocks with row pitch H D are cuBLAS's column-major D x T matrices, so every product is one
+// strided-batched GEMM (stride T H D between batches). fp32: fp32 storage and compute on a pedantic-math handle
+// (no TF32); bf16: bf16 q, k, v, P, dS and outputs, fp32 S, dP and accumulation. The cuBLAS handle is created once
+// per host thread on first use and bound to the caller's stream on every call.
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <cuda_bf16.h>
+
+#include "core/errors.hpp"
+#include "optimized/common/check.hpp"
+#include "optimized/common/cublas_handle.hpp"
+#include "optimized/softmax_attention/variants.hpp"
+
+namespace menagerie::opt::softmax_attention::gemm_cublas {
+namespace {
+
+using bf16 = __nv_bfloat16;
+constexpr int kRowThreads = 256;
+constexpr std::int64_t kMaxT = 1024, kMaxD = 512;
+
+template <class X>
+constexpr cudaDataType_t data_type() {
+  return std::is_same_v<X, float> ? CUDA_R_32F : CUDA_R_16BF;
+}
+
+cublasHandle_t handle_for(cudaStream_t stream, bool fp32) {
+  thread_local std::unique_ptr<cuda::CublasHandle> h;
+  if (!h) h = std::make_unique<cuda::CublasHandle>(stream, cuda::MathMode::pedantic);
+  h->set_stream(stream);
+  h->set_math_mode(fp32 ? cuda::MathMode::pedantic : cuda::MathMode::default_math);
+  return h->get();
+}
+
+// C = alpha op(A) op(B) for `batch` column-major problems; types: A, B of TA, C of TC; fp32 compute.
+void gemm(cublasHandle_t h, bool ta, bool tb, int m, int n, int k, float alpha, const void* A, cudaDataType_t TA,
+          int lda, std::int64_t sa, const void* B, int ldb, std::int64_t sb, void* C, cudaDataType_t TC, int ldc,
+          std::int64_t sc, int batch) {
+  const float beta = 0.f;
+  MENAGERIE_CUBLAS_CHECK(cublasGemmStridedBatchedEx(h, ta ? CUBLAS_OP_T : CUBLAS_OP_N, tb ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                                    m, n, k, &alpha, A, TA, lda, sa, B, TA, ldb, sb, &beta, C, TC, ldc,
+                                                    sc, batch, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+}
+
+__device__ float block_reduce(float x, bool is_max, float* scratch) {
+  for (int off = 16; off > 0; off >>= 1) {
+    const float y = __shfl_xor_sync(0xffffffffu, x, off);
+    x = is_max ? fmaxf(x, y) : x + y;
+  }
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  __syncthreads();
+  if (lane == 0) scratch[warp] = x;
+  __syncthreads();
+  x = scratch[0];
+  for (int w = 1; w < kRowThreads / 32; ++w) x = is_max ? fmaxf(x, scratch[w]) : x + scratch[w];
+  return x;
+}
+
+template <class X>
+__device__ __forceinline__ X to_x(float v) {
+  if constexpr (std::is_same_v<X, float>)
+    return v;
+  else
+    return __float2bfloat16_rn(v);
+}
+
+// One block per (t, b): P[b, t, :] from S[b, t, :] (fp32), and lse[b, h, t].
+template <class X>
+__global__ void softmax_rows(const float* __restrict__ S, X* __restrict__ P, float* __restrict__ lse, int T, int H,
+                             int h, int window, float scale) {
+  __shared__ float scratch[kRowThreads / 32];
+  const int t = blockIdx.x, b = blockIdx.y;
+  const std::int64_t row = (static_cast<std::int64_t>(b) * T + t) * T;
+  const int lo = window < 0 ? 0 : max(0, t - window);
+  float mx = -INFINITY;
+  for (int s = lo + threadIdx.x; s <= t; s += kRowThreads) mx = fmaxf(mx, scale * S[row + s]);
+  mx = block_reduce(mx, true, scratch);
+  float sum = 0.f;
+  for (int s = lo + threadIdx.x; s <= t; s += kRowThreads) sum += expf(scale * S[row + s] - mx);
+  sum = block_reduce(sum, false, scratch);
+  const float inv = 1.f / sum;
+  for (int s = threadIdx.x; s < T; s += kRowThreads)
+    P[row + s] = to_x<X>(s >= lo && s <= t ? expf(scale * S[row + s] - mx) * inv : 0.f);
+  if (threadIdx.x == 0) lse[(static_cast<std::int64_t>(b) * H + h) * T + t] = mx + logf(sum);
+}
+
+// One block per (t, b): P = exp(scale S - lse), Delta = sum_s P dP, dS = P (dP - Delta).
+template <class X>
+__global__ void softmax_backward_rows(const float* __restrict__ S, const float* __restrict__ dP,
+                                      const float* __restrict__ lse, X* __restrict__ P, X* __restrict__ dS, int T,
+                                      int H, int h, int window, float scale) {
+  __shared__ float scratch[kRowThreads / 32];
+  const int t = blockIdx.x, b = blockIdx.y;
+  const std::int64_t row = (static_cast<std::int64_t>(b) * T + t) * T;
+  const int lo = window < 0 ? 0 : max(0, t - window);
+  const float l = lse[(static_cast<std::int64_t>(b) * H + h) * T + t];
+  float delta = 0.f;
+  for (int s = lo + threadIdx.x; s <= t; s += kRowThreads) delta += expf(scale * S[row + s] - l) * dP[row + s];
+  delta = block_reduce(delta, false, scratch);
+  for (int s = threadIdx.x; s < T; s += kRowThreads) {
+    const float p = s >= lo && s <= t ? expf(scale * S[row + s] - l) : 0.f;
+    P[row + s] = to_x<X>(p);
+    dS[row + s] = to_x<X>(p * (dP[row + s] - delta));
+  }
+}
+
+template <class X>
+void forward_impl(const Problem& p, const ForwardArgs& a, cudaStream_t stream) {
+  p.validate();
+  const std::string why = unsupported(p);
+  require<ShapeError>(why.empty(), why);
+  constexpr bool fp32 = std::is_same_v<X, float>;
+  const cublasHandle_t h = handle_for(stream, fp32);
+  const int T = static_cast<int>(p.T), D = static_cast<int>(p.D), Dv = static_cast<int>(p.Dv);
+  const int H = static_cast<int>(p.H), B = static_cast<int>(p.B);
+  const std::int64_t TT = p.T * p.T;
+  float* S = static_cast<float*>(a.workspace);
+  X* P = reinterpret_cast<X*>(S + p.B * TT);
+  const X* q = static_cast<const X*>(a.q);
+  const X* k = static_cast<const X*>(a.k);
+  const X* v = static_cast<const X*>(a.v);
+  X* o = static_cast<X*>(a.o);
+  constexpr cudaDataType_t tx = data_type<X>();
+  for (int hh = 0; hh < H; ++hh) {
+    // S^T (column-major T x T, i.e. S row-major) = K Q^T: op(A) = Kc^T, B = Qc.
+    gemm(h, true, false, T, T, D, 1.f, k + hh * D, tx, H * D, p.T * H * D, q + hh * D, H * D, p.T * H * D, S,
+         CUDA_R_32F, T, TT, B);
+    softmax_rows<X><<<dim3(static_cast<unsigned>(T), static_cast<unsigned>(B)), kRowThreads, 0, stream>>>(
+        S, P, a.lse, T, H, hh, static_cast<int>(p.window), static_cast<float>(p.softmax_scale()));
+    MENAGERIE_LAUNCH_CHECK();
+    // O^T (Dv x T) = Vc P^T: A = Vc, B = Pc (column-major P^T).
+    gemm(h, false, false, Dv, T, T, 1.f, v + hh * Dv, tx, H * Dv, p.T * H * Dv, P, T, TT, o + hh * Dv, tx, H * Dv,
+         p.T * H * Dv, B);
+  }
+}
+
+template <class X>
+void backward_impl(const Problem& p, const BackwardArgs& a, cudaStream_t stream) {
+  p.validate();
+  const std::string why = unsupported(p);
+  require<ShapeError>(why.empty(), why);
+  constexpr bool fp32 = std::is_same_v<X, float>;
+  const cublasHandle_t h = handle_for(stream, fp32);
+  const int T = static_cast<int>(p.T), D = static_cast<int>(p.D), Dv = static_cast<int>(p.Dv);
+  const int H = static_cast<int>(p.H), B = static_cast<int>(p.B);
+  const std::int64_t TT = p.T * p.T;
+  const float scale = static_cast<float>(p.softmax_scale());
+  float* S = static_cast<float*>(a.workspace);
+  float* dP = S + p.B * TT;
+  X* P = reinterpret_cast<X*>(dP + p.B * TT);
+  X* dS = P + p.B * TT;
+  const X* q = static_cast<const X*>(a.q);
+  const X* k = static_cast<const X*>(a.k);
+  const X* v = static_cast<const X*>(a.v);
+  const X* dO = static_cast<const X*>(a.dO);
+  X* dq = static_cast<X*>(a.dq);
+  X* dk = static_cast<X*>(a.dk);
+  X* dv = static_cast<X*>(a.dv);
+  constexpr cudaDataType_t tx = data_type<X>();
+  const std::int64_t sq = p.T * H * D, sv = p.T * H * Dv;
+  for (int hh = 0; hh < H; ++hh) {
+    gemm(h, true, false, T, T, D, 1.f, k + hh * D, tx, H * D, sq, q + hh * D, H * D, sq, S, CUDA_R_32F, T, TT, B);
+    // dP^T column-major (dP row-major) = V dO^T: op(A) = Vc^T, B = dOc.
+    gemm(h, true, false, T, T, Dv, 1.f, v + hh * Dv, tx, H * Dv, sv, dO + hh * Dv, H * Dv, sv, dP, CUDA_R_32F, T, TT,
+         B);
+    softmax_backward_rows<X><<<dim3(static_cast<unsigned>(T), static_cast<unsigned>(B)), kRowThreads, 0, stream>>>(
+        S, dP, a.lse, P, dS, T, H, hh, static_cast<int>(p.window), scale);
+    MENAGERIE_LAUNCH_CHECK();
+    // dV^T (Dv x T) = dOc Pc^T;  dQ^T (D x T) = scale Kc dSc;  dK^T (D x T) = scale Qc dSc^T.
+    gemm(h, false, true, Dv, T, T, 1.f, dO + hh * Dv, tx, H * Dv, sv, P, T, TT, dv + hh * Dv, tx, H * Dv, sv, B);
+    gemm(h, false, false, D, T, T, scale, k + hh * D, tx, H * D, sq, dS, T, TT, dq + hh * D, tx, H * D, sq, B);
+    gemm(h, false, true, D, T, T, scale, q + hh * D, tx, H * D, sq, dS, T, TT, dk + hh * D, tx, H * D, sq, B);
+  }
+}
+
+}  // namespace
+
+std::string unsupported(const Problem& p) {
+  if (p.T > kMaxT) return cat("gemm_cublas: T = ", p.T, " unsupported (needs T <= ", kMaxT, ")");
+  if (p.D > kMaxD || p.Dv > kMaxD)
+    return cat("gemm_cublas: D = ", p.D, ", Dv = ", p.Dv, " unsupported (needs D, Dv <= ", kMaxD, ")");
+  if (p.B > 65535) return cat("gemm_cublas: B = ", p.B, " exceeds 65535");
+  return {};
+}
+
+std::size_t forward_workspace_bytes(const Problem& p) {
+  return static_cast<std::size_t>(p.B * p.T * p.T) * (sizeof(float) + sizeof(float));
+}
+std::size_t backward_workspace_bytes(const Problem& p) {
+  return static_cast<std::size_t>(p.B * p.T * p.T) * (4 * sizeof(float));
+}
+
+void forward_fp32(const Problem& p, const ForwardArgs& a, cudaStream_t s) { forward_impl<float>(p, a, s); }
+void backward_fp32(const Problem& p, const BackwardArgs& a, cudaStream_t s) { backward_impl<float>(p, a, s); }
+void forward_bf16(const Problem& p, const ForwardArgs& a, cudaStream_t s) { forward_impl<bf16>(p, a, s); }
+void backward_bf16(const Problem& p, const BackwardArgs& a, cudaStream_t s) { backward_impl<bf16>(p, a, s); }
+
+}  // namespace menagerie::opt::softmax_attention::gemm_cublas
