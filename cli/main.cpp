@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   menagerie::cli::add_pending(app, "bench", "benchmark kernels against PyTorch and the machine's ceilings", 7);
   menagerie::cli::add_train(app);
   menagerie::cli::add_sweep(app);
-  menagerie::cli::add_pending(app, "theory", "run the MQAR constructions C1-C7 and write reports/theory.md", 5);
+  menagerie::cli::add_theory(app);
   menagerie::cli::add_report(app);
   try {
     app.parse(argc, argv);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/theory_report.hpp"
 #include "core/build_info.hpp"
 #include "core/errors.hpp"
 #include "core/io/atomic_file.hpp"
@@ -99,6 +100,7 @@ void add_report(CLI::App& app) {
        << "| stage | status |\n|---|---|\n"
        << "| CUDA kernels | " << (build::with_cuda() ? "built" : "not built (cpu-only build)") << " |\n"
        << "| GPU | " << p.gpu << " |\n";
+    md << "\n" << theory_section(out_dir);
     const std::filesystem::path path = std::filesystem::path(out_dir) / (name + ".md");
     std::filesystem::create_directories(out_dir);
     const std::string text = md.str();

@@ -1,0 +1,490 @@
+// menagerie theory: runs the explicit constructions C1-C7 of specs/theory.md §4.5 (theory/) on instances generated
+// by synthetics/, the lower-bound ingredients of §4.6 (degree along a ray, capacity), and writes reports/theory.md:
+// a provenance header, one row per statement of §4.2-4.4 (what was checked, result), one row per construction run
+// (sizes, width / depth / parameters against the bound, exact-match rate, minimum and guaranteed margin, time),
+// the capacity table and the parameter / state-size table of specs/mixers.md §2.2. Written atomically.
+// --quick shrinks every size (for slow machines); the committed report uses the headline sizes.
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <span>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli/commands.hpp"
+#include "cli/theory_report.hpp"
+#include "core/io/atomic_file.hpp"
+#include "optimized/common/device.hpp"
+#include "synthetics/jrt.hpp"
+#include "synthetics/mqar.hpp"
+#include "theory/c1_attention_triplets.hpp"
+#include "theory/c2_shift_attention.hpp"
+#include "theory/c3_baseconv_linear_attention.hpp"
+#include "theory/c4_distance_shifts.hpp"
+#include "theory/c5_equality_tree.hpp"
+#include "theory/c6_based_taylor.hpp"
+#include "theory/c7_set_disjointness.hpp"
+#include "theory/lower_bounds.hpp"
+
+namespace menagerie::cli {
+
+namespace {
+
+using theory::Outcome;
+
+struct Options {
+  std::string out = "reports/theory.md";
+  bool quick = false;
+  std::uint32_t seed = 20261123;
+};
+
+// One row of the construction table.
+struct Row {
+  std::string id, statement, sizes, width = {}, depth = {}, params = {};
+  bool failure_mode = false;  // a documented failure mode (random filler): no guarantee, not in the summaries
+  Outcome outcome = {};
+  double seconds = 0;
+};
+
+// A Markdown table cell: '|' escaped.
+std::string esc(const std::string& s) {
+  std::string out;
+  for (const char ch : s) {
+    if (ch == '|') out += '\\';
+    out += ch;
+  }
+  return out;
+}
+
+struct Mqar {
+  std::int64_t c, N, D, n;
+  bool filler = false;
+};
+
+synthetics::Examples generate(const Mqar& m, std::uint32_t seed) {
+  synthetics::MqarConfig cfg;
+  cfg.vocab_size = m.c;
+  cfg.num_examples = m.n;
+  cfg.input_seq_len = m.N;
+  cfg.num_kv_pairs = m.D;
+  cfg.random_non_queries = m.filler;
+  cfg.numpy_stream = false;
+  return synthetics::mqar(cfg, seed);
+}
+
+std::string sizes(const Mqar& m) {
+  return fmt::format("(N, D) = ({}, {}), c = {}, n = {}{}", m.N, m.D, m.c, m.n, m.filler ? ", random filler" : "");
+}
+
+std::string num(double v) {
+  if (std::isnan(v)) return "none";
+  if (std::isinf(v)) return "-";
+  return fmt::format("{:.4g}", v);
+}
+
+class Runner {
+ public:
+  explicit Runner(const Options& o) : o_(o) {}
+
+  template <class F>
+  void add(Row row, F&& body) {
+    const auto t0 = std::chrono::steady_clock::now();
+    body(row);
+    row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("%-4s %-58s %6lld/%-6lld min margin %-10s %.1f s\n", row.id.c_str(), row.sizes.c_str(),
+                static_cast<long long>(row.outcome.correct), static_cast<long long>(row.outcome.queries),
+                num(row.outcome.min_margin).c_str(), row.seconds);
+    std::fflush(stdout);
+    rows_.push_back(std::move(row));
+  }
+  // "a/b solved" over the rows of one construction id (failure-mode rows apart).
+  std::string summary(const std::string& id) const {
+    Outcome all, failure;
+    for (const auto& row : rows_)
+      if (row.id == id) (row.failure_mode ? failure : all).merge(row.outcome);
+    std::string s = fmt::format("{}/{} solved", all.correct, all.queries);
+    if (failure.queries) s += fmt::format("; random filler (no guarantee) {}/{}", failure.correct, failure.queries);
+    return s;
+  }
+  const std::vector<Row>& rows() const { return rows_; }
+  std::uint32_t seed(std::uint32_t k) const { return o_.seed + k; }
+  bool quick() const { return o_.quick; }
+
+ private:
+  Options o_;
+  std::vector<Row> rows_;
+};
+
+std::string dims_cell(std::int64_t v, const std::string& bound) { return fmt::format("{} ({})", v, bound); }
+
+void run_constructions(Runner& r) {
+  const bool q = r.quick();
+  const std::int64_t C = q ? 1024 : 8192, NL = q ? 256 : 1024, DL = q ? 64 : 256;
+  // C1: Prop 4.3.
+  for (const bool binary : {false, true}) {
+    const Mqar m{C, NL, DL, q ? 1 : 4};
+    r.add({"C1", "Zoology Prop 4.3", sizes(m) + (binary ? ", ±1 codes, softmax" : ", one-hot, no softmax")},
+          [&](Row& row) {
+            const auto ex = generate(m, r.seed(1));
+            const auto t = theory::c1::mqar_triplets(ex.inputs, ex.labels, m.c, m.D);
+            const double beta = std::log(static_cast<double>(t.rows.size(1) - 1)) / 2 + 1.0;
+            const theory::c1::Config cfg{m.c, binary ? theory::c1::Code::binary : theory::c1::Code::one_hot, beta};
+            const auto res = theory::c1::run(cfg, t);
+            row.outcome = res.outcome;
+            row.width = dims_cell(res.dims.width, binary ? "3⌈log₂c⌉" : "3c");
+            row.depth = dims_cell(1, "O(1)");
+            row.params = binary ? fmt::format("dense 9b² = {} (b = ⌈log₂c⌉); nonzero {}", res.dims.dense_params,
+                                              res.dims.params)
+                                : fmt::format("dense 9c² = {}; nonzero {}", res.dims.dense_params, res.dims.params);
+            if (binary) row.sizes += fmt::format(", β = ln(R-1)/2 + 1 = {:.3g}", beta);
+          });
+  }
+  // C2 / C2b.
+  const std::int64_t b = theory::ceil_log2(C);
+  const Mqar mid{C, q ? 256 : 512, q ? 32 : 64, q ? 2 : 4}, big{C, NL, DL, q ? 1 : 2};
+  for (const auto& run : std::vector<std::tuple<Mqar, theory::c2::Variant, double>>{
+           {mid, theory::c2::Variant::onehot_linear, 0.0},
+           {big, theory::c2::Variant::onehot_linear, 0.0},
+           {mid, theory::c2::Variant::onehot_softmax, 8.0}}) {
+    const Mqar m = std::get<0>(run);
+    const theory::c2::Variant variant = std::get<1>(run);
+    const double beta = std::get<2>(run);
+    const bool soft = variant == theory::c2::Variant::onehot_softmax;
+    r.add({"C2", "induction head (shift + attention)", sizes(m) + (soft ? ", softmax β = 8" : ", linear")},
+          [&](Row& row) {
+            const auto ex = generate(m, r.seed(2));
+            const auto res = theory::c2::run({m.c, m.D, variant, beta}, ex.inputs, ex.labels);
+            row.outcome = res.outcome;
+            row.width = dims_cell(res.dims.width, "2 one-hot blocks + values");
+            row.depth = dims_cell(2, "2");
+            row.params = fmt::format("nonzero {}", res.dims.params);
+          });
+  }
+  for (const double beta : {3.0, 3.6, 5.0}) {
+    const Mqar m{C, NL, DL, q ? 2 : 10};
+    r.add({"C2b", "attention width O(log c), independent of N", sizes(m) + fmt::format(", β = {}", beta)},
+          [&](Row& row) {
+            const auto ex = generate(m, r.seed(3));
+            const auto res = theory::c2::run({m.c, m.D, theory::c2::Variant::binary, beta}, ex.inputs, ex.labels);
+            row.outcome = res.outcome;
+            row.width = dims_cell(res.dims.width, fmt::format("2⌈log₂c⌉ = {}", 2 * b));
+            row.depth = dims_cell(2, "2");
+            row.params = fmt::format("nonzero {}", res.dims.params);
+            if (beta <= std::log(static_cast<double>(m.N - 1)) / 2) row.sizes += " (below the β > ln(N-1)/2 guarantee)";
+          });
+  }
+  {
+    const Mqar m{C, NL, DL, q ? 1 : 4, true};
+    r.add({"C2b", "random filler (documented failure mode)", sizes(m) + ", β = 5", {}, {}, {}, true}, [&](Row& row) {
+      const auto ex = generate(m, r.seed(4));
+      const auto res = theory::c2::run({m.c, m.D, theory::c2::Variant::binary, 5.0}, ex.inputs, ex.labels);
+      row.outcome = res.outcome;
+      row.outcome.guaranteed_margin = std::nan("");
+      row.width = dims_cell(res.dims.width, fmt::format("{}", 2 * b));
+      row.depth = "2";
+      row.params = fmt::format("nonzero {}", res.dims.params);
+    });
+  }
+  // C3.
+  for (const auto& m : {Mqar{512, 256, 16, 10}, Mqar{C, NL, DL, q ? 1 : 2}}) {
+    r.add({"C3", "BaseConv = linear attention (cf. Based Prop F.8)", sizes(m)}, [&](Row& row) {
+      const auto ex = generate(m, r.seed(5));
+      const auto res = theory::c3::run({m.c, m.D}, ex.inputs, ex.labels);
+      row.outcome = res.outcome;
+      const std::int64_t vb = theory::c3::value_bits(m.c);
+      row.width = dims_cell(res.dims.width, fmt::format("(c/2)⌈log₂(c/2)⌉ = {} + c/2 + b", m.c / 2 * vb));
+      row.depth = dims_cell(2, "2");
+      row.params = fmt::format("nonzero {}; dense 2(d² + 3Nd) = {:.3g}", res.dims.params,
+                               static_cast<double>(res.dims.dense_params));
+    });
+  }
+  // C4.
+  for (const auto& run : std::vector<std::pair<Mqar, theory::c4::Filters>>{
+           {{40, 32, 4, 25}, theory::c4::Filters::data_independent},
+           {{160, 128, 8, q ? 4 : 25}, theory::c4::Filters::data_independent},
+           {{320, 256, 16, q ? 1 : 4}, theory::c4::Filters::data_independent},
+           {{160, 128, 8, 25}, theory::c4::Filters::input_dependent},
+           {{q ? 600 : 1100, q ? 512 : 1024, q ? 16 : 32, q ? 2 : 4}, theory::c4::Filters::input_dependent}}) {
+    const Mqar m = run.first;
+    const theory::c4::Filters filters = run.second;
+    const bool di = filters == theory::c4::Filters::data_independent;
+    r.add({"C4", di ? "shift per distance, data-independent" : "input-dependent shifts (Zoology Thm 4.5)",
+           sizes(m)},
+          [&](Row& row) {
+            const auto ex = generate(m, r.seed(6));
+            const auto res = theory::c4::run({m.c, m.D, filters}, ex.inputs, ex.labels);
+            row.outcome = res.outcome;
+            row.width = di ? dims_cell(res.dims.width, fmt::format("(2N-1)c = {}", (2 * m.N - 1) * m.c))
+                           : dims_cell(res.dims.width, fmt::format("(2t+1)c <= {}", (2 * m.D + 1) * m.c));
+            row.depth = dims_cell(2, "O(1)");
+            row.params = fmt::format("nonzero {}; dense {:.3g} (O(tNc))", res.dims.params,
+                                     static_cast<double>(res.dims.dense_params));
+          });
+  }
+  // C5.
+  for (const std::int64_t bits : {4, 12, 13}) {
+    const theory::c5::Config cfg{bits, 3};
+    r.add({"C5", "equality tree (Based Thm 3.2 depth)", fmt::format("b = {}, τ = 3, n = 4, N = 53", bits)},
+          [&](Row& row) {
+            const auto res = theory::c5::run(cfg, theory::c5::equality_instances(cfg, 4, 53, r.seed(7)));
+            row.outcome = res.outcome;
+            row.width = dims_cell(res.dims.width, "b");
+            row.depth = dims_cell(res.dims.depth, fmt::format("⌈log₂2b⌉ = {} (lower bound)", theory::c5::depth(bits)));
+            row.params = fmt::format("nonzero {}", res.dims.params);
+          });
+  }
+  // C6.
+  for (const auto& m : {Mqar{C, NL, DL, q ? 2 : 10}, Mqar{C, q ? 256 : 512, q ? 32 : 64, q ? 2 : 10, true}}) {
+    r.add({"C6", m.filler ? "random filler (documented failure mode)" : "Based: shift + Taylor linear attention",
+           sizes(m), {}, {}, {}, m.filler},
+          [&](Row& row) {
+            const auto ex = generate(m, r.seed(8));
+            const auto res = theory::c6::run({m.c, m.D}, ex.inputs, ex.labels);
+            row.outcome = res.outcome;
+            if (m.filler) row.outcome.guaranteed_margin = std::nan("");
+            const std::int64_t f = theory::c6::feature_dim(m.c);
+            row.width = dims_cell(res.dims.width, fmt::format("2f, f = ⌈log₂c⌉ = {}", f));
+            row.depth = dims_cell(2, "2");
+            row.params = fmt::format("nonzero {}; state (1+f+f²)(c/2+1) = {}", res.dims.params, res.dims.state);
+          });
+  }
+  // C7.
+  for (const bool random : {false, true})
+    for (const std::int64_t a : {4, 8, 16}) {
+      const std::int64_t nb = 4 * a, n = q ? 20 : (random ? 50 : 200);
+      r.add({"C7", random ? "JRT Prop G.18, random ±1/√f kernel" : "JRT Prop G.18, data-dependent kernel",
+             fmt::format("c = 2048, |A| = {}, |B| = {}, n = {}", a, nb, n)},
+            [&](Row& row) {
+              synthetics::DisjointSetsConfig cfg{2048, n, a, nb};
+              const auto ex = synthetics::disjoint_sets(cfg, r.seed(9));
+              const auto g = theory::c7::run_g18(
+                  {2048, random ? theory::c7::Kernel::random : theory::c7::Kernel::data_dependent, r.seed(10), 0},
+                  ex.inputs, ex.labels);
+              row.outcome = g.result.outcome;
+              row.width = dims_cell(g.f, random ? "f = ⌈30|A|² ln c⌉" : "f = |A| + ⌈log₂c⌉");
+              row.depth = "2 (attention + MLP)";
+              row.params = fmt::format("ε measured {:.3g} vs 1/(3|A|) = {:.3g}; state f = {}", g.max_eps,
+                                       1.0 / (3.0 * static_cast<double>(a)), g.f);
+            });
+    }
+  {
+    const std::int64_t n = q ? 100 : 250;
+    r.add({"C7", "JRT Algorithm 3 (Thm G.15), i < N", fmt::format("c = 2048, 8 (|A|, |B|) in 1..64, n = {} each", n)},
+          [&](Row& row) {
+            std::int64_t excess = 0, largest = 0, k = 0;
+            for (const auto& [a, nb] : std::vector<std::pair<std::int64_t, std::int64_t>>{
+                     {1, 1}, {4, 16}, {16, 4}, {5, 4}, {4, 5}, {32, 64}, {64, 32}, {33, 32}}) {
+              const auto ex = synthetics::disjoint_sets({2048, n, a, nb}, r.seed(11 + static_cast<std::uint32_t>(k++)));
+              const auto res = theory::c7::run_algorithm3(2048, ex.inputs, ex.labels);
+              row.outcome.merge(res.result.outcome);
+              excess = std::max(excess, res.max_state - res.max_state_bound);
+              largest = std::max(largest, res.max_state);
+            }
+            row.outcome.guaranteed_margin = std::nan("");
+            row.width = "-";
+            row.depth = "recurrent";
+            row.params = fmt::format("largest |state| {}; largest |state| - (min(|A|,|B|) + [|A| = |B|+1]) = {}",
+                                     largest, excess);
+          });
+  }
+}
+
+std::string construction_table(const Runner& r) {
+  std::ostringstream md;
+  md << "| id | what | sizes | width (bound) | depth (bound) | parameters / notes | solved | exact | min margin | "
+        "guaranteed margin | time |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& row : r.rows())
+    md << "| " << row.id << " | " << esc(row.statement) << " | " << esc(row.sizes) << " | " << esc(row.width) << " | "
+       << esc(row.depth) << " | " << esc(row.params) << " | " << row.outcome.correct << "/" << row.outcome.queries << " | "
+       << fmt::format("{:.2f}%", 100.0 * row.outcome.rate()) << " | " << num(row.outcome.min_margin) << " | "
+       << num(row.outcome.guaranteed_margin) << " | " << fmt::format("{:.1f} s", row.seconds) << " |\n";
+  return md.str();
+}
+
+struct Bounds {
+  std::vector<theory::DegreeCheck> degree;
+  std::vector<theory::CapacityPoint> capacity;
+  std::int64_t capacity_c = 0, capacity_N = 0;
+  double seconds = 0;
+};
+
+Bounds run_bounds(const Runner& r) {
+  const auto t0 = std::chrono::steady_clock::now();
+  Bounds b;
+  for (std::int64_t L = 1; L <= 3; ++L) b.degree.push_back(theory::degree_along_ray(L, 4, 3, r.seed(20) + L));
+  b.capacity_c = r.quick() ? 2048 : 8192;
+  b.capacity_N = r.quick() ? 256 : 1024;
+  for (const std::int64_t D : {16, 64, r.quick() ? 64 : 256}) {
+    const auto ex = generate({b.capacity_c, b.capacity_N, D, 1}, r.seed(21));
+    for (const std::int64_t m : {1, 4, 16, 64, 256, 1024}) {
+      b.capacity.push_back(theory::capacity_point(b.capacity_c, D, m, ex.inputs, ex.labels, r.seed(22)));
+      const auto& p = b.capacity.back();
+      std::printf("capacity D = %lld, m = %lld: %lld/%lld\n", static_cast<long long>(D), static_cast<long long>(m),
+                  static_cast<long long>(p.outcome.correct), static_cast<long long>(p.outcome.queries));
+      std::fflush(stdout);
+    }
+    if (r.quick() && D == 64) break;
+  }
+  b.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return b;
+}
+
+std::string statement_table(const Runner& r, const Bounds& b) {
+  bool degree_ok = true;
+  for (const auto& d : b.degree) degree_ok = degree_ok && d.rel_at_degree > 1e-8 && d.rel_above_degree < 1e-30;
+  const std::string degree = degree_ok ? "degree exactly 2^L for L = 1, 2, 3 (table below)" : "DEGREE CHECK FAILED";
+  const std::string none = "not checked";
+  double worst = -1;  // the best accuracy among the capacity points the information bound rules out
+  for (const auto& p : b.capacity)
+    if (p.needed_bits > p.state_bits) worst = std::max(worst, p.outcome.rate());
+  const std::string capacity =
+      worst < 0 ? "no point with D log₂(c/2) > state bits"
+                : fmt::format("best accuracy where D log₂(c/2) > state bits: {:.3f}", worst);
+  const std::vector<std::array<std::string, 4>> rows = {
+      {"Zoology Thm 4.2", "BaseConv simulates arithmetic circuits (poly-log blowup)", none,
+       "circuit simulation not implemented (spec §4.5: not practical)"},
+      {"Zoology Prop 4.3", "attention solves MQAR on one-hot triplets, O(c²) params, O(1) layers",
+       "C1: one attention layer, 9c² dense parameters, strict mask, no softmax; binary variant with softmax",
+       r.summary("C1")},
+      {"Zoology Thm 4.4", "some BaseConv solves MQAR with Õ(N log c) params", "only an O(N c) upper bound (C4)",
+       "the Õ(N log c) construction is not specified; C4 (both variants): " + r.summary("C4")},
+      {"Zoology Thm 4.5", "input-dependent filters: O(t N c) params, O(1) layers",
+       "C4 input-dependent: width 2|𝒯|c, 2 layers", r.summary("C4") + " (all C4 rows)"},
+      {"Zoology App. H.6", "gated recurrence needs Ω(N) bits when d <= N",
+       "illustrated only: capacity experiment (bounded-state model)", "see the capacity table"},
+      {"Zoology claims 1-3", "attention d ~ const, convs d >~ N; input dependence helps; windows",
+       "C2b (attention, width 2⌈log₂c⌉ at N = 1024) vs C3/C4 (BaseConv width ~c log c or ~N c)",
+       "C2b " + r.summary("C2b") + "; consistent with claim 1, but claims 1-3 are empirical (training): not checked"},
+      {"Based Thm 3.1 (F.12), Cor F.13", "a recurrent model needs Ω(N) bits of state for MQAR",
+       "capacity experiment: accuracy vs state bits (32 m b) and D log₂(c/2)",
+       capacity + " (table below); proof not checked"},
+      {"Based Thm 3.2 (F.5/F.19)", "data-independent BaseConv needs log(2d) layers, d = log₂c",
+       "ingredients: degree along a ray; C5 equality tree at depth ⌈log₂2b⌉",
+       degree + "; C5 " + r.summary("C5") + " at depth = the bound"},
+      {"Based Remark 3.3", "p-hot codes need ⌊log(2p)⌋ layers", none, "not checked"},
+      {"Based Thm 3.4 (F.4/F.14)", "Ω(ε log log N) layers for any encoding", "ingredient: degree <= 2^L", degree},
+      {"Based Thm F.30", "O(max(log log c, log log N)) layers suffice", none, "not implemented (spec: not practical)"},
+      {"Based Prop F.8", "BaseConv simulates linear attention", "C3: two formal BaseConv layers = exact linear attention",
+       r.summary("C3")},
+      {"Based §4.1 Taylor map", "φ(q)·φ(k) = 1 + q·k + (q·k)²/2 (√f scalings)",
+       "C6 runs reference linear_attention taylor_exp (its closed form is tested in linear_attention_test)",
+       r.summary("C6")},
+      {"JRT Thm G.6, G.7", "the BaseConv layer bounds hold with JRT prompts", "ingredient: degree <= 2^L", degree},
+      {"JRT Prop G.8 / Cor G.9", "an MQAR solver solves EQ with the same layers", none, "not checked"},
+      {"JRT Def G.10 / Thm G.11", "p-hot: >= ⌊log(2p)⌋ layers on JRT prompts", none, "not checked"},
+      {"JRT Thm G.15", "a recurrent state function solves SD with state O(n min(|A|, |B|))",
+       "C7 Algorithm 3 (with the i < N correction): exact answer, |state| <= min(|A|,|B|) + 1",
+       r.summary("C7") + " (all C7 rows)"},
+      {"JRT Prop G.18", "linear attention + MLP with an ε = 1/(3|A|) IP kernel solves SD",
+       "C7: data-dependent kernel (ε = 0) and random ±1/√f codes, f = ⌈30|A|² ln c⌉", "see the C7 rows"},
+      {"JRT kernel realizations", "exponential, data-dependent and random kernels",
+       "data-dependent and random kernels (C7); the exponential kernel is not built", "see the C7 rows"},
+      {"JRT Lemma G.20 / Prop G.21", "O(1) input-dependent BaseConv layers move the smaller set first", none,
+       "not implemented (relies on Based App. F primitives not specified)"},
+      {"JRT Thm G.22 (= 3.2)", "data-dependent Based solves SD in space O(min(|A|,|B|) n)",
+       "only its linear attention + MLP part (Prop G.18, A first)", "see the C7 rows"},
+      {"JRT Prop G.25, G.26", "GAR solves SD; SD solves GAR with ⌈log₂(c+1)⌉ calls", none, "not checked"},
+      {"JRT Thm G.27, Prop G.29", "communication lower bounds for SD / GAR on JR-p prompts", none,
+       "proofs, not checked"},
+  };
+  std::ostringstream md;
+  md << "| statement | claim | what was checked | result |\n|---|---|---|---|\n";
+  for (const auto& row : rows)
+    md << "| " << esc(row[0]) << " | " << esc(row[1]) << " | " << esc(row[2]) << " | " << esc(row[3]) << " |\n";
+  return md.str();
+}
+
+std::string bounds_tables(const Bounds& b) {
+  std::ostringstream md;
+  md << "### Degree along a ray (Based Thm 3.2 / 3.4 ingredient)\n\nRandom (N = 4, d = 3) formal BaseConv stacks "
+        "(dense W, per-position biases, length-N filters, uniform [-1, 1]), evaluated in Mp (50 digits) at λ = 0 .. "
+        "2^L + 1; finite differences relative to max |f|.\n\n| layers L | 2^L | max \\|Δ^(2^L) f\\| / max \\|f\\| | "
+        "max \\|Δ^(2^L+1) f\\| / max \\|f\\| |\n|---|---|---|---|\n";
+  for (const auto& d : b.degree)
+    md << "| " << d.layers << " | " << d.degree << " | " << fmt::format("{:.3e}", d.rel_at_degree) << " | "
+       << fmt::format("{:.3e}", d.rel_above_degree) << " |\n";
+  md << "\n### Capacity (Based Thm 3.1 illustration)\n\nShift + linear attention (reference, recurrent form, "
+        "float32 state S [m, b]) with random ±1/√m key codes and ±1 value codes of b = ⌈log₂(c/2)⌉ bits; c = "
+     << b.capacity_c << ", N = " << b.capacity_N
+     << ". A query is solved when all b bits of its value are recovered. The bound says no model can succeed when "
+        "D·b > state bits; this model fails much earlier (crosstalk of random codes needs m >> D).\n\n"
+        "| D | m | state bits (32 m b) | D·b | D·b > state bits | solved | accuracy |\n|---|---|---|---|---|---|---|\n";
+  for (const auto& p : b.capacity)
+    md << "| " << p.D << " | " << p.m << " | " << p.state_bits << " | " << p.needed_bits << " | "
+       << (p.needed_bits > p.state_bits ? "yes" : "no") << " | " << p.outcome.correct << "/" << p.outcome.queries
+       << " | " << fmt::format("{:.3f}", p.outcome.rate()) << " |\n";
+  md << fmt::format("\n({:.1f} s for the degree and capacity checks.)\n", b.seconds);
+  return md.str();
+}
+
+}  // namespace
+
+std::string theory_section(const std::filesystem::path& dir) {
+  const auto path = dir / "theory.md";
+  std::ifstream f(path);
+  if (!f) return "## Theory\n\n" + path.string() + " has not been generated (run `menagerie theory`).\n";
+  std::ostringstream md;
+  md << "## Theory\n\nFrom [theory.md](theory.md) (`menagerie theory`): statements, constructions C1-C7, lower-bound "
+        "ingredients and the parameter table.";
+  bool table = false;
+  for (std::string line; std::getline(f, line);) {
+    if (line.rfind("- menagerie ", 0) == 0 || line.rfind("- date", 0) == 0) md << "\n" << line;
+    if (line.rfind("## ", 0) == 0) table = line.rfind("## Constructions", 0) == 0;
+    if (table && line.rfind("| ", 0) == 0) md << (line.rfind("| id ", 0) == 0 ? "\n\n" : "\n") << line;
+  }
+  md << "\n";
+  return md.str();
+}
+
+void add_theory(CLI::App& app) {
+  auto* sub = app.add_subcommand("theory", "run the MQAR constructions C1-C7 and write reports/theory.md");
+  static Options o;
+  sub->add_option("--out", o.out, "the report to write")->capture_default_str();
+  sub->add_flag("--quick", o.quick, "small sizes (c <= 1024, N <= 256) for slow machines");
+  sub->add_option("--seed", o.seed, "seed of the generated instances")->capture_default_str();
+  sub->callback([] {
+    const std::filesystem::path path(o.out);
+    require(!path.filename().empty(), "--out ", o.out, ": expected a file path");
+    const auto parent = path.parent_path();
+    require(parent.empty() || std::filesystem::is_directory(parent), "--out ", o.out, ": directory ",
+            parent.string(), " does not exist");
+    const auto t0 = std::chrono::steady_clock::now();
+    Runner r(o);
+    run_constructions(r);
+    const auto b = run_bounds(r);
+    bool params_ok = false;
+    const std::string params = parameter_table(&params_ok);
+    const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::ostringstream md;
+    md << "# menagerie theory\n\nGenerated by `menagerie theory" << (o.quick ? " --quick" : "") << " --seed " << o.seed
+       << "`; do not edit by hand. Constructions and checks: specs/theory.md §4-5, code in theory/, notes in "
+          "docs/theory.md. Everything runs in double through the reference operators of reference/ (Mp for the "
+          "degree check); instances come from synthetics/ (MQAR with numpy_stream = false, JRT disjoint_sets).\n\n"
+       << to_markdown(current_provenance()) << fmt::format("- total time: {:.1f} s\n", total)
+       << "\n## Statements (specs/theory.md §4.2-4.4)\n\n" << statement_table(r, b)
+       << "\n## Constructions (specs/theory.md §4.5)\n\nMargins (a query is solved iff its margin > 0): one-hot "
+          "readouts y[target] - max other; ±1 readouts min_l y_l·code_l; 0/1 readouts min_l (1/2 - |y_l - bit_l|); "
+          "C7 min over B of (z - 1/3)·(±1). \"guaranteed\" is the margin the construction's header proves for these "
+          "settings (none: no guarantee, e.g. β below the bound or random filler). Parameters \"nonzero\" count the "
+          "entries of the constructed weights; the dense count is that of the same shapes.\n\n"
+       << construction_table(r) << "\n## Lower-bound ingredients (specs/theory.md §4.6)\n\n" << bounds_tables(b)
+       << "\n## Parameters and state sizes (specs/mixers.md §2.2)\n\n" << params
+       << (params_ok ? "\nAll parameter counts match the spec's formulas and table.\n"
+                     : "\nSome parameter counts do not match (MISMATCH cells above).\n");
+    const std::string text = md.str();
+    write_file_atomic(path, std::as_bytes(std::span(text.data(), text.size())));
+    std::printf("wrote %s (%.1f s)\n", path.string().c_str(), total);
+  });
+}
+
+}  // namespace menagerie::cli
