@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "reference/linear_attention.hpp"
 #include "reference/softmax_attention.hpp"
@@ -109,7 +110,8 @@ Result run(const Config& cfg, const Triplets& t) {
   require<ShapeError>(t.targets.shape() == Shape{n, R}, "c1: targets ", shape_str(t.targets.shape()), ", expected ",
                       shape_str({n, R}));
   Result res;
-  res.outcome.guaranteed_margin = guaranteed_margin(cfg, R);
+  const double g = guaranteed_margin(cfg, R);
+  res.outcome.guaranteed_margin = g > 0 ? g : std::numeric_limits<double>::quiet_NaN();  // <= 0: no guarantee
   const bool binary = cfg.code == Code::binary;
   const std::int64_t w = binary ? ceil_log2(cfg.c) : cfg.c;
   for (std::int64_t i = 0; i < n; ++i) {

@@ -54,7 +54,7 @@ Tensor<double> forward(const Config& cfg, const Tensor<std::int64_t>& rows, std:
 // All examples; margins as in common.hpp (one-hot or sign readout).
 Result run(const Config& cfg, const Triplets& t);
 
-// The guaranteed margin for R rows (1 for one-hot; 2w - 1 for binary, negative = no guarantee).
+// The guaranteed margin for R rows (1 for one-hot; 2w - 1 for binary, <= 0 = no guarantee; run() then reports NaN).
 double guaranteed_margin(const Config& cfg, std::int64_t R);
 
 }  // namespace menagerie::theory::c1

@@ -2,6 +2,7 @@
 #include "theory/c2_shift_attention.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include "reference/linear_attention.hpp"
 #include "reference/softmax_attention.hpp"
@@ -105,7 +106,8 @@ Result run(const Config& cfg, const Tensor<std::int64_t>& inputs, const Tensor<s
   const std::int64_t n = inputs.size(0), N = inputs.size(1), m = block(cfg), c = cfg.c;
   const bool binary = cfg.variant == Variant::binary;
   Result res;
-  res.outcome.guaranteed_margin = guaranteed_margin(cfg, N);
+  const double g = guaranteed_margin(cfg, N);
+  res.outcome.guaranteed_margin = g > 0 ? g : std::numeric_limits<double>::quiet_NaN();  // <= 0: no guarantee
   for (std::int64_t i = 0; i < n; ++i) {
     const auto y = forward(cfg, inputs, i);
     for (std::int64_t t = 0; t < N; ++t) {

@@ -45,6 +45,7 @@ Tensor<double> forward(const Config& cfg, const Tensor<std::int64_t>& inputs, st
 
 Result run(const Config& cfg, const Tensor<std::int64_t>& inputs, const Tensor<std::int64_t>& labels);
 
+// 1, or 2w - 1 for the softmax variants (<= 0 = no guarantee; run() then reports NaN).
 double guaranteed_margin(const Config& cfg, std::int64_t N);
 
 }  // namespace menagerie::theory::c2

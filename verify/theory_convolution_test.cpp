@@ -4,7 +4,7 @@
 //   - C3 (two BaseConv layers = linear attention): exact, 0/1 margin 1/2, width (c/2) ceil(log2(c/2)) + c/2 + b;
 //     at the spec's (256, 16), c = 512; rapidcheck over (c, N, D);
 //   - C4 data-independent (2(N-1)c) and input-dependent (2|𝒯|c): exact, margin 1; the spec's (32, 4), c = 40 and
-//     (128, 8), c = 160;
+//     (128, 8), c = 160; rapidcheck over (c, N, D) for both;
 //   - C5: the equality tree has depth ceil(log2 2b) = Thm 3.2's bound and is exact for b = 4, 12, 13 and random b;
 //   - the degree of an L-layer BaseConv along a ray is exactly 2^L (finite differences in Mp);
 //   - preconditions violated throw with the value named.
@@ -151,6 +151,21 @@ TEST(TheoryC4, DataIndependentAndInputDependentShiftsAreExact) {
     else
       EXPECT_LE(r.dims.width, 2 * k.D * k.c) << what;  // at most one distance per query
   }
+}
+
+TEST(TheoryC4, RandomSizesWithBothFilterSets) {
+  EXPECT_TRUE(rc::check("C4", [] {
+    const std::int64_t max_n = tier() == Tier::full ? 64 : 32;
+    const std::int64_t N = 2 * *rc::gen::inRange<std::int64_t>(2, max_n / 2 + 1);
+    const std::int64_t D = *rc::gen::inRange<std::int64_t>(1, N / 4 + 1);
+    const std::int64_t c = 2 * *rc::gen::inRange<std::int64_t>(N / 2 + 1, 2 * N + 1);
+    const auto ex = make_mqar(c, N, D, 2, *rc::gen::arbitrary<std::uint32_t>());
+    for (const auto f : {theory::c4::Filters::data_independent, theory::c4::Filters::input_dependent}) {
+      const auto r = theory::c4::run({c, D, f}, ex.inputs, ex.labels);
+      RC_ASSERT(r.outcome.exact());
+      RC_ASSERT(r.outcome.min_margin == 1.0);
+    }
+  }));
 }
 
 TEST(TheoryC5, EqualityTreeMeetsTheDepthBound) {
