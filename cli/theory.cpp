@@ -435,12 +435,12 @@ std::string theory_section(const std::filesystem::path& dir) {
   if (!f) return "## Theory\n\n" + path.string() + " has not been generated (run `menagerie theory`).\n";
   std::ostringstream md;
   md << "## Theory\n\nFrom [theory.md](theory.md) (`menagerie theory`): statements, constructions C1-C7, lower-bound "
-        "ingredients and the parameter table.";
+        "ingredients and the parameter table.\n";
   bool table = false;
   for (std::string line; std::getline(f, line);) {
     if (line.rfind("- menagerie ", 0) == 0 || line.rfind("- date", 0) == 0) md << "\n" << line;
     if (line.rfind("## ", 0) == 0) table = line.rfind("## Constructions", 0) == 0;
-    if (table && line.rfind("| ", 0) == 0) md << (line.rfind("| id ", 0) == 0 ? "\n\n" : "\n") << line;
+    if (table && line.rfind("|", 0) == 0) md << (line.rfind("| id ", 0) == 0 ? "\n\n" : "\n") << line;
   }
   md << "\n";
   return md.str();
