@@ -44,11 +44,15 @@ void plot(const fs::path& csv, const fs::path& png) {
     std::printf("plot: train/plot_sweep.py not found; no %s\n", png.string().c_str());
     return;
   }
-  if (std::system("python3 -c 'import matplotlib' >/dev/null 2>&1") != 0) {
+  // The python3 on the PATH, else Debian's (a pyenv or venv python3 may lack python3-matplotlib).
+  std::string python;
+  for (const char* p : {"python3", "/usr/bin/python3"})
+    if (python.empty() && std::system(cat(p, " -c 'import matplotlib' >/dev/null 2>&1").c_str()) == 0) python = p;
+  if (python.empty()) {
     std::printf("plot: python3 with matplotlib not found (Debian: python3-matplotlib); no %s\n", png.string().c_str());
     return;
   }
-  const std::string cmd = cat("python3 ", quoted(script), " ", quoted(csv), " ", quoted(png));
+  const std::string cmd = cat(python, " ", quoted(script), " ", quoted(csv), " ", quoted(png));
   if (std::system(cmd.c_str()) == 0)
     std::printf("wrote %s\n", png.string().c_str());
   else

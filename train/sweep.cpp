@@ -183,7 +183,7 @@ std::vector<SweepRow> run_sweep(const Sweep& sweep, const SweepOptions& opt) {
       continue;
     }
     log(cat("[", index, "/", sweep.points.size(), "] ", p.id));
-    TrainOptions t{opt.runs_dir / p.id, opt.progress, opt.log};
+    TrainOptions t{opt.runs_dir / p.id, opt.progress, opt.log, opt.fault};
     train_run(p.config, t);
     write_tables();
   }

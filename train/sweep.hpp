@@ -46,6 +46,7 @@ struct SweepOptions {
   std::filesystem::path runs_dir, out_dir;
   bool progress = false;
   std::function<void(const std::string&)> log;
+  std::function<void(const char* event)> fault;  // passed to every run (train/trainer.hpp)
 };
 
 struct SweepRow {

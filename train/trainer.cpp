@@ -161,7 +161,9 @@ TrainSummary train_run(const RunConfig& c, const TrainOptions& opt) {
     if (state.finished) line["early_stopped"] = ev.accuracy > c.early_stop_accuracy && e + 1 < c.epochs;
     append_json_line(results, line);
     state.results_bytes = file_size_or_zero(results);
+    if (opt.fault) opt.fault("line");
     save_checkpoint(ckpt, *backend, c.precision, state);
+    if (opt.fault) opt.fault("checkpoint");
     bar.end();
     log(cat(c.name, ": epoch ", e + 1, "/", c.epochs, " step ", state.step, " lr ", lr, " loss ",
             loss_sum / static_cast<double>(batches.size()), " valid/accuracy ", ev.accuracy, " (",

@@ -26,6 +26,9 @@ struct TrainOptions {
   std::filesystem::path run_dir;               // created if missing
   bool progress = false;                       // redraw a progress bar on stderr (a terminal)
   std::function<void(const std::string&)> log; // one line per event (start, epoch, end); may be empty
+  // Fault injection for the crash tests: called with "line" right after a results line was appended and with
+  // "checkpoint" right after a checkpoint was written (the test's hook kills the process there).
+  std::function<void(const char* event)> fault;
 };
 
 struct TrainSummary {
