@@ -196,17 +196,21 @@ void run_constructions(Runner& r) {
     });
   }
   // C3.
-  for (const auto& m : {Mqar{512, 256, 16, 10}, Mqar{C, NL, DL, q ? 1 : 2}}) {
-    r.add({"C3", "BaseConv = linear attention (cf. Based Prop F.8)", sizes(m)}, [&](Row& row) {
-      const auto ex = generate(m, r.seed(5));
-      const auto res = theory::c3::run({m.c, m.D}, ex.inputs, ex.labels);
-      row.outcome = res.outcome;
-      const std::int64_t vb = theory::c3::value_bits(m.c);
-      row.width = dims_cell(res.dims.width, fmt::format("(c/2)⌈log₂(c/2)⌉ = {} + c/2 + b", m.c / 2 * vb));
-      row.depth = dims_cell(2, "2");
-      row.params = fmt::format("nonzero {}; dense 2(d² + 3Nd) = {:.3g}", res.dims.params,
-                               static_cast<double>(res.dims.dense_params));
-    });
+  for (const auto& m : {Mqar{512, 256, 16, 10}, Mqar{C, NL, DL, q ? 1 : 2}, Mqar{512, 256, 16, 10, true}}) {
+    const char* what = m.filler ? "random filler (documented failure mode)"
+                                : "BaseConv = linear attention (cf. Based Prop F.8)";
+    r.add({"C3", what, sizes(m), {}, {}, {}, m.filler},
+          [&](Row& row) {
+            const auto ex = generate(m, r.seed(5));
+            const auto res = theory::c3::run({m.c, m.D}, ex.inputs, ex.labels);
+            row.outcome = res.outcome;
+            if (m.filler) row.outcome.guaranteed_margin = std::nan("");
+            const std::int64_t vb = theory::c3::value_bits(m.c);
+            row.width = dims_cell(res.dims.width, fmt::format("(c/2)⌈log₂(c/2)⌉ = {} + c/2 + b", m.c / 2 * vb));
+            row.depth = dims_cell(2, "2");
+            row.params = fmt::format("nonzero {}; dense 2(d² + 3Nd) = {:.3g}", res.dims.params,
+                                     static_cast<double>(res.dims.dense_params));
+          });
   }
   // C4.
   for (const auto& run : std::vector<std::pair<Mqar, theory::c4::Filters>>{

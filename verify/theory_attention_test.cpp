@@ -2,7 +2,7 @@
 //   - C1 (Prop 4.3, triplets), one-hot and binary: every query solved, margin >= the guaranteed one (rapidcheck over
 //     c, N, D); repeated keys sum their values (the documented failure mode);
 //   - C2 (shift + attention) linear and softmax, C2b (±1 codes, d = 2 ceil(log2 c)): the same, plus C2b at the spec's
-//     (1024, 256), c = 8192, β = 5;
+//     (1024, 256), c = 8192, β = 5, and with random filler some queries are lost;
 //   - C6 (shift + Taylor linear attention): exact with margin >= (4/f - 2/f^2)/(2.5 N), and short of 100% with
 //     random filler;
 //   - preconditions violated throw InputError naming the value.
@@ -140,6 +140,14 @@ TEST(TheoryC2, BinaryCodesAtTheSpecSizeWidth26) {
   EXPECT_EQ(r.dims.width, 26);
   expect_solved(r.outcome, "C2b (1024, 256), c = 8192, beta = 5");
   EXPECT_GT(r.outcome.guaranteed_margin, 0.9);
+}
+
+TEST(TheoryC2, BinaryCodesWithRandomFillerMissSomeQueries) {
+  const auto m = make_mqar(8192, 1024, 256, 2, static_cast<std::uint32_t>(test_seed()), /*filler=*/true);
+  const auto r = theory::c2::run({8192, 256, theory::c2::Variant::binary, 5.0}, m.ex.inputs, m.ex.labels);
+  EXPECT_EQ(r.outcome.queries, 512);
+  EXPECT_LT(r.outcome.correct, r.outcome.queries);  // a spurious earlier copy of the key ties with the match
+  EXPECT_GT(r.outcome.rate(), 0.9);
 }
 
 TEST(TheoryC6, TaylorLinearAttentionSolvesEveryCleanInstance) {

@@ -2,7 +2,7 @@
 //   - the channel-structured formal BaseConv layer equals z = (uW + B^B) ⊙ (K ∗ u + B^K) written out densely here
 //     (random weights, short and long filters, per-position and constant biases, strided and all-ones blocks);
 //   - C3 (two BaseConv layers = linear attention): exact, 0/1 margin 1/2, width (c/2) ceil(log2(c/2)) + c/2 + b;
-//     at the spec's (256, 16), c = 512; rapidcheck over (c, N, D);
+//     at the spec's (256, 16), c = 512; rapidcheck over (c, N, D); random filler breaks it (spurious bits);
 //   - C4 data-independent (2(N-1)c) and input-dependent (2|𝒯|c): exact, margin 1; the spec's (32, 4), c = 40 and
 //     (128, 8), c = 160; rapidcheck over (c, N, D) for both;
 //   - C5: the equality tree has depth ceil(log2 2b) = Thm 3.2's bound and is exact for b = 4, 12, 13 and random b;
@@ -26,13 +26,14 @@
 namespace menagerie::test {
 namespace {
 
-synthetics::Examples make_mqar(std::int64_t c, std::int64_t N, std::int64_t D, std::int64_t n, std::uint32_t seed) {
+synthetics::Examples make_mqar(std::int64_t c, std::int64_t N, std::int64_t D, std::int64_t n, std::uint32_t seed,
+                               bool filler = false) {
   synthetics::MqarConfig cfg;
   cfg.vocab_size = c;
   cfg.num_examples = n;
   cfg.input_seq_len = N;
   cfg.num_kv_pairs = D;
-  cfg.random_non_queries = false;
+  cfg.random_non_queries = filler;
   cfg.numpy_stream = false;
   return synthetics::mqar(cfg, seed);
 }
@@ -131,6 +132,15 @@ TEST(TheoryC3, SpecSize256x16AtVocabulary512) {
   EXPECT_TRUE(r.outcome.exact()) << r.outcome.correct << "/" << r.outcome.queries;
   EXPECT_EQ(r.outcome.min_margin, 0.5);
   EXPECT_EQ(r.dims.width, 256 * 8 + 256 + 8);
+}
+
+TEST(TheoryC3, RandomFillerAddsSpuriousBits) {
+  const auto ex = make_mqar(512, 256, 16, 10, static_cast<std::uint32_t>(test_seed()), /*filler=*/true);
+  const auto r = theory::c3::run({512, 16}, ex.inputs, ex.labels);
+  EXPECT_EQ(r.outcome.queries, 160);
+  EXPECT_LT(r.outcome.correct, r.outcome.queries);
+  EXPECT_LT(r.outcome.min_margin, 0.0);
+  EXPECT_GT(r.outcome.rate(), 0.5);
 }
 
 TEST(TheoryC4, DataIndependentAndInputDependentShiftsAreExact) {
