@@ -1,7 +1,7 @@
 // The attention constructions of theory/ (specs/theory.md §4.5), on MQAR instances from synthetics/:
 //   - C1 (Prop 4.3, triplets), one-hot and binary: every query solved, margin >= the guaranteed one (rapidcheck over
-//     c, N, D); repeated keys sum their values (the documented failure mode);
-//   - C2 (shift + attention) linear and softmax, C2b (±1 codes, d = 2 ceil(log2 c)): the same, plus C2b at the spec's
+//     c, N, D), and at the spec's (1024, 256), c = 8192; repeated keys sum their values (the documented failure mode);
+//   - C2 (shift + attention) linear and softmax (also at (512, 64) and (1024, 256), c = 8192), C2b (±1 codes, d = 2 ceil(log2 c)): the same, plus C2b at the spec's
 //     (1024, 256), c = 8192, β = 5, and with random filler some queries are lost;
 //   - C6 (shift + Taylor linear attention): exact with margin >= (4/f - 2/f^2)/(2.5 N), and short of 100% with
 //     random filler;
@@ -93,6 +93,15 @@ TEST(TheoryC1, BinaryTripletsWithSoftmaxAboveTheBetaBound) {
   }));
 }
 
+TEST(TheoryC1, SpecSize1024AtVocabulary8192) {
+  const auto m = make_mqar(8192, 1024, 256, tier() == Tier::full ? 3 : 1, static_cast<std::uint32_t>(test_seed()));
+  const auto t = theory::c1::mqar_triplets(m.ex.inputs, m.ex.labels, 8192, 256);
+  const auto r = theory::c1::run({8192, theory::c1::Code::one_hot, 0}, t);
+  expect_solved(r.outcome, "C1 (1024, 256), c = 8192");
+  EXPECT_EQ(r.outcome.queries, m.ex.inputs.size(0) * 256);
+  EXPECT_EQ(r.dims.dense_params, 9 * 8192 * 8192);
+}
+
 TEST(TheoryC1, RepeatedKeysSumTheirValues) {
   const std::int64_t c = 64;
   // rows: (5, 40, -), (5, 41, -), (7, 50, -), (-, -, 5), (-, -, 7)
@@ -131,6 +140,18 @@ TEST(TheoryC2, ShiftThenAttentionSolvesEveryInstance) {
       RC_ASSERT(r.outcome.min_margin >= r.outcome.guaranteed_margin - 1e-12);
     }
   }));
+}
+
+TEST(TheoryC2, OneHotAtTheSpecSizes) {
+  for (const auto& [N, D] : {std::pair<std::int64_t, std::int64_t>{512, 64}, {1024, 256}}) {
+    const auto m = make_mqar(8192, N, D, 1, static_cast<std::uint32_t>(test_seed()));
+    const auto r = theory::c2::run({8192, D, theory::c2::Variant::onehot_linear, 0}, m.ex.inputs, m.ex.labels);
+    expect_solved(r.outcome, cat("C2 linear (", N, ", ", D, "), c = 8192"));
+  }
+  const auto m = make_mqar(8192, 512, 64, 1, static_cast<std::uint32_t>(test_seed()));
+  const auto r = theory::c2::run({8192, 64, theory::c2::Variant::onehot_softmax, 8.0}, m.ex.inputs, m.ex.labels);
+  expect_solved(r.outcome, "C2 softmax beta = 8 at (512, 64), c = 8192");
+  EXPECT_GT(r.outcome.guaranteed_margin, 0.5);
 }
 
 TEST(TheoryC2, BinaryCodesAtTheSpecSizeWidth26) {

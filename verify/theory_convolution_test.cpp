@@ -2,7 +2,7 @@
 //   - the channel-structured formal BaseConv layer equals z = (uW + B^B) ⊙ (K ∗ u + B^K) written out densely here
 //     (random weights, short and long filters, per-position and constant biases, strided and all-ones blocks);
 //   - C3 (two BaseConv layers = linear attention): exact, 0/1 margin 1/2, width (c/2) ceil(log2(c/2)) + c/2 + b;
-//     at the spec's (256, 16), c = 512; rapidcheck over (c, N, D); random filler breaks it (spurious bits);
+//     at the spec's (256, 16), c = 512 and at (1024, D), c = 8192 (width 53,260); rapidcheck over (c, N, D); random filler breaks it (spurious bits);
 //   - C4 data-independent (2(N-1)c) and input-dependent (2|𝒯|c): exact, margin 1; the spec's (32, 4), c = 40 and
 //     (128, 8), c = 160; rapidcheck over (c, N, D) for both;
 //   - C5: the equality tree has depth ceil(log2 2b) = Thm 3.2's bound and is exact for b = 4, 12, 13 and random b;
@@ -132,6 +132,16 @@ TEST(TheoryC3, SpecSize256x16AtVocabulary512) {
   EXPECT_TRUE(r.outcome.exact()) << r.outcome.correct << "/" << r.outcome.queries;
   EXPECT_EQ(r.outcome.min_margin, 0.5);
   EXPECT_EQ(r.dims.width, 256 * 8 + 256 + 8);
+}
+
+TEST(TheoryC3, ChannelStructuredAtVocabulary8192) {
+  const std::int64_t D = tier() == Tier::full ? 256 : 32;
+  const auto ex = make_mqar(8192, 1024, D, 1, static_cast<std::uint32_t>(test_seed()));
+  const auto r = theory::c3::run({8192, D}, ex.inputs, ex.labels);
+  EXPECT_EQ(r.outcome.queries, D);
+  EXPECT_TRUE(r.outcome.exact()) << r.outcome.correct << "/" << r.outcome.queries;
+  EXPECT_EQ(r.outcome.min_margin, 0.5);
+  EXPECT_EQ(r.dims.width, 4096 * 12 + 4096 + 12);
 }
 
 TEST(TheoryC3, RandomFillerAddsSpuriousBits) {
