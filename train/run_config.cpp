@@ -216,7 +216,10 @@ RunConfig read_run_config(const std::string& path) { return parse_run_config(rea
 
 std::string describe(const RunConfig& c) {
   std::string mixers;
-  for (const auto& m : c.model.mixers) mixers += (mixers.empty() ? "" : "+") + std::string(m.id());
+  for (const auto& m : c.model.mixers) {
+    if (!mixers.empty()) mixers += '+';
+    mixers += m.id();
+  }
   return cat(c.name, ": [", mixers, "] d_model ", c.model.d_model, ", ", c.model.n_layers, " layers, vocab ",
              c.model.vocab, "; lr ", c.optimizer.lr, "; ", c.epochs, " epochs x batch ", c.batch_size, "; seed ",
              c.seed, "; ", c.precision == Precision::f32 ? "float" : "double", ", ", c.threads, " threads");

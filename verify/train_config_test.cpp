@@ -103,7 +103,7 @@ TEST(TrainConfig, DataOutsideTheVocabularyIsRejectedBeforeAnythingIsWritten) {
   const auto dir = std::filesystem::temp_directory_path() / cat("menagerie_vocab_", ::getpid());
   std::filesystem::remove_all(dir);
   try {
-    train::train_run(c, {dir, false, {}});
+    train::train_run(c, {dir, false, {}, {}});
     ADD_FAILURE() << "accepted tokens outside the vocabulary";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("outside model.vocab_size = 12"), std::string::npos) << e.what();

@@ -50,7 +50,7 @@ fs::path fresh_dir(const std::string& name) {
 double train_for(const json& j, const fs::path& dir, double* seconds) {
   const auto c = train::parse_run_config(j, "test config");
   const auto t0 = std::chrono::steady_clock::now();
-  const auto s = train::train_run(c, {dir, false, [](const std::string& l) { std::printf("%s\n", l.c_str()); }});
+  const auto s = train::train_run(c, {dir, false, [](const std::string& l) { std::printf("%s\n", l.c_str()); }, {}});
   *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s.final_line.at("valid/accuracy").get<double>();
 }

@@ -106,7 +106,7 @@ TEST(TrainSweep, KilledThreeTimesResumesToTheSameTable) {
   EXPECT_EQ(sweep.points[7].id, "base_conv-d16-lr0.003-data");
 
   const fs::path a = fresh_dir("sweep_a"), b = fresh_dir("sweep_b");
-  const auto rows = train::run_sweep(sweep, {a / "runs", a, false, {}});
+  const auto rows = train::run_sweep(sweep, {a / "runs", a, false, {}, {}});
   for (const auto& r : rows) ASSERT_TRUE(r.finished) << r.point.id;
 
   // Kill 1: in the second run, once its first checkpoint exists. Kill 2: in the sixth run, after its second epoch
@@ -125,7 +125,7 @@ TEST(TrainSweep, KilledThreeTimesResumesToTheSameTable) {
   });
   EXPECT_EQ(train::read_json_lines(run(6) / "results.jsonl").size(), 1u);
   EXPECT_EQ(slurp(run(6) / "results.jsonl").back(), 'n') << "the torn line is not there";
-  train::run_sweep(sweep, {b / "runs", b, false, {}});
+  train::run_sweep(sweep, {b / "runs", b, false, {}, {}});
 
   EXPECT_EQ(slurp(b / "kill-test.csv"), slurp(a / "kill-test.csv"));
   EXPECT_EQ(tables(b / "kill-test.md"), tables(a / "kill-test.md"));
@@ -142,7 +142,7 @@ TEST(TrainSweep, KilledThreeTimesResumesToTheSameTable) {
   }
   // A finished sweep trains nothing: the results files stay as they are.
   const auto before = slurp(run(0) / "results.jsonl");
-  train::run_sweep(sweep, {b / "runs", b, false, {}});
+  train::run_sweep(sweep, {b / "runs", b, false, {}, {}});
   EXPECT_EQ(slurp(run(0) / "results.jsonl"), before);
   fs::remove_all(a);
   fs::remove_all(b);
