@@ -23,6 +23,8 @@
 #include "optimized/common/device.hpp"
 #include "optimized/common/random_device.hpp"
 #include "optimized/common/stream.hpp"
+#include "optimized/linear_attention/variants.hpp"
+#include "reference/linear_attention.hpp"
 #include "verify/support/attention_gpu.hpp"
 
 namespace {
@@ -175,6 +177,106 @@ void run(benchmark::State& state, const Config& c) {
   state.counters["backward"] = c.backward ? 1 : 0;
 }
 
+// Based (linear_attention, taylor_exp, F = 16, Dv = 64, normalised): chunked_smem forward, backward, and the two
+// in one timed region (what the PyTorch peer's autograd step does). Verified first at T = 97 against the reference.
+namespace la = ops::linear_attention;
+namespace ola = opt::linear_attention;
+
+bool verify_linear(const la::Problem& big, std::string& why) {
+  la::Problem p = big;
+  p.B = 1, p.H = 2, p.T = 97;
+  auto specs = la::tensors(p);
+  for (auto& s : specs) s.role = Role::input;
+  const auto all = ref::convert<double>(ref::convert<float>(ref::random_inputs(specs, 20261202)));
+  Named<double> in, dO;
+  for (const char* n : {"q", "k", "v"}) in.emplace(n, all.at(n));
+  dO.emplace("o", all.at("o"));
+  const auto up = [](const Tensor<double>& x) {
+    std::vector<float> f(static_cast<std::size_t>(x.numel()));
+    for (std::size_t i = 0; i < f.size(); ++i) f[i] = static_cast<float>(x.data()[i]);
+    return cuda::DeviceBuffer<float>(std::span<const float>(f));
+  };
+  auto q = up(in.at("q")), k = up(in.at("k")), v = up(in.at("v")), g = up(dO.at("o"));
+  cuda::DeviceBuffer<float> o(v.size()), den(static_cast<std::size_t>(p.B * p.H * p.T)), dq(q.size()), dk(k.size()),
+      dv(v.size());
+  for (auto* b : {&o, &den, &dq, &dk, &dv}) b->fill_nan();
+  ola::chunked_smem::forward(p, {q.data(), k.data(), v.data(), o.data(), den.data()}, nullptr);
+  ola::chunked_smem::backward(p, {q.data(), k.data(), v.data(), o.data(), g.data(), den.data(), dq.data(), dk.data(), dv.data()}, nullptr);
+  MENAGERIE_CUDA_CHECK(cudaDeviceSynchronize());
+  const auto outs = la::tensors(p);
+  Named<double> oracle = allocate<double>(outs, Role::output, NAN), grads;
+  la::reference_forward<double>(p, in, oracle);
+  la::reference_backward<double>(p, in, dO, grads);
+  const auto in_f = ref::convert<float>(in);
+  Named<float> yard = allocate<float>(outs, Role::output, NAN), gy;
+  la::reference_forward<float>(p, in_f, yard);
+  la::reference_backward<float>(p, in_f, ref::convert<float>(dO), gy);
+  const auto cmp = [&](const char* name, const cuda::DeviceBuffer<float>& d, const Tensor<double>& orc,
+                       const Tensor<float>& y, bool grad) {
+    const auto h = d.download();
+    Tensor<double> x(orc.shape());
+    for (std::size_t i = 0; i < h.size(); ++i) x.data()[i] = h[i];
+    const auto om = ref::convert<Mp>(orc);
+    const double e = ref::relerr(x, om), tol = test::tolerance(test::Dtype::f32, grad, ref::relerr(y, om));
+    if (!(e <= tol)) why = cat(name, " relerr ", e, " > ", tol);
+    return e <= tol;
+  };
+  return cmp("o", o, oracle.at("o"), yard.at("o"), false) & cmp("dq", dq, grads.at("q"), gy.at("q"), true) &
+         cmp("dk", dk, grads.at("k"), gy.at("k"), true) & cmp("dv", dv, grads.at("v"), gy.at("v"), true);
+}
+
+void run_linear(benchmark::State& state, const la::Problem& p, int mode) {  // mode 0 fwd, 1 bwd, 2 fwd+bwd
+  std::string why;
+  if (!verify_linear(p, why)) {
+    state.SkipWithError(cat("verification failed: ", why).c_str());
+    return;
+  }
+  const std::size_t nq = static_cast<std::size_t>(p.B * p.T * p.H * p.F), nv = static_cast<std::size_t>(p.B * p.T * p.H * p.Dv);
+  cuda::DeviceBuffer<float> q(nq), k(nq), v(nv), dO(nv), o(nv), den(static_cast<std::size_t>(p.B * p.H * p.T)), dq(nq),
+      dk(nq), dv(nv);
+  cuda::fill_uniform_device(q.data(), static_cast<std::int64_t>(nq), 7, 1, -1.f, 1.f, nullptr);
+  cuda::fill_uniform_device(k.data(), static_cast<std::int64_t>(nq), 7, 2, -1.f, 1.f, nullptr);
+  cuda::fill_uniform_device(v.data(), static_cast<std::int64_t>(nv), 7, 3, -1.f, 1.f, nullptr);
+  cuda::fill_uniform_device(dO.data(), static_cast<std::int64_t>(nv), 7, 4, -1.f, 1.f, nullptr);
+  const ola::ForwardArgs fa{q.data(), k.data(), v.data(), o.data(), den.data()};
+  const ola::BackwardArgs ba{q.data(), k.data(), v.data(), o.data(), dO.data(), den.data(), dq.data(), dk.data(), dv.data()};
+  ola::chunked_smem::forward(p, fa, nullptr);
+  const auto call = [&] {
+    if (mode != 1) ola::chunked_smem::forward(p, fa, nullptr);
+    if (mode != 0) ola::chunked_smem::backward(p, ba, nullptr);
+  };
+  call();
+  call();
+  MENAGERIE_CUDA_CHECK(cudaDeviceSynchronize());
+  cuda::DeviceBuffer<unsigned char> flush(2 * std::max<std::size_t>(device_report().gpus.at(0).l2_bytes, 1 << 20));
+  cuda::Event start, stop;
+  std::vector<double> ms;
+  for (auto _ : state) {
+    flush.fill_bytes(static_cast<unsigned char>(ms.size()), nullptr);
+    start.record(nullptr);
+    call();
+    stop.record(nullptr);
+    const double t = cuda::elapsed_ms(start, stop);
+    ms.push_back(t);
+    state.SetIterationTime(t / 1e3);
+  }
+  std::sort(ms.begin(), ms.end());
+  const double med = ms[ms.size() / 2] / 1e3;
+  const Cost cost = la::cost(p);
+  const double flops = cost.flops * (mode == 0 ? 1.0 : mode == 1 ? cost.backward_flops_factor : 1.0 + cost.backward_flops_factor);
+  const double bytes = cost.hbm_elements * 4.0 * (mode == 0 ? 1.0 : mode == 1 ? 2.0 : 3.0);
+  state.counters["ms"] = med * 1e3;
+  state.counters["TFLOP/s"] = flops / med / 1e12;
+  state.counters["GB/s"] = bytes / med / 1e9;
+  state.counters["frac_peak"] = flops / med / 1e12 / g_peaks.fp32_tflops;
+  state.counters["B"] = static_cast<double>(p.B);
+  state.counters["T"] = static_cast<double>(p.T);
+  state.counters["H"] = static_cast<double>(p.H);
+  state.counters["F"] = static_cast<double>(p.F);
+  state.counters["Dv"] = static_cast<double>(p.Dv);
+  state.counters["mode"] = mode;
+}
+
 sa::Problem shape(std::int64_t B, std::int64_t T, std::int64_t H, std::int64_t D, std::int64_t window = -1) {
   sa::Problem p;
   p.B = B, p.T = T, p.H = H, p.D = D, p.Dv = D, p.window = window;
@@ -201,6 +303,17 @@ void register_all() {
     cs.push_back({v, false, shape(8, 1024, 1, 128)});
     cs.push_back({v, true, shape(8, 1024, 1, 128)});
   }
+  for (std::int64_t T : {1024, 4096, 16384})
+    for (int mode : {0, 1, 2}) {
+      la::Problem p;
+      p.B = 8, p.T = T, p.H = 16, p.F = 16, p.Dv = 64;
+      const char* m = mode == 0 ? "fwd" : mode == 1 ? "bwd" : "fwdbwd";
+      benchmark::RegisterBenchmark(cat("linear_attention/chunked_smem/", m, "/B:8/T:", T, "/H:16/F:16/Dv:64").c_str(),
+                                   [p, mode](benchmark::State& s) { run_linear(s, p, mode); })
+          ->UseManualTime()
+          ->Iterations(T >= 16384 ? 3 : 10)
+          ->Unit(benchmark::kMillisecond);
+    }
   for (const auto& c : cs) {
     const auto& p = c.p;
     const std::string name = cat("softmax_attention/", c.variant, c.backward ? "/bwd" : "/fwd", "/B:", p.B,

@@ -120,6 +120,50 @@ def main():
             guarded(8, 1024, 1, D, dt, False)
             guarded(8, 1024, 1, D, dt, True)
 
+    def based(B, T, H, F, Dv, eps=1e-12):
+        """Zoology's Based math (feature maps written out, quadratic parallel form), fp32, forward + backward."""
+        g = torch.Generator(device=dev).manual_seed(11)
+        q, k = (torch.rand(B, H, T, F, device=dev, generator=g).mul_(2).sub_(1).requires_grad_(True) for _ in range(2))
+        v = torch.rand(B, H, T, Dv, device=dev, generator=g).mul_(2).sub_(1).requires_grad_(True)
+        do = torch.rand(B, H, T, Dv, device=dev, generator=g).mul_(2).sub_(1)
+        r2, rd, rrd = 2 ** 0.5, F ** 0.5, F ** 0.25
+
+        def phi(x):
+            x2 = (x.unsqueeze(-1) * x.unsqueeze(-2)).flatten(start_dim=-2) / r2 / rd
+            return torch.cat([torch.ones_like(x[..., :1]), x / rrd, x2], dim=-1)
+
+        def fwd():
+            qf, kf = phi(q), phi(k)
+            A = torch.einsum("bhnd,bhmd->bhnm", qf, kf).tril()
+            y = torch.einsum("bhnm,bhme->bhne", A, v)
+            z = 1 / (torch.einsum("bhld,bhld->bhl", qf, kf.cumsum(2)) + eps)
+            return y * z[..., None]
+
+        Fp = 1 + F + F * F
+        flops = B * T * H * (4.0 * Fp * Dv + 4.0 * Fp + Dv + 2.0 * Fp)  # the contract's (recurrent) count
+        for mode in ("fwd", "fwdbwd"):
+            if mode == "fwd":
+                fn = lambda: fwd()
+                with torch.no_grad():
+                    ms = median_ms(fn, 5)
+            else:
+                fn = lambda: torch.autograd.grad(fwd(), (q, k, v), do)
+                ms = median_ms(fn, 5)
+            factor = 1.0 if mode == "fwd" else 3.5
+            results.append({"peer": "torch_based", "dtype": "fp32", "mode": mode, "B": B, "T": T, "H": H, "F": F,
+                            "Dv": Dv, "ms": ms, "tflops": flops * factor / (ms / 1e3) / 1e12})
+            print(f"torch based {mode} B={B} T={T} H={H} F={F} Dv={Dv}: {ms:.3f} ms", flush=True)
+        del q, k, v, do
+        torch.cuda.empty_cache()
+
+    for T in (1024, 4096):
+        try:
+            based(8, T, 16, 16, 64)
+        except Exception as e:
+            results.append({"peer": "torch_based", "T": T, "error": f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"})
+            print("torch based failed:", results[-1], flush=True)
+            torch.cuda.empty_cache()
+
     meta = {"torch": torch.__version__, "cuda": torch.version.cuda, "gpu": torch.cuda.get_device_name(dev),
             "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "sdpa_layout": "[B, H, T, D]", "tf32": False,

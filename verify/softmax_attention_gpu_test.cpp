@@ -5,7 +5,7 @@
 // dV); extreme scores (~1e4) without NaN or Inf; unsupported shapes rejected with a ShapeError naming the value.
 // Outputs are NaN-filled before every launch (verify/support/attention_gpu.hpp), so an unwritten element fails.
 // MENAGERIE_ATTENTION_MAX_T (default: no limit) drops longer problems from the grids; the compute-sanitizer runs
-// of bench/run_gpu.sh set it to 300 (still several query and key tiles, partial tiles and windows), since racecheck
+// of bench/run_gpu.sh set it to 200 (still several key tiles, partial tiles and windows), since racecheck
 // instruments every shared-memory access of the FFMA kernels.
 #include <gtest/gtest.h>
 
@@ -126,12 +126,13 @@ TEST(SoftmaxAttentionGpu, GemmCublasBf16ForwardBackward) {
   run_grid("gemm_cublas_bf16", zoology_grid(), true);
 }
 
-// Scores of magnitude ~1e4 (q and k scaled by 175 at D = 64): finite, and within the rule.
+// Scores of magnitude ~1e4 (q and k scaled by 175 at D = 64): finite, and within the rule (the gradients with the
+// extreme-score floor of verify/support/tolerances.hpp).
 TEST(SoftmaxAttentionGpu, ExtremeScoresStayFinite) {
   MENAGERIE_REQUIRE_GPU_OR_SKIP();
   std::uint64_t seed = test::test_seed();
   for (const auto& v : osa::variants()) {
-    const auto p = problem(1, 300, 2, 64, 64);
+    const auto p = problem(1, std::min<std::int64_t>(300, max_t()), 2, 64, 64);
     const auto ms = check(v, p, seed++, true, 175.0);
     expect_pass(ms, cat(v.name, " extreme scores ", describe(p)));
   }
@@ -160,10 +161,10 @@ TEST(SoftmaxAttentionGpu, Causality) {
   std::uint64_t seed = test::test_seed();
   for (const auto& var : osa::variants()) {
     for (std::int64_t window : {-1, 50}) {
-      const auto p = problem(2, 301, 2, 64, 64, window);
+      const auto p = problem(2, std::min<std::int64_t>(301, max_t()), 2, 64, 64, window);
       const auto in = inputs(p, seed, var.precision);
       const auto noise = inputs(p, seed + 1, var.precision);
-      const std::int64_t t0 = 150;
+      const std::int64_t t0 = p.T / 2;
       auto changed = in;
       for (const char* n : {"q", "k", "v"}) {
         auto& x = changed.at(n);
@@ -193,7 +194,7 @@ TEST(SoftmaxAttentionGpu, ForwardIsBitwiseDeterministic) {
   MENAGERIE_REQUIRE_GPU_OR_SKIP();
   std::uint64_t seed = test::test_seed();
   for (const auto& var : osa::variants()) {
-    const auto p = problem(2, std::min<std::int64_t>(1025, max_t()), 2, 128, 128);
+    const auto p = problem(2, std::min<std::int64_t>(1024, max_t()), 2, 128, 128);  // gemm_cublas: T <= 1024
     const auto in = inputs(p, seed++, var.precision);
     std::vector<unsigned char> l1, l2;
     const auto a = forward_bytes(var, p, in, &l1);

@@ -1,8 +1,9 @@
 // flash_tiled_bf16: causal (optionally sliding-window) softmax attention, FlashAttention-2's algorithm on bf16
 // tensor cores (mma.sync m16n8k16, fp32 accumulation), forward and backward. D == Dv in {64, 128}, any T >= 1.
 //
-// Forward, one CTA per (block of BM = 128 queries, b, h), 8 warps of 16 query rows each. Q's fragments stay in
-// registers; key/value tiles of BN = 64 rows are double-buffered in shared memory with cp.async, so the next tile
+// Forward, one CTA per (block of BM = 128 queries, b, h), 4 warps of 32 query rows (two m16 tiles, so every K and
+// V fragment read from shared memory feeds two MMAs). Q's fragments stay in registers at D = 64 and are re-read
+// from shared memory at D = 128 (registers); key/value tiles of BN = 64 rows are double-buffered in shared memory with cp.async, so the next tile
 // loads while this one is used. Per tile, in log2 units (x = scale log2(e) q.k):
 //   S = Q K^T;  m' = max(m, rowmax x);  P = exp2(x - m');  l = l exp2(m - m') + rowsum P;  O = O exp2(m - m') + P V
 // and at the end o = O / l, lse = ln(2) (m + log2 l). Tiles wholly outside the causal band (and, with a window w,
@@ -30,9 +31,16 @@ namespace {
 using bf16 = __nv_bfloat16;
 using namespace attention_mma;
 
-constexpr int kFwdWarps = 8, kFwdBM = kFwdWarps * 16, kFwdBN = 64;
+constexpr int kFwdWarps = 4, kFwdMT = 2, kFwdBM = kFwdWarps * 16 * kFwdMT, kFwdBN = 64;
 constexpr int kBwdWarps = 4, kBwdBN = kBwdWarps * 16;
 constexpr float kLog2e = 1.4426950408889634f, kLn2 = 0.6931471805599453f;
+
+// exp2 on the MUFU unit (ex2.approx.ftz: 2 ulp, flushes subnormal results; exp2(-inf) = +0).
+__device__ __forceinline__ float fast_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
 
 template <int D>
 constexpr int bwd_bm() {
@@ -43,7 +51,8 @@ template <int D>
 __global__ void __launch_bounds__(kFwdWarps * 32)
     forward_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k, const bf16* __restrict__ v,
                    bf16* __restrict__ o, float* __restrict__ lse, int T, int H, int window, float scale_log2) {
-  constexpr int BM = kFwdBM, BN = kFwdBN, P = D + 8, kThreads = kFwdWarps * 32;
+  constexpr int BM = kFwdBM, BN = kFwdBN, MT = kFwdMT, P = D + 8, kThreads = kFwdWarps * 32;
+  constexpr bool kQInRegs = D <= 64;  // hd 128 re-reads Q's fragments from shared memory to stay within registers
   extern __shared__ __align__(16) unsigned char smem_raw[];
   bf16* sQ = reinterpret_cast<bf16*>(smem_raw);  // [BM][P]
   bf16* sK = sQ + BM * P;                         // [2][BN][P]
@@ -62,21 +71,30 @@ __global__ void __launch_bounds__(kFwdWarps * 32)
   cp_async_commit();
 
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, c = lane & 3;
-  const int row[2] = {q0 + warp * 16 + g, q0 + warp * 16 + g + 8};
-  std::uint32_t qf[D / 16][4];
-  float acc[D / 8][4];
+  const int wrow = warp * 16 * MT;  // this warp's first row in the tile; m-tile mt covers wrow + 16 mt ..
+  const int qoff = (wrow + (lane % 8) + ((lane / 8) % 2) * 8) * P + (lane / 16) * 8;
+  std::uint32_t qf[kQInRegs ? MT : 1][kQInRegs ? D / 16 : 1][4];
+  float acc[MT][D / 8][4];
+  float m[MT][2], l[MT][2];
 #pragma unroll
-  for (int i = 0; i < D / 8; ++i) acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = 0.f;
-  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
+  for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+    for (int i = 0; i < D / 8; ++i) acc[mt][i][0] = acc[mt][i][1] = acc[mt][i][2] = acc[mt][i][3] = 0.f;
+    m[mt][0] = m[mt][1] = -INFINITY;
+    l[mt][0] = l[mt][1] = 0.f;
+  }
 
   for (int kb = kb_lo; kb <= kb_hi; ++kb) {
     const int buf = (kb - kb_lo) & 1;
     cp_async_wait<0>();
     __syncthreads();
-    if (kb == kb_lo) {
+    if constexpr (kQInRegs) {
+      if (kb == kb_lo) {
 #pragma unroll
-      for (int kk = 0; kk < D / 16; ++kk)
-        ldmatrix_x4(qf[kk], sQ + (warp * 16 + (lane % 8) + ((lane / 8) % 2) * 8) * P + kk * 16 + (lane / 16) * 8);
+        for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+          for (int kk = 0; kk < D / 16; ++kk) ldmatrix_x4(qf[mt][kk], sQ + qoff + mt * 16 * P + kk * 16);
+      }
     }
     if (kb < kb_hi) {
       const int n0 = (kb + 1) * BN;
@@ -87,90 +105,118 @@ __global__ void __launch_bounds__(kFwdWarps * 32)
     const bf16* sKb = sK + buf * BN * P;
     const bf16* sVb = sV + buf * BN * P;
 
-    float s[BN / 8][4];
+    float s[MT][BN / 8][4];
 #pragma unroll
-    for (int i = 0; i < BN / 8; ++i) s[i][0] = s[i][1] = s[i][2] = s[i][3] = 0.f;
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int i = 0; i < BN / 8; ++i) s[mt][i][0] = s[mt][i][1] = s[mt][i][2] = s[mt][i][3] = 0.f;
 #pragma unroll
     for (int kk = 0; kk < D / 16; ++kk) {
+      std::uint32_t a[MT][4];
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt) {
+        if constexpr (kQInRegs) {
+#pragma unroll
+          for (int e = 0; e < 4; ++e) a[mt][e] = qf[mt][kk][e];
+        } else {
+          ldmatrix_x4(a[mt], sQ + qoff + mt * 16 * P + kk * 16);
+        }
+      }
 #pragma unroll
       for (int np = 0; np < BN / 16; ++np) {
         std::uint32_t r[4];
         ldmatrix_x4(r, sKb + (np * 16 + (lane % 8) + (lane / 16) * 8) * P + kk * 16 + ((lane / 8) % 2) * 8);
-        mma_bf16_16816(s[2 * np], qf[kk], r[0], r[1]);
-        mma_bf16_16816(s[2 * np + 1], qf[kk], r[2], r[3]);
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+          mma_bf16_16816(s[mt][2 * np], a[mt], r[0], r[1]);
+          mma_bf16_16816(s[mt][2 * np + 1], a[mt], r[2], r[3]);
+        }
       }
     }
 
     const int k0 = kb * BN;
     const bool need_mask = k0 + BN - 1 > q0 || (window >= 0 && k0 < q_last - window);
-    if (need_mask) {
 #pragma unroll
-      for (int nt = 0; nt < BN / 8; ++nt)
+    for (int mt = 0; mt < MT; ++mt) {
+      const int row0 = q0 + wrow + mt * 16 + g;
+      if (need_mask) {
 #pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          const int key = k0 + nt * 8 + 2 * c + (e & 1), t = row[e >> 1];
-          const bool ok = key <= t && key < T && (window < 0 || key >= t - window);
-          if (!ok) s[nt][e] = -INFINITY;
+        for (int nt = 0; nt < BN / 8; ++nt)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            const int key = k0 + nt * 8 + 2 * c + (e & 1), t = row0 + (e >> 1) * 8;
+            const bool ok = key <= t && key < T && (window < 0 || key >= t - window);
+            if (!ok) s[mt][nt][e] = -INFINITY;
+          }
+      }
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        float mx = -INFINITY;
+#pragma unroll
+        for (int nt = 0; nt < BN / 8; ++nt) mx = fmaxf(mx, fmaxf(s[mt][nt][2 * r], s[mt][nt][2 * r + 1]));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        const float m_new = fmaxf(m[mt][r], mx * scale_log2);
+        const float m_use = m_new == -INFINITY ? 0.f : m_new;
+        const float alpha = fast_exp2(m[mt][r] - m_use);
+        float sum = 0.f;
+#pragma unroll
+        for (int nt = 0; nt < BN / 8; ++nt)
+#pragma unroll
+          for (int e = 2 * r; e < 2 * r + 2; ++e) {
+            const float pv = fast_exp2(fmaf(s[mt][nt][e], scale_log2, -m_use));
+            s[mt][nt][e] = pv;
+            sum += pv;
+          }
+        l[mt][r] = l[mt][r] * alpha + sum;
+        m[mt][r] = m_new;
+#pragma unroll
+        for (int dt = 0; dt < D / 8; ++dt) {
+          acc[mt][dt][2 * r] *= alpha;
+          acc[mt][dt][2 * r + 1] *= alpha;
         }
-    }
-
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      float mx = -INFINITY;
-#pragma unroll
-      for (int nt = 0; nt < BN / 8; ++nt) mx = fmaxf(mx, fmaxf(s[nt][2 * r], s[nt][2 * r + 1]));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-      const float m_new = fmaxf(m[r], mx * scale_log2);
-      const float m_use = m_new == -INFINITY ? 0.f : m_new;
-      const float alpha = exp2f(m[r] - m_use);
-      float sum = 0.f;
-#pragma unroll
-      for (int nt = 0; nt < BN / 8; ++nt)
-#pragma unroll
-        for (int e = 2 * r; e < 2 * r + 2; ++e) {
-          const float p = exp2f(fmaf(s[nt][e], scale_log2, -m_use));
-          s[nt][e] = p;
-          sum += p;
-        }
-      l[r] = l[r] * alpha + sum;
-      m[r] = m_new;
-#pragma unroll
-      for (int dt = 0; dt < D / 8; ++dt) {
-        acc[dt][2 * r] *= alpha;
-        acc[dt][2 * r + 1] *= alpha;
       }
     }
 
 #pragma unroll
     for (int kk = 0; kk < BN / 16; ++kk) {
-      const std::uint32_t a[4] = {pack_bf16(s[2 * kk][0], s[2 * kk][1]), pack_bf16(s[2 * kk][2], s[2 * kk][3]),
-                                  pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]),
-                                  pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+      std::uint32_t a[MT][4];
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt) {
+        a[mt][0] = pack_bf16(s[mt][2 * kk][0], s[mt][2 * kk][1]);
+        a[mt][1] = pack_bf16(s[mt][2 * kk][2], s[mt][2 * kk][3]);
+        a[mt][2] = pack_bf16(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+        a[mt][3] = pack_bf16(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+      }
 #pragma unroll
       for (int dp = 0; dp < D / 16; ++dp) {
         std::uint32_t r[4];
         ldmatrix_x4_trans(r, sVb + (kk * 16 + (lane % 8) + ((lane / 8) % 2) * 8) * P + dp * 16 + (lane / 16) * 8);
-        mma_bf16_16816(acc[2 * dp], a, r[0], r[1]);
-        mma_bf16_16816(acc[2 * dp + 1], a, r[2], r[3]);
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+          mma_bf16_16816(acc[mt][2 * dp], a[mt], r[0], r[1]);
+          mma_bf16_16816(acc[mt][2 * dp + 1], a[mt], r[2], r[3]);
+        }
       }
     }
   }
 
 #pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    float sum = l[r];
-    sum += __shfl_xor_sync(0xffffffffu, sum, 1);
-    sum += __shfl_xor_sync(0xffffffffu, sum, 2);
-    const int t = row[r];
-    if (t >= T) continue;
-    const float inv = 1.f / sum;  // sum >= 1: the diagonal key is always visible
+  for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-    for (int dt = 0; dt < D / 8; ++dt)
-      *reinterpret_cast<std::uint32_t*>(o + base + t * stride + dt * 8 + 2 * c) =
-          pack_bf16(acc[dt][2 * r] * inv, acc[dt][2 * r + 1] * inv);
-    if (c == 0) lse[static_cast<std::int64_t>(bh) * T + t] = (m[r] + log2f(sum)) * kLn2;
-  }
+    for (int r = 0; r < 2; ++r) {
+      float sum = l[mt][r];
+      sum += __shfl_xor_sync(0xffffffffu, sum, 1);
+      sum += __shfl_xor_sync(0xffffffffu, sum, 2);
+      const int t = q0 + wrow + mt * 16 + g + r * 8;
+      if (t >= T) continue;
+      const float inv = 1.f / sum;  // sum >= 1: the diagonal key is always visible
+#pragma unroll
+      for (int dt = 0; dt < D / 8; ++dt)
+        *reinterpret_cast<std::uint32_t*>(o + base + t * stride + dt * 8 + 2 * c) =
+            pack_bf16(acc[mt][dt][2 * r] * inv, acc[mt][dt][2 * r + 1] * inv);
+      if (c == 0) lse[static_cast<std::int64_t>(bh) * T + t] = (m[mt][r] + log2f(sum)) * kLn2;
+    }
 }
 
 // Delta[b, h, t] = sum_d dO[b, t, h, d] o[b, t, h, d]; one warp per (b, t, h) row.
@@ -284,7 +330,7 @@ __global__ void __launch_bounds__(kBwdWarps * 32)
       for (int e = 0; e < 4; ++e) {
         const int qi = nt * 8 + 2 * c + (e & 1), t = q0 + qi, s = key[e >> 1];
         const bool ok = t < T && s <= t && (window < 0 || s >= t - window);
-        const float p = ok ? exp2f(fmaf(st[nt][e], scale_log2, -sLb[qi])) : 0.f;
+        const float p = ok ? fast_exp2(fmaf(st[nt][e], scale_log2, -sLb[qi])) : 0.f;
         st[nt][e] = p;
         dpt[nt][e] = p * (dpt[nt][e] - sDb[qi]);
       }
