@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
   menagerie::cli::add_info(app);
   menagerie::cli::add_data(app);
   menagerie::cli::add_verify(app);
-  menagerie::cli::add_pending(app, "bench", "benchmark kernels against PyTorch and the machine's ceilings", 7);
+  menagerie::cli::add_bench(app);
   menagerie::cli::add_train(app);
   menagerie::cli::add_sweep(app);
   menagerie::cli::add_theory(app);
