@@ -162,8 +162,9 @@ void run(benchmark::State& state, const Config& c) {
   const double flops = cost.flops * (c.backward ? cost.backward_flops_factor : 1.0);
   const double elem = var.precision == Precision::bf16 ? 2.0 : 4.0;
   const double rows = static_cast<double>(p.B * p.T * p.H);
-  const double bytes = c.backward ? rows * static_cast<double>(4 * p.D + 4 * p.Dv) * elem + rows * 4.0
-                                  : cost.hbm_elements * elem + rows * 4.0;  // + lse
+  const double extra = rows * 4.0 + static_cast<double>(var.saved_bytes(p));  // lse and the saved state
+  const double bytes =
+      (c.backward ? rows * static_cast<double>(4 * p.D + 4 * p.Dv) * elem : cost.hbm_elements * elem) + extra;
   const double peak = var.precision == Precision::bf16 ? g_peaks.bf16_tflops : g_peaks.fp32_tflops;
   state.counters["ms"] = med * 1e3;
   state.counters["TFLOP/s"] = flops / med / 1e12;
@@ -287,12 +288,14 @@ void register_all() {
   std::vector<Config> cs;
   for (std::int64_t D : {64, 128})
     for (std::int64_t T : {1024, 4096, 16384}) {
+      cs.push_back({"flash_wgmma_bf16", false, shape(8, T, 16, D)});  // its backward is flash_tiled_bf16's
       cs.push_back({"flash_tiled_bf16", false, shape(8, T, 16, D)});
       cs.push_back({"flash_tiled_bf16", true, shape(8, T, 16, D)});
       cs.push_back({"flash_tiled_fp32", false, shape(8, T, 16, D)});
       if (T <= 4096) cs.push_back({"flash_tiled_fp32", true, shape(8, T, 16, D)});
     }
-  cs.push_back({"flash_tiled_bf16", false, shape(8, 16384, 16, 64, 1024)});  // sliding window skips tiles
+  for (const char* v : {"flash_wgmma_bf16", "flash_tiled_bf16"})
+    cs.push_back({v, false, shape(8, 16384, 16, 64, 1024)});  // sliding window skips tiles
   // The Zoology shape: one head, head dim = d_model.
   for (const char* v : {"gemm_cublas_bf16", "gemm_cublas_fp32"})
     for (std::int64_t D : {128, 512}) {
@@ -303,6 +306,7 @@ void register_all() {
     cs.push_back({v, false, shape(8, 1024, 1, 128)});
     cs.push_back({v, true, shape(8, 1024, 1, 128)});
   }
+  cs.push_back({"flash_wgmma_bf16", false, shape(8, 1024, 1, 128)});
   for (std::int64_t T : {1024, 4096, 16384})
     for (int mode : {0, 1, 2}) {
       la::Problem p;

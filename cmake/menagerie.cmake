@@ -39,6 +39,22 @@ function(menagerie_library name)
   _menagerie_flags(${name})
 endfunction()
 
+# menagerie_arch_objects(<library> ARCHITECTURES <archs> SOURCES ... DEPS ...)
+# CUDA sources that need other architectures than the build's (sm_90a's wgmma), compiled as an object library
+# (include paths from DEPS) and linked into <library>.
+function(menagerie_arch_objects library)
+  cmake_parse_arguments(ARG "" "" "ARCHITECTURES;SOURCES;DEPS" ${ARGN})
+  if(NOT ARG_SOURCES)
+    return()
+  endif()
+  add_library(${library}_arch OBJECT ${ARG_SOURCES})
+  set_target_properties(${library}_arch PROPERTIES CUDA_ARCHITECTURES "${ARG_ARCHITECTURES}"
+                                                   CUDA_SEPARABLE_COMPILATION OFF)
+  target_link_libraries(${library}_arch PRIVATE ${ARG_DEPS})
+  _menagerie_flags(${library}_arch)
+  target_sources(${library} PRIVATE $<TARGET_OBJECTS:${library}_arch>)
+endfunction()
+
 # menagerie_test(<name> LABELS cpu|gpu [slow] SOURCES ... DEPS ...)
 # A GoogleTest executable; each test case becomes a ctest test with the given labels. Discovery runs at ctest
 # time, so building needs no GPU and the same build directory runs on the GPU machine.

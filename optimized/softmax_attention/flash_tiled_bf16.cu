@@ -8,10 +8,13 @@
 //   S = Q K^T;  m' = max(m, rowmax x);  P = exp2(x - m');  l = l exp2(m - m') + rowsum P;  O = O exp2(m - m') + P V
 // and at the end o = O / l, lse = ln(2) (m + log2 l). Tiles wholly outside the causal band (and, with a window w,
 // wholly before t - w) are never visited; tiles the band's edges cross are masked per element (-inf). Nothing
-// T x T reaches HBM.
+// T x T reaches HBM. Saved for the backward (saved_bytes): the row statistics (m, log2 l) and o's rounding
+// residual o_lo of saved_state.cuh.
 // Backward, one CTA per (block of BN = 64 keys, b, h), 4 warps of 16 key rows; loops over the query tiles that see
 // those keys (double-buffered Q, dO), recomputing P^T = exp2(x^T - lse) from the saved lse:
-//   dV += P^T dO;  dP^T = V dO^T;  dS^T = P^T (dP^T - Delta)  (Delta_t = dO_t . o_t, a pre-pass);
+//   dV += P^T dO;  dP^T = V dO^T;  dS^T = P^T (dP^T - Delta)  (Delta_t = dO_t . (o_hi + o_lo)_t, a pre-pass: with
+//   the bf16 o alone, a nearly one-hot row's o rounds onto its top value and Delta loses the small terms that dS
+//   of that value is made of; P^T = exp2(log2_p) from the saved statistics);
 //   dK += scale dS^T Q;  dQ += scale dS K  (dS^T through shared memory; dQ accumulated in fp32 with atomics in the
 //   workspace, then rounded to bf16 by a last pass). dK and dV are deterministic; dQ's sum order is not.
 #include <cmath>
@@ -23,6 +26,7 @@
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
 #include "optimized/softmax_attention/mma_sm80.cuh"
+#include "optimized/softmax_attention/saved_state.cuh"
 #include "optimized/softmax_attention/variants.hpp"
 
 namespace menagerie::opt::softmax_attention::flash_bf16 {
@@ -33,7 +37,7 @@ using namespace attention_mma;
 
 constexpr int kFwdWarps = 4, kFwdMT = 2, kFwdBM = kFwdWarps * 16 * kFwdMT, kFwdBN = 64;
 constexpr int kBwdWarps = 4, kBwdBN = kBwdWarps * 16;
-constexpr float kLog2e = 1.4426950408889634f, kLn2 = 0.6931471805599453f;
+constexpr float kLog2e = 1.4426950408889634f;
 
 // exp2 on the MUFU unit (ex2.approx.ftz: 2 ulp, flushes subnormal results; exp2(-inf) = +0).
 __device__ __forceinline__ float fast_exp2(float x) {
@@ -50,7 +54,8 @@ constexpr int bwd_bm() {
 template <int D>
 __global__ void __launch_bounds__(kFwdWarps * 32)
     forward_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k, const bf16* __restrict__ v,
-                   bf16* __restrict__ o, float* __restrict__ lse, int T, int H, int window, float scale_log2) {
+                   bf16* __restrict__ o, float* __restrict__ lse, float2* __restrict__ stats, bf16* __restrict__ o_lo,
+                   int T, int H, int window, float scale_log2) {
   constexpr int BM = kFwdBM, BN = kFwdBN, MT = kFwdMT, P = D + 8, kThreads = kFwdWarps * 32;
   constexpr bool kQInRegs = D <= 64;  // hd 128 re-reads Q's fragments from shared memory to stay within registers
   extern __shared__ __align__(16) unsigned char smem_raw[];
@@ -213,21 +218,22 @@ __global__ void __launch_bounds__(kFwdWarps * 32)
       const float inv = 1.f / sum;  // sum >= 1: the diagonal key is always visible
 #pragma unroll
       for (int dt = 0; dt < D / 8; ++dt)
-        *reinterpret_cast<std::uint32_t*>(o + base + t * stride + dt * 8 + 2 * c) =
-            pack_bf16(acc[mt][dt][2 * r] * inv, acc[mt][dt][2 * r + 1] * inv);
-      if (c == 0) lse[static_cast<std::int64_t>(bh) * T + t] = (m[mt][r] + log2f(sum)) * kLn2;
+        store_o_pair(o, o_lo, base + t * stride + dt * 8 + 2 * c, acc[mt][dt][2 * r] * inv,
+                     acc[mt][dt][2 * r + 1] * inv);
+      if (c == 0) store_row_stats(lse, stats, static_cast<std::int64_t>(bh) * T + t, m[mt][r], sum);
     }
 }
 
-// Delta[b, h, t] = sum_d dO[b, t, h, d] o[b, t, h, d]; one warp per (b, t, h) row.
+// Delta[b, h, t] = sum_d dO[b, t, h, d] (o_hi + o_lo)[b, t, h, d]; one warp per (b, t, h) row.
 template <int D>
-__global__ void delta_kernel(const bf16* __restrict__ o, const bf16* __restrict__ dO, float* __restrict__ delta, int T,
-                             int H, std::int64_t rows) {
+__global__ void delta_kernel(const bf16* __restrict__ o, const bf16* __restrict__ o_lo, const bf16* __restrict__ dO,
+                             float* __restrict__ delta, int T, int H, std::int64_t rows) {
   const std::int64_t r = (static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
   const int lane = threadIdx.x % 32;
   if (r >= rows) return;
   float s = 0.f;
-  for (int d = lane; d < D; d += 32) s += __bfloat162float(o[r * D + d]) * __bfloat162float(dO[r * D + d]);
+  for (int d = lane; d < D; d += 32)
+    s = fmaf(__bfloat162float(o[r * D + d]) + __bfloat162float(o_lo[r * D + d]), __bfloat162float(dO[r * D + d]), s);
 #pragma unroll
   for (int off = 16; off > 0; off >>= 1) s += __shfl_xor_sync(0xffffffffu, s, off);
   const std::int64_t bt = r / H, h = r % H, b = bt / T, t = bt % T;
@@ -242,7 +248,7 @@ __global__ void round_dq_kernel(const float* __restrict__ acc, bf16* __restrict_
 template <int D>
 __global__ void __launch_bounds__(kBwdWarps * 32)
     backward_kernel(const bf16* __restrict__ q, const bf16* __restrict__ k, const bf16* __restrict__ v,
-                    const bf16* __restrict__ dO, const float* __restrict__ lse, const float* __restrict__ delta,
+                    const bf16* __restrict__ dO, const float2* __restrict__ stats, const float* __restrict__ delta,
                     float* __restrict__ dq_acc, bf16* __restrict__ dk, bf16* __restrict__ dv, int T, int H,
                     int window, float scale, float scale_log2) {
   constexpr int BM = bwd_bm<D>(), BN = kBwdBN, P = D + 8, PS = BM + 8, kThreads = kBwdWarps * 32;
@@ -252,15 +258,15 @@ __global__ void __launch_bounds__(kBwdWarps * 32)
   bf16* sQ = sV + BN * P;                         // [2][BM][P]
   bf16* sdO = sQ + 2 * BM * P;                    // [2][BM][P]
   bf16* sdS = sdO + 2 * BM * P;                   // [BN][PS]  dS^T
-  float* sL = reinterpret_cast<float*>(sdS + BN * PS);  // [2][BM]  lse log2(e)
-  float* sD = sL + 2 * BM;                               // [2][BM]  Delta
+  float2* sL = reinterpret_cast<float2*>(sdS + BN * PS);  // [2][BM]  row statistics
+  float* sD = reinterpret_cast<float*>(sL + 2 * BM);       // [2][BM]  Delta
 
   const int kb = blockIdx.x, bh = blockIdx.y, b = bh / H, h = bh % H;
   const std::int64_t stride = static_cast<std::int64_t>(H) * D;
   const std::int64_t base = (static_cast<std::int64_t>(b) * T * H + h) * D;
   const int k0 = kb * BN, k_last = min(k0 + BN, T) - 1;
   const int qb_lo = k0 / BM, qb_hi = (window < 0 ? T - 1 : min(T - 1, k_last + window)) / BM;
-  const float* lse_bh = lse + static_cast<std::int64_t>(bh) * T;
+  const float2* stats_bh = stats + static_cast<std::int64_t>(bh) * T;
   const float* delta_bh = delta + static_cast<std::int64_t>(bh) * T;
 
   const auto load_q_tile = [&](int qb, int buf) {
@@ -269,7 +275,7 @@ __global__ void __launch_bounds__(kBwdWarps * 32)
     load_tile_async<BM, D, kThreads>(sdO + buf * BM * P, dO + base + n0 * stride, stride, T - n0);
     for (int i = threadIdx.x; i < BM; i += kThreads) {
       const bool ok = n0 + i < T;
-      sL[buf * BM + i] = ok ? lse_bh[n0 + i] * kLog2e : 0.f;
+      sL[buf * BM + i] = ok ? stats_bh[n0 + i] : make_float2(0.f, 0.f);
       sD[buf * BM + i] = ok ? delta_bh[n0 + i] : 0.f;
     }
   };
@@ -297,7 +303,7 @@ __global__ void __launch_bounds__(kBwdWarps * 32)
     }
     const bf16* sQb = sQ + buf * BM * P;
     const bf16* sdOb = sdO + buf * BM * P;
-    const float* sLb = sL + buf * BM;
+    const float2* sLb = sL + buf * BM;
     const float* sDb = sD + buf * BM;
 
     float st[BM / 8][4], dpt[BM / 8][4];
@@ -330,7 +336,7 @@ __global__ void __launch_bounds__(kBwdWarps * 32)
       for (int e = 0; e < 4; ++e) {
         const int qi = nt * 8 + 2 * c + (e & 1), t = q0 + qi, s = key[e >> 1];
         const bool ok = t < T && s <= t && (window < 0 || s >= t - window);
-        const float p = ok ? fast_exp2(fmaf(st[nt][e], scale_log2, -sLb[qi])) : 0.f;
+        const float p = ok ? fast_exp2(log2_p(st[nt][e], scale_log2, sLb[qi])) : 0.f;
         st[nt][e] = p;
         dpt[nt][e] = p * (dpt[nt][e] - sDb[qi]);
       }
@@ -413,7 +419,7 @@ template <int D>
 constexpr std::size_t backward_smem() {
   constexpr int BM = bwd_bm<D>();
   return static_cast<std::size_t>(2 * kBwdBN + 4 * BM) * (D + 8) * sizeof(bf16) +
-         static_cast<std::size_t>(kBwdBN) * (BM + 8) * sizeof(bf16) + 4 * BM * sizeof(float);
+         static_cast<std::size_t>(kBwdBN) * (BM + 8) * sizeof(bf16) + 2 * BM * (sizeof(float2) + sizeof(float));
 }
 
 template <int D>
@@ -425,8 +431,8 @@ void launch_forward(const Problem& p, const ForwardArgs& a, cudaStream_t stream)
   const float scale_log2 = static_cast<float>(p.softmax_scale()) * kLog2e;
   forward_kernel<D><<<grid, kFwdWarps * 32, smem, stream>>>(
       static_cast<const bf16*>(a.q), static_cast<const bf16*>(a.k), static_cast<const bf16*>(a.v),
-      static_cast<bf16*>(a.o), a.lse, static_cast<int>(p.T), static_cast<int>(p.H), static_cast<int>(p.window),
-      scale_log2);
+      static_cast<bf16*>(a.o), a.lse, static_cast<float2*>(a.saved), saved_o_lo(p, a.saved), static_cast<int>(p.T),
+      static_cast<int>(p.H), static_cast<int>(p.window), scale_log2);
   MENAGERIE_LAUNCH_CHECK();
 }
 
@@ -437,7 +443,8 @@ void launch_backward(const Problem& p, const BackwardArgs& a, cudaStream_t strea
   float* delta = dq_acc + n;
   MENAGERIE_CUDA_CHECK(cudaMemsetAsync(dq_acc, 0, static_cast<std::size_t>(n) * sizeof(float), stream));
   delta_kernel<D><<<static_cast<unsigned>((rows * 32 + 255) / 256), 256, 0, stream>>>(
-      static_cast<const bf16*>(a.o), static_cast<const bf16*>(a.dO), delta, static_cast<int>(p.T),
+      static_cast<const bf16*>(a.o), saved_o_lo(p, a.saved), static_cast<const bf16*>(a.dO), delta,
+      static_cast<int>(p.T),
       static_cast<int>(p.H), rows);
   MENAGERIE_LAUNCH_CHECK();
   constexpr std::size_t smem = backward_smem<D>();
@@ -447,7 +454,7 @@ void launch_backward(const Problem& p, const BackwardArgs& a, cudaStream_t strea
   const float scale = static_cast<float>(p.softmax_scale());
   backward_kernel<D><<<grid, kBwdWarps * 32, smem, stream>>>(
       static_cast<const bf16*>(a.q), static_cast<const bf16*>(a.k), static_cast<const bf16*>(a.v),
-      static_cast<const bf16*>(a.dO), a.lse, delta, dq_acc, static_cast<bf16*>(a.dk), static_cast<bf16*>(a.dv),
+      static_cast<const bf16*>(a.dO), static_cast<const float2*>(a.saved), delta, dq_acc, static_cast<bf16*>(a.dk), static_cast<bf16*>(a.dv),
       static_cast<int>(p.T), static_cast<int>(p.H), static_cast<int>(p.window), scale, scale * kLog2e);
   MENAGERIE_LAUNCH_CHECK();
   round_dq_kernel<<<static_cast<unsigned>((n + 255) / 256), 256, 0, stream>>>(dq_acc, static_cast<bf16*>(a.dq), n,
@@ -464,6 +471,8 @@ std::string unsupported(const Problem& p) {
   if (p.T > (std::int64_t{1} << 24)) return cat("flash_tiled_bf16: T = ", p.T, " exceeds 2^24");
   return {};
 }
+
+std::size_t saved_bytes(const Problem& p) { return bf16_saved_bytes(p); }
 
 std::size_t backward_workspace_bytes(const Problem& p) {
   return static_cast<std::size_t>(p.B * p.T * p.H) * static_cast<std::size_t>(p.D + 1) * sizeof(float);

@@ -5,11 +5,12 @@
 // Forward, one CTA (256 threads as 16 x 16) per (64 queries, b, h); per tile of 64 keys, in log2 units
 // (x = scale log2(e) q.k), each thread owning a 4 x 4 block of S and a 4 x (Dp / 16) block of O:
 //   S = Q K^T;  m' = max(m, rowmax x);  P = exp2(x - m');  l = l exp2(m - m') + rowsum P;  O = O exp2(m - m') + P V
-// then o = O / l, lse = ln(2) (m + log2 l). Every GEMM reads both operands as k-major shared tiles ([k][m], [k][n]),
+// then o = O / l, lse = ln(2) (m + log2 l), and the row statistics (m, log2 l) saved for the backward
+// (saved_state.cuh). Every GEMM reads both operands as k-major shared tiles ([k][m], [k][n]),
 // so each step is one broadcast float4 of A and one float4 of B for 16 FFMAs. Tiles outside the causal band or the
 // window are skipped; those the band's edges cross are masked per element.
 // Backward, one CTA per (64 keys, b, h), looping over tiles of 32 queries that see them:
-//   S^T = K Q^T, P^T = exp2(x^T - lse);  dP^T = V dO^T;  dS^T = P^T (dP^T - Delta);  Delta_t = dO_t . o_t (pre-pass)
+//   S^T = K Q^T, P^T = exp2(log2_p) from the saved statistics;  dP^T = V dO^T;  dS^T = P^T (dP^T - Delta);  Delta_t = dO_t . o_t (pre-pass)
 //   dV += P^T dO;  dK += scale dS^T Q;  dQ += scale dS K (fp32 atomics into dq, which is zeroed first)
 // dK and dV are deterministic; dQ's summation order across key tiles is not.
 #include <cmath>
@@ -18,13 +19,14 @@
 
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
+#include "optimized/softmax_attention/saved_state.cuh"
 #include "optimized/softmax_attention/variants.hpp"
 
 namespace menagerie::opt::softmax_attention::flash_fp32 {
 namespace {
 
 constexpr int kThreads = 256;
-constexpr float kLog2e = 1.4426950408889634f, kLn2 = 0.6931471805599453f;
+constexpr float kLog2e = 1.4426950408889634f;
 
 template <int N>
 struct Vec;
@@ -85,8 +87,8 @@ __device__ __forceinline__ void zero(T& a) {
 template <int DP>
 __global__ void __launch_bounds__(kThreads)
     forward_kernel(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
-                   float* __restrict__ o, float* __restrict__ lse, int T, int H, int D, int Dv, int window,
-                   float scale_log2) {
+                   float* __restrict__ o, float* __restrict__ lse, float2* __restrict__ stats, int T, int H, int D,
+                   int Dv, int window, float scale_log2) {
   constexpr int BM = 64, BN = 64, NV = DP / 64, LM = BM + 4, LD = DP + 4;
   extern __shared__ __align__(16) float smem[];
   float* sQT = smem;            // [DP][LM]
@@ -167,7 +169,7 @@ __global__ void __launch_bounds__(kThreads)
         const int col = vv * 64 + tx * 4 + j;
         if (col < Dv) o[vbase + t * vs + col] = acc[i][vv * 4 + j] * inv;
       }
-    if (tx == 0) lse[static_cast<std::int64_t>(bh) * T + t] = (m[i] + log2f(sum)) * kLn2;
+    if (tx == 0) store_row_stats(lse, stats, static_cast<std::int64_t>(bh) * T + t, m[i], sum);
   }
 }
 
@@ -188,7 +190,7 @@ __global__ void delta_kernel(const float* __restrict__ o, const float* __restric
 template <int DP>
 __global__ void __launch_bounds__(kThreads)
     backward_kernel(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
-                    const float* __restrict__ dO, const float* __restrict__ lse, const float* __restrict__ delta,
+                    const float* __restrict__ dO, const float2* __restrict__ stats, const float* __restrict__ delta,
                     float* __restrict__ dq, float* __restrict__ dk, float* __restrict__ dv, int T, int H, int D, int Dv,
                     int window, float scale, float scale_log2) {
   constexpr int BM = 32, BN = 64, NV = DP / 64, LN = BN + 4, LM = BM + 4, LD = DP + 4;
@@ -203,8 +205,8 @@ __global__ void __launch_bounds__(kThreads)
   float* sP = sdO + BM * LD;     // [BM][LN]  P[q][key]
   float* sdS = sP + BM * LN;     // [BM][LN]  dS[q][key]
   float* sdST = sdS + BM * LN;   // [BN][LM]  dS^T[key][q]
-  float* sL = sdST + BN * LM;    // [BM]
-  float* sD = sL + BM;           // [BM]
+  float* sD = sdST + BN * LM;    // [BM]
+  float2* sL = reinterpret_cast<float2*>(sD + BM);  // [BM]
 
   const int kb = blockIdx.x, bh = blockIdx.y, b = bh / H, h = bh % H;
   const std::int64_t qs = static_cast<std::int64_t>(H) * D, vs = static_cast<std::int64_t>(H) * Dv;
@@ -227,7 +229,7 @@ __global__ void __launch_bounds__(kThreads)
     load_rows<BM, DP>(sdO, LD, sdOT, LM, dO + vbase + q0 * vs, vs, T - q0, Dv);
     for (int i = threadIdx.x; i < BM; i += kThreads) {
       const bool ok = q0 + i < T;
-      sL[i] = ok ? lse[static_cast<std::int64_t>(bh) * T + q0 + i] * kLog2e : 0.f;
+      sL[i] = ok ? stats[static_cast<std::int64_t>(bh) * T + q0 + i] : make_float2(0.f, 0.f);
       sD[i] = ok ? delta[static_cast<std::int64_t>(bh) * T + q0 + i] : 0.f;
     }
     __syncthreads();
@@ -243,7 +245,7 @@ __global__ void __launch_bounds__(kThreads)
       for (int j = 0; j < 2; ++j) {
         const int kr = ty * 4 + i, qc = tx * 2 + j, s = k0 + kr, t = q0 + qc;
         const bool ok = t < T && s <= t && (window < 0 || s >= t - window);
-        const float p = ok ? exp2f(fmaf(st[i][j], scale_log2, -sL[qc])) : 0.f;
+        const float p = ok ? exp2f(log2_p(st[i][j], scale_log2, sL[qc])) : 0.f;
         const float ds = p * (dpt[i][j] - sD[qc]);
         sP[qc * LN + kr] = p;
         sdS[qc * LN + kr] = ds;
@@ -291,7 +293,7 @@ constexpr std::size_t forward_smem() {
 template <int DP>
 constexpr std::size_t backward_smem() {
   return sizeof(float) * static_cast<std::size_t>(2 * DP * 68 + 64 * (DP + 4) + 2 * DP * 36 + 2 * 32 * (DP + 4) +
-                                                  2 * 32 * 68 + 64 * 36 + 2 * 32);
+                                                  2 * 32 * 68 + 64 * 36 + 3 * 32);
 }
 
 template <int DP>
@@ -302,7 +304,7 @@ void launch_forward(const Problem& p, const ForwardArgs& a, cudaStream_t stream)
   const dim3 grid(static_cast<unsigned>((p.T + 63) / 64), static_cast<unsigned>(p.B * p.H));
   forward_kernel<DP><<<grid, kThreads, smem, stream>>>(
       static_cast<const float*>(a.q), static_cast<const float*>(a.k), static_cast<const float*>(a.v),
-      static_cast<float*>(a.o), a.lse, static_cast<int>(p.T), static_cast<int>(p.H), static_cast<int>(p.D),
+      static_cast<float*>(a.o), a.lse, static_cast<float2*>(a.saved), static_cast<int>(p.T), static_cast<int>(p.H), static_cast<int>(p.D),
       static_cast<int>(p.Dv), static_cast<int>(p.window), static_cast<float>(p.softmax_scale()) * kLog2e);
   MENAGERIE_LAUNCH_CHECK();
 }
@@ -323,7 +325,7 @@ void launch_backward(const Problem& p, const BackwardArgs& a, cudaStream_t strea
   const float scale = static_cast<float>(p.softmax_scale());
   backward_kernel<DP><<<grid, kThreads, smem, stream>>>(
       static_cast<const float*>(a.q), static_cast<const float*>(a.k), static_cast<const float*>(a.v),
-      static_cast<const float*>(a.dO), a.lse, delta, static_cast<float*>(a.dq), static_cast<float*>(a.dk),
+      static_cast<const float*>(a.dO), static_cast<const float2*>(a.saved), delta, static_cast<float*>(a.dq), static_cast<float*>(a.dk),
       static_cast<float*>(a.dv), static_cast<int>(p.T), static_cast<int>(p.H), static_cast<int>(p.D),
       static_cast<int>(p.Dv), static_cast<int>(p.window), scale, scale * kLog2e);
   MENAGERIE_LAUNCH_CHECK();
@@ -338,6 +340,8 @@ std::string unsupported(const Problem& p) {
   if (p.T > (std::int64_t{1} << 24)) return cat("flash_tiled_fp32: T = ", p.T, " exceeds 2^24");
   return {};
 }
+
+std::size_t saved_bytes(const Problem& p) { return row_stats_bytes(p); }
 
 std::size_t backward_workspace_bytes(const Problem& p) {
   return static_cast<std::size_t>(p.B * p.T * p.H) * sizeof(float);

@@ -1,12 +1,15 @@
 // GPU variants of causal softmax attention (contract: core/ops/softmax_attention.hpp) and the dispatcher.
 //   flash_tiled_bf16  bf16 q, k, v, o; mma.sync m16n8k16 tensor cores, fp32 accumulation; D == Dv in {64, 128}
+//   flash_wgmma_bf16  flash_tiled_bf16 with its forward on Hopper's warpgroup MMA (wgmma; sm_90a devices only)
 //   flash_tiled_fp32  fp32 everywhere, FFMA on CUDA cores (no TF32); any D, Dv <= 128
 //   gemm_cublas       one head's S = QK^T, P and O = PV through cuBLAS strided-batched GEMMs (T x T in a workspace);
 //                     fp32 (no TF32) or bf16 with fp32 accumulation; T <= 1024, D, Dv <= 512 (the Zoology shape)
 // All tensors are device pointers in the contract's layout: q, k [B, T, H, D], v, o [B, T, H, Dv], contiguous.
 // lse [B, H, T] (fp32) is the natural log-sum-exp of each query's scaled scores, written by forward and read by
-// backward. Launchers take a stream, never allocate and never synchronise; `workspace` (workspace_bytes()) is the
-// caller's. A problem a variant does not support throws ShapeError naming the value and what is supported.
+// backward. `saved` (saved_bytes()) is what a forward keeps for its own backward beyond o and lse; the caller holds
+// it from one to the other. Launchers take a stream, never allocate and never synchronise; `workspace`
+// (workspace_bytes()) is the caller's scratch. A problem a variant does not support throws ShapeError naming the
+// value and what is supported.
 #pragma once
 #include <cstddef>
 #include <span>
@@ -29,6 +32,7 @@ struct ForwardArgs {
   const void* v;  // [B, T, H, Dv]
   void* o;        // [B, T, H, Dv]
   float* lse;     // [B, H, T]
+  void* saved;    // saved_bytes(p), written here, read by backward
   void* workspace;
 };
 
@@ -39,6 +43,7 @@ struct BackwardArgs {
   const void* o;   // [B, T, H, Dv]  (the forward's output)
   const void* dO;  // [B, T, H, Dv]
   const float* lse;  // [B, H, T]  (the forward's)
+  const void* saved;  // the forward's
   void* dq;        // [B, T, H, D]
   void* dk;        // [B, T, H, D]
   void* dv;        // [B, T, H, Dv]
@@ -50,6 +55,7 @@ struct Variant {
   Precision precision;
   // Empty when supported, else why not (one line naming the value and what is supported).
   std::string (*unsupported)(const Problem& p);
+  std::size_t (*saved_bytes)(const Problem& p);
   std::size_t (*forward_workspace_bytes)(const Problem& p);
   std::size_t (*backward_workspace_bytes)(const Problem& p);
   void (*forward)(const Problem& p, const ForwardArgs& a, cudaStream_t stream);
@@ -68,12 +74,18 @@ const Variant& choose(const Problem& p, Precision precision);
 // Kernel entry points (one per .cu file).
 namespace flash_bf16 {
 std::string unsupported(const Problem& p);
+std::size_t saved_bytes(const Problem& p);
 std::size_t backward_workspace_bytes(const Problem& p);
 void forward(const Problem& p, const ForwardArgs& a, cudaStream_t stream);
 void backward(const Problem& p, const BackwardArgs& a, cudaStream_t stream);
 }  // namespace flash_bf16
+namespace flash_wgmma {
+std::string unsupported(const Problem& p);
+void forward(const Problem& p, const ForwardArgs& a, cudaStream_t stream);
+}  // namespace flash_wgmma
 namespace flash_fp32 {
 std::string unsupported(const Problem& p);
+std::size_t saved_bytes(const Problem& p);
 std::size_t backward_workspace_bytes(const Problem& p);
 void forward(const Problem& p, const ForwardArgs& a, cudaStream_t stream);
 void backward(const Problem& p, const BackwardArgs& a, cudaStream_t stream);
