@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/run_gpu.sh [BUILD_DIR]: what issue 7 needs from the GPU machine, in one call, logs under $OUT:
-#   gtest-gpu.log        the attention gpu test binaries, run directly (this machine's cmake cannot run the
+#   gtest-gpu.log        the gpu test binaries (core's and the attention kernels'), run directly (this machine's cmake cannot run the
 #                        build's gtest discovery scripts), MENAGERIE_REQUIRE_GPU=1: a missing GPU fails
 #   attention_bench.json the harness (bench/attention_bench.cpp), bench.log its console
 #   attention_torch.json the PyTorch peers (bench/attention_torch.py), same shapes, same machine, same call
@@ -16,7 +16,7 @@ root=$(pwd)
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv >"$out/nvidia-smi.txt" 2>&1
 export MENAGERIE_REQUIRE_GPU=1 PYTHONUNBUFFERED=1
 rc_all=0
-for t in softmax_attention_gpu_test linear_attention_gpu_test; do
+for t in philox_gpu_test cuda_check_gpu_test device_buffer_gpu_test softmax_attention_gpu_test linear_attention_gpu_test; do
   echo "=== $t" >>"$out/gtest-gpu.log"
   timeout 150 "$bdir/verify/$t" >>"$out/gtest-gpu.log" 2>&1; rc=$?
   echo "=== $t exit status $rc" >>"$out/gtest-gpu.log"; echo "$t: exit $rc"; [ $rc = 0 ] || rc_all=1

@@ -3,15 +3,16 @@
 //
 // Forward, one CTA per (block of BM = 128 queries, b, h), 4 warps of 32 query rows (two m16 tiles, so every K and
 // V fragment read from shared memory feeds two MMAs). Q's fragments stay in registers at D = 64 and are re-read
-// from shared memory at D = 128 (registers); key/value tiles of BN = 64 rows are double-buffered in shared memory with cp.async, so the next tile
-// loads while this one is used. Per tile, in log2 units (x = scale log2(e) q.k):
+// from shared memory at D = 128 (registers); key/value tiles of BN = 64 rows are double-buffered in shared memory
+// with cp.async, so the next tile loads while this one is used. Per tile, in log2 units (x = scale log2(e) q.k),
+// with the online softmax of online_softmax.cuh:
 //   S = Q K^T;  m' = max(m, rowmax x);  P = exp2(x - m');  l = l exp2(m - m') + rowsum P;  O = O exp2(m - m') + P V
 // and at the end o = O / l, lse = ln(2) (m + log2 l). Tiles wholly outside the causal band (and, with a window w,
 // wholly before t - w) are never visited; tiles the band's edges cross are masked per element (-inf). Nothing
 // T x T reaches HBM. Saved for the backward (saved_bytes): the row statistics (m, log2 l) and o's rounding
 // residual o_lo of saved_state.cuh.
 // Backward, one CTA per (block of BN = 64 keys, b, h), 4 warps of 16 key rows; loops over the query tiles that see
-// those keys (double-buffered Q, dO), recomputing P^T = exp2(x^T - lse) from the saved lse:
+// those keys (double-buffered Q, dO), recomputing P^T from the saved row statistics:
 //   dV += P^T dO;  dP^T = V dO^T;  dS^T = P^T (dP^T - Delta)  (Delta_t = dO_t . (o_hi + o_lo)_t, a pre-pass: with
 //   the bf16 o alone, a nearly one-hot row's o rounds onto its top value and Delta loses the small terms that dS
 //   of that value is made of; P^T = exp2(log2_p) from the saved statistics);
@@ -26,6 +27,7 @@
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
 #include "optimized/softmax_attention/mma_sm80.cuh"
+#include "optimized/softmax_attention/online_softmax.cuh"
 #include "optimized/softmax_attention/saved_state.cuh"
 #include "optimized/softmax_attention/variants.hpp"
 
@@ -38,13 +40,6 @@ using namespace attention_mma;
 constexpr int kFwdWarps = 4, kFwdMT = 2, kFwdBM = kFwdWarps * 16 * kFwdMT, kFwdBN = 64;
 constexpr int kBwdWarps = 4, kBwdBN = kBwdWarps * 16;
 constexpr float kLog2e = 1.4426950408889634f;
-
-// exp2 on the MUFU unit (ex2.approx.ftz: 2 ulp, flushes subnormal results; exp2(-inf) = +0).
-__device__ __forceinline__ float fast_exp2(float x) {
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
-  return y;
-}
 
 template <int D>
 constexpr int bwd_bm() {
@@ -143,44 +138,10 @@ __global__ void __launch_bounds__(kFwdWarps * 32)
     const bool need_mask = k0 + BN - 1 > q0 || (window >= 0 && k0 < q_last - window);
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt) {
-      const int row0 = q0 + wrow + mt * 16 + g;
-      if (need_mask) {
-#pragma unroll
-        for (int nt = 0; nt < BN / 8; ++nt)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) {
-            const int key = k0 + nt * 8 + 2 * c + (e & 1), t = row0 + (e >> 1) * 8;
-            const bool ok = key <= t && key < T && (window < 0 || key >= t - window);
-            if (!ok) s[mt][nt][e] = -INFINITY;
-          }
-      }
-#pragma unroll
-      for (int r = 0; r < 2; ++r) {
-        float mx = -INFINITY;
-#pragma unroll
-        for (int nt = 0; nt < BN / 8; ++nt) mx = fmaxf(mx, fmaxf(s[mt][nt][2 * r], s[mt][nt][2 * r + 1]));
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-        const float m_new = fmaxf(m[mt][r], mx * scale_log2);
-        const float m_use = m_new == -INFINITY ? 0.f : m_new;
-        const float alpha = fast_exp2(m[mt][r] - m_use);
-        float sum = 0.f;
-#pragma unroll
-        for (int nt = 0; nt < BN / 8; ++nt)
-#pragma unroll
-          for (int e = 2 * r; e < 2 * r + 2; ++e) {
-            const float pv = fast_exp2(fmaf(s[mt][nt][e], scale_log2, -m_use));
-            s[mt][nt][e] = pv;
-            sum += pv;
-          }
-        l[mt][r] = l[mt][r] * alpha + sum;
-        m[mt][r] = m_new;
-#pragma unroll
-        for (int dt = 0; dt < D / 8; ++dt) {
-          acc[mt][dt][2 * r] *= alpha;
-          acc[mt][dt][2 * r + 1] *= alpha;
-        }
-      }
+      float alpha[2];
+      softmax_tile<BN / 8>(s[mt], m[mt], l[mt], alpha, need_mask, k0, q0 + wrow + mt * 16 + g, c, T, window,
+                           scale_log2);
+      rescale<D / 8>(acc[mt], alpha);
     }
 
 #pragma unroll
