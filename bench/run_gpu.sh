@@ -6,7 +6,8 @@
 #   attention_torch.json the PyTorch peers (bench/attention_torch.py), same shapes, same machine, same call
 #   sanitizer.log        cmake/run_sanitized.sh (what ctest's sanitizer tests run) memcheck and racecheck over
 #                        both binaries with MENAGERIE_ATTENTION_MAX_T=200 (40 for linear attention: chunk
-#                        boundaries 31, 32, 33 stay in); SKIP_BENCH=1 leaves out the two timing steps
+#                        boundaries 31, 32, 33 stay in); SKIP_BENCH=1 leaves out the two timing steps;
+#                        BENCH_TIMEOUT, SANITIZER_TIMEOUT (s) bound the harness and each sanitizer step
 # Each step has its own time limit so that one slow step cannot starve the others.
 set -u
 bdir=${1:-build-gpu}
@@ -23,7 +24,7 @@ for t in philox_gpu_test cuda_check_gpu_test device_buffer_gpu_test softmax_atte
 done
 grep -E "^\[  (PASSED|FAILED) |tests? ran|FAIL$" "$out/gtest-gpu.log" | head -40
 if [ "${SKIP_BENCH:-0}" != 1 ]; then
-timeout 150 "$bdir/bench/attention_bench" --benchmark_out="$out/attention_bench.json" \
+timeout ${BENCH_TIMEOUT:-150} "$bdir/bench/attention_bench" --benchmark_out="$out/attention_bench.json" \
   --benchmark_out_format=json >"$out/bench.log" 2>&1
 echo "bench rc $?"
 timeout 100 python3 "$root/bench/attention_torch.py" --out "$out/attention_torch.json" >"$out/torch.log" 2>&1
