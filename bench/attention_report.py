@@ -80,7 +80,8 @@ try:
             for var in ("flash_wgmma_bf16", "flash_tiled_bf16", "flash_tiled_fp32"):
                 pts = [(T, ot) for v, dd, DD, T, ot, pt in plot if v == var and dd == d and DD == D]
                 if pts:
-                    ax.plot([x[0] for x in pts], [x[1] for x in pts], "o" + style, label=f"{var} D={D}")
+                    ax.plot([x[0] for x in pts], [x[1] for x in pts], "o" + style, label=f"{var} D={D}",
+                            color={"flash_wgmma_bf16": "tab:red", "flash_tiled_bf16": "tab:blue"}.get(var, "tab:green"))
             for dt, var in (("bf16", "flash_tiled_bf16"), ("fp32", "flash_tiled_fp32")):
                 pts = [(T, pt) for v, dd, DD, T, ot, pt in plot if v == var and dd == d and DD == D and pt]
                 if pts:
