@@ -248,7 +248,8 @@ inline std::vector<Measure> check(const osa::Variant& var, const sa::Problem& p,
   var.backward(p, dp.backward_args(), nullptr);
   MENAGERIE_CUDA_CHECK(cudaDeviceSynchronize());
   Named<double> g_oracle, magnitudes;
-  fast_backward<double>(p, in, dO, g_oracle, Exact{}, &magnitudes);
+  fast_backward<double>(p, in, dO, g_oracle, Exact{},
+                        gradient_scale == GradientScale::term_magnitudes ? &magnitudes : nullptr);
   Named<float> g_yard;
   if (bf16)
     fast_backward<float>(p, in_f, ref::convert<float>(dO), g_yard, Bf16Operands{});
