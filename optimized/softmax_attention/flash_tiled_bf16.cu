@@ -13,9 +13,8 @@
 // residual o_lo of saved_state.cuh.
 // Backward, one CTA per (block of BN = 64 keys, b, h), 4 warps of 16 key rows; loops over the query tiles that see
 // those keys (double-buffered Q, dO), recomputing P^T from the saved row statistics:
-//   dV += P^T dO;  dP^T = V dO^T;  dS^T = P^T (dP^T - Delta)  (Delta_t = dO_t . (o_hi + o_lo)_t, a pre-pass: with
-//   the bf16 o alone, a nearly one-hot row's o rounds onto its top value and Delta loses the small terms that dS
-//   of that value is made of; P^T = exp2(log2_p) from the saved statistics);
+//   dV += P^T dO;  dP^T = V dO^T;  dS^T = P^T (dP^T - Delta)  (Delta_t = dO_t . (o + o_lo)_t, a pre-pass;
+//   saved_state.cuh says why o_lo);
 //   dK += scale dS^T Q;  dQ += scale dS K  (dS^T through shared memory; dQ accumulated in fp32 with atomics in the
 //   workspace, then rounded to bf16 by a last pass). dK and dV are deterministic; dQ's sum order is not.
 #include <cmath>
