@@ -1,11 +1,14 @@
-// menagerie bench attention [--out DIR]: runs the attention harness on this machine's GPU:
-// the attention_bench executable (JSON), bench/attention_torch.py when python3 is present (the PyTorch peers, same
-// shapes, same invocation), then bench/attention_report.py, which writes reports/throughput-attention.md (+ PNG).
+// menagerie bench attention [--out DIR]: runs the attention harness on this machine's GPU: the attention_bench
+// executable (JSON), bench/attention_torch.py with a python3 that has torch (the PyTorch peers, same shapes, same
+// invocation; without one the report's peer columns are empty and it says so), then bench/attention_report.py, which
+// writes <out>/throughput-attention.md and, with a python3 that has matplotlib, the PNG.
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/scripts.hpp"
 #include "core/errors.hpp"
 #include "optimized/common/device.hpp"
 
@@ -13,10 +16,14 @@ namespace menagerie::cli {
 
 namespace {
 
-std::string shell_quote(const std::string& s) { return "'" + s + "'"; }
-
 void run_or_throw(const std::string& cmd, const char* what) {
   if (std::system(cmd.c_str()) != 0) throw Error(cat("menagerie bench: ", what, " failed: ", cmd));
+}
+
+std::filesystem::path script(const std::string& relative) {
+  const auto p = project_file(relative);
+  require<NotAvailableError>(!p.empty(), "menagerie bench attention: ", relative, " not found");
+  return p;
 }
 
 }  // namespace
@@ -33,17 +40,20 @@ void add_bench(CLI::App& app) {
     const fs::path exe = fs::canonical("/proc/self/exe").parent_path();
     const fs::path bin = exe.parent_path() / "bench" / "attention_bench";
     require<NotAvailableError>(fs::exists(bin), "menagerie bench attention: ", bin.string(), " is not built");
-    const fs::path src = fs::path(__FILE__).is_absolute() ? fs::path(__FILE__).parent_path().parent_path()
-                                                          : fs::current_path();
     fs::create_directories(out);
-    const std::string bj = (fs::path(out) / "attention_bench.json").string();
-    const std::string tj = (fs::path(out) / "attention_torch.json").string();
-    run_or_throw(shell_quote(bin.string()) + " --benchmark_out=" + shell_quote(bj) + " --benchmark_out_format=json",
-                 "attention_bench");
-    run_or_throw("python3 " + shell_quote((src / "bench" / "attention_torch.py").string()) + " --out " + shell_quote(tj),
-                 "attention_torch.py");
-    run_or_throw("python3 " + shell_quote((src / "bench" / "attention_report.py").string()) + " " + shell_quote(bj) + " " +
-                     shell_quote(tj) + " " + shell_quote(out),
+    const fs::path bj = fs::path(out) / "attention_bench.json", tj = fs::path(out) / "attention_torch.json";
+    run_or_throw(quoted(bin) + " --benchmark_out=" + quoted(bj) + " --benchmark_out_format=json", "attention_bench");
+    const std::string torch = python_with("torch");
+    if (torch.empty()) {
+      std::printf("bench attention: no python3 with torch; the report has no PyTorch peers\n");
+      fs::remove(tj);
+    } else {
+      run_or_throw(torch + " " + quoted(script("bench/attention_torch.py")) + " --out " + quoted(tj),
+                   "attention_torch.py");
+    }
+    const std::string plot = python_with("matplotlib");
+    run_or_throw((plot.empty() ? std::string("python3") : plot) + " " + quoted(script("bench/attention_report.py")) +
+                     " " + quoted(bj) + " " + quoted(tj) + " " + quoted(fs::path(out)),
                  "attention_report.py");
   });
 }

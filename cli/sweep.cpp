@@ -12,6 +12,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/scripts.hpp"
 #include "train/sweep.hpp"
 
 namespace menagerie::cli {
@@ -20,34 +21,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// train/plot_sweep.py: beside the working directory's train/, or the source tree above build*/bin/menagerie.
-fs::path plot_script() {
-  if (fs::exists("train/plot_sweep.py")) return "train/plot_sweep.py";
-  std::error_code ec;
-  const auto exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const auto p = exe.parent_path().parent_path().parent_path() / "train" / "plot_sweep.py";
-    if (fs::exists(p)) return p;
-  }
-  return {};
-}
-
-std::string quoted(const fs::path& p) {
-  std::string s = "'";
-  for (char c : p.string()) s += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return s + "'";
-}
-
 void plot(const fs::path& csv, const fs::path& png) {
-  const fs::path script = plot_script();
+  const fs::path script = project_file("train/plot_sweep.py");
   if (script.empty()) {
     std::printf("plot: train/plot_sweep.py not found; no %s\n", png.string().c_str());
     return;
   }
-  // The python3 on the PATH, else Debian's (a pyenv or venv python3 may lack python3-matplotlib).
-  std::string python;
-  for (const char* p : {"python3", "/usr/bin/python3"})
-    if (python.empty() && std::system(cat(p, " -c 'import matplotlib' >/dev/null 2>&1").c_str()) == 0) python = p;
+  const std::string python = python_with("matplotlib");
   if (python.empty()) {
     std::printf("plot: python3 with matplotlib not found (Debian: python3-matplotlib); no %s\n", png.string().c_str());
     return;
