@@ -34,7 +34,7 @@ for t in softmax_attention_gpu_test linear_attention_gpu_test; do
   for tool in memcheck racecheck; do
     echo "=== $tool $t" >>"$out/sanitizer.log"
     cap=200; [ $t = linear_attention_gpu_test ] && cap=40
-    MENAGERIE_ATTENTION_MAX_T=$cap timeout ${SANITIZER_TIMEOUT:-50} "$root/cmake/run_sanitized.sh" $tool "$bdir/verify/$t" \
+    MENAGERIE_ATTENTION_MAX_T=$cap timeout ${SANITIZER_TIMEOUT:-120} "$root/cmake/run_sanitized.sh" $tool "$bdir/verify/$t" \
       >>"$out/sanitizer.log" 2>&1
     rc=$?; echo "=== $tool $t exit status $rc" >>"$out/sanitizer.log"; echo "$tool $t: exit $rc"
   done
