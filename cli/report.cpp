@@ -1,6 +1,8 @@
 // menagerie report: writes reports/<name>.md, the main job's product. A provenance header (git SHA, date, machine,
-// GPU or none), the build and device summary, the verification results read from ctest logs, and the sections of
-// later stages (theory, throughput) when their reports exist. The file is written atomically.
+// GPU or none), the build and device summary, the verification results read from ctest logs, the theory section
+// and links to the throughput and sweep reports that exist. The file is written atomically.
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -55,6 +57,36 @@ CtestSummary summarize_ctest_log(const std::string& path) {
   return s;
 }
 
+// Links to the other generated reports in out_dir (the throughput tables, the sweeps), each with its title and
+// the line that dates it, so the main report says what is there and from when.
+std::string results_section(const std::string& out_dir) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(out_dir, ec)) {
+    const std::string f = e.path().filename().string();
+    if (e.path().extension() == ".md" && (f.rfind("throughput-", 0) == 0 || f.rfind("sweep-", 0) == 0))
+      files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  std::ostringstream md;
+  md << "## Results\n\n";
+  if (files.empty()) md << "No throughput or sweep reports in " << out_dir << " yet.\n";
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    std::string title, when;
+    for (std::string line; std::getline(in, line) && (title.empty() || when.empty());) {
+      if (title.empty() && line.rfind("# ", 0) == 0) title = line.substr(2);
+      if (when.empty() && line.rfind("- ", 0) == 0 && (line.find(" run 20") != std::string::npos ||
+                                                       line.rfind("- date: ", 0) == 0))
+        when = line.substr(2);
+    }
+    md << "- [" << f.filename().string() << "](" << f.filename().string() << "): " << title
+       << (when.empty() ? "" : "; " + when) << "\n";
+  }
+  return md.str();
+}
+
 std::string default_name() {
   const DeviceReport r = device_report();
   if (r.gpus.empty()) return "cpu";
@@ -100,7 +132,7 @@ void add_report(CLI::App& app) {
        << "| stage | status |\n|---|---|\n"
        << "| CUDA kernels | " << (build::with_cuda() ? "built" : "not built (cpu-only build)") << " |\n"
        << "| GPU | " << p.gpu << " |\n";
-    md << "\n" << theory_section(out_dir);
+    md << "\n" << theory_section(out_dir) << "\n" << results_section(out_dir);
     const std::filesystem::path path = std::filesystem::path(out_dir) / (name + ".md");
     std::filesystem::create_directories(out_dir);
     const std::string text = md.str();
