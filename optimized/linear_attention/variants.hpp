@@ -3,15 +3,19 @@
 //                    (S [F', Dv], z [F']) carried across chunks in shared memory; taylor_exp with F in {8, 16} (Based),
 //                    or identity with F <= 16; Dv <= 64; normalize on or off
 //   recurrent_step   one token at a time against a state in global memory (decoding)
-// Device pointers in the contract's layout: q, k [B, T, H, F], v, o [B, T, H, Dv]; den [B, H, T] is the forward's
-// denominator (sum_s A[t, s] + eps, or 1 without normalize), kept for the backward. Launchers take a stream, never
+// The variant table (optimized/common/variant.hpp) lists chunked_smem, and recurrent_step as a forward: T steps
+// over the sequence with the state in its workspace (the decoding path checked against the parallel reference).
+// Device pointers in the contract's layout: q, k [B, T, H, F], v, o [B, T, H, Dv]; den [B, H, T] (a saved buffer)
+// is the forward's denominator (sum_s A[t, s] + eps, or 1 without normalize), kept for the backward. Launchers take a stream, never
 // allocate and never synchronise. Unsupported problems throw ShapeError naming the value and what is supported.
 #pragma once
+#include <span>
 #include <string>
 
 #include <cuda_runtime.h>
 
 #include "core/ops/linear_attention.hpp"
+#include "optimized/common/variant.hpp"
 
 namespace menagerie::opt::linear_attention {
 
@@ -47,6 +51,9 @@ struct StepArgs {
   float* o_t;        // [B, H, Dv]
 };
 
+using Variant = opt::Variant<Problem>;
+std::span<const Variant> variants();
+
 namespace chunked_smem {
 std::string unsupported(const Problem& p);
 void forward(const Problem& p, const ForwardArgs& a, cudaStream_t stream);
@@ -59,3 +66,8 @@ void step(const Problem& p, const StepArgs& a, cudaStream_t stream);
 }  // namespace recurrent_step
 
 }  // namespace menagerie::opt::linear_attention
+
+template <>
+struct menagerie::opt::VariantTable<menagerie::ops::linear_attention::Problem> {
+  static std::span<const opt::linear_attention::Variant> get() { return opt::linear_attention::variants(); }
+};

@@ -1,0 +1,5 @@
+// Every operator's GPU variant table (optimized/<id>/variants.hpp), for the generic harness (harness/kernels.hpp),
+// which finds the operators of core/registry.hpp that have one. A new operator with kernels adds its line here.
+#pragma once
+#include "optimized/linear_attention/variants.hpp"
+#include "optimized/softmax_attention/variants.hpp"
