@@ -1,5 +1,6 @@
 // Element types that cross file and device boundaries, with their sizes and names in numpy and safetensors.
 #pragma once
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -30,10 +31,24 @@ constexpr std::string_view dtype_name(DType t) {
   return "?";
 }
 
-// bf16 is stored as its raw 16 bits on the host; it only travels through safetensors files.
+// bf16 is stored as its raw 16 bits on the host; it travels through safetensors files and to bf16 kernels.
 struct bf16_bits {
   std::uint16_t bits;
 };
+
+// float -> bf16 bits, round to nearest even (as CUDA's __float2bfloat16_rn); NaN stays NaN. And back (exact).
+inline std::uint16_t to_bf16(float x) {
+  const std::uint32_t u = std::bit_cast<std::uint32_t>(x);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((u >> 16) | 0x40);
+  return static_cast<std::uint16_t>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+inline float from_bf16(std::uint16_t b) { return std::bit_cast<float>(static_cast<std::uint32_t>(b) << 16); }
+
+// x as a dtype of kernel storage holds it (f32, or bf16 via f32), back in double.
+inline double stored_as(double x, DType t) {
+  const float f = static_cast<float>(x);
+  return t == DType::bf16 ? from_bf16(to_bf16(f)) : t == DType::f32 ? f : x;
+}
 
 template <class T> struct dtype_of;
 template <> struct dtype_of<float> { static constexpr DType value = DType::f32; };

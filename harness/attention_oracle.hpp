@@ -17,7 +17,7 @@
 #include "core/contract.hpp"
 #include "core/ops/softmax_attention.hpp"
 
-namespace menagerie::test::attention {
+namespace menagerie::harness::attention {
 
 namespace sa_fast = ops::softmax_attention;
 
@@ -84,7 +84,7 @@ void fast_forward(const sa_fast::Problem& p, const Named<T>& in, Named<T>& out, 
 // in: q, k, v; d_out: o; d_in: q, k, v (allocated here). The reference's loop order per (b, h). With `magnitudes`,
 // also "q" and "k": the gradients' sums taken over the absolute values of their terms,
 //   |dq|_t = scale sum_s P_ts (|dP_ts| + |Delta_t|) |k_s|,  |dk|_s = scale sum_t P_ts (|dP_ts| + |Delta_t|) |q_t|,
-// the scale of what a rounding of the terms can change (verify/support/tolerances.hpp, cancelling gradients).
+// the scale of what a rounding of the terms can change (harness/tolerance.hpp, cancelling gradients).
 template <class T, class Round = Exact>
 void fast_backward(const sa_fast::Problem& p, const Named<T>& in, const Named<T>& d_out, Named<T>& d_in,
                    Round operand = {}, Named<T>* magnitudes = nullptr) {
@@ -145,4 +145,4 @@ void fast_backward(const sa_fast::Problem& p, const Named<T>& in, const Named<T>
   });
 }
 
-}  // namespace menagerie::test::attention
+}  // namespace menagerie::harness::attention
