@@ -56,8 +56,9 @@ function(menagerie_arch_objects library)
 endfunction()
 
 # menagerie_test(<name> LABELS cpu|gpu [slow] SOURCES ... DEPS ...)
-# A GoogleTest executable; each test case becomes a ctest test with the given labels. Discovery runs at ctest
-# time, so building needs no GPU and the same build directory runs on the GPU machine.
+# A GoogleTest executable; each test case becomes a ctest test with the given labels. Discovery runs after the
+# build (the binary lists its tests; that needs no GPU), so the generated ctest files hold plain add_test lines and
+# the same build directory runs under the GPU machine's ctest, which cannot load this machine's discovery script.
 function(menagerie_test name)
   cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   if(NOT ARG_TIMEOUT)
@@ -67,7 +68,7 @@ function(menagerie_test name)
   target_link_libraries(${name} PRIVATE menagerie_test_support ${ARG_DEPS})
   _menagerie_flags(${name})
   gtest_discover_tests(${name}
-    DISCOVERY_MODE PRE_TEST
+    DISCOVERY_MODE POST_BUILD
     TEST_PREFIX "${name}."
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
   if("gpu" IN_LIST ARG_LABELS)

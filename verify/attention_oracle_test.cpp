@@ -1,4 +1,4 @@
-// The GPU tests' fast CPU oracle (verify/support/attention_oracle.hpp) reproduces reference/softmax_attention.cpp
+// The GPU tests' fast CPU oracle (harness/attention_oracle.hpp) reproduces reference/softmax_attention.cpp
 // bit for bit in float and double, forward and backward, on the contract's grid and on sizes with windows, odd
 // head dims and D != Dv.
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 
 #include "reference/numerics.hpp"
 #include "reference/softmax_attention.hpp"
-#include "verify/support/attention_oracle.hpp"
+#include "harness/attention_oracle.hpp"
 #include "verify/support/env.hpp"
 
 namespace menagerie {
@@ -31,11 +31,11 @@ void compare(const sa::Problem& p, std::uint64_t seed) {
   dO.emplace("o", all.at("o"));
   Named<T> ro = allocate<T>(sa::tensors(p), Role::output, T(0)), fo;
   sa::reference_forward<T>(p, in, ro);
-  test::attention::fast_forward<T>(p, in, fo);
+  harness::attention::fast_forward<T>(p, in, fo);
   expect_bitwise(fo.at("o"), ro.at("o"), "o");
   Named<T> rg, fg;
   sa::reference_backward<T>(p, in, dO, rg);
-  test::attention::fast_backward<T>(p, in, dO, fg);
+  harness::attention::fast_backward<T>(p, in, dO, fg);
   for (const char* n : {"q", "k", "v"}) expect_bitwise(fg.at(n), rg.at(n), n);
 }
 
