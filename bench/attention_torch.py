@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
-"""PyTorch peers of bench/attention_bench.cpp, timed the same way in the same invocation of `menagerie bench attention`.
+"""PyTorch peers of bench/kernels_bench.cpp, timed the same way in the same invocation of `menagerie bench kernels`.
 
-  python3 bench/attention_torch.py --out attention_torch.json
+  python3 bench/attention_torch.py --cases cases.json --out attention_torch.json
+
+The shapes are the ones kernels_bench timed: it writes them (from the contracts' gpu_bench_cases) to the cases
+file this script reads, so both sides run one grid. Each softmax_attention case gets the SDPA peer in its dtype and
+direction, each linear_attention case the Based peer.
 
 torch.nn.functional.scaled_dot_product_attention (is_causal=True; PyTorch picks its backend: FlashAttention-2 for
 bf16, the memory-efficient kernel for fp32, with TF32 disabled) at the harness's shapes, forward and backward
@@ -23,8 +27,10 @@ def causal_flops(B, T, H, D, Dv, window=-1):
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", required=True, help="the cases file kernels_bench --cases-out wrote")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
+    cases = json.load(open(args.cases))["cases"]
     try:
         import torch
         import torch.nn.functional as F
@@ -102,23 +108,22 @@ def main():
         except Exception as e:  # e.g. out of memory on a backend that materialises T x T
             B, T, H, D, dt, bwd = a[:6]
             results.append({"peer": "torch_sdpa", "dtype": "bf16" if dt == torch.bfloat16 else "fp32",
-                            "backward": bwd, "B": B, "T": T, "H": H, "D": D, "window": -1,
+                            "backward": bwd, "B": B, "T": T, "H": H, "D": D, "window": a[6] if len(a) > 6 else -1,
                             "error": f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"})
             print("torch sdpa failed:", results[-1], flush=True)
             torch.cuda.empty_cache()
 
-    for D in (64, 128):
-        for T in (1024, 4096, 16384):
-            guarded(8, T, 16, D, torch.bfloat16, False)
-            guarded(8, T, 16, D, torch.bfloat16, True)
-            guarded(8, T, 16, D, torch.float32, False)
-            if T <= 4096:
-                guarded(8, T, 16, D, torch.float32, True)
-    guarded(8, 16384, 16, 64, torch.bfloat16, False, 1024)
-    for D in (128, 512):
-        for dt in (torch.bfloat16, torch.float32):
-            guarded(8, 1024, 1, D, dt, False)
-            guarded(8, 1024, 1, D, dt, True)
+    done = set()
+    for c in cases:
+        if c["op"] != "softmax_attention":
+            continue
+        f = c["fields"]
+        key = (c["dtype"], c["direction"], f["B"], f["T"], f["H"], f["D"], f.get("window", -1))
+        if key in done or f.get("Dv", f["D"]) != f["D"]:
+            continue
+        done.add(key)
+        dt = torch.bfloat16 if c["dtype"] == "bfloat16" else torch.float32
+        guarded(int(f["B"]), int(f["T"]), int(f["H"]), int(f["D"]), dt, c["direction"] == "bwd", int(f.get("window", -1)))
 
     def based(B, T, H, F, Dv, eps=1e-12):
         """Zoology's Based math (feature maps written out, quadratic parallel form), fp32, forward + backward."""
@@ -156,9 +161,12 @@ def main():
         del q, k, v, do
         torch.cuda.empty_cache()
 
-    for T in (1024, 4096):
+    for T in sorted({int(c["fields"]["T"]) for c in cases if c["op"] == "linear_attention"}):
+        if T > 4096:  # the quadratic form's T x T scores per head: 16k would need 8 GiB per (B, H) batch of 8 x 16
+            continue
+        f = next(c["fields"] for c in cases if c["op"] == "linear_attention" and int(c["fields"]["T"]) == T)
         try:
-            based(8, T, 16, 16, 64)
+            based(int(f["B"]), T, int(f["H"]), int(f["F"]), int(f["Dv"]))
         except Exception as e:
             results.append({"peer": "torch_based", "T": T, "error": f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"})
             print("torch based failed:", results[-1], flush=True)

@@ -1,43 +1,37 @@
 #!/usr/bin/env bash
-# bench/run_gpu.sh [BUILD_DIR]: what issue 7 needs from the GPU machine, in one call, logs under $OUT:
-#   gtest-gpu.log        the gpu test binaries (core's and the attention kernels'), run directly (this machine's cmake cannot run the
-#                        build's gtest discovery scripts), MENAGERIE_REQUIRE_GPU=1: a missing GPU fails
-#   attention_bench.json the harness (bench/attention_bench.cpp), bench.log its console
-#   attention_torch.json the PyTorch peers (bench/attention_torch.py), same shapes, same machine, same call
-#   sanitizer.log        cmake/run_sanitized.sh (what ctest's sanitizer tests run) memcheck and racecheck over
-#                        both binaries with MENAGERIE_ATTENTION_MAX_T=200 (40 for linear attention: chunk
-#                        boundaries 31, 32, 33 stay in); SKIP_BENCH=1 leaves out the two timing steps;
-#                        BENCH_TIMEOUT, SANITIZER_TIMEOUT (s) bound the harness and each sanitizer step
+# bench/run_gpu.sh: every GPU step of a session in one call on the GPU machine, from a build carried over in build/
+# (the release preset, built on a development machine), logs under $OUT:
+#   test.log        ./menagerie test: ctest -L cpu, then -L gpu (the generic kernel conformance suite, the
+#                   operator-specific gpu tests and kernels_bench_smoke) with MENAGERIE_REQUIRE_GPU=1
+#   verify-gpu.log  menagerie verify --gpu --report $OUT (writes $OUT/verify-gpu.md, the per-variant table)
+#   sanitizer.log   ctest -L sanitizer: compute-sanitizer memcheck and racecheck over every gpu test binary
+#                   (cmake/run_sanitized.sh caps T at MENAGERIE_GPU_MAX_T = 200)
+#   bench/          menagerie bench kernels --out $OUT/bench (kernels_bench, the PyTorch peers on its cases file,
+#                   the report); SKIP_BENCH=1 leaves it out, SKIP_SANITIZER=1 the sanitizer
 # Each step has its own time limit so that one slow step cannot starve the others.
 set -u
-bdir=${1:-build-gpu}
 out=${OUT:-/tmp/menagerie-gpu}
 mkdir -p "$out"
-root=$(pwd)
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv >"$out/nvidia-smi.txt" 2>&1
 export MENAGERIE_REQUIRE_GPU=1 PYTHONUNBUFFERED=1
 rc_all=0
-for t in philox_gpu_test cuda_check_gpu_test device_buffer_gpu_test softmax_attention_gpu_test linear_attention_gpu_test; do
-  echo "=== $t" >>"$out/gtest-gpu.log"
-  timeout 150 "$bdir/verify/$t" >>"$out/gtest-gpu.log" 2>&1; rc=$?
-  echo "=== $t exit status $rc" >>"$out/gtest-gpu.log"; echo "$t: exit $rc"; [ $rc = 0 ] || rc_all=1
-done
-grep -E "^\[  (PASSED|FAILED) |tests? ran|FAIL$" "$out/gtest-gpu.log" | head -40
-if [ "${SKIP_BENCH:-0}" != 1 ]; then
-timeout ${BENCH_TIMEOUT:-150} "$bdir/bench/attention_bench" --benchmark_out="$out/attention_bench.json" \
-  --benchmark_out_format=json >"$out/bench.log" 2>&1
-echo "bench rc $?"
-timeout 100 python3 "$root/bench/attention_torch.py" --out "$out/attention_torch.json" >"$out/torch.log" 2>&1
-echo "torch rc $?"
+step() {  # step NAME SECONDS COMMAND...
+  local name=$1 secs=$2; shift 2
+  local t0=$SECONDS
+  timeout "$secs" "$@" >"$out/$name.log" 2>&1
+  local rc=$?
+  echo "$name: exit $rc ($((SECONDS - t0)) s)"
+  [ $rc = 0 ] || rc_all=1
+}
+step test "${TEST_TIMEOUT:-300}" ./menagerie test
+grep -E "tests passed|tests failed|\(Failed\)|\(Timeout\)" "$out/test.log"
+step verify-gpu "${VERIFY_TIMEOUT:-240}" build/bin/menagerie verify --gpu --report "$out"
+grep -E "FAIL|^[a-z_]+ +[a-z_0-9]+ +(bfloat16|float32)" "$out/verify-gpu.log" | head -40
+if [ "${SKIP_SANITIZER:-0}" != 1 ]; then
+  step sanitizer "${SANITIZER_TIMEOUT:-420}" ctest --test-dir build -L sanitizer --output-on-failure -j 4
+  grep -E "tests passed|ERROR SUMMARY|RACECHECK SUMMARY|\(Failed\)" "$out/sanitizer.log" | sort | uniq -c | head -20
 fi
-for t in softmax_attention_gpu_test linear_attention_gpu_test; do
-  for tool in memcheck racecheck; do
-    echo "=== $tool $t" >>"$out/sanitizer.log"
-    cap=200; [ $t = linear_attention_gpu_test ] && cap=40
-    MENAGERIE_ATTENTION_MAX_T=$cap timeout ${SANITIZER_TIMEOUT:-120} "$root/cmake/run_sanitized.sh" $tool "$bdir/verify/$t" \
-      >>"$out/sanitizer.log" 2>&1
-    rc=$?; echo "=== $tool $t exit status $rc" >>"$out/sanitizer.log"; echo "$tool $t: exit $rc"
-  done
-done
-grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$out/sanitizer.log"
+if [ "${SKIP_BENCH:-0}" != 1 ]; then
+  step bench "${BENCH_TIMEOUT:-300}" build/bin/menagerie bench kernels --out "$out/bench"
+fi
 exit $rc_all

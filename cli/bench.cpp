@@ -1,7 +1,8 @@
-// menagerie bench attention [--out DIR]: runs the attention harness on this machine's GPU: the attention_bench
-// executable (JSON), bench/attention_torch.py with a python3 that has torch (the PyTorch peers, same shapes, same
-// invocation; without one the report's peer columns are empty and it says so), then bench/attention_report.py, which
-// writes <out>/throughput-attention.md and, with a python3 that has matplotlib, the PNG.
+// menagerie bench kernels [--out DIR]: times every GPU kernel variant on this machine's GPU: the kernels_bench
+// executable (its JSON, and the cases file of the shapes it timed), bench/attention_torch.py on that cases file with
+// a python3 that has torch (the PyTorch peers, same grid, same invocation; without one the report's peer columns are
+// empty and it says so), then bench/attention_report.py, which writes <out>/throughput-attention.md and, with a
+// python3 that has matplotlib, the PNG.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -22,7 +23,7 @@ void run_or_throw(const std::string& cmd, const char* what) {
 
 std::filesystem::path script(const std::string& relative) {
   const auto p = project_file(relative);
-  require<NotAvailableError>(!p.empty(), "menagerie bench attention: ", relative, " not found");
+  require<NotAvailableError>(!p.empty(), "menagerie bench kernels: ", relative, " not found");
   return p;
 }
 
@@ -31,24 +32,28 @@ std::filesystem::path script(const std::string& relative) {
 void add_bench(CLI::App& app) {
   auto* bench = app.add_subcommand("bench", "benchmark kernels against PyTorch and the machine's ceilings");
   bench->require_subcommand(1);
-  auto* att = bench->add_subcommand("attention", "softmax and linear attention kernels beside torch SDPA and Based");
+  auto* att = bench->add_subcommand("kernels", "every GPU kernel variant beside its PyTorch peer (SDPA, Based)");
   static std::string out = "reports";
   att->add_option("--out", out, "directory for throughput-attention.md and the JSON (default reports)");
   att->callback([] {
-    require<NotAvailableError>(gpu_available(), "menagerie bench attention: no GPU visible");
+    require<NotAvailableError>(gpu_available(), "menagerie bench kernels: no GPU visible");
     namespace fs = std::filesystem;
     const fs::path exe = fs::canonical("/proc/self/exe").parent_path();
-    const fs::path bin = exe.parent_path() / "bench" / "attention_bench";
-    require<NotAvailableError>(fs::exists(bin), "menagerie bench attention: ", bin.string(), " is not built");
+    const fs::path bin = exe.parent_path() / "bench" / "kernels_bench";
+    require<NotAvailableError>(fs::exists(bin), "menagerie bench kernels: ", bin.string(), " is not built");
     fs::create_directories(out);
-    const fs::path bj = fs::path(out) / "attention_bench.json", tj = fs::path(out) / "attention_torch.json";
-    run_or_throw(quoted(bin) + " --benchmark_out=" + quoted(bj) + " --benchmark_out_format=json", "attention_bench");
+    const fs::path bj = fs::path(out) / "kernels_bench.json", tj = fs::path(out) / "attention_torch.json",
+                   cj = fs::path(out) / "kernels_cases.json";
+    run_or_throw(quoted(bin) + " --cases-out=" + quoted(cj) + " --benchmark_out=" + quoted(bj) +
+                     " --benchmark_out_format=json",
+                 "kernels_bench");
     const std::string torch = python_with("torch");
     if (torch.empty()) {
-      std::printf("bench attention: no python3 with torch; the report has no PyTorch peers\n");
+      std::printf("bench kernels: no python3 with torch; the report has no PyTorch peers\n");
       fs::remove(tj);
     } else {
-      run_or_throw(torch + " " + quoted(script("bench/attention_torch.py")) + " --out " + quoted(tj),
+      run_or_throw(torch + " " + quoted(script("bench/attention_torch.py")) + " --cases " + quoted(cj) + " --out " +
+                       quoted(tj),
                    "attention_torch.py");
     }
     const std::string plot = python_with("matplotlib");

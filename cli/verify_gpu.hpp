@@ -1,0 +1,19 @@
+// `menagerie verify --gpu` (cli/verify_gpu.cpp; cli/verify_gpu_none.cpp in a build without CUDA).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace menagerie::cli {
+
+struct GpuVerifyOptions {
+  std::vector<std::string> only;
+  bool full = false, verbose = false;
+  std::uint64_t seed = 20261123;
+  std::string report_dir;  // empty: no report file
+};
+
+// Throws InputError for an unknown --only id, NotAvailableError without a GPU (or CUDA), Error on a failure.
+void verify_gpu(const GpuVerifyOptions& options);
+
+}  // namespace menagerie::cli
