@@ -1,5 +1,7 @@
-// The trainer's mixer kernels (lm.hpp), on flat row-major arrays, templated on the scalar; included by lm.cpp
-// (float, double) and lm_mp.cpp (Mp). Inner loops run along contiguous rows (axpy form) so that they vectorise.
+// The trainer's fast CPU paths for the mixers inside its model (lm.hpp): forward and backward of mha, sliding_attn
+// and base_conv on flat row-major arrays, templated on the scalar, and the fallback to the references for every
+// other mixer (each path a Kernel<T> of lm.hpp). Included by lm.cpp (float, double) and lm_mp.cpp (Mp). Inner
+// loops run along contiguous rows (axpy form) so that they vectorise. Nothing here runs on a GPU.
 //   attention (mha with H heads; sliding_attn: 1 head, window w):  qkv = u Wqkv^T + b, split "(three h D)";
 //     S = q k^T / sqrt(D) on visible s (t - w <= s <= t; all s <= t for mha), P = softmax(S), P' = drop_a(P),
 //     o = P' v, y = o Wo^T + bo.  Backward: dP' = dO v^T, dv = P'^T dO, dP = dP' ⊙ keep/(1-p),

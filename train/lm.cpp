@@ -1,8 +1,9 @@
-// The training model and its kernels in float and double (lm.hpp; definitions in lm_impl.hpp, kernels_impl.hpp).
+// The training model and its CPU mixer paths in float and double (lm.hpp; definitions in lm_impl.hpp,
+// cpu_fast_paths.hpp).
 #include "train/lm.hpp"
 
 #include "core/philox.hpp"
-#include "train/kernels_impl.hpp"
+#include "train/cpu_fast_paths.hpp"
 #include "train/lm_impl.hpp"
 
 namespace menagerie::train {

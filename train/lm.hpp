@@ -9,7 +9,7 @@
 // batch is split across threads. Attention dropout acts on the softmax probabilities inside mha (zoology MHA's
 // attention dropout); the other mixers have none in the MQAR configs.
 // denom is the number of labelled positions of the whole batch, so shard losses and gradients simply add up.
-// Mixers: mha, sliding_attn and base_conv run fast kernels of this folder (train/kernels.hpp); every other mixer
+// Mixers: mha, sliding_attn and base_conv run the fast CPU paths of train/cpu_fast_paths.hpp; every other mixer
 // runs its reference (reference/<id>.cpp) through model::registry_math.
 #pragma once
 #include <cstdint>

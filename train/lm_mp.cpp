@@ -1,6 +1,6 @@
 // The training model in Mp, for the gradient tests against Mp finite differences (lm.hpp).
 #include "reference/mp.hpp"
-#include "train/kernels_impl.hpp"
+#include "train/cpu_fast_paths.hpp"
 #include "train/lm_impl.hpp"
 
 namespace menagerie::train {
