@@ -1,4 +1,4 @@
-// The MQAR language model's contract (specs/mixers.md §2.1; zoology/model.py LanguageModel at <= 6fcfd35, dropout
+// The MQAR language model's contract (docs/mixers.md §2.1; zoology/model.py LanguageModel at <= 6fcfd35, dropout
 // off). Ids x [B, T] in [0, V), width d, layers l = 0..L-1:
 //   h0 = W_E[x] (+ P[t] when max_position_embeddings > 0)                W_E [V, d], P [max_pos, d]
 //   s_0 = h0;  for each layer l, with block = transformer (TransformerBlock, Identity state mixer):
@@ -20,6 +20,8 @@
 // Norm eps: the block norms use 1e-5 (nn.LayerNorm's default, MambaBlock's norm_epsilon); LN_f uses
 // layer_norm_eps (zoology's config.layer_norm_epsilon, 1e-5 by default).
 //   lm_head.weight is the same tensor as the word embedding (tied): it is not a separate parameter here.
+// A plain state_dict repeats a shared tensor under every name that reaches it; state_dict_aliases lists those extra
+// names (the tied head; hyena's filter frequency), which are not parameters either.
 // param_count = trainable parameters (mixers' frozen state_dict tensors excluded); state_size follows zoology's
 // LanguageModel.state_size: 4 bytes x sum over layers of the mixer's state_size(sequence_length), none if any lacks it.
 #pragma once
@@ -114,6 +116,26 @@ inline std::vector<TensorSpec> tensors(const Config& c) {
   s.push_back({"backbone.ln_f.weight", {d}, "D", Role::param, 0.5, 1.5});
   s.push_back({"backbone.ln_f.bias", {d}, "D", Role::param});
   return s;
+}
+
+// Extra names under which a plain zoology state_dict lists a tensor the model holds once (PyTorch's state_dict()
+// walks every path to a shared module or parameter; docs/mixers.md §6.11):
+//   lm_head.weight  = backbone.embeddings.word_embeddings.weight    (the tied head)
+//   <hyena mixer>filter_fn.implicit_filter.3.freq, .5.freq = <hyena mixer>filter_fn.implicit_filter.1.freq
+//     (zoology/mixers/hyena.py, Filter: one Sin module, appended after each of the three Linear layers of the
+//     implicit filter MLP at Sequential positions 1, 3 and 5, so its freq parameter has three names)
+struct Alias {
+  std::string alias, canonical;  // canonical: the name in tensors(c)
+};
+inline std::vector<Alias> state_dict_aliases(const Config& c) {
+  c.validate();
+  std::vector<Alias> a = {{tied_lm_head, word_embeddings}};
+  for (std::int64_t l = 0; l < c.n_layers; ++l)
+    if (c.mixer(l).id() == "hyena") {
+      const std::string f = c.mixer_prefix(l) + "filter_fn.implicit_filter.";
+      for (const char* position : {"3", "5"}) a.push_back({f + position + ".freq", f + "1.freq"});
+    }
+  return a;
 }
 
 // Trainable parameters: V d + max_pos d + sum_l (mixer_l params + 4 d, or + d for a mamba block's RMSNorm) + 2 d.

@@ -1,6 +1,7 @@
 // Strict checks of model parameter files; the rules are in model_io.hpp.
 #include "core/model_io.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -20,9 +21,29 @@ std::vector<double> as_doubles(const DynTensor& t) {
   return out;
 }
 
-const DynTensor& parameter_in(const Safetensors& file, const std::string& name) {
+namespace {
+
+// Why `alias` is not bitwise equal to `canonical`, or "" when it is (same dtype, shape and bytes).
+std::string difference(const DynTensor& alias, const DynTensor& canonical) {
+  if (alias.dtype() != canonical.dtype())
+    return cat("dtype ", dtype_name(alias.dtype()), " against ", dtype_name(canonical.dtype()));
+  if (alias.shape() != canonical.shape())
+    return cat("shape ", shape_str(alias.shape()), " against ", shape_str(canonical.shape()));
+  const auto a = alias.bytes(), b = canonical.bytes();
+  if (a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0) return "";
+  const std::size_t width = dtype_size(alias.dtype());
+  std::size_t i = 0;
+  while (i + width <= a.size() && std::memcmp(a.data() + i, b.data() + i, width) == 0) i += width;
+  return cat("element ", i / width, " differs");
+}
+
+}  // namespace
+
+const DynTensor& parameter_in(const Config& c, const Safetensors& file, const std::string& name) {
   auto it = file.tensors.find(name);
-  if (it == file.tensors.end() && name == word_embeddings) it = file.tensors.find(tied_lm_head);
+  if (it == file.tensors.end())
+    for (const auto& a : state_dict_aliases(c))
+      if (a.canonical == name && (it = file.tensors.find(a.alias)) != file.tensors.end()) break;
   require<InputError>(it != file.tensors.end(), "parameter '", name, "' missing");
   return it->second;
 }
@@ -30,26 +51,33 @@ const DynTensor& parameter_in(const Safetensors& file, const std::string& name) 
 void check_parameter_file(const Config& c, const Safetensors& file, const std::string& what) {
   std::map<std::string, Shape> expected;
   for (const auto& s : tensors(c)) expected.emplace(s.name, s.shape);
+  const auto aliases = state_dict_aliases(c);
+  const auto is_alias = [&](const std::string& name) {
+    return std::any_of(aliases.begin(), aliases.end(), [&](const Alias& a) { return a.alias == name; });
+  };
+  const auto present = [&](const std::string& name) {
+    if (file.tensors.count(name)) return true;
+    return std::any_of(aliases.begin(), aliases.end(),
+                       [&](const Alias& a) { return a.canonical == name && file.tensors.count(a.alias); });
+  };
   for (const auto& [name, t] : file.tensors)
-    require<InputError>(expected.count(name) || name == tied_lm_head, what, ": tensor '", name,
+    require<InputError>(expected.count(name) || is_alias(name), what, ": tensor '", name,
                         "' is not a parameter of this model (", expected.size(), " parameters, e.g. '",
                         expected.begin()->first, "')");
   for (const auto& [name, shape] : expected) {
-    const bool present = file.tensors.count(name) || (name == word_embeddings && file.tensors.count(tied_lm_head));
-    require<InputError>(present, what, ": parameter '", name, "' ", shape_str(shape), " is missing");
-    const DynTensor& t = parameter_in(file, name);
+    require<InputError>(present(name), what, ": parameter '", name, "' ", shape_str(shape), " is missing");
+    const DynTensor& t = parameter_in(c, file, name);
     require<InputError>(t.shape() == shape, what, ": parameter '", name, "' has shape ", shape_str(t.shape()),
                         ", expected ", shape_str(shape));
     require<InputError>(t.dtype() == DType::f32 || t.dtype() == DType::f64, what, ": parameter '", name,
                         "' has dtype ", dtype_name(t.dtype()), ", expected float32 or float64");
   }
-  if (file.tensors.count(word_embeddings) && file.tensors.count(tied_lm_head)) {
-    const DynTensor& head = file.tensors.at(tied_lm_head);
-    require<InputError>(head.shape() == expected.at(word_embeddings) &&
-                            (head.dtype() == DType::f32 || head.dtype() == DType::f64) &&
-                            as_doubles(head) == as_doubles(file.tensors.at(word_embeddings)),
-                        what, ": '", tied_lm_head, "' differs from '", word_embeddings,
-                        "'; the model ties them (one tensor)");
+  for (const auto& a : aliases) {
+    const auto it = file.tensors.find(a.alias);
+    if (it == file.tensors.end()) continue;
+    const std::string why = difference(it->second, parameter_in(c, file, a.canonical));
+    require<InputError>(why.empty(), what, ": '", a.alias, "' differs from '", a.canonical, "' (", why,
+                        "); the model holds them as one tensor, so a state_dict must repeat it bit for bit");
   }
 }
 

@@ -2,11 +2,14 @@
 // so that a file exported from PyTorch loads here and ours loads there.
 // Reading is strict: every parameter of tensors(config) must be present with its shape, as F32 or F64 (widened or
 // narrowed to T); any other tensor name, a missing name, a wrong shape or dtype is a one-line InputError naming the
-// parameter and the file. lm_head.weight may appear as well (a plain state_dict holds the tied tensor under both
-// names); it must then equal backbone.embeddings.word_embeddings.weight, and may also stand in for it.
-// Writing follows safetensors.torch.save_model on the tied model: the shared tensor is stored once, under
-// backbone.embeddings.word_embeddings.weight, and the metadata records the dropped alias as
-// {"lm_head.weight": "backbone.embeddings.word_embeddings.weight"}; safetensors.torch.load_model restores it.
+// parameter and the file. The aliases of state_dict_aliases(config) may appear as well: a plain state_dict lists a
+// shared tensor under each of its names (lm_head.weight for the tied word embedding; a hyena layer's
+// filter_fn.implicit_filter.3.freq and .5.freq for its .1.freq). An alias that appears must be bitwise equal to its
+// canonical tensor (same dtype, shape and bytes), otherwise the file is refused with a one-line InputError naming
+// both keys and saying that they differ; an alias may also stand in for a canonical name that is absent.
+// Writing follows safetensors.torch.save_model on the model: each shared tensor is stored once, under its
+// canonical name (the one that sorts first, as save_model keeps), and the metadata maps every dropped alias to it,
+// e.g. {"lm_head.weight": "backbone.embeddings.word_embeddings.weight"}; safetensors.torch.load_model restores them.
 #pragma once
 #include <filesystem>
 #include <string>
@@ -19,8 +22,8 @@ namespace menagerie::model {
 // Throws InputError unless `file` holds exactly the parameters of `c` (see above); `what` names the file.
 void check_parameter_file(const Config& c, const Safetensors& file, const std::string& what);
 
-// The tensor holding parameter `name` in a checked file (the word embedding may come from lm_head.weight).
-const DynTensor& parameter_in(const Safetensors& file, const std::string& name);
+// The tensor holding parameter `name` in a checked file: under its own name, else under its first alias present.
+const DynTensor& parameter_in(const Config& c, const Safetensors& file, const std::string& name);
 
 // Elements of an F32 or F64 tensor as doubles (exact).
 std::vector<double> as_doubles(const DynTensor& t);
@@ -31,7 +34,7 @@ Named<T> load_parameters(const Config& c, const std::filesystem::path& path) {
   check_parameter_file(c, file, path.string());
   Named<T> params;
   for (const auto& s : tensors(c)) {
-    const auto values = as_doubles(parameter_in(file, s.name));
+    const auto values = as_doubles(parameter_in(c, file, s.name));
     Tensor<T> t(s.shape);
     for (std::size_t i = 0; i < values.size(); ++i) t.data()[i] = static_cast<T>(values[i]);
     params.emplace(s.name, std::move(t));
@@ -58,7 +61,7 @@ void save_parameters(const Config& c, const Named<T>& params, const std::filesys
       file.tensors.emplace(s.name, DynTensor(f));
     }
   }
-  file.metadata.emplace(tied_lm_head, word_embeddings);
+  for (const auto& a : state_dict_aliases(c)) file.metadata.emplace(a.alias, a.canonical);
   write_safetensors(path, file);
 }
 

@@ -5,12 +5,17 @@
 //   - the file holds exactly the state_dict names, the tied head once, and save_model's alias metadata;
 //   - strictness: a missing, an unexpected, a mis-shaped or an integer tensor, and an lm_head.weight that differs
 //     from the word embedding, are each one-line InputErrors naming the parameter; an lm_head.weight equal to the
-//     embedding (a plain state_dict) and one standing alone (the alias kept instead) both load.
+//     embedding (a plain state_dict) and one standing alone (the alias kept instead) both load;
+//   - a two-layer Hyena model's plain state_dict, which repeats each layer's filter frequency
+//     filter_fn.implicit_filter.1.freq as .3.freq and .5.freq (one shared Sin module in zoology): equal copies load
+//     (also with .1.freq itself absent), and the writer records them as save_model's aliases; a copy that differs
+//     in one element, or in dtype, is a one-line InputError naming both keys and saying that they differ.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <string>
 
@@ -46,11 +51,11 @@ class ModelIo : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::filesystem::path path(const std::string& name) const { return dir_ / name; }
 
-  // The load error message for `file`, which must be an InputError.
-  std::string load_error(const Safetensors& file) {
+  // The load error message for `file` under config `c`, which must be an InputError.
+  std::string load_error(const Safetensors& file, const model::Config& c = config()) {
     write_safetensors(path("bad.safetensors"), file);
     try {
-      model::load_parameters<double>(config(), path("bad.safetensors"));
+      model::load_parameters<double>(c, path("bad.safetensors"));
     } catch (const InputError& e) {
       const std::string msg = e.what();
       EXPECT_EQ(msg.find('\n'), std::string::npos) << "not one line: " << msg;
@@ -135,6 +140,66 @@ TEST_F(ModelIo, AcceptsTheTiedHeadUnderEitherName) {
   head_only.tensors.erase(model::word_embeddings);
   write_safetensors(path("head.safetensors"), head_only);
   EXPECT_EQ(model::load_parameters<double>(c, path("head.safetensors")), expected);
+}
+
+// Two Hyena layers (filter MLP width 4): each has one filter frequency that a plain state_dict lists three times.
+model::Config hyena_config() {
+  model::Config c;
+  c.vocab = 11;
+  c.d_model = 4;
+  c.mixers = {LayerMixer::of<mx::hyena::Contract>({1, 1, 4, 6, 4, 3})};
+  return c;
+}
+
+std::string freq(std::int64_t layer, int position) {
+  return cat("backbone.layers.", layer, ".sequence_mixer.filter_fn.implicit_filter.", position, ".freq");
+}
+
+// `ok` with each layer's .1.freq repeated as .3.freq and .5.freq, as a plain state_dict holds it.
+Safetensors with_freq_aliases(const Safetensors& ok) {
+  Safetensors plain = ok;
+  for (std::int64_t l = 0; l < 2; ++l)
+    for (const int position : {3, 5}) plain.tensors.emplace(freq(l, position), ok.tensors.at(freq(l, 1)));
+  return plain;
+}
+
+TEST_F(ModelIo, AcceptsHyenaFrequencyAliasesEqualToTheParameter) {
+  const auto c = hyena_config();
+  model::save_parameters(c, random_inputs(model::tensors(c), test_seed()), path("ok.safetensors"));
+  const Safetensors ok = read_safetensors(path("ok.safetensors"));
+  const auto expected = model::load_parameters<double>(c, path("ok.safetensors"));
+  for (std::int64_t l = 0; l < 2; ++l) {
+    EXPECT_EQ(ok.tensors.count(freq(l, 3)) + ok.tensors.count(freq(l, 5)), 0u);  // stored once, as save_model does
+    EXPECT_EQ(ok.metadata.at(freq(l, 3)), freq(l, 1));
+    EXPECT_EQ(ok.metadata.at(freq(l, 5)), freq(l, 1));
+  }
+
+  write_safetensors(path("plain.safetensors"), with_freq_aliases(ok));
+  EXPECT_EQ(model::load_parameters<double>(c, path("plain.safetensors")), expected);
+
+  Safetensors aliases_only = with_freq_aliases(ok);  // an alias kept instead of the canonical name
+  aliases_only.tensors.erase(freq(1, 1));
+  write_safetensors(path("aliases.safetensors"), aliases_only);
+  EXPECT_EQ(model::load_parameters<double>(c, path("aliases.safetensors")), expected);
+}
+
+TEST_F(ModelIo, RefusesAHyenaFrequencyAliasThatDiffers) {
+  const auto c = hyena_config();
+  model::save_parameters(c, random_inputs(model::tensors(c), test_seed()), path("ok.safetensors"));
+  const Safetensors ok = read_safetensors(path("ok.safetensors"));
+  const std::string both = cat("'", freq(1, 5), "' differs from '", freq(1, 1), "'");
+
+  Safetensors changed = with_freq_aliases(ok);
+  Tensor<float> f = ok.tensors.at(freq(1, 1)).as<float>();
+  f.data()[2] = std::nextafter(f.data()[2], 2.0f);
+  changed.tensors.at(freq(1, 5)) = DynTensor(f);
+  const std::string msg = load_error(changed, c);
+  EXPECT_NE(msg.find(both), std::string::npos) << msg;
+  EXPECT_NE(msg.find("element 2 differs"), std::string::npos) << msg;
+
+  Safetensors widened = with_freq_aliases(ok);  // equal values, but not the same tensor
+  widened.tensors.at(freq(1, 5)) = DynTensor(convert<double>(ok.tensors.at(freq(1, 1)).as<float>()));
+  EXPECT_NE(load_error(widened, c).find(both + " (dtype float64 against float32)"), std::string::npos);
 }
 
 }  // namespace
