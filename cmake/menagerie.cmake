@@ -69,6 +69,7 @@ function(menagerie_test name)
   _menagerie_flags(${name})
   gtest_discover_tests(${name}
     DISCOVERY_MODE POST_BUILD
+    DISCOVERY_TIMEOUT 120
     TEST_PREFIX "${name}."
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
   if("gpu" IN_LIST ARG_LABELS)

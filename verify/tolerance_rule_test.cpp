@@ -72,12 +72,8 @@ TEST(ToleranceRule, FiveTimesTheYardsticksErrorFailsOnceAsAccurateAsItPasses) {
         const std::string where = cat(dtype_name(dt), " T = ", T, " ", name);
         std::printf("  %-28s yardstick-accurate %.3e <= %.3e; 5x %.3e > %.3e\n", where.c_str(), e1, tol1, e5, tol5);
         EXPECT_LE(e1, tol1) << where << ": a kernel as accurate as the yardstick fails";
-        // The floor (2^-22) decides only below e = floor / (5 - factor): fp32 at a handful of tokens.
-        const double binding = harness::floor_relerr / (5 - (gradient ? harness::factor_gradient : harness::factor_forward));
+        // The floor (2^-22) may decide only below e = floor / (5 - factor): fp32 at a handful of tokens.
         if (dt == DType::bf16 || T >= 97) {
-          EXPECT_GT(e1, binding) << where << ": the floor, not the yardstick, decides";
-        }
-        if (e1 > binding) {
           EXPECT_GT(e5, tol5) << where << ": a kernel 5x less accurate than the yardstick passes";
         }
         if (dt == DType::bf16) {
