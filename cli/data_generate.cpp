@@ -4,7 +4,7 @@
 //                                             "key_ids", "value_ids" [n, R] and "labels" [n, D]), as np.savez writes
 //   FILE.npy                                  FILE_inputs.npy and FILE_labels.npy (one file per member)
 // Bad parameters are one-line errors (exit 2) raised before anything is generated or written; files are written
-// atomically. Also: menagerie data mqar-gap-stats prints the gap-slot table of specs/synthetics.md §1.1.
+// atomically. Also: menagerie data mqar-gap-stats prints the gap-slot table of docs/synthetics.md §1.1.
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -116,8 +116,8 @@ void add_gap_stats(CLI::App& data) {
     double power_a = 0.01;
   };
   auto state = std::make_shared<State>();
-  auto* sub = data.add_subcommand("mqar-gap-stats",
-                                  "print MQAR's gap-slot statistics for the paper settings (specs/synthetics.md 1.1)");
+  auto* sub = data.add_subcommand(
+      "mqar-gap-stats", "print MQAR's gap-slot statistics for the paper settings (docs/synthetics.md §1.1)");
   sub->add_option("--samples", state->samples, "sequences drawn per (N, D)")->capture_default_str();
   sub->add_option("--seed", state->seed, "seed of the draws")->capture_default_str();
   sub->add_option("--power-a", state->power_a, "power-law exponent a")->capture_default_str();

@@ -1,4 +1,4 @@
-// The circuit tasks of zoology/data/circuits.py (specs/synthetics.md §1.3), numpy stream reproduced (bits are
+// The circuit tasks of zoology/data/circuits.py (docs/synthetics.md §1.3), numpy stream reproduced (bits are
 // randint(0, 2) draws, one 32-bit word each): parity, majority, vocab_majority and cumulative_majority equal the
 // public generators' output for the same seed; cumulative_parity equals the public call with N + 1 (see below).
 // Labels are -100 except where stated. Bits 0/1 are tokens 0/1; 2 is the end marker.

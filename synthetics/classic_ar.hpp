@@ -1,5 +1,5 @@
 // The ICLR-era single- and few-query recall tasks of zoology fea27f5, data/associative_recall.py
-// (specs/synthetics.md §1.3).
+// (docs/synthetics.md §1.3).
 //
 // associative_recall (`_ar`; numpy stream reproduced, so with random_non_queries = false the output equals the
 // public generator's for the same seed). Keys {1..c/2-1}, values {c/2..c-1}, 0 = filler; C = 2D.

@@ -1,4 +1,4 @@
-// Compositional MQAR as zoology/data/compositional_ar.py builds it (specs/synthetics.md §1.3), numpy stream
+// Compositional MQAR as zoology/data/compositional_ar.py builds it (docs/synthetics.md §1.3), numpy stream
 // reproduced: with random_non_queries = false the output equals the public generator's for the same seed.
 //
 // Compound keys (K1, K2) on a g x g grid, g = sqrt(D) (D a perfect square), so neither part alone gives the value.

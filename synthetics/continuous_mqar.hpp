@@ -1,4 +1,4 @@
-// Continuous ("stacked") MQAR after zoology/data/stacked_mqar.py (specs/synthetics.md §1.3), as an index layout:
+// Continuous ("stacked") MQAR after zoology/data/stacked_mqar.py (docs/synthetics.md §1.3), as an index layout:
 // the generator says which embedding rows go where; the lookup into the model's own embedding table (E, [c, e])
 // belongs to the model (ContinuousInputModel: Linear(2e -> e), backbone, Linear(e -> e)).
 //

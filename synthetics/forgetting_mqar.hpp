@@ -1,4 +1,4 @@
-// Forgetting MQAR after zoology/data/forgetting_mqar.py (specs/synthetics.md §1.3): D key-value pairs, then U of
+// Forgetting MQAR after zoology/data/forgetting_mqar.py (docs/synthetics.md §1.3): D key-value pairs, then U of
 // the keys re-bound to new values, then queries for all D keys asking for the latest value.
 //
 // Vocabulary as MQAR: keys {1..c/2-1}, values {c/2..c-1}, 0 = filler. Context C = 2(D + U) tokens:

@@ -1,11 +1,11 @@
-// The gap-slot statistics of MQAR (specs/synthetics.md §1.1, "Gap statistics for the paper settings"): for a given
+// The gap-slot statistics of MQAR (docs/synthetics.md §1.1, "Gap statistics for the paper settings"): for a given
 // (N, D, a), draw the gap slots of `samples` sequences exactly as mqar() does (gap_slots over space = (N - 2D)/2
 // slots) and measure the first key's slot g_0 (the first, unconditioned draw of the sequential sampling):
 //   P(g_0 = 0), P(g_0 < D), E[g_0], each with its standard error, beside the exact values from p itself
 //   (p_1, p_1 + ... + p_D, sum_i (i-1) p_i);
 // and the key -> query distance over all D keys, C + 2 g_j - 2 j (mean, min, max).
-// The spec's table is reproduced by paper_gap_settings() with a = 0.01 (the expected values are in the spec and in
-// verify/synthetics_gap_test.cpp; `menagerie data mqar-gap-stats` prints the table).
+// The table of docs/synthetics.md §1.1 is reproduced by paper_gap_settings() with a = 0.01 (the expected values are
+// there and in verify/synthetics_gap_test.cpp; `menagerie data mqar-gap-stats` prints the table).
 #pragma once
 #include <cstdint>
 #include <utility>
@@ -25,7 +25,7 @@ struct GapStats {
 GapStats mqar_gap_stats(std::int64_t seq_len, std::int64_t num_kv_pairs, double power_a, std::int64_t samples,
                         std::uint32_t seed);
 
-// (N, D) of the spec's table: (64, 4), (128, 8), (256, 16), (512, 64), (1024, 256).
+// (N, D) of the table of docs/synthetics.md §1.1: (64, 4), (128, 8), (256, 16), (512, 64), (1024, 256).
 std::vector<std::pair<std::int64_t, std::int64_t>> paper_gap_settings();
 
 }  // namespace menagerie::synthetics

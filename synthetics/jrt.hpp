@@ -1,5 +1,5 @@
 // The JRT synthetics of HazyResearch/prefix-linear-attention, synthetic/zoology/data/non_autoreg.py
-// (specs/synthetics.md §1.4), numpy stream reproduced: both equal the public generators' output for the same seed.
+// (docs/synthetics.md §1.4), numpy stream reproduced: both equal the public generators' output for the same seed.
 //
 // disjoint_sets (set disjointness with exactly one common element). Special tokens: 0 mask, 1 prefix,
 // 2 separator between the sets, 3 answer separator. Per example: permute {4 .. c-1} (permutation), the first c/2

@@ -1,4 +1,4 @@
-// The MAD recall tasks of athms/mad-lab, mad/data/instances.py (specs/synthetics.md §1.5): in-context recall, its
+// The MAD recall tasks of athms/mad-lab, mad/data/instances.py (docs/synthetics.md §1.5): in-context recall, its
 // noisy variant and fuzzy in-context recall. MAD draws from np.random.default_rng (PCG64, not reproduced); here
 // each segment is one numpy legacy stream seeded with `seed` (same distributions). MAD's seq_len is input_seq_len.
 //

@@ -1,4 +1,4 @@
-// The other MAD tasks of athms/mad-lab, mad/data/instances.py (specs/synthetics.md §1.5): selective copying,
+// The other MAD tasks of athms/mad-lab, mad/data/instances.py (docs/synthetics.md §1.5): selective copying,
 // compression, memorization. Drawn from one numpy legacy stream per segment (MAD: np.random.default_rng, not
 // reproduced; same distributions). MAD's seq_len is input_seq_len. In MAD these three ignore `is_training`: train
 // and test labels follow the same convention, and no label is shifted (the label at t is what position t outputs).

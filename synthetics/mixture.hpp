@@ -52,7 +52,7 @@ Examples generate_segment(const SegmentSpec& segment, std::uint32_t seed);
 Dataset build_dataset(const DatasetSpec& spec);
 DatasetSpec dataset_spec_from_json(const json& j, std::string_view where);
 
-// The JRT set-disjointness study (specs/synthetics.md §1.4): c = 2048; 12 train (|A|, |B|) segments of 20k and
+// The JRT set-disjointness study (docs/synthetics.md §1.4): c = 2048; 12 train (|A|, |B|) segments of 20k and
 // 20 test segments of 1k.
 DatasetSpec jrt_disjoint_sets_dataset();
 

@@ -1,4 +1,4 @@
-// MQAR exactly as zoology/data/multiquery_ar.py builds it (specs/synthetics.md §1.1), with numpy's stream
+// MQAR exactly as zoology/data/multiquery_ar.py builds it (docs/synthetics.md §1.1), with numpy's stream
 // reproduced bit for bit (numpy_random.hpp): for random_non_queries = false the output equals the public
 // generator's for the same seed (verify/fixtures/synthetics/goldens.json).
 //

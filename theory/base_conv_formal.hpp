@@ -1,4 +1,4 @@
-// The formal BaseConv layer of specs/theory.md §4.1 (JRT App. G, restating Based/Zoology), evaluated through the
+// The formal BaseConv layer of docs/theory.md §4.1 (JRT App. G, restating Based/Zoology), evaluated through the
 // reference convolution operators (reference/short_conv, reference/long_conv):
 //   z = (u·W + B^B) ⊙ (K ∗ u + B^K)          u, z [N, d];  W [d, d];  B^B, B^K [N, d];  K [N, d]
 //   (K ∗ u)[t, o] = sum_{s=0..t} K[s, o] u[t - s, o]   (one causal filter per channel)

@@ -1,5 +1,5 @@
 // C1 — Zoology Prop 4.3: one attention layer, without softmax, solves MQAR on one-hot triplets with O(c^2)
-// parameters (independent of N), O(N c^2 + N^2 c) time and O(1) layers (specs/theory.md §4.2, §4.5-C1).
+// parameters (independent of N), O(N c^2 + N^2 c) time and O(1) layers (docs/theory.md §4.2, §4.5-C1).
 //
 // Input: triplet rows u_i = [e(k_i); e(v_i); e(q_i)] in {0,1}^{3c} (a zero block where the slot is empty).
 // Weights: W_q, W_k, W_v in {0,1}^{3c x c} select the q, k and v blocks: Q = u W_q, K = u W_k, V = u W_v.

@@ -1,5 +1,5 @@
 // C2 and C2b — MQAR in its own layout (k v k v ... q _ q _) in two layers: a shift, then attention (an induction
-// head); specs/theory.md §4.5-C2. This makes "attention needs only O(log c) width, independent of N" concrete.
+// head); docs/theory.md §4.5-C2. This makes "attention needs only O(log c) width, independent of N" concrete.
 //
 // Layer 1 (formal BaseConv, base_conv_formal.hpp previous_token_layer, i.e. a short convolution with kernel δ_1):
 //   fed [e(x_t); e(x_t)] it writes h_t = [e(x_t); e(x_{t-1})] (zero block at t = 0).

@@ -1,5 +1,5 @@
 // C3 — two formal BaseConv layers implement exact linear attention (short conv, then the long all-ones conv: the
-// Zoology Fig. 2 BaseConv layout); specs/theory.md §4.5-C3, the flavour of Based Prop F.8 (BaseConv simulates
+// Zoology Fig. 2 BaseConv layout); docs/theory.md §4.5-C3, the flavour of Based Prop F.8 (BaseConv simulates
 // linear attention).
 //
 // c_k = c/2 key slots, b = ceil(log2(c/2)) value bits. Channels:

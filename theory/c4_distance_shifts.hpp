@@ -1,6 +1,6 @@
 // C4 — one shift per key-to-query distance: a data-independent BaseConv of width O(N c) and the input-dependent
 // variant with only the t distances that occur (the flavour of Zoology Thm 4.5: O(t N c) parameters, O(1) layers);
-// specs/theory.md §4.5-C4. This is not the paper's Õ(N log c) construction of Thm 4.4 (not specified); it shows
+// docs/theory.md §4.5-C4. This is not the paper's Õ(N log c) construction of Thm 4.4 (not specified); it shows
 // that O(N c) width suffices.
 //
 // For each distance τ in the set 𝒯, a group of 2c channels holding e(x_t) twice: S_τ and P_τ. Two formal layers:
@@ -10,8 +10,8 @@
 // Readout: y_t = sum_τ P_τ(t) = sum_τ [x_t = x_{t-τ}] e(x_{t-τ+1}). At a query t whose key sits at p, τ = t - p
 // gives e(value), and no other τ matches when the key occurs once before t: y_t = e(value), onehot margin (over the
 // c/2 values) 1.
-//   data-independent: 𝒯 = {1, ..., N-1}, width 2(N-1)c (the spec's (2N-1)c also counts a pass-through copy of
-//                     e(x_t) that the readout does not need), filters of length <= N.
+//   data-independent: 𝒯 = {1, ..., N-1}, width 2(N-1)c (the (2N-1)c of docs/theory.md §4.5 also counts a
+//                     pass-through copy of e(x_t) that the readout does not need), filters of length <= N.
 //   input-dependent:  𝒯 = the distances t - p of the example's queries (the filters depend on the input),
 //                     width 2|𝒯|c <= (2t+1)c.
 // The stack is block-diagonal over τ (no W entry or filter crosses groups), so it is evaluated one group at a time

@@ -1,4 +1,4 @@
-// C5 — a depth-optimal equality test of binary codes (matches Based Thm 3.2 / JRT Thm G.7); specs/theory.md
+// C5 — a depth-optimal equality test of binary codes (matches Based Thm 3.2 / JRT Thm G.7); docs/theory.md
 // §4.5-C5. Thm 3.2: L data-independent BaseConv layers compute a polynomial of degree <= 2^L in the input, and the
 // equality of two b-bit codes, prod_j (a_j b_j + (1 - a_j)(1 - b_j)), has multilinear degree 2b, so 2^L >= 2b. This
 // tree meets it: depth 1 + ceil(log2 b) = ceil(log2 2b).

@@ -1,4 +1,4 @@
-// C6 — Based (a shift, then Taylor linear attention) with binary key codes; specs/theory.md §4.5-C6, §4.3 §4.1.
+// C6 — Based (a shift, then Taylor linear attention) with binary key codes; docs/theory.md §4.5-C6, §4.3 §4.1.
 //
 // Layer 1: the previous-token formal BaseConv layer (base_conv_formal.hpp) on [code(x_t); code(x_t)], ±1 codes of
 // f = ceil(log2 c) bits, giving [code(x_t); code(x_{t-1})].

@@ -1,5 +1,5 @@
 // C7 — set disjointness (SD): JRT Prop G.18 (linear attention + MLP with an IP kernel) and JRT Algorithm 3 (the
-// recurrent state function of Thm G.15 on JRT prompts); specs/theory.md §4.4, §4.5-C7.
+// recurrent state function of Thm G.15 on JRT prompts); docs/theory.md §4.4, §4.5-C7.
 //
 // Instances: the JRT disjoint_sets layout [1] A [2] B [3] (inputs [n, |A| + |B| + 3]; the label at the last
 // position is the one common element t). Special tokens 1 (prefix), 2 (separator), 3 (answer); elements in [4, c).

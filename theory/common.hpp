@@ -1,4 +1,4 @@
-// Vocabulary shared by the theory constructions (specs/theory.md §4.5): instance checks, the outcome of a run
+// Vocabulary shared by the theory constructions (docs/theory.md §4.5): instance checks, the outcome of a run
 // (exact-match count and margins), the size of a construction (width, depth, parameters), the ±1 codes and the
 // margin definitions. theory/ may include only core/ and reference/, so the constructions take generated instances
 // (token tensors) as arguments; verify/ and the CLI generate them with synthetics/.

@@ -1,4 +1,4 @@
-// Numerical checks of the ingredients of the lower bounds (specs/theory.md §4.6).
+// Numerical checks of the ingredients of the lower bounds (docs/theory.md §4.6).
 //
 // Degree (Based Thm 3.2 / 3.4, JRT Thms G.6, G.7, G.11): each formal BaseConv layer multiplies two affine maps of
 // its input, so an L-layer stack's output along a ray λ·u is a polynomial in λ of degree <= 2^L, and for generic

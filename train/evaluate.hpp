@@ -1,4 +1,4 @@
-// Batching of a dataset's segments and the evaluation metrics (specs/mixers.md §2.3).
+// Batching of a dataset's segments and the evaluation metrics (docs/mixers.md §2.3).
 //   Batches never mix segments (zoology pre-batches each segment; the last batch of a segment may be short); the
 //   train batch order is segment by segment, in order, every epoch (zoology HEAD: shuffle=False) unless the run
 //   config sets shuffle, which permutes the batch order per epoch from (seed, epoch).
