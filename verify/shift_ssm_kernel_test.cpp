@@ -1,7 +1,13 @@
 // shift_ssm_kernel specifics: with B = e_0 (Zoology's init) the filter is C, truncated or zero-padded to L; the
 // filter equals the impulse response of the shift SSM run step by step as Zoology's SSKernelShift.step does
-// (s <- shift(s) + B u, y = C·s), in Mp to 1e-40; validate() names bad sizes.
+// (s <- shift(s) + B u, y = C·s), in Mp to 1e-40; validate() names each bad size: for every field (D, N, T) set
+// to 0 or a negative value, the message pairs that field with that value ("N = 0", or "D, N, T = 2, 0, 4").
 #include <gtest/gtest.h>
+
+#include <array>
+#include <optional>
+#include <regex>
+#include <string>
 
 #include "reference/shift_ssm_kernel.hpp"
 #include "verify/support/env.hpp"
@@ -48,13 +54,41 @@ TEST(ShiftSsmKernel, EqualsImpulseResponseOfTheStepForm) {
   }
 }
 
-TEST(ShiftSsmKernel, ValidateNamesBadSizes) {
-  try {
-    Problem{2, 0, 4}.validate();
-    FAIL() << "N = 0 accepted";
-  } catch (const ShapeError& e) {
-    EXPECT_NE(std::string(e.what()).find("0"), std::string::npos) << e.what();
+// The value a message gives the field, from "field = v" or from a list "F1, F2, F3 = v1, v2, v3" in which the
+// field's position picks the value; nullopt when the message does not name the field with a value.
+std::optional<std::string> value_named(const std::string& message, const std::string& field) {
+  static const std::regex pair(R"(([A-Za-z_]\w*(?:, [A-Za-z_]\w*)*) = (-?\d+(?:, -?\d+)*))");
+  for (auto it = std::sregex_iterator(message.begin(), message.end(), pair); it != std::sregex_iterator(); ++it) {
+    const auto split = [](const std::string& list) {
+      std::vector<std::string> parts;
+      for (std::size_t a = 0, b; a <= list.size(); a = b + 2) {
+        b = list.find(", ", a);
+        if (b == std::string::npos) b = list.size();
+        parts.push_back(list.substr(a, b - a));
+      }
+      return parts;
+    };
+    const auto names = split((*it)[1]), values = split((*it)[2]);
+    for (std::size_t i = 0; i < names.size() && names.size() == values.size(); ++i)
+      if (names[i] == field) return values[i];
   }
+  return std::nullopt;
+}
+
+TEST(ShiftSsmKernel, ValidateNamesBadSizes) {
+  const std::array<std::string, 3> fields = {"D", "N", "T"};
+  for (std::size_t f = 0; f < fields.size(); ++f)
+    for (const std::int64_t bad : {0, -3}) {
+      std::array<std::int64_t, 3> v = {2, 5, 7};
+      v[f] = bad;
+      try {
+        Problem{v[0], v[1], v[2]}.validate();
+        ADD_FAILURE() << fields[f] << " = " << bad << " accepted";
+      } catch (const ShapeError& e) {
+        EXPECT_EQ(value_named(e.what(), fields[f]), std::to_string(bad))
+            << "the message does not give " << fields[f] << " = " << bad << ": " << e.what();
+      }
+    }
 }
 
 }  // namespace
