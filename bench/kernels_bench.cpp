@@ -4,7 +4,7 @@
 //   kernels_bench --smoke        every case once at a tiny size (T <= 64, B = H = 1; the gpu ctest kernels_bench_smoke)
 // `menagerie bench kernels` runs it, then the PyTorch peers (bench/attention_torch.py) on the cases file it wrote,
 // the same grid, and bench/attention_report.py.
-// Method (DESIGN.md §7): each case is first verified (harness/gpu_check.hpp, the tests' rule) at a small size with
+// Method (docs/kernels.md §4): each case is first verified (harness/gpu_check.hpp, the tests' rule) at a small size with
 // the same variant and dims; then inputs of the timed shape are uploaded (random O(1), never zeros), two untimed
 // warm-up calls run, and each timed call is bracketed by CUDA events after an L2 flush (harness/timing.hpp); the
 // reported time is the median. Counters: ms (median), TFLOP/s from the contract's cost() (backward = 2.5 x forward

@@ -7,8 +7,9 @@
 #   sanitizer.log   ctest -L sanitizer: compute-sanitizer memcheck and racecheck over every gpu test binary
 #                   (cmake/run_sanitized.sh caps T at MENAGERIE_GPU_MAX_T = 200)
 #   bench/          menagerie bench kernels --out $OUT/bench (kernels_bench, the PyTorch peers on its cases file,
-#                   the report); SKIP_BENCH=1 leaves it out, SKIP_SANITIZER=1 the sanitizer
-# Each step has its own time limit so that one slow step cannot starve the others.
+#                   the report)
+# STEPS (default "test verify sanitizer bench") picks the steps, so that they can be split over calls of the
+# device's 10-minute limit. Each step has its own time limit so that one slow step cannot starve the others.
 set -u
 out=${OUT:-/tmp/menagerie-gpu}
 mkdir -p "$out"
@@ -23,15 +24,20 @@ step() {  # step NAME SECONDS COMMAND...
   echo "$name: exit $rc ($((SECONDS - t0)) s)"
   [ $rc = 0 ] || rc_all=1
 }
-step test "${TEST_TIMEOUT:-300}" ./menagerie test
-grep -E "tests passed|tests failed|\(Failed\)|\(Timeout\)" "$out/test.log"
-step verify-gpu "${VERIFY_TIMEOUT:-240}" build/bin/menagerie verify --gpu --report "$out"
-grep -E "FAIL|^[a-z_]+ +[a-z_0-9]+ +(bfloat16|float32)" "$out/verify-gpu.log" | head -40
-if [ "${SKIP_SANITIZER:-0}" != 1 ]; then
+steps=" ${STEPS:-test verify sanitizer bench} "
+if [[ $steps == *" test "* ]]; then
+  step test "${TEST_TIMEOUT:-300}" ./menagerie test
+  grep -E "tests passed|tests failed|\(Failed\)|\(Timeout\)" "$out/test.log"
+fi
+if [[ $steps == *" verify "* ]]; then
+  step verify-gpu "${VERIFY_TIMEOUT:-240}" build/bin/menagerie verify --gpu --report "$out"
+  grep -E "FAIL|^[a-z_]+ +[a-z_0-9]+ +(bfloat16|float32)" "$out/verify-gpu.log" | head -40
+fi
+if [[ $steps == *" sanitizer "* ]]; then
   step sanitizer "${SANITIZER_TIMEOUT:-420}" ctest --test-dir build -L sanitizer --output-on-failure -j 4
   grep -E "tests passed|ERROR SUMMARY|RACECHECK SUMMARY|\(Failed\)" "$out/sanitizer.log" | sort | uniq -c | head -20
 fi
-if [ "${SKIP_BENCH:-0}" != 1 ]; then
+if [[ $steps == *" bench "* ]]; then
   step bench "${BENCH_TIMEOUT:-300}" build/bin/menagerie bench kernels --out "$out/bench"
 fi
 exit $rc_all

@@ -4,7 +4,7 @@
 // arrays, with rows (forward) or heads (backward) spread over threads; so in float and double it reproduces the
 // reference bit for bit. verify/attention_oracle_test.cpp checks that against the reference itself.
 // `operand` rounds the probabilities and dS before they enter a product (P V, P^T dO, dS K, dS^T Q): Exact (the
-// reference) or, for the yardstick of a kernel whose GEMM operands are bf16, a rounding to bf16 (DESIGN.md §4: the
+// reference) or, for the yardstick of a kernel whose GEMM operands are bf16, a rounding to bf16 (docs/gpu-harness.md: the
 // reference run in the kernel's precision).
 #pragma once
 #include <algorithm>

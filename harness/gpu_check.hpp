@@ -1,4 +1,4 @@
-// One generic GPU check of any kernel variant against its operator's CPU reference (DESIGN.md §4-5), shared by the
+// One generic GPU check of any kernel variant against its operator's CPU reference (docs/gpu-harness.md), shared by the
 // gpu tests (verify/kernel_conformance_gpu_test.cpp), `menagerie verify --gpu` and the benchmarks (verify, then
 // time). For a (variant, problem):
 //   accuracy     inputs drawn O(1) from the contract's ranges (seeded) and rounded to the variant's dtype; every

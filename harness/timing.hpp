@@ -1,4 +1,4 @@
-// The one timing function of the GPU benchmarks (DESIGN.md §7): a call bracketed by CUDA events on the default
+// The one timing function of the GPU benchmarks (docs/kernels.md §4): a call bracketed by CUDA events on the default
 // stream after the L2 cache is flushed (a memset of twice its size, the value changing each time), so each
 // repetition reads its operands from HBM. Callers run their warm-up calls first and take the median of repeats.
 #pragma once

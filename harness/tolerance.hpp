@@ -1,4 +1,4 @@
-// The tolerance rule of DESIGN.md §4, the one place its numbers live. A GPU result passes when
+// The tolerance rule (docs/gpu-harness.md), the one place its numbers live. A GPU result passes when
 //   relerr(kernel, oracle) <= factor * relerr(yardstick, oracle) + floor
 //   factor = 2 for forward outputs, 3 for gradients (FlashAttention's rule)
 //   oracle    = the reference in double on the kernel's rounded inputs (Mp is too slow at the tested lengths)

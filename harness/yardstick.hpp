@@ -1,4 +1,4 @@
-// The oracle and the yardstick of DESIGN.md §4 for a GPU check, per operator (harness/tolerance.hpp has the rule):
+// The oracle and the yardstick (docs/gpu-harness.md) for a GPU check, per operator (harness/tolerance.hpp has the rule):
 //   oracle     the reference in double on the kernel's rounded inputs
 //   yardstick  the reference in float on the same inputs, its results rounded to the kernel's storage dtype
 // By default both are the contract's reference_forward / reference_backward (found by argument-dependent lookup).
