@@ -1,11 +1,13 @@
 // Training for real, CI-sized: MQAR with vocab 64, N = 32, D = 4 (10,000 train / 500 test examples,
 // random_non_queries off, Zoology's data seeds), d_model 64, 2 layers, batch 32, AdamW lr 3e-3 with the cosine
 // schedule over 6 epochs, dropout off (verification), early stop at > 0.99.
-//   - attention (the Based paper's MQAR "attention": Hybrid([BaseConv k3, MHA])) reaches >= 0.99 valid accuracy;
-//   - BaseConv at the same width (Zoology Fig. 2's [short k3, implicit long]) on the same data and budget stays
-//     measurably worse (at least 0.2 below, and below 0.9);
+//   - attention (the Based paper's MQAR "attention": Hybrid([BaseConv k3, MHA])) reaches >= 0.99 valid accuracy:
+//     Zoology (Arora et al. 2023, Fig. 2 and §3) finds attention solves MQAR at every model width it tries;
 //   - the results file has one line per epoch, the last one final, and the checkpoint reloads to the same accuracy.
-// Time: about 45 s for attention and 40 s for BaseConv in Release on the 2-core CI VM (docs/train.md).
+// No bound on gated convolutions (BaseConv) is asserted here: Zoology's finding is that they need a width growing
+// with the sequence length and reach high recall once it is large enough (d of order N), so at d = 2N no source
+// supports "stays below 0.9" or a fixed gap to attention; the width sweeps belong to `menagerie sweep`, not CI.
+// Time: about 45 s in Release on the 2-core CI VM (docs/train.md).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -55,20 +57,13 @@ double train_for(const json& j, const fs::path& dir, double* seconds) {
   return s.final_line.at("valid/accuracy").get<double>();
 }
 
-TEST(TrainMqar, AttentionLearnsItAndBaseConvAtTheSameWidthDoesWorse) {
-  const fs::path da = fresh_dir("mqar_attention"), db = fresh_dir("mqar_base_conv");
-  double ta = 0, tb = 0;
+TEST(TrainMqar, AttentionLearnsIt) {
+  const fs::path da = fresh_dir("mqar_attention");
+  double ta = 0;
   const json attention = run_json({{{"id", "base_conv"}, {"conv", "short"}}, {{"id", "mha"}}}, true);
   const double acc_attention = train_for(attention, da, &ta);
-  const double acc_base_conv =
-      train_for(run_json({{{"id", "base_conv"}, {"conv", "short"}}, {{"id", "base_conv"}, {"conv", "long_implicit"}}},
-                         false),
-                db, &tb);
-  std::printf("attention: valid/accuracy %.4f in %.1f s; base_conv: %.4f in %.1f s\n", acc_attention, ta,
-              acc_base_conv, tb);
+  std::printf("attention: valid/accuracy %.4f in %.1f s\n", acc_attention, ta);
   EXPECT_GE(acc_attention, 0.99) << replay_line();
-  EXPECT_LE(acc_base_conv, acc_attention - 0.2) << replay_line();
-  EXPECT_LT(acc_base_conv, 0.9);
 
   // The results: one line per epoch, epochs 1..k in order, only the last one final.
   const auto lines = train::read_json_lines(da / "results.jsonl");
@@ -86,7 +81,6 @@ TEST(TrainMqar, AttentionLearnsItAndBaseConvAtTheSameWidthDoesWorse) {
   const auto data = synthetics::build_dataset(c.data);
   EXPECT_EQ(train::evaluate(*backend, data.test, c.eval_batch_size, c.accuracy).accuracy, acc_attention);
   fs::remove_all(da);
-  fs::remove_all(db);
 }
 
 }  // namespace
