@@ -9,7 +9,7 @@ set -euo pipefail
 bdir=${1:-build}
 mkdir -p build-gpu
 files=("$bdir/CMakeCache.txt" "$bdir/build.ninja" "$bdir/bin/menagerie")
-while IFS= read -r f; do files+=("$f"); done < <(find "$bdir" -name CTestTestfile.cmake -o -name '*_tests.cmake' \
+while IFS= read -r f; do files+=("$f"); done < <(find "$bdir" -name CTestTestfile.cmake -o -name '*_tests.cmake' -o -name '*_include.cmake' \
   -o -path "$bdir/verify/*_gpu_test" -o -path "$bdir/bench/kernels_bench" -o -path "$bdir/bench/libbenchmark*")
 tar czf build-gpu/carry.tar.gz "${files[@]}"
 echo "build-gpu/carry.tar.gz: ${#files[@]} files, $(du -h build-gpu/carry.tar.gz | cut -f1)"

@@ -119,7 +119,15 @@ std::vector<Measure> check_accuracy(const opt::Variant<P>& v, const P& p, std::u
   Yardstick<P>::forward(p, in, oracle);
   const auto in_f = ref::convert<float>(in);
   Named<float> yard = allocate<float>(specs, Role::output, NAN);
-  Yardstick<P>::forward(p, in_f, yard, v.dtype);
+  if constexpr (requires { reference_forward_recurrent<float>(p, in_f, yard); }) {
+    if (v.recurrent)
+      reference_forward_recurrent<float>(p, in_f, yard);
+    else
+      Yardstick<P>::forward(p, in_f, yard, v.dtype);
+  } else {
+    require<NotAvailableError>(!v.recurrent, v.name, " claims the recurrent form, which the reference lacks");
+    Yardstick<P>::forward(p, in_f, yard, v.dtype);
+  }
   std::vector<Measure> out;
   const auto measure = [&](const std::string& name, const Tensor<double>& got, const Tensor<double>& orc,
                            const Tensor<float>& y, bool gradient, double rms) {

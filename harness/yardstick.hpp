@@ -1,7 +1,10 @@
 // The oracle and the yardstick (docs/gpu-harness.md) for a GPU check, per operator (harness/tolerance.hpp has the rule):
 //   oracle     the reference in double on the kernel's rounded inputs
 //   yardstick  the reference in float on the same inputs, its results rounded to the kernel's storage dtype
-// By default both are the contract's reference_forward / reference_backward (found by argument-dependent lookup).
+// By default both are the contract's reference_forward / reference_backward (found by argument-dependent lookup);
+// for a variant that evaluates the recurrent form (Variant::recurrent) the yardstick is the reference's recurrent
+// form in float, the same algorithm in the kernel's precision (at T = 1 the parallel form's one shared score a in
+// v a / (a + eps) cancels its own rounding; a state's separate numerator and denominator sums do not).
 // An operator specialises Yardstick<Problem> where its reference is too slow at the lengths kernels are checked at,
 // or where a bf16 kernel rounds intermediate GEMM operands that the float reference does not: softmax attention
 // uses the threaded twin of its reference (harness/attention_oracle.hpp), bf16-rounding P and dS for bf16 variants.

@@ -8,6 +8,8 @@
 //   forward     reads the contract's inputs by name ("q", "k", "v"), writes its outputs ("o") and saved buffers
 //   backward    reads the inputs, outputs, saved buffers and the upstream gradient of each output ("d" + name),
 //               writes the gradient of each input ("d" + name); nullptr when the variant has no backward
+//   recurrent   the forward evaluates the contract's recurrent (step) form, token by token with a carried state, so
+//               its yardstick is the reference's recurrent form in float (harness/yardstick.hpp), not the parallel one
 //   nondeterministic  the tensors (space-separated names, e.g. "dq") whose bits may differ between identical runs
 //               (atomics in a varying order); every other output, saved buffer and gradient is bitwise reproducible
 // Launchers take a stream, never allocate and never synchronise. DeviceArgs maps a name to a device pointer; a missing
@@ -60,6 +62,7 @@ struct Variant {
   Launch forward;
   Launch backward;  // nullptr: forward only
   const char* nondeterministic = "";
+  bool recurrent = false;
 
   bool supports(const Problem& p) const { return unsupported(p).empty(); }
 };

@@ -75,7 +75,7 @@ void step_forward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
 
 const std::array<Variant, 2> kVariants = {{
     {"chunked_smem", DType::f32, chunked_smem::unsupported, chunked_buffers, chunked_forward, chunked_backward},
-    {"recurrent_step", DType::f32, recurrent_step::unsupported, step_buffers, step_forward, nullptr},
+    {"recurrent_step", DType::f32, recurrent_step::unsupported, step_buffers, step_forward, nullptr, "", true},
 }};
 
 }  // namespace
