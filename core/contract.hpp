@@ -4,15 +4,28 @@
 //   Cost       : forward FLOPs and the minimum elements moved to/from HBM (times the dtype size gives bytes),
 //                FlashAttention's conventions: causal counts only visible pairs; backward = 2.5 x forward FLOPs.
 //   Traits     : the properties generic tests are gated by.
+//   ReferenceBenchCase : one shape bench/reference_bench.cpp times.
 // A contract lives in namespace menagerie::ops::<id> or menagerie::mixers::<id> and provides
 //   struct Problem { ...; void validate() const; }            sizes and hyper-parameters
 //   std::vector<TensorSpec> tensors(const Problem&)            every input, param and output with its shape
 //   Cost cost(const Problem&)
 //   (mixers also) std::int64_t param_count(const Problem&), std::optional<std::int64_t> state_size(const Problem&)
-// and a `struct Contract` naming them for generic code, which the registry (core/registry.hpp) lists:
-//   struct Contract { static constexpr std::string_view id; using problem_type = Problem;
-//                     static constexpr Traits traits; static std::vector<Problem> test_grid(bool full); };
-// test_grid is the size grid generic tests sweep: it includes T = 1, small primes and odd dims.
+// and a `struct Contract` naming them for generic code, which the registry (core/registry.hpp) lists and checks
+// piece by piece (a missing one is a compile error naming it):
+//   struct Contract {
+//     static constexpr std::string_view id;  using problem_type = Problem;  static constexpr Traits traits;
+//     static std::vector<Problem> test_grid(bool full);        the sizes generic tests sweep: T = 1, small primes,
+//                                                              odd dims; Problems written with designated initialisers
+//     static std::vector<ReferenceBenchCase<Problem>> reference_bench_cases(std::int64_t T, std::int64_t d);
+//                                                              the shapes timed at sequence length T and width d
+//     (mixers also)
+//     static constexpr std::int64_t Problem::*model_width;     the field the model's d_model sets
+//     static constexpr std::array<std::string_view, n> frozen; state_dict tensors that are not trained
+//     static std::vector<ConfigKey<Problem>> config_keys();    run-config keys (core/config_key.hpp)
+//     static std::vector<InitLaw> init_laws();                 initialisation laws (core/init_law.hpp)
+//     static std::vector<ParamColumn> param_columns(d, N);     `menagerie theory`'s tables (core/table_columns.hpp)
+//     static std::vector<StateColumn> state_columns(d, T);
+//   };
 // References add, in the same namespace (found by argument-dependent lookup on Problem):
 //   template <class T> void reference_forward(const Problem&, const Named<T>& in, Named<T>& out);
 //   template <class T> void reference_backward(const Problem&, const Named<T>& in, const Named<T>& d_out,
@@ -47,6 +60,13 @@ struct Cost {
   double flops = 0;         // forward
   double hbm_elements = 0;  // inputs and params read once, outputs written once (forward)
   double backward_flops_factor = 2.5;
+};
+
+// One reference benchmark: bench/reference_bench.cpp names it "<id>" (empty name) or "<id>_<name>".
+template <class Problem>
+struct ReferenceBenchCase {
+  std::string_view name;
+  Problem problem;
 };
 
 struct Traits {

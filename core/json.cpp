@@ -83,7 +83,7 @@ void require_object(const json& obj, std::string_view where) {
   require<FormatError>(obj.is_object(), where, ": expected a JSON object, got ", describe_json(obj));
 }
 
-void reject_unknown_keys(const json& obj, std::initializer_list<std::string_view> allowed, std::string_view where) {
+void reject_unknown_keys(const json& obj, std::span<const std::string_view> allowed, std::string_view where) {
   require_object(obj, where);
   for (const auto& [key, value] : obj.items()) {
     bool known = false;

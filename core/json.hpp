@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <initializer_list>
 #include <limits>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -111,6 +112,10 @@ T get_field_or(const json& obj, std::string_view key, T fallback, std::string_vi
 }
 
 // Throws FormatError naming the first key of obj not in `allowed`.
-void reject_unknown_keys(const json& obj, std::initializer_list<std::string_view> allowed, std::string_view where);
+void reject_unknown_keys(const json& obj, std::span<const std::string_view> allowed, std::string_view where);
+inline void reject_unknown_keys(const json& obj, std::initializer_list<std::string_view> allowed,
+                                std::string_view where) {
+  reject_unknown_keys(obj, std::span<const std::string_view>(allowed.begin(), allowed.size()), where);
+}
 
 }  // namespace menagerie

@@ -26,9 +26,13 @@
 #include <string_view>
 #include <vector>
 
+#include "core/config_key.hpp"
 #include "core/contract.hpp"
+#include "core/init_law.hpp"
+#include "core/layer_mixer.hpp"
 #include "core/ops/long_conv.hpp"
 #include "core/ops/short_conv.hpp"
+#include "core/table_columns.hpp"
 
 namespace menagerie::mixers::base_conv {
 
@@ -98,8 +102,9 @@ inline std::optional<std::int64_t> state_size(const Problem& p) {
 // the implicit filter MLP 2 T (3·16 + 16 D); 3 pointwise FLOPs per output. HBM: u, params, y.
 inline Cost cost(const Problem& p) {
   const double btd = static_cast<double>(p.B * p.T * p.D), d = static_cast<double>(p.D);
-  double conv = p.conv == Conv::short_conv ? ops::short_conv::cost({p.B, p.T, p.D, p.kernel_size}).flops
-                                           : ops::long_conv::cost({p.B, p.T, p.D, p.T}).flops;
+  double conv = p.conv == Conv::short_conv
+                    ? ops::short_conv::cost({.B = p.B, .T = p.T, .D = p.D, .K = p.kernel_size}).flops
+                    : ops::long_conv::cost({.B = p.B, .T = p.T, .D = p.D, .L = p.T}).flops;
   if (p.conv == Conv::long_implicit) conv += 2.0 * static_cast<double>(p.T) * (3.0 * 16.0 + 16.0 * d);
   return {2.0 * btd * d + conv + 3.0 * btd, 2.0 * btd + static_cast<double>(param_count(p)), 2.5};
 }
@@ -109,13 +114,54 @@ struct Contract {
   using problem_type = Problem;
   static constexpr Traits traits{.causal = true};
   static constexpr std::array<std::string_view, 1> frozen = {"conv.pos_emb.z"};  // when present (implicit)
+  static constexpr std::int64_t Problem::*model_width = &Problem::D;
+  static std::vector<ConfigKey<Problem>> config_keys() {
+    return {choice_key("conv", &Problem::conv, "short",
+                       {{"short", Conv::short_conv},
+                        {"long_implicit", Conv::long_implicit},
+                        {"long_explicit", Conv::long_explicit}}),
+            int_key("kernel_size", &Problem::kernel_size, {.fallback = 3, .min = 1}),
+            int_key("l_max", &Problem::l_max, {.min = 1, .longest_sequence = true})};
+  }
+  // Zoology's modules: the explicit filter ~ N(0, 1); the implicit filter's z = PositionalEmbedding's table. The
+  // projection, the short conv and the filter MLP follow the generic nn.Linear and Conv1d laws.
+  static std::vector<InitLaw> init_laws() {
+    return {{"conv.filter", laws::Normal{1.0}}, {"conv.pos_emb.z", laws::PositionalZ{}}};
+  }
+  // docs/mixers.md §2.2's base_conv: a short conv (k = 3) layer, then an implicit long conv layer.
+  static std::vector<ParamColumn> param_columns(std::int64_t d, std::int64_t N) {
+    return {{"base_conv",
+             {model::LayerMixer::of<Contract>(
+                  {.B = 1, .T = N, .D = d, .conv = Conv::short_conv, .kernel_size = 3, .l_max = N}),
+              model::LayerMixer::of<Contract>(
+                  {.B = 1, .T = N, .D = d, .conv = Conv::long_implicit, .kernel_size = 3, .l_max = N})},
+             (d * d + 5 * d) + (d * d + 18 * d + 64),
+             {9728, 35776, 137024, 536128}}};
+  }
+  static std::vector<StateColumn> state_columns(std::int64_t d, std::int64_t T) {
+    return {{"base_conv short (dk)", model::LayerMixer::of<Contract>({.B = 1, .T = T, .D = d,
+                                                                       .conv = Conv::short_conv,
+                                                                       .kernel_size = 3, .l_max = T})},
+            {"base_conv long (dT)", model::LayerMixer::of<Contract>({.B = 1, .T = T, .D = d,
+                                                                      .conv = Conv::long_implicit,
+                                                                      .kernel_size = 3, .l_max = T})}};
+  }
+  static std::vector<ReferenceBenchCase<Problem>> reference_bench_cases(std::int64_t T, std::int64_t d) {
+    return {{"short", {.B = 1, .T = T, .D = d}},
+            {"implicit", {.B = 1, .T = T, .D = d, .conv = Conv::long_implicit, .kernel_size = 3, .l_max = T}}};
+  }
   static std::vector<Problem> test_grid(bool full) {
-    std::vector<Problem> g = {{1, 1, 3, Conv::short_conv, 3, 1},     {2, 7, 5, Conv::short_conv, 3, 7},
-                              {1, 16, 4, Conv::long_explicit, 3, 17}, {1, 13, 3, Conv::long_implicit, 3, 13},
-                              {2, 7, 5, Conv::long_implicit, 3, 9},   {1, 1, 4, Conv::long_explicit, 3, 2}};
+    using enum Conv;
+    std::vector<Problem> g = {{.B = 1, .T = 1, .D = 3, .conv = short_conv, .kernel_size = 3, .l_max = 1},
+                              {.B = 2, .T = 7, .D = 5, .conv = short_conv, .kernel_size = 3, .l_max = 7},
+                              {.B = 1, .T = 16, .D = 4, .conv = long_explicit, .kernel_size = 3, .l_max = 17},
+                              {.B = 1, .T = 13, .D = 3, .conv = long_implicit, .kernel_size = 3, .l_max = 13},
+                              {.B = 2, .T = 7, .D = 5, .conv = long_implicit, .kernel_size = 3, .l_max = 9},
+                              {.B = 1, .T = 1, .D = 4, .conv = long_explicit, .kernel_size = 3, .l_max = 2}};
     if (full)
-      g.insert(g.end(), {{2, 97, 7, Conv::short_conv, 4, 97}, {1, 113, 5, Conv::long_implicit, 3, 113},
-                         {1, 97, 6, Conv::long_explicit, 3, 98}});
+      g.insert(g.end(), {{.B = 2, .T = 97, .D = 7, .conv = short_conv, .kernel_size = 4, .l_max = 97},
+                         {.B = 1, .T = 113, .D = 5, .conv = long_implicit, .kernel_size = 3, .l_max = 113},
+                         {.B = 1, .T = 97, .D = 6, .conv = long_explicit, .kernel_size = 3, .l_max = 98}});
     return g;
   }
 };

@@ -20,8 +20,12 @@
 #include <string_view>
 #include <vector>
 
+#include "core/config_key.hpp"
 #include "core/contract.hpp"
+#include "core/init_law.hpp"
+#include "core/mixers/base_conv.hpp"
 #include "core/ops/linear_attention.hpp"
+#include "core/table_columns.hpp"
 
 namespace menagerie::mixers::based {
 
@@ -42,7 +46,8 @@ struct Problem {
 
 // The linear attention operator problem inside the mixer.
 inline ops::linear_attention::Problem attention_problem(const Problem& p) {
-  return {p.B, p.T, p.heads, p.f, p.head_dim(), ops::linear_attention::FeatureMap::taylor_exp, true, p.eps};
+  return {.B = p.B, .T = p.T, .H = p.heads, .F = p.f, .Dv = p.head_dim(),
+          .feature_map = ops::linear_attention::FeatureMap::taylor_exp, .normalize = true, .eps = p.eps};
 }
 
 // Test ranges: weights uniform in +-1/sqrt(d) (nn.Linear's default bound), so q.k/sqrt(f) stays O(1).
@@ -77,11 +82,39 @@ struct Contract {
   using problem_type = Problem;
   static constexpr Traits traits{.causal = true, .has_recurrent_form = true};
   static constexpr std::array<std::string_view, 0> frozen{};  // TaylorExp has no parameters or buffers
+  static constexpr std::int64_t Problem::*model_width = &Problem::d;
+  static std::vector<ConfigKey<Problem>> config_keys() {
+    return {int_key("feature_dim", &Problem::f, {.fallback = 16, .min = 1}),
+            int_key("heads", &Problem::heads, {.fallback = 1, .min = 1}),
+            real_key("eps", &Problem::eps, {.fallback = 1e-12, .min = 0})};
+  }
+  static std::vector<InitLaw> init_laws() { return {}; }  // nn.Linear weights: the generic laws
+  // Based Fig. 2's hybrid: a short BaseConv layer, then Based with f = 8.
+  static std::vector<ParamColumn> param_columns(std::int64_t d, std::int64_t N) {
+    using base_conv::Conv;
+    return {{"based (f=8)",
+             {model::LayerMixer::of<base_conv::Contract>(
+                  {.B = 1, .T = N, .D = d, .conv = Conv::short_conv, .kernel_size = 3, .l_max = N}),
+              model::LayerMixer::of<Contract>({.B = 1, .T = N, .d = d, .f = 8, .heads = 1, .eps = 1e-12})},
+             (d * d + 5 * d) + (2 * d * d + 2 * d * 8),
+             {13632, 51840, 201984, 797184}}};
+  }
+  static std::vector<StateColumn> state_columns(std::int64_t d, std::int64_t T) {
+    return {{"based f=16 (d D~ + D~)",
+             model::LayerMixer::of<Contract>({.B = 1, .T = T, .d = d, .f = 16, .heads = 1, .eps = 1e-12})}};
+  }
+  static std::vector<ReferenceBenchCase<Problem>> reference_bench_cases(std::int64_t T, std::int64_t d) {
+    return {{"", {.B = 1, .T = T, .d = d}}};
+  }
   // At T = 1, y does not depend on proj_q, proj_k unless eps is O(1): that case uses eps = 0.1.
   static std::vector<Problem> test_grid(bool full) {
-    std::vector<Problem> g = {{1, 1, 4, 2, 1, 0.1}, {2, 7, 5, 3, 1, 1e-12}, {1, 16, 6, 2, 2, 1e-12},
-                              {1, 13, 3, 3, 1, 1e-12}};
-    if (full) g.insert(g.end(), {{1, 97, 8, 4, 1, 1e-12}, {1, 113, 9, 3, 3, 1e-12}});
+    std::vector<Problem> g = {{.B = 1, .T = 1, .d = 4, .f = 2, .heads = 1, .eps = 0.1},
+                              {.B = 2, .T = 7, .d = 5, .f = 3, .heads = 1, .eps = 1e-12},
+                              {.B = 1, .T = 16, .d = 6, .f = 2, .heads = 2, .eps = 1e-12},
+                              {.B = 1, .T = 13, .d = 3, .f = 3, .heads = 1, .eps = 1e-12}};
+    if (full)
+      g.insert(g.end(), {{.B = 1, .T = 97, .d = 8, .f = 4, .heads = 1, .eps = 1e-12},
+                         {.B = 1, .T = 113, .d = 9, .f = 3, .heads = 3, .eps = 1e-12}});
     return g;
   }
 };

@@ -21,15 +21,20 @@
 // Backward: the chain rule through each step, the operators' backwards for hs and K.
 #pragma once
 #include <array>
+#include <cmath>
 #include <cstdint>
+#include <numbers>
 #include <optional>
 #include <string_view>
 #include <vector>
 
+#include "core/config_key.hpp"
 #include "core/contract.hpp"
+#include "core/init_law.hpp"
 #include "core/ops/long_conv.hpp"
 #include "core/ops/s4d_kernel.hpp"
 #include "core/ops/shift_ssm_kernel.hpp"
+#include "core/table_columns.hpp"
 
 namespace menagerie::mixers::h3 {
 
@@ -79,12 +84,27 @@ inline std::optional<std::int64_t> state_size(const Problem& p) { return p.D * p
 // P D channels) as long_conv counts them; outer products, D terms and q-contraction ~ 6 P D per (b, t).
 inline Cost cost(const Problem& p) {
   const double bt = static_cast<double>(p.B * p.T), d = static_cast<double>(p.D);
-  const double flops = 8.0 * bt * d * d + ops::shift_ssm_kernel::cost({p.D, p.d_state, p.T}).flops +
-                       ops::s4d_kernel::cost({p.heads(), p.d_state, p.T}).flops +
-                       ops::long_conv::cost({p.B, p.T, p.D, p.T}).flops +
-                       ops::long_conv::cost({p.B, p.T, p.head_dim * p.D, p.T}).flops +
+  const double flops = 8.0 * bt * d * d + ops::shift_ssm_kernel::cost({.D = p.D, .N = p.d_state, .T = p.T}).flops +
+                       ops::s4d_kernel::cost({.H = p.heads(), .N = p.d_state, .T = p.T}).flops +
+                       ops::long_conv::cost({.B = p.B, .T = p.T, .D = p.D, .L = p.T}).flops +
+                       ops::long_conv::cost({.B = p.B, .T = p.T, .D = p.head_dim * p.D, .L = p.T}).flops +
                        6.0 * bt * static_cast<double>(p.head_dim) * d;
   return {flops, 2.0 * bt * d + static_cast<double>(param_count(p)), 2.5};
+}
+
+// Zoology's init of the kernels (the Linear layers follow the generic laws): the shift SSM's B = e_0 per channel
+// (so its filter is C), C ~ N(0, 1), ssm_k_D ~ N(0, 1); S4D-Lin: log_dt ~ U[ln 1e-3, ln 1e-1], inv_A_real = ln 0.5,
+// A_imag[h, n] = π n, B = 1 (+0i), C complex normal (each part N(0, 1/2)), D ~ N(0, 1). The three laws below are
+// the ones core/init_law.hpp's list does not state; t arrives zero-filled.
+inline void init_shift_b(Tensor<double>& t, const InitTarget&) {
+  for (std::int64_t c = 0; c < t.size(0); ++c) t(c, 0) = 1.0;
+}
+inline void init_s4d_lin_a_imag(Tensor<double>& t, const InitTarget&) {
+  for (std::int64_t h = 0; h < t.size(0); ++h)
+    for (std::int64_t n = 0; n < t.size(1); ++n) t(h, n) = std::numbers::pi * static_cast<double>(n);
+}
+inline void init_s4d_b(Tensor<double>& t, const InitTarget&) {
+  for (std::int64_t i = 0; i < t.numel(); ++i) t.data()[i] = i % 2 == 0 ? 1.0 : 0.0;
 }
 
 struct Contract {
@@ -92,9 +112,43 @@ struct Contract {
   using problem_type = Problem;
   static constexpr Traits traits{.causal = true, .has_recurrent_form = true};
   static constexpr std::array<std::string_view, 0> frozen = {};
+  static constexpr std::int64_t Problem::*model_width = &Problem::D;
+  static std::vector<ConfigKey<Problem>> config_keys() {
+    return {int_key("d_state", &Problem::d_state, {.fallback = 64, .min = 2}),
+            int_key("head_dim", &Problem::head_dim, {.fallback = 2, .min = 1})};
+  }
+  static std::vector<InitLaw> init_laws() {
+    return {{"ssm_k_kernel.kernel.B", laws::Custom{"shift_b_e0", &init_shift_b}},
+            {"ssm_k_kernel.kernel.C", laws::Normal{1.0}},
+            {"ssm_k_D", laws::Normal{1.0}},
+            {"D", laws::Normal{1.0}},
+            {"kernel.kernel.log_dt", laws::Uniform{std::log(1e-3), std::log(1e-1)}},
+            {"kernel.kernel.inv_A_real", laws::Constant{std::log(0.5)}},
+            {"kernel.kernel.A_imag", laws::Custom{"s4d_lin_a_imag", &init_s4d_lin_a_imag}},
+            {"kernel.kernel.B", laws::Custom{"s4d_b_one", &init_s4d_b}},
+            {"kernel.kernel.C", laws::Normal{std::sqrt(0.5)}}};
+  }
+  static std::vector<ParamColumn> param_columns(std::int64_t d, std::int64_t N) {
+    const auto layer = model::LayerMixer::of<Contract>({.B = 1, .T = N, .D = d, .d_state = N, .head_dim = 2});
+    return {{"h3 (d_state=N)", {layer, layer}, 2 * (4 * d * d + 6 * d + 7 * d * N / 2),
+             {148224, 361984, 986112, 3020800}}};
+  }
+  static std::vector<StateColumn> state_columns(std::int64_t d, std::int64_t T) {
+    return {{"h3 d_state=d/4 (d d_state)",
+             model::LayerMixer::of<Contract>({.B = 1, .T = T, .D = d, .d_state = d / 4, .head_dim = 2})}};
+  }
+  static std::vector<ReferenceBenchCase<Problem>> reference_bench_cases(std::int64_t T, std::int64_t d) {
+    return {{"", {.B = 1, .T = T, .D = d, .d_state = 64, .head_dim = 2}}};
+  }
   static std::vector<Problem> test_grid(bool full) {
-    std::vector<Problem> g = {{1, 1, 2, 2, 2}, {2, 7, 6, 4, 2}, {1, 16, 4, 6, 2}, {1, 13, 4, 16, 2}, {1, 7, 3, 2, 1}};
-    if (full) g.insert(g.end(), {{2, 97, 4, 8, 2}, {1, 37, 6, 38, 2}});
+    std::vector<Problem> g = {{.B = 1, .T = 1, .D = 2, .d_state = 2, .head_dim = 2},
+                              {.B = 2, .T = 7, .D = 6, .d_state = 4, .head_dim = 2},
+                              {.B = 1, .T = 16, .D = 4, .d_state = 6, .head_dim = 2},
+                              {.B = 1, .T = 13, .D = 4, .d_state = 16, .head_dim = 2},
+                              {.B = 1, .T = 7, .D = 3, .d_state = 2, .head_dim = 1}};
+    if (full)
+      g.insert(g.end(), {{.B = 2, .T = 97, .D = 4, .d_state = 8, .head_dim = 2},
+                         {.B = 1, .T = 37, .D = 6, .d_state = 38, .head_dim = 2}});
     return g;
   }
 };

@@ -19,14 +19,18 @@
 // modulation: d/dtt = −|δ| h, d/dδ = −tt sign(δ) h (δ ≠ 0).
 #pragma once
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 #include <vector>
 
+#include "core/config_key.hpp"
 #include "core/contract.hpp"
+#include "core/init_law.hpp"
 #include "core/ops/long_conv.hpp"
 #include "core/ops/short_conv.hpp"
+#include "core/table_columns.hpp"
 
 namespace menagerie::mixers::hyena {
 
@@ -81,9 +85,10 @@ inline std::optional<std::int64_t> state_size(const Problem& p) { return p.D * p
 inline Cost cost(const Problem& p) {
   const double bt = static_cast<double>(p.B * p.T), d = static_cast<double>(p.D), f = static_cast<double>(p.filter_order);
   const double t = static_cast<double>(p.T);
-  const double flops = 8.0 * bt * d * d + ops::short_conv::cost({p.B, p.T, 3 * p.D, p.short_filter_order}).flops +
-                       2.0 * t * (3.0 * f + 2.0 * f * f + f * d) + 3.0 * t * f +
-                       ops::long_conv::cost({p.B, p.T, p.D, p.T}).flops + 4.0 * bt * d;
+  const double flops =
+      8.0 * bt * d * d + ops::short_conv::cost({.B = p.B, .T = p.T, .D = 3 * p.D, .K = p.short_filter_order}).flops +
+      2.0 * t * (3.0 * f + 2.0 * f * f + f * d) + 3.0 * t * f +
+      ops::long_conv::cost({.B = p.B, .T = p.T, .D = p.D, .L = p.T}).flops + 4.0 * bt * d;
   return {flops, 2.0 * bt * d + static_cast<double>(param_count(p)), 2.5};
 }
 
@@ -92,9 +97,41 @@ struct Contract {
   using problem_type = Problem;
   static constexpr Traits traits{.causal = true};
   static constexpr std::array<std::string_view, 2> frozen = {"filter_fn.pos_emb.t", "filter_fn.modulation.deltas"};
+  static constexpr std::int64_t Problem::*model_width = &Problem::D;
+  static std::vector<ConfigKey<Problem>> config_keys() {
+    return {int_key("l_max", &Problem::l_max, {.min = 2, .longest_sequence = true}),
+            int_key("filter_order", &Problem::filter_order, {.fallback = 64, .min = 1}),
+            int_key("short_filter_order", &Problem::short_filter_order, {.fallback = 3, .min = 1})};
+  }
+  // Zoology's Hyena filter: z as PositionalEmbedding fills it, pos_emb.t = linspace(0, 1, l_max), freq = 1,
+  // filter_fn.bias ~ N(0, 1), modulation.deltas = linspace(log(1e-2)/1.5, log(1e-2)/0.3, d) (-3.07 .. -15.35).
+  static std::vector<InitLaw> init_laws() {
+    return {{"filter_fn.pos_emb.z", laws::PositionalZ{}},
+            {"filter_fn.pos_emb.t", laws::Linspace{0, 1}},
+            {"*.freq", laws::Constant{1.0}},
+            {"filter_fn.bias", laws::Normal{1.0}},
+            {"filter_fn.modulation.deltas", laws::Linspace{std::log(1e-2) / 1.5, std::log(1e-2) / 0.3}}};
+  }
+  static std::vector<ParamColumn> param_columns(std::int64_t d, std::int64_t N) {
+    const auto layer = model::LayerMixer::of<Contract>(
+        {.B = 1, .T = N, .D = d, .l_max = N, .filter_order = 64, .short_filter_order = 3});
+    return {{"hyena", {layer, layer}, 2 * (4 * d * d + 81 * d + 8640 + 3 * N), {61952, 170624, 584576, 2198912}}};
+  }
+  static std::vector<StateColumn> state_columns(std::int64_t d, std::int64_t T) {
+    return {{"hyena (dT)", model::LayerMixer::of<Contract>(
+                               {.B = 1, .T = T, .D = d, .l_max = T, .filter_order = 64, .short_filter_order = 3})}};
+  }
+  static std::vector<ReferenceBenchCase<Problem>> reference_bench_cases(std::int64_t T, std::int64_t d) {
+    return {{"", {.B = 1, .T = T, .D = d, .l_max = T}}};
+  }
   static std::vector<Problem> test_grid(bool full) {
-    std::vector<Problem> g = {{1, 1, 3, 1, 4, 3}, {2, 7, 5, 9, 3, 3}, {1, 16, 4, 16, 4, 3}, {1, 13, 3, 13, 5, 2}};
-    if (full) g.insert(g.end(), {{2, 97, 7, 100, 4, 3}, {1, 113, 3, 113, 8, 3}});
+    std::vector<Problem> g = {{.B = 1, .T = 1, .D = 3, .l_max = 1, .filter_order = 4, .short_filter_order = 3},
+                              {.B = 2, .T = 7, .D = 5, .l_max = 9, .filter_order = 3, .short_filter_order = 3},
+                              {.B = 1, .T = 16, .D = 4, .l_max = 16, .filter_order = 4, .short_filter_order = 3},
+                              {.B = 1, .T = 13, .D = 3, .l_max = 13, .filter_order = 5, .short_filter_order = 2}};
+    if (full)
+      g.insert(g.end(), {{.B = 2, .T = 97, .D = 7, .l_max = 100, .filter_order = 4, .short_filter_order = 3},
+                         {.B = 1, .T = 113, .D = 3, .l_max = 113, .filter_order = 8, .short_filter_order = 3}});
     return g;
   }
 };

@@ -14,6 +14,7 @@
 // K = 4 is 6d^2 + 4dR + 110d (specs/mixers.md §2.2; the block's RMSNorm weight, +d, belongs to MambaBlock, not here).
 // state_size (zoology Mamba.state_size, literally): 2 d N. The true recurrent state is E N (scan) + E (K - 1) (conv).
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -21,8 +22,12 @@
 #include <string_view>
 #include <vector>
 
+#include "core/config_key.hpp"
 #include "core/contract.hpp"
+#include "core/init_law.hpp"
 #include "core/ops/selective_scan.hpp"
+#include "core/random.hpp"
+#include "core/table_columns.hpp"
 
 namespace menagerie::mixers::mamba {
 
@@ -42,7 +47,9 @@ struct Problem {
 };
 
 // The selective-scan operator problem inside the mixer.
-inline ops::selective_scan::Problem scan_problem(const Problem& p) { return {p.B, p.T, p.d_inner(), p.d_state}; }
+inline ops::selective_scan::Problem scan_problem(const Problem& p) {
+  return {.B = p.B, .T = p.T, .D = p.d_inner(), .N = p.d_state};
+}
 
 // Test ranges: Linear weights in +-1/sqrt(fan_in) (nn.Linear's default bound; dt_proj.weight is zoology's
 // +-R^-1/2), conv in +-1/sqrt(K); dt_proj.bias in [-2, 0] (delta in [0.13, 0.69]); A_log in [-1, 1].
@@ -81,15 +88,64 @@ inline Cost cost(const Problem& p) {
           2.0 * rows * d + static_cast<double>(param_count(p)), 2.5};
 }
 
+// zoology HEAD's Mamba init (mamba_ssm's): Linear weights keep PyTorch's U(±1/sqrt(fan_in)), out_proj.weight that
+// divided by sqrt(n_layers); dt_proj.weight ~ U(±R^-1/2); dt_proj.bias = softplus^-1(dt) with dt ~ logU[1e-3, 1e-1]
+// floored at 1e-4; A_log[c, n] = ln(n + 1) (S4D-real); D = 1. The conv follows the generic Conv1d law.
+inline void init_dt_bias(Tensor<double>& t, const InitTarget& x) {
+  fill_uniform(t.view(), x.seed, x.stream, std::log(1e-3), std::log(1e-1));
+  for (std::int64_t i = 0; i < t.numel(); ++i) {
+    const double dt = std::max(std::exp(t.data()[i]), 1e-4);
+    t.data()[i] = dt + std::log(-std::expm1(-dt));  // softplus^-1(dt)
+  }
+}
+inline void init_a_log(Tensor<double>& t, const InitTarget&) {
+  for (std::int64_t c = 0; c < t.size(0); ++c)
+    for (std::int64_t n = 0; n < t.size(1); ++n) t(c, n) = std::log(static_cast<double>(n + 1));
+}
+
 struct Contract {
   static constexpr std::string_view id = "mamba";
   using problem_type = Problem;
   static constexpr Traits traits{.causal = true, .has_recurrent_form = true};
   static constexpr std::array<std::string_view, 0> frozen{};  // A_log, D are trained (zoology ignores their no-decay mark)
+  static constexpr std::int64_t Problem::*model_width = &Problem::d;
+  static std::vector<ConfigKey<Problem>> config_keys() {
+    return {int_key("d_state", &Problem::d_state, {.fallback = 16, .min = 1}),
+            int_key("d_conv", &Problem::d_conv, {.fallback = 4, .min = 1}),
+            int_key("expand", &Problem::expand, {.fallback = 2, .min = 1}),
+            int_key("dt_rank", &Problem::dt_rank, {.fallback = 0, .min = 0})};
+  }
+  static std::vector<InitLaw> init_laws() {
+    return {{"in_proj.weight", laws::FanInUniform{}},
+            {"x_proj.weight", laws::FanInUniform{}},
+            {"out_proj.weight", laws::FanInUniform{.depth_scaled = true}},
+            {"dt_proj.weight", laws::FanInUniform{}},
+            {"dt_proj.bias", laws::Custom{"dt_softplus_inverse", &init_dt_bias}},
+            {"A_log", laws::Custom{"s4d_real_a_log", &init_a_log}},
+            {"D", laws::Constant{1.0}}};
+  }
+  static std::vector<ParamColumn> param_columns(std::int64_t d, std::int64_t N) {
+    const auto layer = model::LayerMixer::of<Contract>(
+        {.B = 1, .T = N, .d = d, .d_state = 16, .d_conv = 4, .expand = 2, .dt_rank = 0});
+    return {{"mamba", {layer, layer}, 2 * (6 * d * d + 4 * d * ((d + 15) / 16) + 110 * d),
+             {65280, 232960, 875520, 3389440}}};
+  }
+  static std::vector<StateColumn> state_columns(std::int64_t d, std::int64_t T) {
+    return {{"mamba (2 d d_state)",
+             model::LayerMixer::of<Contract>(
+                 {.B = 1, .T = T, .d = d, .d_state = 16, .d_conv = 4, .expand = 2, .dt_rank = 0})}};
+  }
+  static std::vector<ReferenceBenchCase<Problem>> reference_bench_cases(std::int64_t T, std::int64_t d) {
+    return {{"", {.B = 1, .T = T, .d = d}}};
+  }
   static std::vector<Problem> test_grid(bool full) {
-    std::vector<Problem> g = {{1, 1, 3, 2, 4, 2, 0}, {2, 7, 5, 3, 4, 2, 0}, {1, 16, 4, 4, 4, 2, 0},
-                              {1, 13, 3, 16, 3, 1, 2}};
-    if (full) g.insert(g.end(), {{1, 97, 8, 16, 4, 2, 0}, {2, 113, 7, 5, 4, 2, 0}});
+    std::vector<Problem> g = {{.B = 1, .T = 1, .d = 3, .d_state = 2, .d_conv = 4, .expand = 2, .dt_rank = 0},
+                              {.B = 2, .T = 7, .d = 5, .d_state = 3, .d_conv = 4, .expand = 2, .dt_rank = 0},
+                              {.B = 1, .T = 16, .d = 4, .d_state = 4, .d_conv = 4, .expand = 2, .dt_rank = 0},
+                              {.B = 1, .T = 13, .d = 3, .d_state = 16, .d_conv = 3, .expand = 1, .dt_rank = 2}};
+    if (full)
+      g.insert(g.end(), {{.B = 1, .T = 97, .d = 8, .d_state = 16, .d_conv = 4, .expand = 2, .dt_rank = 0},
+                         {.B = 2, .T = 113, .d = 7, .d_state = 5, .d_conv = 4, .expand = 2, .dt_rank = 0}});
     return g;
   }
 };

@@ -14,8 +14,11 @@
 #include <string_view>
 #include <vector>
 
+#include "core/config_key.hpp"
 #include "core/contract.hpp"
+#include "core/init_law.hpp"
 #include "core/ops/softmax_attention.hpp"
+#include "core/table_columns.hpp"
 
 namespace menagerie::mixers::mha {
 
@@ -33,7 +36,7 @@ struct Problem {
 
 // The attention operator problem inside the mixer.
 inline ops::softmax_attention::Problem attention_problem(const Problem& p) {
-  return {p.B, p.T, p.heads, p.head_dim(), p.head_dim(), -1, 0};
+  return {.B = p.B, .T = p.T, .H = p.heads, .D = p.head_dim(), .Dv = p.head_dim(), .window = -1, .scale = 0};
 }
 
 // Test ranges: weights and biases uniform in +-1/sqrt(d) (nn.Linear's default bound), so activations stay O(1).
@@ -64,9 +67,25 @@ struct Contract {
   using problem_type = Problem;
   static constexpr Traits traits{.causal = true};
   static constexpr std::array<std::string_view, 0> frozen{};  // no frozen tensors in the state_dict
+  static constexpr std::int64_t Problem::*model_width = &Problem::d;
+  static std::vector<ConfigKey<Problem>> config_keys() {
+    return {int_key("heads", &Problem::heads, {.fallback = 1, .min = 1})};
+  }
+  static std::vector<InitLaw> init_laws() { return {}; }  // nn.Linear weights and biases: the generic laws
+  static std::vector<ParamColumn> param_columns(std::int64_t d, std::int64_t N) {
+    const auto layer = model::LayerMixer::of<Contract>({.B = 1, .T = N, .d = d, .heads = 1});
+    return {{"attention", {layer, layer}, 2 * (4 * d * d + 4 * d), {33280, 132096, 526336, 2101248}}};
+  }
+  static std::vector<StateColumn> state_columns(std::int64_t d, std::int64_t T) {
+    return {{"mha (2dT)", model::LayerMixer::of<Contract>({.B = 1, .T = T, .d = d, .heads = 1})}};
+  }
+  static std::vector<ReferenceBenchCase<Problem>> reference_bench_cases(std::int64_t T, std::int64_t d) {
+    return {{"", {.B = 1, .T = T, .d = d}}};
+  }
   static std::vector<Problem> test_grid(bool full) {
-    std::vector<Problem> g = {{1, 1, 4, 1}, {2, 7, 6, 2}, {1, 16, 5, 1}, {1, 13, 6, 3}};
-    if (full) g.insert(g.end(), {{1, 97, 8, 2}, {1, 113, 9, 3}});
+    std::vector<Problem> g = {{.B = 1, .T = 1, .d = 4, .heads = 1}, {.B = 2, .T = 7, .d = 6, .heads = 2},
+                              {.B = 1, .T = 16, .d = 5, .heads = 1}, {.B = 1, .T = 13, .d = 6, .heads = 3}};
+    if (full) g.insert(g.end(), {{.B = 1, .T = 97, .d = 8, .heads = 2}, {.B = 1, .T = 113, .d = 9, .heads = 3}});
     return g;
   }
 };

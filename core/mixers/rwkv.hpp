@@ -22,8 +22,11 @@
 #include <string_view>
 #include <vector>
 
+#include "core/config_key.hpp"
 #include "core/contract.hpp"
+#include "core/init_law.hpp"
 #include "core/ops/wkv.hpp"
+#include "core/table_columns.hpp"
 
 namespace menagerie::mixers::rwkv {
 
@@ -36,7 +39,7 @@ struct Problem {
 };
 
 // The WKV operator problem inside the mixer.
-inline ops::wkv::Problem wkv_problem(const Problem& p) { return {p.B, p.T, p.d}; }
+inline ops::wkv::Problem wkv_problem(const Problem& p) { return {.B = p.B, .T = p.T, .D = p.d}; }
 
 // Test ranges: Linear weights in +-1/sqrt(d) (nn.Linear's default bound); mixes in [0, 1] as the init gives;
 // time_decay in [-2, 1] (w in [0.14, 2.7]).
@@ -95,14 +98,36 @@ inline Named<double> time_init(std::int64_t d, std::int64_t layer_idx, std::int6
   return out;
 }
 
+// The init law of the time_* parameters: time_init's tensor of that name, at the model's layer, n_layer = 12.
+inline void init_time(Tensor<double>& t, const InitTarget& x) {
+  const auto all = time_init(x.shape.back(), x.layer, 12);
+  const auto it = all.find(x.name);
+  require<InputError>(it != all.end(), "rwkv init: no time_init law for '", x.name, "'");
+  t = it->second;
+}
+
 struct Contract {
   static constexpr std::string_view id = "rwkv";
   using problem_type = Problem;
   static constexpr Traits traits{.causal = true, .has_recurrent_form = true};
   static constexpr std::array<std::string_view, 0> frozen{};  // every state_dict tensor is trained
+  static constexpr std::int64_t Problem::*model_width = &Problem::d;
+  static std::vector<ConfigKey<Problem>> config_keys() { return {}; }  // no hyper-parameters besides d
+  static std::vector<InitLaw> init_laws() { return {{"time_*", laws::Custom{"rwkv_time_init", &init_time}}}; }
+  static std::vector<ParamColumn> param_columns(std::int64_t d, std::int64_t N) {
+    const auto layer = model::LayerMixer::of<Contract>({.B = 1, .T = N, .d = d});
+    return {{"rwkv", {layer, layer}, 2 * (4 * d * d + 5 * d), {33408, 132352, 526848, 2102272}}};
+  }
+  static std::vector<StateColumn> state_columns(std::int64_t d, std::int64_t T) {
+    return {{"rwkv", model::LayerMixer::of<Contract>({.B = 1, .T = T, .d = d})}};
+  }
+  static std::vector<ReferenceBenchCase<Problem>> reference_bench_cases(std::int64_t T, std::int64_t d) {
+    return {{"", {.B = 1, .T = T, .d = d}}};
+  }
   static std::vector<Problem> test_grid(bool full) {
-    std::vector<Problem> g = {{1, 1, 3}, {2, 7, 5}, {1, 16, 4}, {1, 13, 6}};
-    if (full) g.insert(g.end(), {{1, 97, 8}, {2, 113, 7}});
+    std::vector<Problem> g = {{.B = 1, .T = 1, .d = 3}, {.B = 2, .T = 7, .d = 5}, {.B = 1, .T = 16, .d = 4},
+                              {.B = 1, .T = 13, .d = 6}};
+    if (full) g.insert(g.end(), {{.B = 1, .T = 97, .d = 8}, {.B = 2, .T = 113, .d = 7}});
     return g;
   }
 };

@@ -15,8 +15,11 @@
 #include <string_view>
 #include <vector>
 
+#include "core/config_key.hpp"
 #include "core/contract.hpp"
+#include "core/init_law.hpp"
 #include "core/ops/softmax_attention.hpp"
+#include "core/table_columns.hpp"
 
 namespace menagerie::mixers::sliding_attn {
 
@@ -33,7 +36,7 @@ struct Problem {
 
 // The attention operator problem inside the mixer (one head of dim d).
 inline ops::softmax_attention::Problem attention_problem(const Problem& p) {
-  return {p.B, p.T, 1, p.d, p.d, p.window, 0};
+  return {.B = p.B, .T = p.T, .H = 1, .D = p.d, .Dv = p.d, .window = p.window, .scale = 0};
 }
 
 // Test ranges: weights and biases uniform in +-1/sqrt(d) (nn.Linear's default bound), so activations stay O(1).
@@ -64,9 +67,23 @@ struct Contract {
   using problem_type = Problem;
   static constexpr Traits traits{.causal = true};
   static constexpr std::array<std::string_view, 0> frozen{};  // no frozen tensors in the state_dict
+  static constexpr std::int64_t Problem::*model_width = &Problem::d;
+  static std::vector<ConfigKey<Problem>> config_keys() {
+    return {int_key("window", &Problem::window, {.fallback = 256, .min = 0})};
+  }
+  static std::vector<InitLaw> init_laws() { return {}; }  // nn.Linear weights and biases: the generic laws
+  static std::vector<ParamColumn> param_columns(std::int64_t, std::int64_t) { return {}; }  // not in the spec's table
+  static std::vector<StateColumn> state_columns(std::int64_t d, std::int64_t T) {
+    return {{"sliding_attn w=64 (2wd)", model::LayerMixer::of<Contract>({.B = 1, .T = T, .d = d, .window = 64})}};
+  }
+  static std::vector<ReferenceBenchCase<Problem>> reference_bench_cases(std::int64_t T, std::int64_t d) {
+    return {{"", {.B = 1, .T = T, .d = d, .window = 64}}};
+  }
   static std::vector<Problem> test_grid(bool full) {
-    std::vector<Problem> g = {{1, 1, 4, 0}, {2, 7, 5, 2}, {1, 16, 6, 3}, {1, 13, 3, 0}, {1, 16, 4, 20}};
-    if (full) g.insert(g.end(), {{1, 97, 8, 31}, {1, 113, 7, 8}});
+    std::vector<Problem> g = {{.B = 1, .T = 1, .d = 4, .window = 0},  {.B = 2, .T = 7, .d = 5, .window = 2},
+                              {.B = 1, .T = 16, .d = 6, .window = 3}, {.B = 1, .T = 13, .d = 3, .window = 0},
+                              {.B = 1, .T = 16, .d = 4, .window = 20}};
+    if (full) g.insert(g.end(), {{.B = 1, .T = 97, .d = 8, .window = 31}, {.B = 1, .T = 113, .d = 7, .window = 8}});
     return g;
   }
 };

@@ -73,14 +73,22 @@ struct Contract {
   static constexpr std::string_view id = "linear_attention";
   using problem_type = Problem;
   static constexpr Traits traits{.causal = true, .has_recurrent_form = true, .linear_in_v = true};
+  static std::vector<ReferenceBenchCase<Problem>> reference_bench_cases(std::int64_t T, std::int64_t d) {
+    return {{"", {.B = 1, .T = T, .H = 1, .F = 16, .Dv = d}}};
+  }
   // At T = 1, o = v a / (a + eps) does not depend on q, k unless eps is O(1): that case uses eps = 0.25.
   static std::vector<Problem> test_grid(bool full) {
     using enum FeatureMap;
-    std::vector<Problem> g = {{1, 1, 1, 3, 2, taylor_exp, true, 0.25},  {2, 7, 2, 3, 5, taylor_exp, true, 1e-12},
-                              {1, 16, 1, 4, 3, identity, true, 1e-6},    {1, 13, 3, 5, 4, identity, false, 0},
-                              {1, 16, 2, 2, 3, taylor_exp, false, 1e-12}};
+    std::vector<Problem> g = {
+        {.B = 1, .T = 1, .H = 1, .F = 3, .Dv = 2, .feature_map = taylor_exp, .normalize = true, .eps = 0.25},
+        {.B = 2, .T = 7, .H = 2, .F = 3, .Dv = 5, .feature_map = taylor_exp, .normalize = true, .eps = 1e-12},
+        {.B = 1, .T = 16, .H = 1, .F = 4, .Dv = 3, .feature_map = identity, .normalize = true, .eps = 1e-6},
+        {.B = 1, .T = 13, .H = 3, .F = 5, .Dv = 4, .feature_map = identity, .normalize = false, .eps = 0},
+        {.B = 1, .T = 16, .H = 2, .F = 2, .Dv = 3, .feature_map = taylor_exp, .normalize = false, .eps = 1e-12}};
     if (full)
-      g.insert(g.end(), {{1, 97, 2, 4, 16, taylor_exp, true, 1e-12}, {2, 113, 1, 7, 9, identity, true, 1e-12}});
+      g.insert(g.end(),
+               {{.B = 1, .T = 97, .H = 2, .F = 4, .Dv = 16, .feature_map = taylor_exp, .normalize = true, .eps = 1e-12},
+                {.B = 2, .T = 113, .H = 1, .F = 7, .Dv = 9, .feature_map = identity, .normalize = true, .eps = 1e-12}});
     return g;
   }
 };

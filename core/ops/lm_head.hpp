@@ -38,9 +38,12 @@ struct Contract {
   static constexpr std::string_view id = "lm_head";
   using problem_type = Problem;
   static constexpr Traits traits{.causal = true};
+  // Not benchmarked: the model's glue, not a sequence mixer.
+  static std::vector<ReferenceBenchCase<Problem>> reference_bench_cases(std::int64_t, std::int64_t) { return {}; }
   static std::vector<Problem> test_grid(bool full) {
-    std::vector<Problem> g = {{1, 1, 4, 3}, {2, 7, 5, 11}, {1, 16, 3, 7}, {1, 13, 6, 1}};
-    if (full) g.insert(g.end(), {{2, 97, 16, 31}, {1, 113, 7, 257}});
+    std::vector<Problem> g = {{.B = 1, .T = 1, .D = 4, .V = 3}, {.B = 2, .T = 7, .D = 5, .V = 11},
+                              {.B = 1, .T = 16, .D = 3, .V = 7}, {.B = 1, .T = 13, .D = 6, .V = 1}};
+    if (full) g.insert(g.end(), {{.B = 2, .T = 97, .D = 16, .V = 31}, {.B = 1, .T = 113, .D = 7, .V = 257}});
     return g;
   }
 };

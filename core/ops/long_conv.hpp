@@ -45,9 +45,13 @@ struct Contract {
   static constexpr std::string_view id = "long_conv";
   using problem_type = Problem;
   static constexpr Traits traits{.causal = true, .has_recurrent_form = false, .time_invariant = true};
+  static std::vector<ReferenceBenchCase<Problem>> reference_bench_cases(std::int64_t T, std::int64_t d) {
+    return {{"", {.B = 1, .T = T, .D = d, .L = T}}};
+  }
   static std::vector<Problem> test_grid(bool full) {
-    std::vector<Problem> g = {{1, 1, 3, 1}, {2, 7, 5, 9}, {1, 16, 4, 16}, {1, 13, 3, 20}};
-    if (full) g.insert(g.end(), {{2, 97, 7, 100}, {1, 113, 5, 113}});
+    std::vector<Problem> g = {{.B = 1, .T = 1, .D = 3, .L = 1}, {.B = 2, .T = 7, .D = 5, .L = 9},
+                              {.B = 1, .T = 16, .D = 4, .L = 16}, {.B = 1, .T = 13, .D = 3, .L = 20}};
+    if (full) g.insert(g.end(), {{.B = 2, .T = 97, .D = 7, .L = 100}, {.B = 1, .T = 113, .D = 5, .L = 113}});
     return g;
   }
 };

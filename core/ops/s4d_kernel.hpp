@@ -55,9 +55,12 @@ struct Contract {
   static constexpr std::string_view id = "s4d_kernel";
   using problem_type = Problem;
   static constexpr Traits traits{.causal = false};
+  // Not benchmarked: timed inside h3.
+  static std::vector<ReferenceBenchCase<Problem>> reference_bench_cases(std::int64_t, std::int64_t) { return {}; }
   static std::vector<Problem> test_grid(bool full) {
-    std::vector<Problem> g = {{1, 2, 1}, {3, 4, 7}, {2, 6, 16}, {1, 8, 13}};
-    if (full) g.insert(g.end(), {{4, 16, 97}, {3, 64, 113}});
+    std::vector<Problem> g = {{.H = 1, .N = 2, .T = 1}, {.H = 3, .N = 4, .T = 7}, {.H = 2, .N = 6, .T = 16},
+                              {.H = 1, .N = 8, .T = 13}};
+    if (full) g.insert(g.end(), {{.H = 4, .N = 16, .T = 97}, {.H = 3, .N = 64, .T = 113}});
     return g;
   }
 };

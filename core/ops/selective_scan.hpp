@@ -53,9 +53,15 @@ struct Contract {
   static constexpr std::string_view id = "selective_scan";
   using problem_type = Problem;
   static constexpr Traits traits{.causal = true, .has_recurrent_form = true};
+  // the scan inside mamba at width d: D = d_inner = 2d, N = 16.
+  static std::vector<ReferenceBenchCase<Problem>> reference_bench_cases(std::int64_t T, std::int64_t d) {
+    return {{"", {.B = 1, .T = T, .D = 2 * d, .N = 16}}};
+  }
   static std::vector<Problem> test_grid(bool full) {
-    std::vector<Problem> g = {{1, 1, 3, 2}, {2, 7, 5, 3}, {1, 16, 4, 4}, {2, 13, 1, 1}};
-    if (full) g.insert(g.end(), {{1, 97, 6, 4}, {2, 113, 3, 5}, {1, 16, 8, 16}});
+    std::vector<Problem> g = {{.B = 1, .T = 1, .D = 3, .N = 2}, {.B = 2, .T = 7, .D = 5, .N = 3},
+                              {.B = 1, .T = 16, .D = 4, .N = 4}, {.B = 2, .T = 13, .D = 1, .N = 1}};
+    if (full) g.insert(g.end(), {{.B = 1, .T = 97, .D = 6, .N = 4}, {.B = 2, .T = 113, .D = 3, .N = 5},
+                                 {.B = 1, .T = 16, .D = 8, .N = 16}});
     return g;
   }
 };

@@ -45,9 +45,12 @@ struct Contract {
   static constexpr std::string_view id = "shift_ssm_kernel";
   using problem_type = Problem;
   static constexpr Traits traits{.causal = false};
+  // Not benchmarked: timed inside h3.
+  static std::vector<ReferenceBenchCase<Problem>> reference_bench_cases(std::int64_t, std::int64_t) { return {}; }
   static std::vector<Problem> test_grid(bool full) {
-    std::vector<Problem> g = {{1, 1, 1}, {3, 4, 7}, {2, 16, 16}, {5, 13, 3}};
-    if (full) g.insert(g.end(), {{4, 64, 97}, {3, 113, 113}});
+    std::vector<Problem> g = {{.D = 1, .N = 1, .T = 1}, {.D = 3, .N = 4, .T = 7}, {.D = 2, .N = 16, .T = 16},
+                              {.D = 5, .N = 13, .T = 3}};
+    if (full) g.insert(g.end(), {{.D = 4, .N = 64, .T = 97}, {.D = 3, .N = 113, .T = 113}});
     return g;
   }
 };

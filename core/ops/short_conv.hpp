@@ -44,9 +44,13 @@ struct Contract {
   static constexpr std::string_view id = "short_conv";
   using problem_type = Problem;
   static constexpr Traits traits{.causal = true, .has_recurrent_form = true, .time_invariant = true};
+  static std::vector<ReferenceBenchCase<Problem>> reference_bench_cases(std::int64_t T, std::int64_t d) {
+    return {{"", {.B = 1, .T = T, .D = d, .K = 3}}};
+  }
   static std::vector<Problem> test_grid(bool full) {
-    std::vector<Problem> g = {{1, 1, 3, 3}, {2, 7, 5, 3}, {1, 16, 4, 4}, {1, 13, 3, 1}};
-    if (full) g.insert(g.end(), {{2, 97, 7, 3}, {1, 113, 5, 5}});
+    std::vector<Problem> g = {{.B = 1, .T = 1, .D = 3, .K = 3}, {.B = 2, .T = 7, .D = 5, .K = 3},
+                              {.B = 1, .T = 16, .D = 4, .K = 4}, {.B = 1, .T = 13, .D = 3, .K = 1}};
+    if (full) g.insert(g.end(), {{.B = 2, .T = 97, .D = 7, .K = 3}, {.B = 1, .T = 113, .D = 5, .K = 5}});
     return g;
   }
 };

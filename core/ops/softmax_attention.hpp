@@ -52,10 +52,17 @@ struct Contract {
   static constexpr std::string_view id = "softmax_attention";
   using problem_type = Problem;
   static constexpr Traits traits{.causal = true, .has_recurrent_form = false, .linear_in_v = true};
+  static std::vector<ReferenceBenchCase<Problem>> reference_bench_cases(std::int64_t T, std::int64_t d) {
+    return {{"", {.B = 1, .T = T, .H = 1, .D = d, .Dv = d, .window = -1, .scale = 0}}};
+  }
   static std::vector<Problem> test_grid(bool full) {
-    std::vector<Problem> g = {{1, 1, 1, 4, 4, -1, 0}, {2, 7, 2, 5, 3, -1, 0}, {1, 16, 1, 8, 8, 3, 0},
-                              {1, 13, 3, 3, 6, 0, 0}};
-    if (full) g.insert(g.end(), {{1, 97, 2, 16, 16, -1, 0}, {2, 113, 1, 7, 9, 31, 0.3}});
+    std::vector<Problem> g = {{.B = 1, .T = 1, .H = 1, .D = 4, .Dv = 4, .window = -1, .scale = 0},
+                              {.B = 2, .T = 7, .H = 2, .D = 5, .Dv = 3, .window = -1, .scale = 0},
+                              {.B = 1, .T = 16, .H = 1, .D = 8, .Dv = 8, .window = 3, .scale = 0},
+                              {.B = 1, .T = 13, .H = 3, .D = 3, .Dv = 6, .window = 0, .scale = 0}};
+    if (full)
+      g.insert(g.end(), {{.B = 1, .T = 97, .H = 2, .D = 16, .Dv = 16, .window = -1, .scale = 0},
+                         {.B = 2, .T = 113, .H = 1, .D = 7, .Dv = 9, .window = 31, .scale = 0.3}});
     return g;
   }
 };

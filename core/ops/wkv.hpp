@@ -52,9 +52,13 @@ struct Contract {
   static constexpr std::string_view id = "wkv";
   using problem_type = Problem;
   static constexpr Traits traits{.causal = true, .has_recurrent_form = true, .linear_in_v = true};
+  static std::vector<ReferenceBenchCase<Problem>> reference_bench_cases(std::int64_t T, std::int64_t d) {
+    return {{"", {.B = 1, .T = T, .D = d}}};
+  }
   static std::vector<Problem> test_grid(bool full) {
-    std::vector<Problem> g = {{1, 1, 3}, {2, 7, 5}, {1, 16, 4}, {2, 13, 1}};
-    if (full) g.insert(g.end(), {{1, 97, 4}, {2, 113, 3}});
+    std::vector<Problem> g = {{.B = 1, .T = 1, .D = 3}, {.B = 2, .T = 7, .D = 5}, {.B = 1, .T = 16, .D = 4},
+                              {.B = 2, .T = 13, .D = 1}};
+    if (full) g.insert(g.end(), {{.B = 1, .T = 97, .D = 4}, {.B = 2, .T = 113, .D = 3}});
     return g;
   }
 };
