@@ -1,7 +1,8 @@
 // How fast the double references are, so we know up to which sizes they serve as the GPU oracle (issue #4).
-// Every mixer, and the operators inside them, at Zoology's smallest MQAR width: B = 1, T = 1024, d = 64 (one
-// head; operators on the shapes their mixer hands them). Forward and backward (analytic gradients of every input
-// and parameter against a random upstream gradient), in double, one thread.
+// Every mixer, and the operators inside them, at Zoology's smallest MQAR width: B = 1, T = 1024, d = 64, on the
+// shapes each contract of core/registry.hpp declares (reference_bench_cases; one head, operators on the shapes their
+// mixer hands them). Forward and backward (analytic gradients of every input and parameter against a random
+// upstream gradient), in double, one thread.
 //   reference_bench                                       (all)
 //   reference_bench --benchmark_filter='mixer/.*forward'  (one kind)
 // Counters: tokens/s and GFLOP/s from the contract's cost(); docs/reference.md records the measured figures.
@@ -9,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "core/registry.hpp"
 #include "reference/all.hpp"
@@ -20,6 +22,15 @@ using namespace menagerie;
 
 constexpr std::int64_t T = 1024, d = 64;
 
+// Tokens per call: B T, or T for an operator without a batch (the kernel generators).
+template <class P>
+double tokens(const P& p) {
+  if constexpr (requires { p.B; })
+    return static_cast<double>(p.B * p.T);
+  else
+    return static_cast<double>(p.T);
+}
+
 template <class P>
 void time_forward(benchmark::State& state, const P& p) {
   const auto in = ref::random_inputs(tensors(p), 1);
@@ -29,7 +40,7 @@ void time_forward(benchmark::State& state, const P& p) {
     benchmark::DoNotOptimize(out.begin()->second.data());
   }
   const auto c = cost(p);
-  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(state.iterations() * p.B * p.T),
+  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * tokens(p),
                                                   benchmark::Counter::kIsRate);
   state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * c.flops * 1e-9,
                                                  benchmark::Counter::kIsRate);
@@ -49,50 +60,35 @@ void time_backward(benchmark::State& state, const P& p) {
     benchmark::DoNotOptimize(grads.begin()->second.data());
   }
   const auto c = cost(p);
-  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(state.iterations() * p.B * p.T),
+  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * tokens(p),
                                                   benchmark::Counter::kIsRate);
   state.counters["GFLOP/s"] = benchmark::Counter(
       static_cast<double>(state.iterations()) * c.flops * c.backward_flops_factor * 1e-9, benchmark::Counter::kIsRate);
 }
 
 template <class P>
-void add(const std::string& kind, const std::string& id, const P& p) {
+void add(const std::string& name, const P& p) {
   p.validate();
-  benchmark::RegisterBenchmark((kind + "/" + id + "/forward").c_str(),
-                               [p](benchmark::State& s) { time_forward(s, p); })
+  benchmark::RegisterBenchmark((name + "/forward").c_str(), [p](benchmark::State& s) { time_forward(s, p); })
       ->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark((kind + "/" + id + "/backward").c_str(),
-                               [p](benchmark::State& s) { time_backward(s, p); })
+  benchmark::RegisterBenchmark((name + "/backward").c_str(), [p](benchmark::State& s) { time_backward(s, p); })
       ->Unit(benchmark::kMillisecond);
 }
 
-void register_all() {
-  namespace o = ops;
-  namespace m = mixers;
-  add("op", "softmax_attention", o::softmax_attention::Problem{1, T, 1, d, d, -1, 0});
-  add("op", "linear_attention", o::linear_attention::Problem{1, T, 1, 16, d});
-  add("op", "short_conv", o::short_conv::Problem{1, T, d, 3});
-  add("op", "long_conv", o::long_conv::Problem{1, T, d, T});
-  add("op", "wkv", o::wkv::Problem{1, T, d});
-  add("op", "selective_scan", o::selective_scan::Problem{1, T, 2 * d, 16});
-  add("mixer", "mha", m::mha::Problem{1, T, d});
-  add("mixer", "sliding_attn", m::sliding_attn::Problem{1, T, d, 64});
-  add("mixer", "based", m::based::Problem{1, T, d});
-  m::base_conv::Problem short_conv{1, T, d};
-  add("mixer", "base_conv_short", short_conv);
-  m::base_conv::Problem long_conv{1, T, d, m::base_conv::Conv::long_implicit, 3, T};
-  add("mixer", "base_conv_implicit", long_conv);
-  add("mixer", "hyena", m::hyena::Problem{1, T, d, T});
-  m::h3::Problem h3{1, T, d, 64, 2};
-  add("mixer", "h3", h3);
-  add("mixer", "rwkv", m::rwkv::Problem{1, T, d});
-  add("mixer", "mamba", m::mamba::Problem{1, T, d});
+// "<kind>/<id>[_<case>]" for each contract's reference_bench_cases, operators then mixers, in registry order.
+template <class... C>
+void add_all(const std::string& kind, TypeList<C...> list) {
+  for_each_contract(list, [&]<class K>(std::type_identity<K>) {
+    for (const auto& c : K::reference_bench_cases(T, d))
+      add(kind + "/" + std::string(K::id) + (c.name.empty() ? "" : "_" + std::string(c.name)), c.problem);
+  });
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  register_all();
+  add_all("op", Operators{});
+  add_all("mixer", Mixers{});
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

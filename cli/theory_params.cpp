@@ -1,10 +1,14 @@
-// The parameter and state-size table of specs/mixers.md §2.2 for `menagerie theory`, computed from the contracts in
-// core/mixers/ (param_count, state_size) and cross-checked against the per-layer formulas of the spec, written out
-// here independently, and against the spec's 2-layer totals at N = 256.
+// The parameter and state-size tables of docs/mixers.md §2.2 for `menagerie theory`, from the columns each mixer
+// contract of core/registry.hpp declares (param_columns, state_columns; core/table_columns.hpp), in registry order:
+// each parameter cell is the contracts' param_count of the column's 2-layer stack, cross-checked against the
+// per-layer formulas of the spec (written out in the contract independently of param_count) and against the spec's
+// 2-layer totals at N = 256.
 #include <cstdint>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -15,38 +19,21 @@ namespace menagerie::cli {
 
 namespace {
 
-struct Column {
-  const char* name;
-  std::int64_t (*contract)(std::int64_t d, std::int64_t N);  // 2-layer total from the contracts
-  std::int64_t (*formula)(std::int64_t d, std::int64_t N);   // the spec's per-layer formulas, summed
-  std::int64_t spec[4];                                      // the spec's table, d = 64, 128, 256, 512 (N = 256)
-};
-
-std::int64_t mha(std::int64_t d, std::int64_t N) { return mixers::mha::param_count({1, N, d, 1}); }
-std::int64_t bc(std::int64_t d, std::int64_t N, mixers::base_conv::Conv k) {
-  return mixers::base_conv::param_count({1, N, d, k, 3, N});
+std::vector<ParamColumn> param_columns(std::int64_t d, std::int64_t N) {
+  std::vector<ParamColumn> all;
+  for_each_contract(Mixers{}, [&]<class C>(std::type_identity<C>) {
+    for (auto& c : C::param_columns(d, N)) all.push_back(std::move(c));
+  });
+  return all;
 }
-std::int64_t based(std::int64_t d, std::int64_t N) { return mixers::based::param_count({1, N, d, 8, 1, 1e-12}); }
 
-const Column kColumns[] = {
-    {"attention", [](auto d, auto N) { return 2 * mha(d, N); }, [](auto d, auto) { return 2 * (4 * d * d + 4 * d); },
-     {33280, 132096, 526336, 2101248}},
-    {"hyena", [](auto d, auto N) { return 2 * mixers::hyena::param_count({1, N, d, N, 64, 3}); },
-     [](auto d, auto N) { return 2 * (4 * d * d + 81 * d + 8640 + 3 * N); }, {61952, 170624, 584576, 2198912}},
-    {"rwkv", [](auto d, auto N) { return 2 * mixers::rwkv::param_count({1, N, d}); },
-     [](auto d, auto) { return 2 * (4 * d * d + 5 * d); }, {33408, 132352, 526848, 2102272}},
-    {"base_conv", [](auto d, auto N) {
-       return bc(d, N, mixers::base_conv::Conv::short_conv) + bc(d, N, mixers::base_conv::Conv::long_implicit);
-     },
-     [](auto d, auto) { return (d * d + 5 * d) + (d * d + 18 * d + 64); }, {9728, 35776, 137024, 536128}},
-    {"h3 (d_state=N)", [](auto d, auto N) { return 2 * mixers::h3::param_count({1, N, d, N, 2}); },
-     [](auto d, auto N) { return 2 * (4 * d * d + 6 * d + 7 * d * N / 2); }, {148224, 361984, 986112, 3020800}},
-    {"based (f=8)", [](auto d, auto N) { return bc(d, N, mixers::base_conv::Conv::short_conv) + based(d, N); },
-     [](auto d, auto) { return (d * d + 5 * d) + (2 * d * d + 2 * d * 8); }, {13632, 51840, 201984, 797184}},
-    {"mamba", [](auto d, auto N) { return 2 * mixers::mamba::param_count({1, N, d, 16, 4, 2, 0}); },
-     [](auto d, auto) { return 2 * (6 * d * d + 4 * d * ((d + 15) / 16) + 110 * d); },
-     {65280, 232960, 875520, 3389440}},
-};
+std::vector<StateColumn> state_columns(std::int64_t d, std::int64_t T) {
+  std::vector<StateColumn> all;
+  for_each_contract(Mixers{}, [&]<class C>(std::type_identity<C>) {
+    for (auto& c : C::state_columns(d, T)) all.push_back(std::move(c));
+  });
+  return all;
+}
 
 std::string grouped(std::int64_t v) {
   std::string s = std::to_string(v), out;
@@ -63,41 +50,40 @@ std::string state(std::optional<std::int64_t> s) { return s ? grouped(*s) : "Non
 
 std::string parameter_table(bool* all_match) {
   std::ostringstream md;
-  const std::int64_t N = 256, ds[4] = {64, 128, 256, 512};
+  const std::int64_t N = 256;
   *all_match = true;
   md << "Mixers only, 2 layers, N = 256 (specs/mixers.md §2.2: attention = 2 MHA; base_conv = [short k=3, "
         "implicit long]; based = [BaseConv short, Based f=8]). Each cell: the contracts' `param_count`; "
         "\"ok\" when it equals the spec's per-layer formula and the spec's table.\n\n| d |";
-  for (const auto& c : kColumns) md << ' ' << c.name << " |";
+  const auto header = param_columns(table_widths[0], N);
+  for (const auto& c : header) md << ' ' << c.label << " |";
   md << "\n|---|";
-  for (std::size_t i = 0; i < std::size(kColumns); ++i) md << "---|";
+  for (std::size_t i = 0; i < header.size(); ++i) md << "---|";
   md << '\n';
-  for (int i = 0; i < 4; ++i) {
-    md << "| " << ds[i] << " |";
-    for (const auto& c : kColumns) {
-      const auto v = c.contract(ds[i], N);
-      const bool ok = v == c.formula(ds[i], N) && v == c.spec[i];
+  for (std::size_t i = 0; i < table_widths.size(); ++i) {
+    md << "| " << table_widths[i] << " |";
+    for (const auto& c : param_columns(table_widths[i], N)) {
+      std::int64_t v = 0;
+      for (const auto& layer : c.layers) v += layer.param_count();
+      const bool ok = v == c.formula && v == c.spec[i];
       *all_match = *all_match && ok;
-      md << ' ' << grouped(v) << (ok ? " ok" : fmt::format(" MISMATCH (formula {}, spec {})", c.formula(ds[i], N), c.spec[i]))
+      md << ' ' << grouped(v) << (ok ? " ok" : fmt::format(" MISMATCH (formula {}, spec {})", c.formula, c.spec[i]))
          << " |";
     }
     md << '\n';
   }
-  md << "\nState size per layer (numbers; the contracts' `state_size`, zoology's formulas) at sequence length "
-        "T = 1024; the model-level state of Based Fig. 2 is the 2-layer sum x 4 bytes.\n\n"
-        "| d | mha (2dT) | sliding_attn w=64 (2wd) | base_conv short (dk) | base_conv long (dT) | hyena (dT) | "
-        "h3 d_state=d/4 (d d_state) | rwkv | based f=16 (d D~ + D~) | mamba (2 d d_state) |\n"
-        "|---|---|---|---|---|---|---|---|---|---|\n";
   const std::int64_t T = 1024;
-  for (const auto d : ds) {
-    md << "| " << d << " | " << state(mixers::mha::state_size({1, T, d, 1})) << " | "
-       << state(mixers::sliding_attn::state_size({1, T, d, 64})) << " | "
-       << state(mixers::base_conv::state_size({1, T, d, mixers::base_conv::Conv::short_conv, 3, T})) << " | "
-       << state(mixers::base_conv::state_size({1, T, d, mixers::base_conv::Conv::long_implicit, 3, T})) << " | "
-       << state(mixers::hyena::state_size({1, T, d, T, 64, 3})) << " | "
-       << state(mixers::h3::state_size({1, T, d, d / 4, 2})) << " | " << state(mixers::rwkv::state_size({1, T, d}))
-       << " | " << state(mixers::based::state_size({1, T, d, 16, 1, 1e-12})) << " | "
-       << state(mixers::mamba::state_size({1, T, d, 16, 4, 2, 0})) << " |\n";
+  md << "\nState size per layer (numbers; the contracts' `state_size`, zoology's formulas) at sequence length "
+        "T = 1024; the model-level state of Based Fig. 2 is the 2-layer sum x 4 bytes.\n\n| d |";
+  const auto state_header = state_columns(table_widths[0], T);
+  for (const auto& c : state_header) md << ' ' << c.label << " |";
+  md << "\n|---|";
+  for (std::size_t i = 0; i < state_header.size(); ++i) md << "---|";
+  md << '\n';
+  for (const auto d : table_widths) {
+    md << "| " << d << " |";
+    for (const auto& c : state_columns(d, T)) md << ' ' << state(c.layer.state_size(T)) << " |";
+    md << '\n';
   }
   md << "\nrwkv: zoology's RWKVTimeMixer has no `state_size`, so the model-level state is None (its true recurrent "
         "state is about 4d numbers).\n";

@@ -1,16 +1,26 @@
-// Zoology's initialisation; the laws are in init.hpp.
+// Zoology's initialisation; the generic laws are in init.hpp, the module-specific ones in each mixer's contract
+// (Contract::init_laws(), core/init_law.hpp), found through the registry.
 #include "train/init.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
 
-#include "core/mixers/rwkv.hpp"
 #include "core/random.hpp"
+#include "core/registry.hpp"
 
 namespace menagerie::train {
 
 namespace {
+
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
 
 bool ends_with(const std::string& s, std::string_view tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
@@ -45,71 +55,55 @@ void linspace(Tensor<double>& t, double a, double b) {
     t.data()[i] = n > 1 ? a + (b - a) * static_cast<double>(i) / static_cast<double>(n - 1) : a;
 }
 
-// The module-specific laws (init.hpp); returns false when the generic rules apply.
-bool special(std::string_view id, const std::string& name, const TensorSpec& spec, Tensor<double>& t,
-             std::int64_t layer, std::int64_t n_layers, std::uint64_t seed, std::uint64_t stream) {
-  const auto normal = [&](double std) { fill_normal(t.view(), seed, stream, 0.0, std); };
-  const auto uniform = [&](double lo, double hi) { fill_uniform(t.view(), seed, stream, lo, hi); };
-  if (id == "base_conv") {
-    if (name == "conv.filter") return normal(1.0), true;
-    if (name == "conv.pos_emb.z") return positional_z(t), true;
+void apply(const laws::Law& law, Tensor<double>& t, const InitTarget& x) {
+  std::visit(Overloaded{
+                 [&](const laws::Normal& l) { fill_normal(t.view(), x.seed, x.stream, 0.0, l.std); },
+                 [&](const laws::Uniform& l) { fill_uniform(t.view(), x.seed, x.stream, l.lo, l.hi); },
+                 [&](const laws::FanInUniform& l) {
+                   double b = 1.0 / std::sqrt(static_cast<double>(x.shape.at(1)));
+                   if (l.depth_scaled) b /= std::sqrt(static_cast<double>(x.n_layers));
+                   fill_uniform(t.view(), x.seed, x.stream, -b, b);
+                 },
+                 [&](const laws::Constant& l) { fill(t, l.value); },
+                 [&](const laws::Linspace& l) { linspace(t, l.first, l.last); },
+                 [&](const laws::PositionalZ&) { positional_z(t); },
+                 [&](const laws::Custom& l) { l.fill(t, x); },
+             },
+             law);
+}
+
+// The init laws of the registry contract whose Problem the mixer holds; none for a mixer outside the registry
+// (its parameters then need the generic laws).
+std::vector<InitLaw> laws_of(const model::LayerMixer& m) {
+  std::vector<InitLaw> out;
+  for_each_contract(Mixers{}, [&]<class C>(std::type_identity<C>) {
+    if (m.problem<typename C::problem_type>(1, 1)) out = C::init_laws();
+  });
+  return out;
+}
+
+// The generic laws (init.hpp) for a parameter no contract law matched; false when none applies either.
+bool generic(const std::string& name, const TensorSpec& spec, const std::vector<TensorSpec>& mixer_specs,
+             double std_out, Tensor<double>& t, std::uint64_t seed, std::uint64_t stream) {
+  if (spec.shape.size() == 3 && spec.shape[1] == 1 && ends_with(name, ".weight")) {  // depthwise Conv1d
+    const double b = 1.0 / std::sqrt(static_cast<double>(spec.shape[2]));
+    fill_uniform(t.view(), seed, stream, -b, b);
+  } else if (ends_with(name, ".bias") && weight_rank(mixer_specs, name) == 3) {
+    const std::string w = name.substr(0, name.size() - 4) + "weight";
+    std::int64_t K = 1;
+    for (const auto& s : mixer_specs)
+      if (s.name == w) K = s.shape[2];
+    const double b = 1.0 / std::sqrt(static_cast<double>(K));
+    fill_uniform(t.view(), seed, stream, -b, b);
+  } else if (spec.shape.size() == 2 && ends_with(name, ".weight")) {  // nn.Linear
+    const bool out = name == "out_proj.weight" || name == "fc2.weight" || name == "output_linear.0.weight";
+    fill_normal(t.view(), seed, stream, 0.0, out ? std_out : 0.02);
+  } else if (ends_with(name, ".bias") && weight_rank(mixer_specs, name) == 2) {
+    fill(t, 0.0);
+  } else {
+    return false;
   }
-  if (id == "hyena") {
-    if (name == "filter_fn.pos_emb.z") return positional_z(t), true;
-    if (name == "filter_fn.pos_emb.t") return linspace(t, 0, 1), true;
-    if (ends_with(name, ".freq")) return fill(t, 1.0), true;
-    if (name == "filter_fn.bias") return normal(1.0), true;
-    if (name == "filter_fn.modulation.deltas") return linspace(t, std::log(1e-2) / 1.5, std::log(1e-2) / 0.3), true;
-  }
-  if (id == "h3") {
-    if (name == "ssm_k_kernel.kernel.B") {
-      fill(t, 0.0);
-      for (std::int64_t c = 0; c < spec.shape[0]; ++c) t(c, 0) = 1.0;
-      return true;
-    }
-    if (name == "ssm_k_kernel.kernel.C" || name == "ssm_k_D" || name == "D") return normal(1.0), true;
-    if (name == "kernel.kernel.log_dt") return uniform(std::log(1e-3), std::log(1e-1)), true;
-    if (name == "kernel.kernel.inv_A_real") return fill(t, std::log(0.5)), true;
-    if (name == "kernel.kernel.A_imag") {
-      for (std::int64_t h = 0; h < spec.shape[0]; ++h)
-        for (std::int64_t n = 0; n < spec.shape[1]; ++n) t(h, n) = std::numbers::pi * static_cast<double>(n);
-      return true;
-    }
-    if (name == "kernel.kernel.B") {
-      for (std::int64_t i = 0; i < t.numel(); ++i) t.data()[i] = i % 2 == 0 ? 1.0 : 0.0;
-      return true;
-    }
-    if (name == "kernel.kernel.C") return normal(std::sqrt(0.5)), true;
-  }
-  if (id == "rwkv" && name.rfind("time_", 0) == 0) {
-    const auto init = mixers::rwkv::time_init(spec.shape.back(), layer, 12);
-    t = init.at(name);
-    return true;
-  }
-  if (id == "mamba") {
-    const auto bound = [&](std::int64_t fan_in) { return 1.0 / std::sqrt(static_cast<double>(fan_in)); };
-    if (name == "in_proj.weight" || name == "x_proj.weight") return uniform(-bound(spec.shape[1]), bound(spec.shape[1])), true;
-    if (name == "out_proj.weight") {
-      const double b = bound(spec.shape[1]) / std::sqrt(static_cast<double>(n_layers));
-      return uniform(-b, b), true;
-    }
-    if (name == "dt_proj.weight") return uniform(-bound(spec.shape[1]), bound(spec.shape[1])), true;
-    if (name == "dt_proj.bias") {
-      uniform(std::log(1e-3), std::log(1e-1));
-      for (std::int64_t i = 0; i < t.numel(); ++i) {
-        const double dt = std::max(std::exp(t.data()[i]), 1e-4);
-        t.data()[i] = dt + std::log(-std::expm1(-dt));  // softplus^-1(dt)
-      }
-      return true;
-    }
-    if (name == "A_log") {
-      for (std::int64_t c = 0; c < spec.shape[0]; ++c)
-        for (std::int64_t n = 0; n < spec.shape[1]; ++n) t(c, n) = std::log(static_cast<double>(n + 1));
-      return true;
-    }
-    if (name == "D") return fill(t, 1.0), true;
-  }
-  return false;
+  return true;
 }
 
 }  // namespace
@@ -118,13 +112,15 @@ Named<double> init_parameters(const model::Config& c, std::uint64_t seed) {
   const auto specs = model::tensors(c);
   Named<double> params;
   const double std_out = 0.02 / std::sqrt(2.0 * static_cast<double>(c.n_layers));
-  for (std::size_t k = 0; k < specs.size(); ++k) {
-    const auto& spec = specs[k];
+  std::vector<std::vector<InitLaw>> layer_laws;
+  for (std::int64_t l = 0; l < c.n_layers; ++l) layer_laws.push_back(laws_of(c.mixer(l)));
+  std::uint64_t stream = 0;  // parameter k of model::tensors(c) draws from stream k
+  for (const auto& spec : specs) {
     Tensor<double> t(spec.shape, 0.0);
-    const auto stream = static_cast<std::uint64_t>(k);
     const std::string& full = spec.name;
+    const std::uint64_t k = stream++;
     if (full == model::word_embeddings || full == model::position_embeddings) {
-      fill_normal(t.view(), seed, stream, 0.0, 0.02);
+      fill_normal(t.view(), seed, k, 0.0, 0.02);
       params.emplace(full, std::move(t));
       continue;
     }
@@ -137,28 +133,15 @@ Named<double> init_parameters(const model::Config& c, std::uint64_t seed) {
       continue;
     }
     const std::string name = full.substr(c.mixer_prefix(layer).size());
-    const auto mixer_specs = c.mixer(layer).tensors(1, 1);
-    if (!special(c.mixer(layer).id(), name, spec, t, layer, c.n_layers, seed, stream)) {
-      if (spec.shape.size() == 3 && spec.shape[1] == 1 && ends_with(name, ".weight")) {  // depthwise Conv1d
-        const double b = 1.0 / std::sqrt(static_cast<double>(spec.shape[2]));
-        fill_uniform(t.view(), seed, stream, -b, b);
-      } else if (ends_with(name, ".bias") && weight_rank(mixer_specs, name) == 3) {
-        const std::string w = name.substr(0, name.size() - 4) + "weight";
-        std::int64_t K = 1;
-        for (const auto& s : mixer_specs)
-          if (s.name == w) K = s.shape[2];
-        const double b = 1.0 / std::sqrt(static_cast<double>(K));
-        fill_uniform(t.view(), seed, stream, -b, b);
-      } else if (spec.shape.size() == 2 && ends_with(name, ".weight")) {  // nn.Linear
-        const bool out = name == "out_proj.weight" || name == "fc2.weight" || name == "output_linear.0.weight";
-        fill_normal(t.view(), seed, stream, 0.0, out ? std_out : 0.02);
-      } else if (ends_with(name, ".bias") && weight_rank(mixer_specs, name) == 2) {
-        fill(t, 0.0);
-      } else {
-        throw NotAvailableError(cat("train init: no initialisation rule for parameter '", full, "' of mixer '",
-                                    c.mixer(layer).id(), "'"));
-      }
-    }
+    const InitTarget target{.name = name, .shape = spec.shape, .layer = layer, .n_layers = c.n_layers,
+                            .seed = seed, .stream = k};
+    const auto& laws = layer_laws[static_cast<std::size_t>(layer)];
+    const auto law = std::find_if(laws.begin(), laws.end(), [&](const InitLaw& l) { return l.matches(name); });
+    if (law != laws.end())
+      apply(law->law, t, target);
+    else if (!generic(name, spec, c.mixer(layer).tensors(1, 1), std_out, t, seed, k))
+      throw NotAvailableError(cat("train init: no initialisation rule for parameter '", full, "' of mixer '",
+                                  c.mixer(layer).id(), "'"));
     params.emplace(full, std::move(t));
   }
   return params;

@@ -3,6 +3,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
 
 #include "core/registry.hpp"
 
@@ -10,7 +15,6 @@ namespace menagerie::train {
 
 namespace {
 
-namespace mx = mixers;
 using model::LayerMixer;
 
 void positive(bool ok, std::string_view where, std::string_view key, double value, const char* expected) {
@@ -24,58 +28,64 @@ std::int64_t int_at_least(const json& j, std::string_view key, std::int64_t fall
   return v;
 }
 
-LayerMixer mixer_from_json(const json& j, std::int64_t d, std::int64_t l_max_default, std::string_view where) {
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+
+// One config key of a mixer object (core/config_key.hpp) into its Problem field.
+template <class P>
+void parse_key(const json& j, const ConfigKey<P>& key, P& p, std::int64_t longest, std::string_view where) {
+  using K = ConfigKey<P>;
+  std::visit(Overloaded{
+                 [&](const typename K::Int& k) {
+                   p.*k.field = int_at_least(j, key.name, k.rule.longest_sequence ? longest : k.rule.fallback,
+                                             k.rule.min, where);
+                 },
+                 [&](const typename K::Real& k) {
+                   const double v = get_field_or<double>(j, key.name, k.rule.fallback, where);
+                   require<InputError>(std::isfinite(v) && v >= k.rule.min, json_path(where, key.name), " = ", v,
+                                       " must be finite and >= ", k.rule.min);
+                   p.*k.field = v;
+                 },
+                 [&](const typename K::Choice& k) {
+                   const auto s = get_field_or<std::string>(j, key.name, std::string(k.fallback), where);
+                   const auto it = std::find(k.names.begin(), k.names.end(), s);
+                   if (it == k.names.end()) {
+                     std::string list;
+                     for (auto n : k.names) list += (list.empty() ? "" : ", ") + std::string(n);
+                     throw InputError(cat(json_path(where, key.name), " = \"", s, "\": expected one of ", list));
+                   }
+                   k.set(p, static_cast<std::size_t>(it - k.names.begin()));
+                 },
+             },
+             key.kind);
+}
+
+// A mixer object of contract C: its config keys, in declaration order, onto a Problem of width d.
+template <class C>
+LayerMixer mixer_of(const json& j, std::int64_t d, std::int64_t longest, std::string_view where) {
+  using P = typename C::problem_type;
+  const auto keys = C::config_keys();
+  std::vector<std::string_view> allowed = {"id"};
+  for (const auto& k : keys) allowed.push_back(k.name);
+  reject_unknown_keys(j, allowed, where);
+  P p{};
+  p.B = 1;
+  p.T = 1;
+  p.*C::model_width = d;
+  for (const auto& k : keys) parse_key(j, k, p, longest, where);
+  return LayerMixer::of<C>(std::move(p));
+}
+
+LayerMixer mixer_from_json(const json& j, std::int64_t d, std::int64_t longest, std::string_view where) {
   const auto id = get_field<std::string>(j, "id", where);
-  if (id == "mha") {
-    reject_unknown_keys(j, {"id", "heads"}, where);
-    return LayerMixer::of<mx::mha::Contract>({1, 1, d, int_at_least(j, "heads", 1, 1, where)});
-  }
-  if (id == "sliding_attn") {
-    reject_unknown_keys(j, {"id", "window"}, where);
-    return LayerMixer::of<mx::sliding_attn::Contract>({1, 1, d, int_at_least(j, "window", 256, 0, where)});
-  }
-  if (id == "base_conv") {
-    reject_unknown_keys(j, {"id", "conv", "kernel_size", "l_max"}, where);
-    const auto conv = get_field_or<std::string>(j, "conv", "short", where);
-    mx::base_conv::Problem p{1, 1, d, mx::base_conv::Conv::short_conv, int_at_least(j, "kernel_size", 3, 1, where),
-                             int_at_least(j, "l_max", l_max_default, 1, where)};
-    if (conv == "long_implicit") p.conv = mx::base_conv::Conv::long_implicit;
-    else if (conv == "long_explicit") p.conv = mx::base_conv::Conv::long_explicit;
-    else
-      require<InputError>(conv == "short", json_path(where, "conv"), " = \"", conv,
-                          "\": expected one of short, long_implicit, long_explicit");
-    return LayerMixer::of<mx::base_conv::Contract>(p);
-  }
-  if (id == "based") {
-    reject_unknown_keys(j, {"id", "feature_dim", "heads", "eps"}, where);
-    const double eps = get_field_or<double>(j, "eps", 1e-12, where);
-    positive(std::isfinite(eps) && eps >= 0, where, "eps", eps, "must be finite and >= 0");
-    return LayerMixer::of<mx::based::Contract>(
-        {1, 1, d, int_at_least(j, "feature_dim", 16, 1, where), int_at_least(j, "heads", 1, 1, where), eps});
-  }
-  if (id == "hyena") {
-    reject_unknown_keys(j, {"id", "l_max", "filter_order", "short_filter_order"}, where);
-    return LayerMixer::of<mx::hyena::Contract>({1, 1, d, int_at_least(j, "l_max", l_max_default, 2, where),
-                                                int_at_least(j, "filter_order", 64, 1, where),
-                                                int_at_least(j, "short_filter_order", 3, 1, where)});
-  }
-  if (id == "h3") {
-    reject_unknown_keys(j, {"id", "d_state", "head_dim"}, where);
-    return LayerMixer::of<mx::h3::Contract>(
-        {1, 1, d, int_at_least(j, "d_state", 64, 2, where), int_at_least(j, "head_dim", 2, 1, where)});
-  }
-  if (id == "rwkv") {
-    reject_unknown_keys(j, {"id"}, where);
-    return LayerMixer::of<mx::rwkv::Contract>({1, 1, d});
-  }
-  if (id == "mamba") {
-    reject_unknown_keys(j, {"id", "d_state", "d_conv", "expand", "dt_rank"}, where);
-    return LayerMixer::of<mx::mamba::Contract>(
-        {1, 1, d, int_at_least(j, "d_state", 16, 1, where), int_at_least(j, "d_conv", 4, 1, where),
-         int_at_least(j, "expand", 2, 1, where), int_at_least(j, "dt_rank", 0, 0, where)});
-  }
-  throw InputError(cat(json_path(where, "id"), " = \"", id,
-                       "\": expected one of mha, sliding_attn, base_conv, based, hyena, h3, rwkv, mamba"));
+  std::optional<LayerMixer> m;
+  for_each_contract(Mixers{}, [&]<class C>(std::type_identity<C>) {
+    if (!m && id == C::id) m = mixer_of<C>(j, d, longest, where);
+  });
+  if (!m) throw InputError(cat(json_path(where, "id"), " = \"", id, "\": expected one of ", contract_ids(Mixers{})));
+  return *m;
 }
 
 model::Config model_from_json(const json& j, std::int64_t l_max, std::string_view where) {

@@ -15,11 +15,9 @@
 //    "early_stop_accuracy": 0.99,                                // stop once valid accuracy > this; > 1 never
 //    "accuracy": "per_example",                                  // Zoology HEAD; "pooled" = ICLR-era
 //    "precision": "float", "threads": 2, "backend": "reference", "shuffle": false}
-// Mixer objects: {"id": "mha", "heads"}, {"id": "sliding_attn", "window"}, {"id": "base_conv", "conv":
-// "short"|"long_implicit"|"long_explicit", "kernel_size", "l_max"}, {"id": "based", "feature_dim", "heads", "eps"},
-// {"id": "hyena", "l_max", "filter_order", "short_filter_order"}, {"id": "h3", "d_state", "head_dim"},
-// {"id": "rwkv"}, {"id": "mamba", "d_state", "d_conv", "expand", "dt_rank"}. l_max defaults to the longest
-// sequence of the data.
+// Mixer objects: {"id": <an id of core/registry.hpp's Mixers>, <that contract's config_keys>}, e.g.
+// {"id": "base_conv", "conv": "long_implicit", "kernel_size": 3, "l_max": 64}: each key's name, default and range
+// are declared in core/mixers/<id>.hpp (core/config_key.hpp); an l_max defaults to the data's longest sequence.
 #pragma once
 #include <cstdint>
 #include <string>
