@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/output_paths.hpp"
 #include "cli/scripts.hpp"
 #include "core/errors.hpp"
 #include "optimized/common/device.hpp"
@@ -36,6 +37,7 @@ void add_bench(CLI::App& app) {
   static std::string out = "reports";
   att->add_option("--out", out, "directory for throughput-attention.md and the JSON (default reports)");
   att->callback([] {
+    require_output_dir("--out", out);
     require<NotAvailableError>(gpu_available(), "menagerie bench kernels: no GPU visible");
     namespace fs = std::filesystem;
     const fs::path exe = fs::canonical("/proc/self/exe").parent_path();

@@ -1,5 +1,8 @@
 // Each subcommand registers itself on the app; main.cpp only parses and maps errors to exit codes.
 #pragma once
+#include <cstdint>
+#include <string>
+
 #include <CLI/CLI.hpp>
 
 namespace menagerie::cli {
@@ -14,6 +17,10 @@ void add_bench(CLI::App& app);  // menagerie bench kernels   (cli/bench.cpp)
 void add_theory(CLI::App& app);  // menagerie theory [--quick] [--out reports/theory.md] (cli/theory.cpp)
 void add_train(CLI::App& app);  // menagerie train --config run.json   (cli/train.cpp)
 void add_sweep(CLI::App& app);  // menagerie sweep --config sweep.json (cli/sweep.cpp)
+// --seed, the same rule on every subcommand (cli/seed_option.cpp): a decimal integer in [0, 2^32 - 1], numpy's
+// seed range; anything else ("-1", "1e3", "0x10", 2^32) is a one-line error, exit 2, before any work.
+CLI::Option* add_seed_option(CLI::App& sub, std::uint32_t& seed, const std::string& help);
+CLI::Option* add_seed_option(CLI::App& sub, std::uint64_t& seed, const std::string& help);
 // A subcommand the design has but this build does not implement yet: says so and exits 2.
 void add_pending(CLI::App& app, const char* name, const char* what, int issue);
 

@@ -3,8 +3,8 @@
 //   FILE.npz                                  members "inputs" and "labels", int64 [n, N] (continuous-mqar:
 //                                             "key_ids", "value_ids" [n, R] and "labels" [n, D]), as np.savez writes
 //   FILE.npy                                  FILE_inputs.npy and FILE_labels.npy (one file per member)
-// Bad parameters are one-line errors (exit 2) raised before anything is generated or written; files are written
-// atomically. Also: menagerie data mqar-gap-stats prints the gap-slot table of docs/synthetics.md §1.1.
+// Bad parameters and output paths are one-line errors (exit 2) raised before anything is generated or written; the
+// files of one -o are written atomically as a set (all of them or none). Also: menagerie data mqar-gap-stats prints the gap-slot table of docs/synthetics.md §1.1.
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -13,10 +13,12 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "core/io/atomic_file.hpp"
 #include "core/io/npy.hpp"
 #include "core/io/npz.hpp"
 #include "synthetics/gap_stats.hpp"
@@ -36,17 +38,29 @@ std::string dashed(std::string_view name) {
   return s;
 }
 
-std::uint32_t seed_of(std::int64_t seed) {
-  require(seed >= 0 && seed <= 0xffffffffll, "--seed ", seed, ": expected an integer in [0, 2^32 - 1] (numpy's seed range)");
-  return static_cast<std::uint32_t>(seed);
+// The files -o FILE names: FILE.npz itself, or FILE_<member>.npy per member.
+std::vector<fs::path> output_files(const fs::path& out, const std::vector<std::string>& member_names) {
+  if (out.extension() == ".npz") return {out};
+  std::vector<fs::path> files;
+  for (const auto& name : member_names)
+    files.push_back(fs::path(out).replace_filename(out.stem().string() + "_" + name + ".npy"));
+  return files;
 }
 
-// Checks the output path before any work: a .npz or .npy name in an existing directory.
-void check_output(const fs::path& out) {
+template <class Output>
+std::vector<std::string> member_names() {
+  if constexpr (std::is_same_v<Output, syn::ContinuousMqarExamples>) return {"key_ids", "labels", "value_ids"};
+  return {"inputs", "labels"};
+}
+
+// Checks the output path before any work: a .npz or .npy name in an existing directory, and every file it names a
+// place a file can go (not a directory).
+void check_output(const fs::path& out, const std::vector<std::string>& member_names) {
   const auto ext = out.extension().string();
   require(ext == ".npz" || ext == ".npy", "-o ", out.string(), ": expected a file name ending in .npz or .npy");
   const auto dir = out.has_parent_path() ? out.parent_path() : fs::path(".");
   require(fs::is_directory(dir), "-o ", out.string(), ": directory ", dir.string(), " does not exist");
+  for (const auto& file : output_files(out, member_names)) check_file_destination(file);
 }
 
 std::map<std::string, DynTensor> members(const syn::Examples& ex) {
@@ -56,18 +70,29 @@ std::map<std::string, DynTensor> members(const syn::ContinuousMqarExamples& ex) 
   return {{"key_ids", DynTensor(ex.key_ids)}, {"value_ids", DynTensor(ex.value_ids)}, {"labels", DynTensor(ex.labels)}};
 }
 
+// The .npy files of FILE.npy are written as one set (core/io/atomic_file.hpp): all of them or none.
 void write(const fs::path& out, const std::map<std::string, DynTensor>& tensors) {
   if (out.extension() == ".npz") {
     write_npz(out, tensors);
     std::printf("wrote %s (", out.string().c_str());
   } else {
-    std::printf("wrote ");
-    for (const auto& [name, t] : tensors) {
-      auto file = out;
-      file.replace_filename(out.stem().string() + "_" + name + ".npy");
-      write_npy(file, t);
-      std::printf("%s ", file.string().c_str());
+    std::vector<std::string> names;
+    for (const auto& [name, t] : tensors) names.push_back(name);
+    const auto paths = output_files(out, names);
+    std::vector<FileOutput> files;
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+      const DynTensor& t = tensors.at(names[i]);
+      files.push_back({paths[i], [&t](std::ostream& os) {
+                         const auto header = encode_npy_header(t.dtype(), t.shape());
+                         os.write(reinterpret_cast<const char*>(header.data()),
+                                  static_cast<std::streamsize>(header.size()));
+                         os.write(reinterpret_cast<const char*>(t.bytes().data()),
+                                  static_cast<std::streamsize>(t.bytes().size()));
+                       }});
     }
+    write_files_atomic(files);
+    std::printf("wrote ");
+    for (const auto& f : files) std::printf("%s ", f.path.string().c_str());
     std::printf("(");
   }
   bool first = true;
@@ -82,7 +107,7 @@ template <class Config, class Output>
 void add_task(CLI::App& data, const syn::TaskDef<Config, Output>& def) {
   struct State {
     Config config;
-    std::int64_t seed = 0;
+    std::uint32_t seed = 0;
     std::string output;
   };
   auto state = std::make_shared<State>();
@@ -96,35 +121,33 @@ void add_task(CLI::App& data, const syn::TaskDef<Config, Output>& def) {
       opt->capture_default_str();
     }
   });
-  sub->add_option("--seed", state->seed, "seed S: the data are a pure function of (parameters, S), S in [0, 2^32)")
-      ->capture_default_str();
+  add_seed_option(*sub, state->seed, "seed S: the data are a pure function of (parameters, S)");
   sub->add_option("-o,--output", state->output,
                   "FILE.npz (inputs, labels) or FILE.npy (writes FILE_inputs.npy, FILE_labels.npy)")
       ->required();
   sub->callback([state, generate = def.generate] {
     const fs::path out = state->output;
-    check_output(out);
-    const auto seed = seed_of(state->seed);
-    write(out, members(generate(state->config, seed)));  // the generator validates the parameters first
+    check_output(out, member_names<Output>());
+    write(out, members(generate(state->config, state->seed)));  // the generator validates the parameters first
   });
 }
 
 void add_gap_stats(CLI::App& data) {
   struct State {
     std::int64_t samples = 20000;
-    std::int64_t seed = 0;
+    std::uint32_t seed = 0;
     double power_a = 0.01;
   };
   auto state = std::make_shared<State>();
   auto* sub = data.add_subcommand(
       "mqar-gap-stats", "print MQAR's gap-slot statistics for the paper settings (docs/synthetics.md §1.1)");
   sub->add_option("--samples", state->samples, "sequences drawn per (N, D)")->capture_default_str();
-  sub->add_option("--seed", state->seed, "seed of the draws")->capture_default_str();
+  add_seed_option(*sub, state->seed, "seed of the draws");
   sub->add_option("--power-a", state->power_a, "power-law exponent a")->capture_default_str();
   sub->callback([state] {
     require(state->samples >= 2 && state->samples <= 100000000, "--samples ", state->samples,
             ": expected 2 .. 100000000");
-    const auto seed = seed_of(state->seed);
+    const auto seed = state->seed;
     fmt::print("MQAR gap slot g_0 of the first key (its first, unconditioned draw), a = {}, {} samples per row\n",
                state->power_a, state->samples);
     fmt::print("measured +- standard error (exact value from p)\n");

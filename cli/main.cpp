@@ -1,8 +1,11 @@
-// menagerie: the command line. Exit status: 0 success, 2 bad input (flags, files, shapes, not built), 1 internal.
+// menagerie: the command line. Exit status: 0 success, 2 bad input (flags, files, shapes, not built, a path the
+// filesystem refuses), 1 internal. Words not understood are named with the closest valid one (cli/parse_errors.hpp).
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 
 #include "cli/commands.hpp"
+#include "cli/parse_errors.hpp"
 #include "core/errors.hpp"
 
 int main(int argc, char** argv) {
@@ -27,10 +30,14 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "menagerie: error: %s (see --help)\n", e.what());
+    const auto message = menagerie::cli::explain_parse_error(app, e, {argv, argv + argc});
+    std::fprintf(stderr, "menagerie: error: %s (see --help)\n", message.c_str());
     return 2;
   } catch (const menagerie::InputError& e) {
     std::fprintf(stderr, "menagerie: error: %s\n", e.what());
+    return 2;
+  } catch (const std::filesystem::filesystem_error& e) {  // a path the user gave that the filesystem refused
+    std::fprintf(stderr, "menagerie: error: %s: %s\n", e.path1().string().c_str(), e.code().message().c_str());
     return 2;
   } catch (const menagerie::Error& e) {
     std::fprintf(stderr, "menagerie: %s\n", e.what());

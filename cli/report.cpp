@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/output_paths.hpp"
 #include "cli/theory_report.hpp"
 #include "core/build_info.hpp"
 #include "core/errors.hpp"
@@ -106,6 +107,7 @@ void add_report(CLI::App& app) {
   sub->add_option("--ctest-log", logs, "ctest output log to summarise (repeatable; ./menagerie report passes them)")
       ->check(CLI::ExistingFile);
   sub->callback([] {
+    require_output_dir("--out-dir", out_dir);
     if (name.empty()) name = default_name();
     require(std::regex_match(name, std::regex(R"([A-Za-z0-9_.-]+)")), "--name ", name,
             ": expected letters, digits, '.', '_' or '-'");

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/output_paths.hpp"
 #include "cli/scripts.hpp"
 #include "train/sweep.hpp"
 
@@ -58,6 +59,8 @@ void add_sweep(CLI::App& app) {
     train::SweepOptions opt;
     opt.runs_dir = st->runs.empty() ? fs::path("runs") / sweep.name : fs::path(st->runs);
     opt.out_dir = st->out.empty() ? opt.runs_dir : fs::path(st->out);
+    require_output_dir(st->runs.empty() ? "runs directory (default of --runs)" : "--runs", opt.runs_dir);
+    require_output_dir(st->out.empty() ? "--out (default: the runs directory)" : "--out", opt.out_dir);
     opt.progress = !st->no_progress;
     opt.log = [](const std::string& line) {
       std::printf("%s\n", line.c_str());

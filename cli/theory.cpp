@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/output_paths.hpp"
 #include "cli/theory_report.hpp"
 #include "core/io/atomic_file.hpp"
 #include "optimized/common/device.hpp"
@@ -56,13 +57,10 @@ void add_theory(CLI::App& app) {
   static Options o;
   sub->add_option("--out", o.out, "the report to write")->capture_default_str();
   sub->add_flag("--quick", o.catalogue.quick, "small sizes (c <= 1024, N <= 256) for slow machines");
-  sub->add_option("--seed", o.catalogue.seed, "seed of the generated instances")->capture_default_str();
+  add_seed_option(*sub, o.catalogue.seed, "seed of the generated instances");
   sub->callback([] {
     const std::filesystem::path path(o.out);
-    require(!path.filename().empty(), "--out ", o.out, ": expected a file path");
-    const auto parent = path.parent_path();
-    require(parent.empty() || std::filesystem::is_directory(parent), "--out ", o.out, ": directory ",
-            parent.string(), " does not exist");
+    require_output_file("--out", path);
     const auto t0 = std::chrono::steady_clock::now();
     const auto result = theory::run_catalogue(o.catalogue, synthetics_source(), [](const std::string& line) {
       std::printf("%s\n", line.c_str());

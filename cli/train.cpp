@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/output_paths.hpp"
 #include "train/run_config.hpp"
 #include "train/trainer.hpp"
 
@@ -28,6 +29,7 @@ void add_train(CLI::App& app) {
     const auto config = train::read_run_config(st->config);
     train::TrainOptions opt;
     opt.run_dir = st->out.empty() ? std::filesystem::path("runs") / config.name : std::filesystem::path(st->out);
+    require_output_dir(st->out.empty() ? "run directory (default of --out)" : "--out", opt.run_dir);
     opt.progress = !st->no_progress;
     opt.log = [](const std::string& line) {
       std::printf("%s\n", line.c_str());

@@ -83,7 +83,7 @@ void add_verify(CLI::App& app) {
                 "run the CPU reference self-checks (causality, batch independence, Mp gradients, precision, recurrence, "
                 "linearity in v, time invariance, inputs unmodified)");
   sub->add_flag("--full", o.full, "the full size grid and more gradient samples (slower)");
-  sub->add_option("--seed", o.seed, "seed of the random inputs")->capture_default_str();
+  add_seed_option(*sub, o.seed, "seed of the random inputs");
   sub->add_option("--only", o.only, "verify only these ids (repeatable)");
   sub->callback([] {
     if (!o.cpu) throw NotAvailableError("menagerie verify: --gpu (kernels against references) is not built yet; use --cpu");

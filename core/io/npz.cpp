@@ -174,24 +174,35 @@ class Reader {
     require<FormatError>(p == cd_end, what_, ": central directory has ", cd_end - p,
                          " bytes after its last entry (corrupt archive)");
 
-    Members out;
+    // Every member's span is checked (inside the file, before the central directory, no two overlapping) before
+    // any member is read, so the CRC and parsing work and the tensors' memory are bounded by the file's size, not
+    // by what a hostile directory claims (members nested in each other would be read again and again).
+    std::set<std::string> keys;
+    std::vector<std::span<const std::byte>> data;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;  // [local header, end of data) per member
     for (const auto& e : entries) {
       const std::string member = cat(what_, ": member '", io::excerpt(e.name), "'");
       require<FormatError>(e.name.size() >= 4 && e.name.substr(e.name.size() - 4) == ".npy", member,
                            " is not a .npy array (np.savez writes only <name>.npy members)");
-      const std::string key = e.name.substr(0, e.name.size() - 4);
-      require<FormatError>(!out.count(key), member, " appears twice in the archive");
-      const auto data = member_data(e, member, cd_offset, spans);
-      const auto crc = crc32(data);
+      require<FormatError>(keys.insert(e.name.substr(0, e.name.size() - 4)).second, member,
+                           " appears twice in the archive");
+      data.push_back(member_data(e, member, cd_offset, spans));
+    }
+    auto sorted = spans;
+    std::sort(sorted.begin(), sorted.end());
+    for (std::size_t i = 1; i < sorted.size(); ++i)
+      require<FormatError>(sorted[i].first >= sorted[i - 1].second, what_, ": members overlap at bytes [",
+                           sorted[i].first, ", ", sorted[i - 1].second, ") (corrupt or malicious archive)");
+
+    Members out;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const auto& e = entries[i];
+      const std::string member = cat(what_, ": member '", io::excerpt(e.name), "'");
+      const auto crc = crc32(data[i]);
       require<FormatError>(crc == e.crc, member, ": CRC-32 mismatch (stored ", hex(e.crc), ", computed ", hex(crc),
                            "): the archive is corrupt");
-      out.emplace(key, parse_npy(data, member));
+      out.emplace(e.name.substr(0, e.name.size() - 4), parse_npy(data[i], member));
     }
-    std::sort(spans.begin(), spans.end());
-    for (std::size_t i = 1; i < spans.size(); ++i)
-      require<FormatError>(spans[i].first >= spans[i - 1].second, what_, ": members overlap at bytes [",
-                           spans[i].first, ", ", spans[i - 1].second, ") (corrupt or malicious archive)");
     return out;
   }
 
