@@ -2,6 +2,7 @@
 // core/registry.hpp, one line each: checks run, worst error against its tolerance, pass or FAIL ("n/a" where the
 // contract's traits or tensors exclude a check). The checks: causality, batch independence, Mp gradients,
 // precision, recurrent form, linearity in v, time invariance, inputs left unmodified.
+// menagerie verify --gpu: the kernels against the references (cli/verify_gpu.cpp).
 // Exit status 1 when any check fails; 2 for bad flags (an unknown --only id lists the known ones).
 #include <cstdio>
 #include <set>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/verify_gpu.hpp"
 #include "core/registry.hpp"
 #include "reference/all.hpp"
 #include "reference/conformance.hpp"
@@ -18,7 +20,8 @@ namespace menagerie::cli {
 namespace {
 
 struct Options {
-  bool cpu = false, full = false;
+  bool cpu = false, gpu = false, full = false, verbose = false;
+  std::string report_dir;
   std::uint64_t seed = 20261123;
   std::vector<std::string> only;
 };
@@ -85,13 +88,24 @@ void add_verify(CLI::App& app) {
   sub->add_flag("--full", o.full, "the full size grid and more gradient samples (slower)");
   add_seed_option(*sub, o.seed, "seed of the random inputs");
   sub->add_option("--only", o.only, "verify only these ids (repeatable)");
+  sub->add_flag("--gpu", o.gpu,
+                "check every GPU kernel variant against its reference (accuracy by the tolerance rule, causality, "
+                "determinism): one row per id, variant, dtype and check");
+  sub->add_flag("--verbose", o.verbose, "with --gpu: print every measurement");
+  sub->add_option("--report", o.report_dir, "with --gpu: also write DIR/verify-gpu.md (table, measurements, provenance)");
   sub->callback([] {
-    if (!o.cpu) throw NotAvailableError("menagerie verify: --gpu (kernels against references) is not built yet; use --cpu");
+    require<InputError>(o.cpu || o.gpu, "menagerie verify: expected --cpu, --gpu or both");
+    if (o.gpu && !o.cpu) {
+      verify_gpu({o.only, o.full, o.verbose, o.seed, o.report_dir});
+      return;
+    }
     std::printf("menagerie verify --cpu: seed %llu, %s grid; causality, batch, inputs: bitwise; gradients: |fd - g| / "
                 "(|g| + rms of all gradients) in Mp; precision in units of 1e3 eps; recurrent, linear_v, shift: relerr "
                 "in Mp\n",
                 static_cast<unsigned long long>(o.seed), o.full ? "full" : "smoke");
-    if (!verify_all(o, AllContracts{})) throw Error("verification failed (see FAIL lines above)");
+    const bool cpu_pass = verify_all(o, AllContracts{});
+    if (o.gpu) verify_gpu({o.only, o.full, o.verbose, o.seed, o.report_dir});
+    if (!cpu_pass) throw Error("verification failed (see FAIL lines above)");
   });
 }
 

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench_case.hpp"
 #include "core/contract.hpp"
 
 namespace menagerie::ops::linear_attention {
@@ -90,6 +91,37 @@ struct Contract {
                {{.B = 1, .T = 97, .H = 2, .F = 4, .Dv = 16, .feature_map = taylor_exp, .normalize = true, .eps = 1e-12},
                 {.B = 2, .T = 113, .H = 1, .F = 7, .Dv = 9, .feature_map = identity, .normalize = true, .eps = 1e-12}});
     return g;
+  }
+  // The GPU kernels' grid (harness/): Based's F = 8 and 16 around the kernels' chunk of 32 tokens (31, 32, 33) and
+  // at T = 1 (where o depends on q, k only through an O(1) eps), long sequences, identity maps with and without
+  // normalisation, odd F and Dv.
+  static std::vector<Problem> gpu_grid(bool full) {
+    using enum FeatureMap;
+    std::vector<Problem> g;
+    for (std::int64_t F : {8, 16})
+      for (std::int64_t T : {1, 7, 31, 32, 33, 97})
+        g.push_back({.B = 2, .T = T, .H = 2, .F = F, .Dv = T == 97 ? 64 : 37, .eps = T == 1 ? 0.25 : 1e-12});
+    g.insert(g.end(), {{.B = 1, .T = 1000, .H = 1, .F = 16, .Dv = 64},
+                       {.B = 1, .T = 1025, .H = 2, .F = 8, .Dv = 64},
+                       {.B = 2, .T = 97, .H = 2, .F = 16, .Dv = 16, .normalize = false, .eps = 0},
+                       {.B = 2, .T = 97, .H = 3, .F = 5, .Dv = 24, .feature_map = identity, .eps = 1e-6},
+                       {.B = 1, .T = 200, .H = 2, .F = 16, .Dv = 64, .feature_map = identity, .normalize = false}});
+    if (full) g.push_back({.B = 1, .T = 4096, .H = 1, .F = 16, .Dv = 64});
+    return g;
+  }
+  // Benchmarks (bench/kernels_bench.cpp and the PyTorch peer of Zoology's Based math): Based's shape, F = 16,
+  // Dv = 64, B = 8, H = 16, T = 1k-16k, forward, backward and the two together (what an autograd step does).
+  static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
+    std::vector<GpuBenchCase<Problem>> c;
+    for (std::int64_t T : {1024, 4096, 16384})
+      c.push_back({{.B = 8, .T = T, .H = 16, .F = 16, .Dv = 64}, {"chunked_smem"}, {"fwd", "bwd", "fwdbwd"}});
+    return c;
+  }
+  static BenchFields bench_fields(const Problem& p) {
+    BenchFields f = {{"B", p.B}, {"T", p.T}, {"H", p.H}, {"F", p.F}, {"Dv", p.Dv}};
+    if (p.feature_map != FeatureMap::taylor_exp) f.emplace_back("identity", 1);
+    if (!p.normalize) f.emplace_back("unnormalized", 1);
+    return f;
   }
 };
 

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench_case.hpp"
 #include "core/contract.hpp"
 
 namespace menagerie::ops::softmax_attention {
@@ -64,6 +65,58 @@ struct Contract {
       g.insert(g.end(), {{.B = 1, .T = 97, .H = 2, .D = 16, .Dv = 16, .window = -1, .scale = 0},
                          {.B = 2, .T = 113, .H = 1, .D = 7, .Dv = 9, .window = 31, .scale = 0.3}});
     return g;
+  }
+  // The GPU kernels' grid (harness/, every variant on the problems it supports): T = 1, 7, 97, 1000, 1025, 4096;
+  // head dims 64 and 128, odd ones (59, 100) and Zoology's one wide head (256, 512, T <= 1024); windows that cut
+  // tiles (0, 100, 777) and Dv != D.
+  static std::vector<Problem> gpu_grid(bool full) {
+    std::vector<Problem> g;
+    for (std::int64_t D : {64, 128})
+      g.insert(g.end(), {{.B = 2, .T = 1, .H = 2, .D = D, .Dv = D},
+                         {.B = 2, .T = 7, .H = 3, .D = D, .Dv = D},
+                         {.B = 2, .T = 97, .H = 2, .D = D, .Dv = D},
+                         {.B = 1, .T = 97, .H = 2, .D = D, .Dv = D, .window = 0},
+                         {.B = 1, .T = 1000, .H = 2, .D = D, .Dv = D},
+                         {.B = 1, .T = 1025, .H = 1, .D = D, .Dv = D, .window = 100},
+                         {.B = 1, .T = 1025, .H = 2, .D = D, .Dv = D}});
+    g.insert(g.end(), {{.B = 1, .T = 4096, .H = 1, .D = 64, .Dv = 64},
+                       {.B = 1, .T = 4096, .H = 1, .D = 128, .Dv = 128, .window = 777},
+                       {.B = 2, .T = 97, .H = 2, .D = 59, .Dv = 59},
+                       {.B = 1, .T = 1000, .H = 1, .D = 100, .Dv = 100, .window = 200},
+                       {.B = 2, .T = 113, .H = 1, .D = 100, .Dv = 59},
+                       {.B = 2, .T = 97, .H = 1, .D = 256, .Dv = 256},
+                       {.B = 1, .T = 1000, .H = 1, .D = 512, .Dv = 512},
+                       {.B = 2, .T = 300, .H = 1, .D = 100, .Dv = 59, .window = 64},
+                       {.B = 1, .T = 1024, .H = 2, .D = 128, .Dv = 128, .scale = 0.3}});
+    if (full)
+      g.insert(g.end(), {{.B = 2, .T = 4096, .H = 2, .D = 128, .Dv = 128},
+                         {.B = 1, .T = 2049, .H = 3, .D = 64, .Dv = 64, .window = 1000}});
+    return g;
+  }
+  // Benchmarks (bench/kernels_bench.cpp and the PyTorch SDPA peer): B = 8, H = 16 at T = 1k-16k for the flash
+  // kernels; a sliding window of 1024 at T = 16k; Zoology's one wide head (H = 1, D = 128 and 512, T = 1024).
+  static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
+    std::vector<GpuBenchCase<Problem>> c;
+    for (std::int64_t D : {64, 128})
+      for (std::int64_t T : {1024, 4096, 16384}) {
+        const Problem p{.B = 8, .T = T, .H = 16, .D = D, .Dv = D};
+        c.push_back({p, {"flash_wgmma_bf16"}, {"fwd"}});  // its backward is flash_tiled_bf16's
+        c.push_back({p, {"flash_tiled_bf16"}});
+        c.push_back({p, {"flash_tiled_fp32"}, T <= 4096 ? std::vector<std::string_view>{"fwd", "bwd"}
+                                                          : std::vector<std::string_view>{"fwd"}});
+      }
+    c.push_back({{.B = 8, .T = 16384, .H = 16, .D = 64, .Dv = 64, .window = 1024},
+                 {"flash_wgmma_bf16", "flash_tiled_bf16"}, {"fwd"}});
+    for (std::int64_t D : {128, 512}) c.push_back({{.B = 8, .T = 1024, .H = 1, .D = D, .Dv = D}, {"gemm_cublas_bf16", "gemm_cublas_fp32"}});
+    c.push_back({{.B = 8, .T = 1024, .H = 1, .D = 128, .Dv = 128}, {"flash_tiled_bf16", "flash_tiled_fp32"}});
+    c.push_back({{.B = 8, .T = 1024, .H = 1, .D = 128, .Dv = 128}, {"flash_wgmma_bf16"}, {"fwd"}});
+    return c;
+  }
+  static BenchFields bench_fields(const Problem& p) {
+    BenchFields f = {{"B", p.B}, {"T", p.T}, {"H", p.H}, {"D", p.D}};
+    if (p.Dv != p.D) f.emplace_back("Dv", p.Dv);
+    if (p.window >= 0) f.emplace_back("window", p.window);
+    return f;
   }
 };
 
