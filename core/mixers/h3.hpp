@@ -34,6 +34,7 @@
 #include "core/ops/long_conv.hpp"
 #include "core/ops/s4d_kernel.hpp"
 #include "core/ops/shift_ssm_kernel.hpp"
+#include "core/random.hpp"
 #include "core/table_columns.hpp"
 
 namespace menagerie::mixers::h3 {
@@ -93,9 +94,15 @@ inline Cost cost(const Problem& p) {
 }
 
 // Zoology's init of the kernels (the Linear layers follow the generic laws): the shift SSM's B = e_0 per channel
-// (so its filter is C), C ~ N(0, 1), ssm_k_D ~ N(0, 1); S4D-Lin: log_dt ~ U[ln 1e-3, ln 1e-1], inv_A_real = ln 0.5,
-// A_imag[h, n] = π n, B = 1 (+0i), C complex normal (each part N(0, 1/2)), D ~ N(0, 1). The three laws below are
+// (so its filter is C), C ~ U(±1/sqrt(N)), ssm_k_D ~ N(0, 1); S4D-Lin: log_dt ~ U[ln 1e-3, ln 1e-1], inv_A_real = ln 0.5,
+// A_imag[h, n] = π n, B = 1 (+0i), C complex normal (each part N(0, 1/2)), D ~ N(0, 1). The four laws below are
 // the ones core/init_law.hpp's list does not state; t arrives zero-filled.
+// zoology's SSKernel (mode 'shift'): C = randn(H, 1, N) then kaiming_uniform_(C, a = sqrt(5)): fan_in = 1 * N, gain
+// sqrt(2 / (1 + 5)), bound gain sqrt(3 / fan_in) = 1/sqrt(N); _init_weights leaves it alone (not a Linear).
+inline void init_shift_c(Tensor<double>& t, const InitTarget& target) {
+  const double bound = 1.0 / std::sqrt(static_cast<double>(target.shape.back()));
+  fill_uniform(t.view(), target.seed, target.stream, -bound, bound);
+}
 inline void init_shift_b(Tensor<double>& t, const InitTarget&) {
   for (std::int64_t c = 0; c < t.size(0); ++c) t(c, 0) = 1.0;
 }
@@ -119,7 +126,7 @@ struct Contract {
   }
   static std::vector<InitLaw> init_laws() {
     return {{"ssm_k_kernel.kernel.B", laws::Custom{"shift_b_e0", &init_shift_b}},
-            {"ssm_k_kernel.kernel.C", laws::Normal{1.0}},
+            {"ssm_k_kernel.kernel.C", laws::Custom{"shift_c_kaiming_uniform", &init_shift_c}},
             {"ssm_k_D", laws::Normal{1.0}},
             {"D", laws::Normal{1.0}},
             {"kernel.kernel.log_dt", laws::Uniform{std::log(1e-3), std::log(1e-1)}},
