@@ -52,7 +52,7 @@ std::string parameter_table(bool* all_match) {
   std::ostringstream md;
   const std::int64_t N = 256;
   *all_match = true;
-  md << "Mixers only, 2 layers, N = 256 (specs/mixers.md §2.2: attention = 2 MHA; base_conv = [short k=3, "
+  md << "Mixers only, 2 layers, N = 256 (docs/mixers.md §2.2: attention = 2 MHA; base_conv = [short k=3, "
         "implicit long]; based = [BaseConv short, Based f=8]). Each cell: the contracts' `param_count`; "
         "\"ok\" when it equals the spec's per-layer formula and the spec's table.\n\n| d |";
   const auto header = param_columns(table_widths[0], N);

@@ -1,4 +1,4 @@
-// Zoology's initialisation of the MQAR language model (specs/mixers.md §2.1, _init_weights), as a pure function of
+// Zoology's initialisation of the MQAR language model (docs/mixers.md §2.1, _init_weights), as a pure function of
 // (config, seed). Draws come from Philox (core/random.hpp): parameter k of model::tensors(config) uses stream k.
 //   every nn.Linear weight ~ N(0, 0.02^2), its bias = 0;  word and position embeddings ~ N(0, 0.02^2);
 //   out_proj.weight, fc2.weight, output_linear.0.weight ~ N(0, (0.02 / sqrt(2 L))^2)   (L = n_layers);

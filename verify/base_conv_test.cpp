@@ -1,4 +1,4 @@
-// base_conv specifics: param_count = specs/mixers.md §2.2 per variant and the table's base_conv column (2 layers,
+// base_conv specifics: param_count = docs/mixers.md §2.2 per variant and the table's base_conv column (2 layers,
 // N = 256: layer 0 short K = 3, layer 1 implicit long); state_size as Zoology; validate() names bad sizes;
 // the long convs add u inside (conv(u) = h ∗ u + u); the implicit variant equals the explicit one fed the MLP filter
 // computed here independently.

@@ -3,7 +3,7 @@
 //     kernel in closed form 1 + q.k/sqrt(f) + (q.k)^2/(2f), heads splitting proj_q/proj_k into f-blocks and
 //     proj_v into d/H-blocks;
 //   - param_count = 2d^2 + 2df (one head) and 2Hdf + 2d^2 in general, equal to the parameter shapes;
-//   - specs/mixers.md §2.2's "based (f=8)" column (13,632 / 51,840 / 201,984 / 797,184 for d = 64..512) is the
+//   - docs/mixers.md §2.2's "based (f=8)" column (13,632 / 51,840 / 201,984 / 797,184 for d = 64..512) is the
 //     2-layer Hybrid [BaseConv short k=3 (d^2 + 5d), Based (2d^2 + 2df)]: 4,416 + 9,216 = 13,632 at d = 64.
 //     Two Based layers would give 18,432 and [BaseConv implicit (d^2 + 18d + 64), Based] 14,528, so the table
 //     counts the short-conv BaseConv;

@@ -1,4 +1,4 @@
-// h3 specifics: param_count = specs/mixers.md §2.2 (4d^2 + 6d + 3.5 d d_state at head_dim 2) and the table's h3
+// h3 specifics: param_count = docs/mixers.md §2.2 (4d^2 + 6d + 3.5 d d_state at head_dim 2) and the table's h3
 // column (2 layers, d_state = N = 256); state_size = D N; validate() names bad sizes; and the forward equals an
 // independent direct evaluation written here from Zoology's h3.py (std::complex<double> S4D kernel via
 // exp(ℓ log Ā) as its log-Vandermonde does, shift filter by its correlation sum, output channel j·H + h).

@@ -1,4 +1,4 @@
-// hyena specifics: param_count = specs/mixers.md §2.2 (4d^2 + 81d + 8640 + 3 l_max at filter_order 64) and the
+// hyena specifics: param_count = docs/mixers.md §2.2 (4d^2 + 81d + 8640 + 3 l_max at filter_order 64) and the
 // table's hyena column (2 layers, N = 256); frozen buffers excluded from the count; state_size = D T; validate()
 // names bad sizes; with a zero filter the mixer is y = ((v ⊙ x1) Dh ⊙ x2) Wout^T + bout with [x1 x2 v] the channel
 // thirds of the short conv, computed here independently (checks the split order and the D term); and the whole

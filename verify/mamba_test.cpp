@@ -2,7 +2,7 @@
 //   - the forward equals zoology's Mamba.forward (slow path: in_proj, Conv1d with padding K-1 truncated to T, SiLU,
 //     x_proj split, dt_proj + F.softplus (threshold 20), selective_scan_ref's loop, D skip, SiLU(z) gate, out_proj)
 //     written out here in double in mamba_ssm's "b d l" layout;
-//   - param_count = 6d^2 + 4d ceil(d/16) + 110d at the defaults and specs/mixers.md §2.2's "mamba" column (2 layers,
+//   - param_count = 6d^2 + 4d ceil(d/16) + 110d at the defaults and docs/mixers.md §2.2's "mamba" column (2 layers,
 //     N = 256, without MambaBlock's RMSNorm): 65,280 / 232,960 / 875,520 / 3,389,440 for d = 64..512; the parameter
 //     shapes sum to param_count; state_size = 2 d d_state (zoology's Mamba.state_size);
 //   - dt_rank "auto" is ceil(d / 16); validate() names the bad value.

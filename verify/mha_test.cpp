@@ -1,7 +1,7 @@
 // What is specific to the mha mixer:
 //   - the forward equals zoology's MHA written out independently here in double (qkv split "(three h d)", scores
 //     + the additive -10000 causal mask, softmax, heads concatenated "(h d)", out_proj), for 1 and several heads;
-//   - param_count = 4d^2 + 4d and specs/mixers.md §2.2's "attention" column (2 layers of MHA, N = 256):
+//   - param_count = 4d^2 + 4d and docs/mixers.md §2.2's "attention" column (2 layers of MHA, N = 256):
 //     33,280 / 132,096 / 526,336 / 2,101,248 for d = 64..512; the parameter shapes sum to param_count;
 //   - state_size = 2 d N (zoology MHA.state_size);
 //   - validate() names the bad value.
@@ -72,7 +72,7 @@ TEST(Mha, ForwardEqualsZoologyModuleWrittenOut) {
 }
 
 TEST(Mha, ParamCountMatchesTheSpecTable) {
-  // specs/mixers.md §2.2, "attention" column: 2 layers of MHA, N = 256.
+  // docs/mixers.md §2.2, "attention" column: 2 layers of MHA, N = 256.
   const std::pair<std::int64_t, std::int64_t> table[] = {{64, 33'280}, {128, 132'096}, {256, 526'336}, {512, 2'101'248}};
   for (const auto& [d, total] : table) {
     const Problem p{1, 256, d, 1};

@@ -9,7 +9,7 @@
 //     likewise for MambaBlock (add, RMSNorm, Mamba);
 //   - loss = cross_entropy(logits) at labelled positions; registry and explicit mixer math agree;
 //   - names: the state_dict keys of an attention model, of a Hybrid and of MambaBlocks, literally;
-//   - param_count: specs/mixers.md §2.2 "Parameter totals" (+ 8192 d embedding + 10 d norms, + 256 d positions for
+//   - param_count: docs/mixers.md §2.2 "Parameter totals" (+ 8192 d embedding + 10 d norms, + 256 d positions for
 //     attention) for d = 64..512, and = the sum of the non-frozen parameter sizes; state_size's worked examples,
 //     and none when a layer's mixer has none (RWKV v4).
 #include <gtest/gtest.h>
@@ -340,7 +340,7 @@ TEST(Model, MambaBlockNamesAreZoologysStateDictKeys) {
   EXPECT_EQ(names, expected);
 }
 
-// specs/mixers.md §2.2 "Parameter totals", 2 layers, N = 256, vocabulary 8192.
+// docs/mixers.md §2.2 "Parameter totals", 2 layers, N = 256, vocabulary 8192.
 TEST(Model, ParameterTotalsOfTheTable) {
   using BC = mx::base_conv::Problem;
   using mx::base_conv::Conv;
@@ -389,7 +389,7 @@ TEST(Model, ParameterTotalsOfTheTable) {
   }
 }
 
-// specs/mixers.md §2.2 "Model-level state size", worked examples at N = 1024 (bytes).
+// docs/mixers.md §2.2 "Model-level state size", worked examples at N = 1024 (bytes).
 TEST(Model, StateSizeWorkedExamples) {
   const std::int64_t N = 1024, dm = 64;
   auto config = [&](std::vector<LayerMixer> mixers, bool hybrid) {

@@ -3,7 +3,7 @@
 //     three mixes, bias-free projections, the official CUDA kernel's loop (w = -exp(time_decay), o starting at
 //     MIN_VALUE = -1e38), sigmoid gate, output projection (bf16 rounding left out, as the contract says);
 //   - with every time_mix at 0 the mixer sees only the previous token: y at t = 0 is exactly 0;
-//   - param_count = 4d^2 + 5d and specs/mixers.md §2.2's "rwkv" column (2 layers, N = 256): 33,408 / 132,352 /
+//   - param_count = 4d^2 + 5d and docs/mixers.md §2.2's "rwkv" column (2 layers, N = 256): 33,408 / 132,352 /
 //     526,848 / 2,102,272 for d = 64..512; the parameter shapes sum to param_count; state_size is nullopt;
 //   - time_init reproduces zoology's init (values computed from the Python expressions) and rejects bad arguments;
 //   - validate() names the bad value.

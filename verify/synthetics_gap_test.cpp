@@ -1,4 +1,4 @@
-// The gap-statistics table of specs/synthetics.md §1.1 reproduced: for the five paper settings (a = 0.01) the
+// The gap-statistics table of docs/synthetics.md §1.1 reproduced: for the five paper settings (a = 0.01) the
 // first key's gap slot g_0 from mqar's draws has P(g_0 = 0), P(g_0 < D) and E[g_0] within 4 standard errors of
 // the exact values (p_1, p_1 + ... + p_D, sum (i-1) p_i), and those exact values round to the spec's printed
 // digits; at (256, 16) the key -> query distance is ~73 tokens, 2 at least and 254 at most. The test prints the
@@ -18,7 +18,7 @@ struct SpecRow {
   std::int64_t N, D, slots;
   double p0, below, mean;
 };
-// specs/synthetics.md §1.1, "Gap statistics for the paper settings (a = 0.01)".
+// docs/synthetics.md §1.1, "Gap statistics for the paper settings (a = 0.01)".
 const SpecRow kSpec[] = {{64, 4, 28, 0.251, 0.526, 6.2},
                          {128, 8, 56, 0.213, 0.584, 11.3},
                          {256, 16, 112, 0.185, 0.632, 20.5},

@@ -2,7 +2,7 @@
 // written by make_goldens.py with Debian's numpy 1.24): numpy's legacy RNG calls, Zoology's segment seeds, the
 // power-law probabilities, and the outputs of every generator that reproduces the public numpy stream (MQAR,
 // compositional MQAR, associative recall, the circuits, set disjointness, mini MQAR) for fixed seeds, small ones
-// in full and big ones (up to 1000 examples) by digest. Plus the worked example of specs/synthetics.md §1.1.
+// in full and big ones (up to 1000 examples) by digest. Plus the worked example of docs/synthetics.md §1.1.
 #include <cstdlib>
 #include <cstring>
 #include <map>

@@ -1,4 +1,4 @@
-// The attention constructions of theory/ (specs/theory.md §4.5), on MQAR instances from synthetics/:
+// The attention constructions of theory/ (docs/theory.md §4.5), on MQAR instances from synthetics/:
 //   - C1 (Prop 4.3, triplets), one-hot and binary: every query solved, margin >= the guaranteed one (rapidcheck over
 //     c, N, D), and at the spec's (1024, 256), c = 8192; repeated keys sum their values (the documented failure mode);
 //   - C2 (shift + attention) linear and softmax (also at (512, 64) and (1024, 256), c = 8192), C2b (±1 codes, d = 2 ceil(log2 c)): the same, plus C2b at the spec's

@@ -1,4 +1,4 @@
-// The convolution constructions of theory/ and the degree ingredient of the lower bounds (specs/theory.md §4.5-4.6):
+// The convolution constructions of theory/ and the degree ingredient of the lower bounds (docs/theory.md §4.5-4.6):
 //   - the channel-structured formal BaseConv layer equals z = (uW + B^B) ⊙ (K ∗ u + B^K) written out densely here
 //     (random weights, short and long filters, per-position and constant biases, strided and all-ones blocks);
 //   - C3 (two BaseConv layers = linear attention): exact, 0/1 margin 1/2, width (c/2) ceil(log2(c/2)) + c/2 + b;

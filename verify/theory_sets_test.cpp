@@ -1,4 +1,4 @@
-// Set disjointness (JRT) constructions of theory/ and the capacity experiment (specs/theory.md §4.5-C7, §4.6):
+// Set disjointness (JRT) constructions of theory/ and the capacity experiment (docs/theory.md §4.5-C7, §4.6):
 //   - Prop G.18 with the data-dependent kernel: exact, ε = 0, margin 1/3, on generated disjoint_sets instances
 //     (rapidcheck over c, |A|, |B|); margin 1/3 (2/3 when |B| = 1);
 //   - Prop G.18 with random ±1/sqrt(f) codes, f = ceil(30 |A|^2 ln c): exact for |A| = 4, 8, 16, with ε measured;

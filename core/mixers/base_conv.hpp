@@ -10,7 +10,7 @@
 //                 b2 = conv.mlp.2.bias [D]; z = conv.pos_emb.z [1, l_max, 3], frozen (requires_grad False; Zoology
 //                 fills it with [t/(l_max−1), cos(2π 1e-4 t/l_max), −sin(2π 1e-4 t/l_max)]).
 // (h ∗ u)[t] = sum_{s<=t} h[s] u[t−s] (core/ops/long_conv.hpp); the "+u" inside Zoology's fft_conv is real, and so is
-// the outer "+u" (specs/mixers.md §6.7).
+// the outer "+u" (docs/mixers.md §6.7).
 // Explicit-filter pitfall: Zoology evaluates h ∗ u by a circular FFT of size 2T over the whole [D, l_max] filter, so
 // for l_max >= T + 2 the taps s in (t + T, min(l_max, 2T)) wrap around into output t from future inputs. The
 // reference computes the causal definition (taps s < T), which is exactly Zoology's output whenever l_max <= T + 1

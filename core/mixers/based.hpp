@@ -11,7 +11,7 @@
 //   y = o.reshape(B, T, d) Wo^T                        proj_o.weight [d, d]
 // Params 2 H d f + 2 d^2 (= 2d^2 + 2df for one head).
 // state_size (zoology): H Dv D~ + H D~ = d D~ + H D~ with D~ = TaylorExp.expanded_size() = f(f+1)/2 + f + 1
-// (the symmetric-reduced count, although the map materialises 1 + f + f^2 features; specs/mixers.md §6.4).
+// (the symmetric-reduced count, although the map materialises 1 + f + f^2 features; docs/mixers.md §6.4).
 #pragma once
 #include <array>
 #include <cmath>

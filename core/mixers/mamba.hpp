@@ -11,7 +11,7 @@
 // mamba_ssm's CUDA softplus returns its argument above 20 (an error below 2.1e-9 absolute); the reference uses the
 // exact softplus. The reference runs the scan in its recurrent O(T) form (the operator checks it = unrolled sum).
 // Params (trainable, none frozen): 2Ed + EK + E + E(R + 2N) + ER + E + EN + E + dE, which at E = 2d, N = 16,
-// K = 4 is 6d^2 + 4dR + 110d (specs/mixers.md §2.2; the block's RMSNorm weight, +d, belongs to MambaBlock, not here).
+// K = 4 is 6d^2 + 4dR + 110d (docs/mixers.md §2.2; the block's RMSNorm weight, +d, belongs to MambaBlock, not here).
 // state_size (zoology Mamba.state_size, literally): 2 d N. The true recurrent state is E N (scan) + E (K - 1) (conv).
 #pragma once
 #include <algorithm>

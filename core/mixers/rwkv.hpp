@@ -13,7 +13,7 @@
 // Init (zoology, all layers built with n_layer = 12 since the model never passes its depth; c = channel, l = layer):
 //   time_decay_c = -5 + 8 (c/(d-1))^{0.7 + 1.3 l/(n_layer-1)};   time_first_c = ln 0.3 + 0.5 ((c+1) mod 3 - 1)
 //   mu_k,c = (c/d)^{1 - l/n_layer};  mu_v,c = mu_k,c + 0.3 l/(n_layer-1);  mu_r,c = (c/d)^{0.5 (1 - l/n_layer)}
-// (the Linear weights are re-drawn by the model's _init_weights, specs/mixers.md §2.1).
+// (the Linear weights are re-drawn by the model's _init_weights, docs/mixers.md §2.1).
 #pragma once
 #include <array>
 #include <cmath>
