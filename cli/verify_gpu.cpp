@@ -5,7 +5,6 @@
 // DIR/verify-gpu.md with provenance (git SHA, GPU, CUDA). Exit status 1 when any row fails.
 #include <cstdio>
 #include <filesystem>
-#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -18,23 +17,11 @@
 
 namespace menagerie::cli {
 
-namespace {
-
-template <class... C>
-std::set<std::string> kernel_ids(TypeList<C...>) {
-  return {std::string(C::id)...};
-}
-
-}  // namespace
-
 void verify_gpu(const GpuVerifyOptions& o) {
-  const auto known = kernel_ids(harness::KernelOperators{});
+  const std::string ids = contract_ids(harness::KernelOperators{});
   for (const auto& id : o.only)
-    if (!known.count(id)) {
-      std::string ids;
-      for (const auto& k : known) ids += (ids.empty() ? "" : ", ") + k;
-      throw InputError(cat("--only ", id, ": not an operator with GPU kernels, expected one of ", ids));
-    }
+    require<InputError>((", " + ids + ", ").find(", " + id + ", ") != std::string::npos, "--only ", id,
+                        ": not an operator with GPU kernels, expected one of ", ids);
   require<NotAvailableError>(gpu_available(), "menagerie verify --gpu: no GPU visible");
   const Provenance prov = current_provenance();
   std::printf("menagerie verify --gpu: seed %llu, %s grid, %s; tolerance: harness/tolerance.hpp (ratio = error / "
