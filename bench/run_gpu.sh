@@ -4,11 +4,14 @@
 #   test.log        ./menagerie test: ctest -L cpu, then -L gpu (the generic kernel conformance suite, the
 #                   operator-specific gpu tests and kernels_bench_smoke) with MENAGERIE_REQUIRE_GPU=1
 #   verify-gpu.log  menagerie verify --gpu --report $OUT (writes $OUT/verify-gpu.md, the per-variant table)
-#   sanitizer.log   ctest -L sanitizer: compute-sanitizer memcheck and racecheck over every gpu test binary
-#                   (cmake/run_sanitized.sh caps T at MENAGERIE_GPU_MAX_T = 200)
+#   determinism.log menagerie verify --gpu --repeats 100 --report $OUT/determinism: every variant's largest problem
+#                   rerun 100 times and compared bit for bit with the first (besides the accuracy rows)
+#   sanitizer.log   ctest -L sanitizer: compute-sanitizer over every gpu test binary, the tools of
+#                   SANITIZER_TOOLS (default "memcheck racecheck initcheck synccheck"; cmake/run_sanitized.sh caps T
+#                   at MENAGERIE_GPU_MAX_T = 200)
 #   bench/          menagerie bench kernels --out $OUT/bench (kernels_bench, the PyTorch peers on its cases file,
 #                   the report)
-# STEPS (default "test verify sanitizer bench") picks the steps, so that they can be split over calls of the
+# STEPS (default "test verify sanitizer bench"; determinism on request) picks the steps, so that they can be split over calls of the
 # device's 10-minute limit. Each step has its own time limit so that one slow step cannot starve the others.
 set -u
 out=${OUT:-/tmp/menagerie-gpu}
@@ -33,9 +36,16 @@ if [[ $steps == *" verify "* ]]; then
   step verify-gpu "${VERIFY_TIMEOUT:-240}" build/bin/menagerie verify --gpu --report "$out"
   grep -E "FAIL|^[a-z_]+ +[a-z_0-9]+ +(bfloat16|float32)" "$out/verify-gpu.log" | head -40
 fi
+if [[ $steps == *" determinism "* ]]; then
+  step determinism "${DETERMINISM_TIMEOUT:-300}" build/bin/menagerie verify --gpu --repeats 100 --report "$out/determinism"
+  grep -E "determinism|FAIL" "$out/determinism.log" | head -40
+fi
 if [[ $steps == *" sanitizer "* ]]; then
-  step sanitizer "${SANITIZER_TIMEOUT:-420}" ctest --test-dir build -L sanitizer --output-on-failure -j 4
-  grep -E "tests passed|ERROR SUMMARY|RACECHECK SUMMARY|\(Failed\)" "$out/sanitizer.log" | sort | uniq -c | head -20
+  tools=${SANITIZER_TOOLS:-memcheck racecheck initcheck synccheck}
+  step sanitizer "${SANITIZER_TIMEOUT:-420}" ctest --test-dir build -L sanitizer -R "sanitizer_(${tools// /|})\$" \
+    --output-on-failure -j 4
+  grep -E "tests passed|\(Failed\)|\(Timeout\)" "$out/sanitizer.log"
+  grep -hE "ERROR SUMMARY|RACECHECK SUMMARY" build/Testing/Temporary/LastTest.log | sort | uniq -c
 fi
 if [[ $steps == *" bench "* ]]; then
   step bench "${BENCH_TIMEOUT:-300}" build/bin/menagerie bench kernels --out "$out/bench"

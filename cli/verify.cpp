@@ -24,6 +24,7 @@ struct Options {
   std::string report_dir;
   std::uint64_t seed = 20261123;
   std::vector<std::string> only;
+  int repeats = 3;
 };
 
 std::string cell(const ref::CheckResult& r) {
@@ -92,11 +93,13 @@ void add_verify(CLI::App& app) {
                 "check every GPU kernel variant against its reference (accuracy by the tolerance rule, causality, "
                 "determinism): one row per id, variant, dtype and check");
   sub->add_flag("--verbose", o.verbose, "with --gpu: print every measurement");
+  sub->add_option("--repeats", o.repeats, "with --gpu: determinism reruns compared bit for bit with the first (default 3)")
+      ->check(CLI::Range(1, 1000));
   sub->add_option("--report", o.report_dir, "with --gpu: also write DIR/verify-gpu.md (table, measurements, provenance)");
   sub->callback([] {
     require<InputError>(o.cpu || o.gpu, "menagerie verify: expected --cpu, --gpu or both");
     if (o.gpu && !o.cpu) {
-      verify_gpu({o.only, o.full, o.verbose, o.seed, o.report_dir});
+      verify_gpu({o.only, o.full, o.verbose, o.seed, o.report_dir, o.repeats});
       return;
     }
     std::printf("menagerie verify --cpu: seed %llu, %s grid; causality, batch, inputs: bitwise; gradients: |fd - g| / "
@@ -104,7 +107,7 @@ void add_verify(CLI::App& app) {
                 "in Mp\n",
                 static_cast<unsigned long long>(o.seed), o.full ? "full" : "smoke");
     const bool cpu_pass = verify_all(o, AllContracts{});
-    if (o.gpu) verify_gpu({o.only, o.full, o.verbose, o.seed, o.report_dir});
+    if (o.gpu) verify_gpu({o.only, o.full, o.verbose, o.seed, o.report_dir, o.repeats});
     if (!cpu_pass) throw Error("verification failed (see FAIL lines above)");
   });
 }

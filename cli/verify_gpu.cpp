@@ -24,16 +24,16 @@ void verify_gpu(const GpuVerifyOptions& o) {
                         ": not an operator with GPU kernels, expected one of ", ids);
   require<NotAvailableError>(gpu_available(), "menagerie verify --gpu: no GPU visible");
   const Provenance prov = current_provenance();
-  std::printf("menagerie verify --gpu: seed %llu, %s grid, %s; tolerance: harness/tolerance.hpp (ratio = error / "
+  std::printf("menagerie verify --gpu: seed %llu, %s grid, %d determinism reruns, %s; tolerance: harness/tolerance.hpp (ratio = error / "
               "tolerance, pass <= 1)\n",
-              static_cast<unsigned long long>(o.seed), o.full ? "full" : "smoke", prov.gpu.c_str());
+              static_cast<unsigned long long>(o.seed), o.full ? "full" : "smoke", o.repeats, prov.gpu.c_str());
   std::fflush(stdout);
   std::vector<std::string> lines;
   const auto log = [&](const std::string& l) {
     lines.push_back(l);
     if (o.verbose) std::printf("%s\n", l.c_str()), std::fflush(stdout);
   };
-  const auto rows = harness::conformance_all(harness::KernelOperators{}, o.only, o.full, o.seed, log);
+  const auto rows = harness::conformance_all(harness::KernelOperators{}, o.only, o.full, o.seed, log, o.repeats);
   std::ostringstream table;
   table << "| id | variant | dtype | check | cases | worst error / tolerance | worst at | result |\n"
         << "|---|---|---|---|---|---|---|---|\n";
@@ -56,7 +56,8 @@ void verify_gpu(const GpuVerifyOptions& o) {
         << "`; do not edit by hand. Every variant of every operator with kernels, on its contract's gpu_grid, by the "
            "rule of harness/tolerance.hpp: ratio = relerr(kernel) / (factor x relerr(yardstick) + 2^-22), pass when "
            "<= 1; causality (bitwise, non-vacuous) and run-to-run bitwise determinism.\n\n"
-        << to_markdown(prov) << "- seed: " << o.seed << "\n- result: " << (pass ? "every row passes" : "FAILURES")
+        << to_markdown(prov) << "- seed: " << o.seed << "\n- determinism: " << o.repeats
+        << " reruns of the largest problem compared bit for bit with the first\n- result: " << (pass ? "every row passes" : "FAILURES")
         << "\n\n" << table.str() << "\n## Every measurement\n\n```\n";
       for (const auto& l : lines) f << l << "\n";
       f << "```\n";

@@ -11,6 +11,7 @@ struct GpuVerifyOptions {
   bool full = false, verbose = false;
   std::uint64_t seed = 20261123;
   std::string report_dir;  // empty: no report file
+  int repeats = 3;         // determinism: reruns compared bit for bit with the first
 };
 
 // Throws InputError for an unknown --only id, NotAvailableError without a GPU (or CUDA), Error on a failure.

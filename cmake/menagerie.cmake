@@ -73,7 +73,7 @@ function(menagerie_test name)
     TEST_PREFIX "${name}."
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
   if("gpu" IN_LIST ARG_LABELS)
-    foreach(tool memcheck racecheck)
+    foreach(tool memcheck racecheck initcheck synccheck)
       add_test(NAME ${name}.sanitizer_${tool}
         COMMAND ${PROJECT_SOURCE_DIR}/cmake/run_sanitized.sh ${tool} $<TARGET_FILE:${name}>)
       set_tests_properties(${name}.sanitizer_${tool} PROPERTIES

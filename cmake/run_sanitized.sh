@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run_sanitized.sh TOOL BINARY: run a gpu test binary under compute-sanitizer (memcheck, racecheck, ...).
+# run_sanitized.sh TOOL BINARY: run a gpu test binary under compute-sanitizer (memcheck, racecheck, initcheck, synccheck).
 # Exit 77 (ctest skip) when no sanitizer or no GPU is present, unless MENAGERIE_REQUIRE_GPU=1.
 set -u
 tool=$1; shift

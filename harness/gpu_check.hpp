@@ -7,7 +7,7 @@
 //                harness/tolerance.hpp, one Measure each
 //   causality    inputs after t0 replaced: every output up to t0 bitwise unchanged, and some output after t0
 //                changed (else the check examined nothing and fails)
-//   determinism  three more identical runs: outputs, saved buffers and gradients bitwise equal, except the tensors
+//   determinism  more identical runs (three, or `repeats`): outputs, saved buffers and gradients bitwise equal, except the tensors
 //                the variant declares nondeterministic (atomics)
 #pragma once
 #include <algorithm>
@@ -199,9 +199,9 @@ Verdict check_causality(const opt::Variant<P>& v, const P& p, std::uint64_t seed
   return r;
 }
 
-// Bitwise run-to-run determinism of outputs, saved buffers and gradients (three repeats).
+// Bitwise run-to-run determinism of outputs, saved buffers and gradients: `repeats` more runs against the first.
 template <class P>
-Verdict check_determinism(const opt::Variant<P>& v, const P& p, std::uint64_t seed) {
+Verdict check_determinism(const opt::Variant<P>& v, const P& p, std::uint64_t seed, int repeats = 3) {
   Verdict r;
   const bool backward = v.backward != nullptr;
   const auto in = draw_inputs(p, seed, v.dtype);
@@ -214,7 +214,7 @@ Verdict check_determinism(const opt::Variant<P>& v, const P& p, std::uint64_t se
   };
   const auto first = once();
   const std::string skip = cat(" ", v.nondeterministic, " ");
-  for (int rep = 1; rep <= 3; ++rep) {
+  for (int rep = 1; rep <= repeats; ++rep) {
     const auto again = once();
     for (const auto& [name, bytes] : first)
       if (skip.find(cat(" ", name, " ")) == std::string::npos && bytes != again.at(name))

@@ -4,7 +4,8 @@
 // by MENAGERIE_GPU_MAX_T for sanitizer runs):
 //   forward / backward  accuracy of every output / input gradient (harness/gpu_check.hpp), worst error / tolerance
 //   causality           on every supported problem with T >= 7 and T <= 1025 (bitwise, non-vacuous)
-//   determinism         on the largest supported problem with T <= 1025, three repeats
+//   determinism         on the largest supported problem with T <= 1025, `repeats` reruns (3 by default) bitwise
+//                       against the first
 // A variant that no grid problem exercises fails (a check that examined nothing is no check).
 #pragma once
 #include <cstdint>
@@ -54,7 +55,7 @@ using Log = std::function<void(const std::string&)>;
 
 template <class C>
 std::vector<Row> conformance(const opt::Variant<typename C::problem_type>& v, bool full, std::uint64_t seed,
-                             const Log& log) {
+                             const Log& log, int repeats = 3) {
   static_assert(has_gpu_grid<C>, "an operator with a GPU variant table must declare gpu_grid(bool full) in its contract");
   using P = typename C::problem_type;
   const std::string dt(dtype_name(v.dtype));
@@ -88,7 +89,7 @@ std::vector<Row> conformance(const opt::Variant<typename C::problem_type>& v, bo
     if (p.T <= 1025 && (!largest || p.B * p.T * p.H > largest->B * largest->T * largest->H)) largest = &p;
   }
   if (largest) {
-    const auto d = check_determinism(v, *largest, seed++);
+    const auto d = check_determinism(v, *largest, seed++, repeats);
     ++det.cases;
     if (!d.pass) det.pass = false, det.worst_at = cat(d.detail, " at ", describe(*largest));
   }
@@ -104,12 +105,12 @@ std::vector<Row> conformance(const opt::Variant<typename C::problem_type>& v, bo
 // Every variant of every operator with kernels (or of `only`, when non-empty).
 template <class... C>
 std::vector<Row> conformance_all(TypeList<C...>, const std::vector<std::string>& only, bool full, std::uint64_t seed,
-                                 const Log& log) {
+                                 const Log& log, int repeats = 3) {
   std::vector<Row> rows;
   const auto one = [&]<class K>() {
     if (!only.empty() && std::find(only.begin(), only.end(), K::id) == only.end()) return;
     for (const auto& v : variants_of<K>()) {
-      auto r = conformance<K>(v, full, seed, log);
+      auto r = conformance<K>(v, full, seed, log, repeats);
       rows.insert(rows.end(), r.begin(), r.end());
     }
   };
