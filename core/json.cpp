@@ -25,11 +25,14 @@ std::string line_col(std::string_view text, std::size_t byte) {
   return cat(line, ":", col);
 }
 
-// nlohmann's message without its "[json.exception.parse_error.101] parse error at line 1, column 2: " prefix.
+// nlohmann's message without its "[json.exception.parse_error.101] parse error at line 1, column 2: " prefix
+// (or its "[json.exception.out_of_range.406] " prefix).
 std::string parser_message(const std::string& what) {
-  auto pos = what.find("parse error");
-  if (pos == std::string::npos) pos = what.find("] ");
-  if (pos == std::string::npos) return what;
+  const auto pos = what.find("parse error");
+  if (pos == std::string::npos) {
+    const auto id = what.find("] ");
+    return id == std::string::npos ? what : what.substr(id + 2);
+  }
   const auto colon = what.find(": ", pos);
   return colon == std::string::npos ? what.substr(pos) : what.substr(colon + 2);
 }
@@ -37,24 +40,46 @@ std::string parser_message(const std::string& what) {
 }  // namespace
 
 json parse_json(std::string_view text, std::string_view where) {
-  // The parser reports each key as it is read; a stack of the keys seen per open object finds duplicates.
-  std::vector<std::set<std::string>> open;
+  // The parser reports each key and each opened or closed container as it goes. A stack of the keys seen per open
+  // container finds duplicates and names the member being read, for errors the parser reports without a position
+  // (a number beyond a double). Nesting is capped: the containers' destructors and dump() recurse.
+  struct Open {
+    bool object;
+    std::set<std::string> keys;
+    std::string key;  // the member being read (objects)
+  };
+  std::vector<Open> open;
   std::string duplicate;
-  const json::parser_callback_t cb = [&](int, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start) {
-      open.emplace_back();
-    } else if (event == json::parse_event_t::object_end) {
+  const json::parser_callback_t cb = [&](int depth, json::parse_event_t event, json& parsed) {
+    using E = json::parse_event_t;
+    if (event == E::object_start || event == E::array_start) {
+      if (depth >= kMaxJsonDepth)
+        throw FormatError(cat(where, ": JSON nested deeper than ", kMaxJsonDepth,
+                              " levels (arrays and objects inside each other); expected at most ", kMaxJsonDepth));
+      open.push_back({event == E::object_start, {}, {}});
+    } else if (event == E::object_end || event == E::array_end) {
       if (!open.empty()) open.pop_back();
-    } else if (event == json::parse_event_t::key && !open.empty() && duplicate.empty()) {
-      if (!open.back().insert(parsed.get<std::string>()).second) duplicate = parsed.get<std::string>();
+    } else if (event == E::key && !open.empty()) {
+      open.back().key = parsed.get<std::string>();
+      if (duplicate.empty() && !open.back().keys.insert(open.back().key).second) duplicate = open.back().key;
     }
     return true;
+  };
+  // "optimizer.lr", "x[]" (inside an array), "" at the top level: where the parser stopped.
+  const auto member = [&] {
+    std::string path;
+    for (const auto& o : open) path += o.object ? (path.empty() ? "" : ".") + io::excerpt(o.key, 40) : "[]";
+    return path;
   };
   json out;
   try {
     out = json::parse(text.begin(), text.end(), cb);
   } catch (const json::parse_error& e) {
     throw FormatError(cat(where, ":", line_col(text, e.byte), ": ", io::excerpt(parser_message(e.what()), 200)));
+  } catch (const json::out_of_range& e) {  // 406: a number beyond the range of a double (1e999)
+    const std::string at = member();
+    throw FormatError(cat(where, ": ", at.empty() ? "" : cat("key '", at, "': "),
+                          io::excerpt(parser_message(e.what()), 120), "; expected a number within +-1.8e308"));
   }
   require<FormatError>(duplicate.empty(), where, ": duplicate key '", io::excerpt(duplicate), "'");
   return out;
@@ -67,6 +92,13 @@ json read_json_file(const std::filesystem::path& path) {
 
 std::string describe_json(const json& v) {
   if (v.is_null()) return "null";
+  // A container holding containers, or more than 8 members, is described by its size, not serialised: a message
+  // must not cost the size of the value.
+  if (v.is_structured()) {
+    bool flat = v.size() <= 8;
+    for (auto it = v.begin(); flat && it != v.end(); ++it) flat = !it->is_structured();
+    if (!flat) return cat(v.type_name(), " of ", v.size(), v.is_array() ? " element" : " key", v.size() == 1 ? "" : "s");
+  }
   const std::string text = v.dump(-1, ' ', true, json::error_handler_t::replace);
   return cat(v.type_name(), " ", io::excerpt(text, 40));
 }
@@ -79,8 +111,12 @@ void detail::json_type_error(const json& v, std::string_view where, std::string_
   throw FormatError(cat(where, " must be ", expected, ", got ", describe_json(v)));
 }
 
+void detail::json_integer_error(const json& v, std::string_view where, long long min, unsigned long long max) {
+  json_type_error(v, where, cat("an integer in [", min, ", ", max, "]"));
+}
+
 void require_object(const json& obj, std::string_view where) {
-  require<FormatError>(obj.is_object(), where, ": expected a JSON object, got ", describe_json(obj));
+  if (!obj.is_object()) throw FormatError(cat(where, ": expected a JSON object, got ", describe_json(obj)));
 }
 
 void reject_unknown_keys(const json& obj, std::span<const std::string_view> allowed, std::string_view where) {

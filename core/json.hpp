@@ -7,6 +7,9 @@
 //                                 -> "run.json: optimizer: missing required key 'lr'"
 //   reject_unknown_keys(obj, {"lr", "betas"}, "run.json: optimizer")
 //                                 -> "run.json: optimizer: unknown key 'lrr' (expected one of: lr, betas)"
+// Nesting deeper than kMaxJsonDepth arrays/objects is refused at parse time (a 140 KB file of '[' would otherwise
+// overflow the stack of every recursive walk); a number beyond a double (1e999) is a FormatError naming its key.
+// Messages are built only on failure, and describe a container by its size, never by serialising it.
 // Supported T: bool, std::string, any integer type (range-checked: a JSON 3.0 or 1e3 is not an integer), float,
 // double (integers accepted), std::vector<U> of those, and nlohmann::json itself (no check).
 #pragma once
@@ -29,6 +32,8 @@ namespace menagerie {
 
 using json = nlohmann::json;
 
+inline constexpr int kMaxJsonDepth = 64;
+
 // Parses text (UTF-8); `where` names the source in messages (a file name). Trailing whitespace is allowed.
 json parse_json(std::string_view text, std::string_view where);
 // Reads and parses a file (at most 64 MiB); a missing file is an InputError naming it.
@@ -45,6 +50,8 @@ template <class T> struct is_vector : std::false_type {};
 template <class U, class A> struct is_vector<std::vector<U, A>> : std::true_type {};
 
 [[noreturn]] void json_type_error(const json& v, std::string_view where, std::string_view expected);
+// "<where> must be an integer in [min, max], got ..."
+[[noreturn]] void json_integer_error(const json& v, std::string_view where, long long min, unsigned long long max);
 }  // namespace detail
 
 // The value converted to T, or a FormatError "<where> must be <expected>, got <describe_json(v)>".
@@ -59,22 +66,22 @@ T get_as(const json& v, std::string_view where) {
     if (!v.is_string()) detail::json_type_error(v, where, "a string");
     return v.get<std::string>();
   } else if constexpr (std::is_integral_v<T>) {
-    const std::string range = cat("an integer in [", +std::numeric_limits<T>::min(), ", ",
-                                  +std::numeric_limits<T>::max(), "]");
+    const auto fail = [&] {
+      detail::json_integer_error(v, where, std::numeric_limits<T>::min(), std::numeric_limits<T>::max());
+    };
     if (v.is_number_unsigned()) {
       const auto u = v.get<std::uint64_t>();
-      if (u > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) detail::json_type_error(v, where, range);
+      if (u > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) fail();
       return static_cast<T>(u);
     }
     if (v.is_number_integer()) {
       const auto s = v.get<std::int64_t>();
-      if (s < 0 && (std::is_unsigned_v<T> || s < static_cast<std::int64_t>(std::numeric_limits<T>::min())))
-        detail::json_type_error(v, where, range);
-      if (s > 0 && static_cast<std::uint64_t>(s) > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
-        detail::json_type_error(v, where, range);
+      if (s < 0 && (std::is_unsigned_v<T> || s < static_cast<std::int64_t>(std::numeric_limits<T>::min()))) fail();
+      if (s > 0 && static_cast<std::uint64_t>(s) > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) fail();
       return static_cast<T>(s);
     }
-    detail::json_type_error(v, where, range);
+    fail();
+    return T{};  // not reached: fail() throws
   } else if constexpr (std::is_floating_point_v<T>) {
     if (!v.is_number()) detail::json_type_error(v, where, "a number");
     return v.get<T>();
@@ -98,7 +105,7 @@ template <class T>
 T get_field(const json& obj, std::string_view key, std::string_view where) {
   require_object(obj, where);
   const auto it = obj.find(key);
-  require<FormatError>(it != obj.end(), where, ": missing required key '", key, "'");
+  if (it == obj.end()) throw FormatError(cat(where, ": missing required key '", key, "'"));
   return get_as<T>(*it, json_path(where, key));
 }
 

@@ -72,6 +72,37 @@ TEST(Json, TypedFieldsNameTheKeyAndTheExpectedType) {
                                   "r.json: dims: expected a JSON object, got array [1,2,3]"));
 }
 
+// Issue 12 item 0: ~70,000 nested arrays overflowed the stack. Nesting is capped at parse time with a one-line
+// error; exactly kMaxJsonDepth levels still parse.
+TEST(Json, NestingIsCappedAtParseTime) {
+  const auto nested = [](int levels) { return std::string(levels, '[') + std::string(levels, ']'); };
+  EXPECT_NO_THROW(parse_json(nested(kMaxJsonDepth), "n.json"));
+  EXPECT_TRUE(throws_format_error([&] { parse_json(nested(kMaxJsonDepth + 1), "n.json"); },
+                                  "n.json: JSON nested deeper than 64 levels"));
+  EXPECT_TRUE(throws_format_error([&] { parse_json(nested(70000), "n.json"); }, "nested deeper than"));
+  std::string objects;
+  for (int i = 0; i < 20000; ++i) objects += "{\"a\":";
+  objects += "1" + std::string(20000, '}');
+  EXPECT_TRUE(throws_format_error([&] { parse_json(objects, "o.json"); }, "o.json: JSON nested deeper than"));
+}
+
+// Issue 12 item 5: a number beyond a double is a FormatError naming the member, not the library's exception.
+TEST(Json, NumberOverflowNamesTheKey) {
+  EXPECT_TRUE(throws_format_error([] { parse_json(R"({"optimizer": {"lr": 1e999}})", "r.json"); },
+                                  "r.json: key 'optimizer.lr': "));
+  EXPECT_TRUE(throws_format_error([] { parse_json(R"({"shape": [2, -1e400]})", "h"); }, "h: key 'shape[]': "));
+  EXPECT_TRUE(throws_format_error([] { parse_json("1e999", "t"); }, "t: number overflow"));
+  EXPECT_EQ(parse_json(R"({"x": 1.7e308})", "t")["x"], 1.7e308);
+}
+
+// Messages describe large or nested containers by their size: the cost of an error is not the size of the value.
+TEST(Json, DescriptionsOfContainersAreBounded) {
+  EXPECT_EQ(describe_json(parse_json("[1, 2, 3]", "t")), "array [1,2,3]");
+  EXPECT_EQ(describe_json(parse_json("[[1], 2]", "t")), "array of 2 elements");
+  EXPECT_EQ(describe_json(json(std::vector<int>(100000, 7))), "array of 100000 elements");
+  EXPECT_EQ(describe_json(parse_json(R"({"a": {"b": 1}})", "t")), "object of 1 key");
+}
+
 TEST(Json, OptionalFieldsAndUnknownKeys) {
   const json j = parse_json(R"({"lr": 0.5, "lrr": 1})", "o.json");
   EXPECT_EQ(get_field_or<double>(j, "lr", 1.0, "o.json"), 0.5);
