@@ -30,7 +30,7 @@ void save_checkpoint(const fs::path& dir, const Backend& backend, Precision prec
   }
 }
 
-std::optional<LoopState> load_checkpoint(const fs::path& dir, Backend& backend) {
+std::optional<LoopState> read_loop_state(const fs::path& dir) {
   const fs::path state_path = dir / "state.json";
   if (!fs::exists(state_path)) return std::nullopt;
   const json j = read_json_file(state_path);
@@ -41,6 +41,15 @@ std::optional<LoopState> load_checkpoint(const fs::path& dir, Backend& backend) 
   s.results_bytes = get_field<std::uint64_t>(j, "results_bytes", where);
   s.finished = get_field<bool>(j, "finished", where);
   s.seconds = get_field<double>(j, "seconds", where);
+  return s;
+}
+
+std::optional<LoopState> load_checkpoint(const fs::path& dir, Backend& backend) {
+  const auto s = read_loop_state(dir);
+  if (!s) return std::nullopt;
+  const fs::path state_path = dir / "state.json";
+  const json j = read_json_file(state_path);
+  const std::string where = state_path.string();
   backend.set_parameters(
       model::load_parameters<double>(backend.config(), dir / get_field<std::string>(j, "model", where)));
   const Safetensors optim = read_safetensors(dir / get_field<std::string>(j, "optimizer", where));

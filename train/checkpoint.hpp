@@ -21,6 +21,8 @@ struct LoopState {
 
 void save_checkpoint(const std::filesystem::path& dir, const Backend& backend, Precision precision,
                      const LoopState& state);
+// The state of the checkpoint in dir (its state.json only); nullopt when dir holds none.
+std::optional<LoopState> read_loop_state(const std::filesystem::path& dir);
 // Loads the checkpoint into the backend and returns its state; nullopt when dir holds none.
 std::optional<LoopState> load_checkpoint(const std::filesystem::path& dir, Backend& backend);
 

@@ -24,7 +24,8 @@ void positive(bool ok, std::string_view where, std::string_view key, double valu
 std::int64_t int_at_least(const json& j, std::string_view key, std::int64_t fallback, std::int64_t lo,
                           std::string_view where) {
   const auto v = get_field_or<std::int64_t>(j, key, fallback, where);
-  require<InputError>(v >= lo, json_path(where, key), " = ", v, " must be >= ", lo);
+  require<InputError>(v >= lo && v <= kMaxSize, json_path(where, key), " = ", v, " must be in [", lo, ", ", kMaxSize,
+                      "]");
   return v;
 }
 
@@ -125,10 +126,11 @@ AdamWConfig optimizer_from_json(const json& j, std::string_view where) {
   reject_unknown_keys(j, {"lr", "weight_decay", "betas", "eps"}, where);
   AdamWConfig o;
   o.lr = get_field<double>(j, "lr", where);
-  positive(std::isfinite(o.lr) && o.lr > 0, where, "lr", o.lr, "must be > 0");
+  positive(std::isfinite(o.lr) && o.lr > 0 && o.lr <= 1, where, "lr", o.lr,
+           "must be in (0, 1] (AdamW moves each weight by about lr per step)");
   o.weight_decay = get_field_or<double>(j, "weight_decay", o.weight_decay, where);
-  positive(std::isfinite(o.weight_decay) && o.weight_decay >= 0, where, "weight_decay", o.weight_decay,
-           "must be >= 0");
+  positive(std::isfinite(o.weight_decay) && o.weight_decay >= 0 && o.lr * o.weight_decay < 1, where, "weight_decay",
+           o.weight_decay, "must be >= 0 with lr x weight_decay < 1 (each step multiplies the weights by 1 - lr x wd)");
   const auto betas = get_field_or<std::vector<double>>(j, "betas", {o.beta1, o.beta2}, where);
   require<InputError>(betas.size() == 2, json_path(where, "betas"), " has ", betas.size(),
                       " entries; expected [beta1, beta2]");
@@ -137,7 +139,7 @@ AdamWConfig optimizer_from_json(const json& j, std::string_view where) {
   o.beta1 = betas[0];
   o.beta2 = betas[1];
   o.eps = get_field_or<double>(j, "eps", o.eps, where);
-  positive(std::isfinite(o.eps) && o.eps > 0, where, "eps", o.eps, "must be > 0");
+  positive(std::isfinite(o.eps) && o.eps > 0 && o.eps <= 1, where, "eps", o.eps, "must be in (0, 1]");
   return o;
 }
 
@@ -188,6 +190,7 @@ RunConfig parse_run_config(const json& j, std::string_view where) {
   require<InputError>(!c.name.empty() && c.name.find_first_of("/\\\n\"") == std::string::npos,
                       json_path(where, "name"), " = \"", c.name, "\" must be non-empty without / \\ \" or newlines");
   c.data = synthetics::dataset_spec_from_json(get_field<json>(j, "data", where), json_path(where, "data"));
+  require<InputError>(!c.data.train.empty(), json_path(where, "data"), ": 'train' is empty; training needs examples");
   require<InputError>(!c.data.test.empty(), json_path(where, "data"), ": 'test' is empty; evaluation needs a test set");
   const std::int64_t l_max = max_sequence_length(c.data, where);
   c.model = model_from_json(get_field<json>(j, "model", where), l_max, json_path(where, "model"));

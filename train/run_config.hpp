@@ -15,6 +15,9 @@
 //    "early_stop_accuracy": 0.99,                                // stop once valid accuracy > this; > 1 never
 //    "accuracy": "per_example",                                  // Zoology HEAD; "pooled" = ICLR-era
 //    "precision": "float", "threads": 2, "backend": "reference", "shuffle": false}
+// Ranges: every integer size (model and mixer sizes, epochs, batch sizes, threads) is in [its minimum, kMaxSize];
+// optimizer.lr in (0, 1], weight_decay >= 0 with lr x weight_decay < 1, eps in (0, 1]; dropout in [0, 1); the data
+// need a train and a test segment. Whether the run fits in memory is checked before it starts (train/memory.hpp).
 // Mixer objects: {"id": <an id of core/registry.hpp's Mixers>, <that contract's config_keys>}, e.g.
 // {"id": "base_conv", "conv": "long_implicit", "kernel_size": 3, "l_max": 64}: each key's name, default and range
 // are declared in core/mixers/<id>.hpp (core/config_key.hpp); an l_max defaults to the data's longest sequence.
@@ -28,6 +31,8 @@
 #include "synthetics/mixture.hpp"
 
 namespace menagerie::train {
+
+inline constexpr std::int64_t kMaxSize = std::int64_t{1} << 20;  // 1048576
 
 enum class Precision { f32, f64 };
 enum class Schedule { cosine, constant };

@@ -12,6 +12,7 @@
 #include "train/checkpoint.hpp"
 #include "train/evaluate.hpp"
 #include "train/init.hpp"
+#include "train/memory.hpp"
 #include "train/results.hpp"
 
 namespace menagerie::train {
@@ -73,7 +74,10 @@ void check_tokens(const synthetics::Dataset& d, std::int64_t vocab) {
 }  // namespace
 
 std::optional<json> finished_line(const fs::path& run_dir) {
-  const auto lines = read_json_lines(run_dir / "results.jsonl");
+  const fs::path results = run_dir / "results.jsonl";
+  const auto state = read_loop_state(run_dir / "checkpoint");
+  if (!state || !state->finished || state->results_bytes != file_size_or_zero(results)) return std::nullopt;
+  const auto lines = read_json_lines(results);
   if (!lines.empty() && lines.back().value("final", false)) return lines.back();
   return std::nullopt;
 }
@@ -84,9 +88,12 @@ TrainSummary train_run(const RunConfig& c, const TrainOptions& opt) {
   };
   const fs::path dir = opt.run_dir, results = dir / "results.jsonl", ckpt = dir / "checkpoint";
   const std::string config_text = c.source.dump(1) + "\n";
-  if (fs::exists(dir / "config.json"))
-    require<InputError>(read_json_file(dir / "config.json") == c.source, dir.string(),
-                        " holds a run with a different config.json; use another directory or remove it");
+  // A run directory with a checkpoint holds progress to protect; without one (a run that failed or was killed
+  // during its first epoch) there is nothing to lose, and a corrected config replaces it.
+  const bool has_checkpoint = fs::exists(ckpt / "state.json");
+  const bool other_config = fs::exists(dir / "config.json") && read_json_file(dir / "config.json") != c.source;
+  require<InputError>(!(other_config && has_checkpoint), dir.string(),
+                      " holds a run with a different config.json and a checkpoint; use another directory or remove it");
   TrainSummary summary;
   if (auto line = finished_line(dir); line && fs::exists(dir / "config.json")) {
     summary.final_line = *line;
@@ -95,11 +102,29 @@ TrainSummary train_run(const RunConfig& c, const TrainOptions& opt) {
     return summary;
   }
 
-  const auto data = synthetics::build_dataset(c.data);  // before anything is written
+  check_memory(c, c.name);  // before anything is allocated or written
+  const auto data = synthetics::build_dataset(c.data);
   check_tokens(data, c.model.vocab);
+  const bool made_dir = !fs::exists(dir);
   fs::create_directories(dir);
-  if (!fs::exists(dir / "config.json"))
+  if (other_config) log(cat(c.name, ": replacing the config.json of ", dir.string(), ", which holds no checkpoint"));
+  if (other_config || !fs::exists(dir / "config.json"))
     write_file_atomic(dir / "config.json", std::as_bytes(std::span(config_text.data(), config_text.size())));
+  // A failure before the first checkpoint leaves nothing behind: no half-started run for the next call to refuse.
+  struct Undo {
+    const fs::path& dir;
+    bool made_dir, armed = true;
+    ~Undo() {
+      if (!armed || fs::exists(dir / "checkpoint" / "state.json")) return;
+      std::error_code ec;
+      if (made_dir) {
+        fs::remove_all(dir, ec);
+      } else {
+        fs::remove(dir / "config.json", ec);
+        fs::remove(dir / "results.jsonl", ec);
+      }
+    }
+  } undo{dir, made_dir};
 
   auto backend = make_backend(c);
   backend->set_parameters(init_parameters(c.model, c.seed));
@@ -129,7 +154,9 @@ TrainSummary train_run(const RunConfig& c, const TrainOptions& opt) {
     for (const auto& ref : epoch_order(batches, c.shuffle, c.seed, e)) {
       const Dropout drop{c.dropout.embedding, c.dropout.attention, step_seed(c.seed, state.step), 0};
       const double loss = backend->forward_backward(batch_of(data.train[ref.segment], ref), drop);
-      require(std::isfinite(loss), c.name, ": loss is ", loss, " at step ", state.step, " (epoch ", e + 1, ")");
+      if (!std::isfinite(loss))
+        throw Error(cat(c.name, ": loss is ", loss, " at step ", state.step, " (epoch ", e + 1, "): training diverged",
+                        state.epochs_done == 0 ? "; nothing was kept (no checkpoint yet)" : "", "; try a smaller lr"));
       backend->step(c.optimizer, lr);
       loss_sum += loss;
       ++state.step;
@@ -171,6 +198,7 @@ TrainSummary train_run(const RunConfig& c, const TrainOptions& opt) {
     summary.final_line = line;
     ++summary.epochs_run;
   }
+  undo.armed = false;
   summary.seconds = std::chrono::duration<double>(Clock::now() - t_call).count();
   if (summary.final_line.is_null())
     if (auto line = finished_line(dir)) summary.final_line = *line;

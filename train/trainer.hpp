@@ -7,6 +7,11 @@
 // (zoology state_dict names, the backend's precision), optimizer-<e>.safetensors (AdamW moments, float64)}.
 // state.json is written (atomically) after the files it names, so it always points at a whole checkpoint; it
 // records the size of results.jsonl, and a resumed run cuts the results back to that size before continuing.
+// A run is finished when its checkpoint says so and covers the whole results file (a run killed between its final
+// line and its final checkpoint resumes from the checkpoint before and writes that epoch again). Before anything is
+// allocated or written, the run's memory estimate (train/memory.hpp) must fit. A call that fails before the first
+// checkpoint removes what it wrote; a directory with no checkpoint and another config.json is replaced (logged),
+// one with a checkpoint and another config.json is refused.
 // Everything that decides the numbers (initialisation, batch order, dropout masks, thread split) is a function of
 // the config, so a run killed at any point and resumed writes the same lines, with the same numbers, as one that
 // was never interrupted (wall-clock fields aside).

@@ -6,6 +6,8 @@
 
 #include <filesystem>
 
+#include "core/io/atomic_file.hpp"
+#include "train/memory.hpp"
 #include "train/run_config.hpp"
 #include "train/sweep.hpp"
 #include "train/trainer.hpp"
@@ -57,9 +59,16 @@ TEST(TrainConfig, MalformedConfigsAreOneLineErrorsNamingTheKey) {
   const std::vector<Bad> cases = {
       {"/epoch", 3, "tiny.json: unknown key 'epoch' (expected one of: name, model"},
       {"/epochs", "three", "tiny.json: epochs must be an integer"},
-      {"/epochs", 0, "tiny.json: epochs = 0 must be >= 1"},
+      {"/epochs", 0, "tiny.json: epochs = 0 must be in [1, 1048576]"},
       {"/batch_size", 2.5, "tiny.json: batch_size must be an integer"},
-      {"/optimizer/lr", -1, "tiny.json: optimizer.lr = -1 must be > 0"},
+      {"/optimizer/lr", -1, "tiny.json: optimizer.lr = -1 must be in (0, 1]"},
+      {"/optimizer/lr", 1e300, "tiny.json: optimizer.lr = 1e+300 must be in (0, 1]"},
+      {"/optimizer/weight_decay", 1000, "optimizer.weight_decay = 1000 must be >= 0 with lr x weight_decay < 1"},
+      {"/optimizer/eps", 2, "tiny.json: optimizer.eps = 2 must be in (0, 1]"},
+      {"/model/d_model", 1000000000, "tiny.json: model.d_model = 1000000000 must be in [1, 1048576]"},
+      {"/model/vocab_size", 1048577, "tiny.json: model.vocab_size = 1048577 must be in [1, 1048576]"},
+      {"/model/mixers/0/kernel_size", 1 << 21, "model.mixers[0].kernel_size = 2097152 must be in [1, 1048576]"},
+      {"/eval_batch_size", 1 << 30, "tiny.json: eval_batch_size = 1073741824 must be in [1, 1048576]"},
       {"/optimizer/lr", nullptr, "tiny.json: optimizer: missing required key 'lr'"},
       {"/optimizer/betas", json::array({0.9}), "optimizer.betas has 1 entries; expected [beta1, beta2]"},
       {"/optimizer/momentum", 0.9, "tiny.json: optimizer: unknown key 'momentum'"},
@@ -76,6 +85,7 @@ TEST(TrainConfig, MalformedConfigsAreOneLineErrorsNamingTheKey) {
       {"/data/train/0/params/num_kv_pairs", 5, "num_kv_pairs"},
       {"/data/train/0/task", "mqarr", "mqarr"},
       {"/data/test", json::array(), "'test' is empty"},
+      {"/data/train", json::array(), "'train' is empty"},
       {"/name", "a/b", "name = \"a/b\" must be non-empty"},
   };
   for (const auto& bad : cases) {
@@ -108,6 +118,64 @@ TEST(TrainConfig, DataOutsideTheVocabularyIsRejectedBeforeAnythingIsWritten) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("outside model.vocab_size = 12"), std::string::npos) << e.what();
   }
+  EXPECT_FALSE(std::filesystem::exists(dir));
+}
+
+// A run that fails before its first checkpoint leaves nothing behind; a directory left by a start that never
+// checkpointed (a kill) is replaced by a run with another config, one holding a checkpoint is refused.
+TEST(TrainConfig, AFailureBeforeTheFirstCheckpointLeavesNothing) {
+  json j = good();
+  j["epochs"] = 1;
+  const auto c = train::parse_run_config(j, "tiny.json");
+  const auto dir = std::filesystem::temp_directory_path() / cat("menagerie_undo_", ::getpid());
+  std::filesystem::remove_all(dir);
+  const auto fail_at_line = [](const char* event) {
+    if (std::string(event) == "line") throw Error("injected failure after the first results line");
+  };
+  EXPECT_THROW(train::train_run(c, {dir, false, {}, fail_at_line}), Error);
+  EXPECT_FALSE(std::filesystem::exists(dir)) << "a failed first epoch left its run directory";
+
+  std::filesystem::create_directories(dir);
+  write_file_atomic(dir / "config.json", [](std::ostream& f) { f << R"({"name": "a start that was killed"})" << "\n"; });
+  const auto s = train::train_run(c, {dir, false, {}, {}});
+  EXPECT_EQ(s.epochs_run, 1);
+  EXPECT_EQ(read_json_file(dir / "config.json"), c.source);
+
+  j["seed"] = 1;  // another config over a directory that now holds a checkpoint
+  EXPECT_THROW(train::train_run(train::parse_run_config(j, "tiny.json"), {dir, false, {}, {}}), InputError);
+  EXPECT_TRUE(std::filesystem::exists(dir / "checkpoint" / "state.json"));
+  std::filesystem::remove_all(dir);
+}
+
+// The memory estimate's parameter term, by hand for tiny.json (vocab V = 16, d = 8, two layers, hybrid: a short
+// base_conv and an mha): embeddings V d = 128, final norm 2 d = 16; per layer two norms 4 d = 32; mha
+// Wqkv 3d x d + 3d, out_proj d x d + d = 288; base_conv (zoology BaseConv, short): the projection d x d + d = 72
+// and a depthwise conv of d channels x kernel 3 + d = 32, total 104. P = 144 + 2 x 32 + 288 + 104 = 600;
+// 5 float64 copies (weights, gradients, two AdamW moments, the checkpoint) = 40 P bytes.
+TEST(TrainMemory, ParametersTermByHandAndRefusalBeforeAnythingIsWritten) {
+  const auto c = train::parse_run_config(good(), "tiny.json");
+  ASSERT_EQ(model::param_count(c.model), 600) << "the hand count above no longer describes tiny.json";
+  const auto e = train::estimate_memory(c);
+  EXPECT_EQ(e.parameters, 40.0 * 600);
+  // data: (256 + 64) examples of 12 tokens (MQAR's input_seq_len), inputs and labels, int64
+  EXPECT_EQ(e.data, 320.0 * 12 * 2 * 8);
+  EXPECT_GT(e.activations, 0);
+  EXPECT_NO_THROW(train::check_memory(c, "tiny", 1e9));
+
+  json j = good();
+  j["model"]["d_model"] = 1 << 20;  // mha alone holds 4 d^2 = 4.4e12 parameters
+  const auto huge = train::parse_run_config(j, "tiny.json");
+  const auto dir = std::filesystem::temp_directory_path() / cat("menagerie_memory_", ::getpid());
+  std::filesystem::remove_all(dir);
+  try {
+    train::check_memory(huge, "tiny", 64e9);
+    ADD_FAILURE() << "a run of 4.4e12 parameters fits in 64 GB";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("tiny: needs about "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("more than the 59.6 GiB available; reduce model.d_model"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(train::train_run(huge, {dir, false, {}, {}}), InputError);
   EXPECT_FALSE(std::filesystem::exists(dir));
 }
 

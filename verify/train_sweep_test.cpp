@@ -1,8 +1,9 @@
 // Sweeps (train/sweep.hpp) killed for real: a small grid (2 mixers x 2 widths x 2 learning rates on a tiny MQAR)
 // is run once without interruption; then, in another directory, in a child process (fork) that is killed with
 // SIGKILL in the middle of the grid three times: by the parent once a run's first checkpoint exists, by the parent
-// once a run has two results lines, and by itself right after appending a results line (before its checkpoint),
-// with a torn half line behind it; and finally run to the end.
+// once a run has two results lines, by itself right after appending a results line (before its checkpoint),
+// with a torn half line behind it, and by itself between the last run's final line and its final checkpoint; and
+// finally run to the end.
 // The resumed sweep's CSV and table equal the uninterrupted one's byte for byte, and every run's results file holds
 // exactly one line per epoch, in order (nothing lost, nothing duplicated), with the same numbers. Re-running a
 // finished sweep trains nothing. Also: the grid expands in order with the documented ids, and a bad grid point is
@@ -125,7 +126,16 @@ TEST(TrainSweep, KilledThreeTimesResumesToTheSameTable) {
   });
   EXPECT_EQ(train::read_json_lines(run(6) / "results.jsonl").size(), 1u);
   EXPECT_EQ(slurp(run(6) / "results.jsonl").back(), 'n') << "the torn line is not there";
+  // Kill 4: in the last run, right after its final line, before its final checkpoint. The line says final, the
+  // checkpoint is an epoch behind: the run is not finished, and resuming writes that epoch again.
+  run_in_child(sweep, b, [] { return false; }, [&](const char* event) {
+    if (std::string(event) == "line" && train::read_json_lines(run(7) / "results.jsonl").size() == 4) ::raise(SIGKILL);
+  });
+  ASSERT_EQ(train::read_json_lines(run(7) / "results.jsonl").size(), 4u);
+  EXPECT_TRUE(train::read_json_lines(run(7) / "results.jsonl").back().value("final", false));
+  EXPECT_FALSE(train::finished_line(run(7)).has_value()) << "a final line ahead of its checkpoint counts as finished";
   train::run_sweep(sweep, {b / "runs", b, false, {}, {}});
+  EXPECT_TRUE(train::finished_line(run(7)).has_value());
 
   EXPECT_EQ(slurp(b / "kill-test.csv"), slurp(a / "kill-test.csv"));
   EXPECT_EQ(tables(b / "kill-test.md"), tables(a / "kill-test.md"));
