@@ -1,9 +1,10 @@
-// menagerie report: writes reports/<name>.md, the main job's product. A provenance header (git SHA, date, machine,
-// GPU or none), the build and device summary, the verification results read from ctest logs, the theory section
-// and links to the throughput and sweep reports that exist. The file is written atomically.
-#include <algorithm>
+// menagerie report: writes reports/<name>.md, the main job's product. It says what this run verified and what it
+// did not, and why: a provenance header (git SHA, date, machine, GPU or why none), the test suites this run ran
+// (ctest logs), the reference self-checks (a `menagerie verify --cpu` log), the GPU verification (verify-gpu.md
+// when this run wrote it, else why not), the theory constructions and the statements theory.md does not check, and
+// every other report in the folder with whether this run produced it, from which commit and device, and whether
+// it is stale (cli/report_inputs.hpp). The file is written atomically.
 #include <filesystem>
-#include <fstream>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/output_paths.hpp"
+#include "cli/report_inputs.hpp"
 #include "cli/theory_report.hpp"
 #include "core/build_info.hpp"
 #include "core/errors.hpp"
@@ -21,73 +23,6 @@ namespace menagerie::cli {
 
 namespace {
 
-struct CtestSummary {
-  std::string log, label;
-  int total = 0, failed = 0, skipped = 0;
-  std::string time;
-  std::vector<std::string> failures;
-};
-
-CtestSummary summarize_ctest_log(const std::string& path) {
-  std::ifstream f(path);
-  require(f.good(), "--ctest-log ", path, ": cannot read the file");
-  CtestSummary s;
-  s.log = path;
-  static const std::regex total(R"((\d+)% tests passed(?:, (\d+) tests? failed)? out of (\d+))");
-  static const std::regex failure(R"(^\s+\d+ - (\S+) \((Failed|Not Run|Timeout|SEGFAULT|Subprocess aborted|Exception)\))");
-  static const std::regex skipped(R"(\*\*\*Skipped|\bSkipped\b)");
-  static const std::regex real(R"(Total Test time \(real\) =\s+(\S+ sec))");
-  static const std::regex label(R"(ctest-(\w+)\.log$)");
-  std::smatch m;
-  if (std::regex_search(path, m, label)) s.label = m[1];
-  bool found = false;
-  for (std::string line; std::getline(f, line);) {
-    if (std::regex_search(line, m, total)) {
-      s.failed = m[2].matched ? std::stoi(m[2]) : 0;
-      s.total = std::stoi(m[3]);
-      found = true;
-    } else if (std::regex_search(line, m, failure)) {
-      s.failures.push_back(cat(m[1].str(), " (", m[2].str(), ")"));
-    } else if (std::regex_search(line, m, real)) {
-      s.time = m[1];
-    } else if (line.find(" Test #") != std::string::npos && std::regex_search(line, skipped)) {
-      ++s.skipped;
-    }
-  }
-  require<FormatError>(found, "--ctest-log ", path, ": no ctest summary line found (expected a ctest output log)");
-  return s;
-}
-
-// Links to the other generated reports in out_dir (the throughput tables, the sweeps), each with its title and
-// the line that dates it, so the main report says what is there and from when.
-std::string results_section(const std::string& out_dir) {
-  namespace fs = std::filesystem;
-  std::vector<fs::path> files;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(out_dir, ec)) {
-    const std::string f = e.path().filename().string();
-    if (e.path().extension() == ".md" && (f.rfind("throughput-", 0) == 0 || f.rfind("sweep-", 0) == 0))
-      files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
-  std::ostringstream md;
-  md << "## Results\n\n";
-  if (files.empty()) md << "No throughput or sweep reports in " << out_dir << " yet.\n";
-  for (const auto& f : files) {
-    std::ifstream in(f);
-    std::string title, when;
-    for (std::string line; std::getline(in, line) && (title.empty() || when.empty());) {
-      if (title.empty() && line.rfind("# ", 0) == 0) title = line.substr(2);
-      if (when.empty() && line.rfind("- ", 0) == 0 && (line.find(" run 20") != std::string::npos ||
-                                                       line.rfind("- date: ", 0) == 0))
-        when = line.substr(2);
-    }
-    md << "- [" << f.filename().string() << "](" << f.filename().string() << "): " << title
-       << (when.empty() ? "" : "; " + when) << "\n";
-  }
-  return md.str();
-}
-
 std::string default_name() {
   const DeviceReport r = device_report();
   if (r.gpus.empty()) return "cpu";
@@ -96,45 +31,132 @@ std::string default_name() {
   return "gpu-" + slug;
 }
 
+const ReportFile* find(const std::vector<ReportFile>& files, const std::string& name) {
+  for (const auto& f : files)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+struct Inputs {
+  std::vector<CtestSummary> ctest;
+  std::vector<VerifyLine> verify_cpu;
+  bool verify_cpu_given = false;
+  std::vector<ReportFile> files;
+  std::string out_dir;
+};
+
+// "## What this run verified": one row per check, with its result or why it did not run.
+std::string verified_section(const Inputs& in, const Provenance& p) {
+  std::ostringstream md;
+  md << "## What this run verified\n\n| check | result |\n|---|---|\n";
+  for (const auto& label : {"cpu", "gpu"}) {
+    const CtestSummary* run = nullptr;
+    for (const auto& r : in.ctest) run = r.label == label ? &r : run;
+    md << "| test suite, `ctest -L " << label << "` | ";
+    if (run)
+      md << run->total << " tests: " << run->total - run->failed - run->skipped << " passed, " << run->failed
+         << " failed, " << run->skipped << " skipped (" << run->time << ")";
+    else if (std::string(label) == "gpu")
+      md << "not run: " << (gpu_available() ? "no log given" : p.gpu);
+    else
+      md << "not run: no log given (`./menagerie report` runs it first)";
+    md << " |\n";
+  }
+  md << "| references' self-checks, `menagerie verify --cpu` | ";
+  if (!in.verify_cpu_given) {
+    md << "not run: no log given";
+  } else {
+    int pass = 0;
+    std::string failed;
+    for (const auto& v : in.verify_cpu) {
+      if (v.pass) ++pass;
+      else failed += (failed.empty() ? "" : ", ") + v.id;
+    }
+    md << pass << " of " << in.verify_cpu.size() << " ids pass" << (failed.empty() ? "" : "; FAILED: " + failed);
+  }
+  md << " |\n| GPU kernels against the references, `menagerie verify --gpu` | ";
+  const ReportFile* v = find(in.files, "verify-gpu.md");
+  if (v && v->this_run)
+    md << "[verify-gpu.md](verify-gpu.md), this run on " << v->gpu;
+  else
+    md << "not run: " << (gpu_available() ? "not asked" : p.gpu)
+       << (v ? cat("; [verify-gpu.md](verify-gpu.md) is from an earlier run (", v->gpu, ", git ", v->sha,
+                   v->dirty ? "-dirty" : "", ")")
+             : "");
+  md << " |\n| theory constructions C1-C7, `menagerie theory` | ";
+  const ReportFile* t = find(in.files, "theory.md");
+  if (!t)
+    md << "not run";
+  else
+    md << "[theory.md](theory.md), " << (t->this_run ? "this run" : "an earlier run (" + t->date + ")")
+       << (t->quick ? ", QUICK sizes (c <= 1024, N <= 256), not the papers'" : ", full sizes");
+  md << " |\n";
+  for (const auto& r : in.ctest)
+    for (const auto& f : r.failures) md << "\n- FAILED (" << r.label << "): " << f;
+  return md.str() + "\n";
+}
+
+// "## What was not verified": the GPU when there is none, and the theory statements theory.md does not check.
+std::string not_verified_section(const Inputs& in, const Provenance& p) {
+  std::ostringstream md;
+  md << "## What was not verified, and why\n\n";
+  if (!gpu_available())
+    md << "- Every GPU kernel (the attention family's variants): this machine has " << p.gpu
+       << ". Kernels are verified only on a GPU (`menagerie verify --gpu`, `ctest -L gpu`, compute-sanitizer).\n";
+  if (!build::with_cuda()) md << "- CUDA code was not compiled (cpu-only build).\n";
+  for (const auto& [statement, why] : unchecked_statements(in.out_dir + "/theory.md"))
+    md << "- " << statement << ": " << why << "\n";
+  return md.str();
+}
+
+// "## Reports in this folder": every other report, with who produced it and whether it describes this code.
+std::string reports_section(const Inputs& in, const Provenance& p) {
+  std::ostringstream md;
+  md << "## Reports in this folder\n\nEach with the run that produced it: this run, or an earlier one from the same "
+        "commit (current), another commit (stale) or uncommitted code.\n\n"
+     << "| report | title | produced | device | status |\n|---|---|---|---|---|\n";
+  for (const auto& f : in.files)
+    md << "| [" << f.name << "](" << f.name << ") | " << f.title << " | " << (f.date.empty() ? "-" : f.date) << " | "
+       << (f.gpu.empty() ? "-" : f.gpu) << " | " << status_of(f, p.git_sha) << " |\n";
+  return md.str();
+}
+
 }  // namespace
 
 void add_report(CLI::App& app) {
-  auto* sub = app.add_subcommand("report", "write reports/<name>.md: provenance, devices, verification, results");
-  static std::string name, out_dir = "reports";
+  auto* sub = app.add_subcommand("report", "write reports/<name>.md: what this run verified and what it did not");
+  static std::string name, out_dir = "reports", verify_log;
   static std::vector<std::string> logs;
+  static std::int64_t since = -1;
   sub->add_option("--name", name, "report name (default: cpu, or gpu-<device> when a GPU is visible)");
   sub->add_option("--out-dir", out_dir, "directory of the reports")->capture_default_str();
   sub->add_option("--ctest-log", logs, "ctest output log to summarise (repeatable; ./menagerie report passes them)")
       ->check(CLI::ExistingFile);
+  sub->add_option("--verify-log", verify_log, "a `menagerie verify --cpu` log to summarise")->check(CLI::ExistingFile);
+  sub->add_option("--since", since, "seconds since the epoch when this run started: reports written later are "
+                                    "marked as produced by this run")
+      ->check(CLI::NonNegativeNumber);
   sub->callback([] {
     require_output_dir("--out-dir", out_dir);
     if (name.empty()) name = default_name();
     require(std::regex_match(name, std::regex(R"([A-Za-z0-9_.-]+)")), "--name ", name,
             ": expected letters, digits, '.', '_' or '-'");
-    std::vector<CtestSummary> runs;
-    for (const auto& l : logs) runs.push_back(summarize_ctest_log(l));
+    Inputs in;
+    in.out_dir = out_dir;
+    for (const auto& l : logs) in.ctest.push_back(summarize_ctest_log(l));
+    in.verify_cpu_given = !verify_log.empty();
+    if (in.verify_cpu_given) in.verify_cpu = read_verify_log(verify_log);
+    in.files = scan_reports(out_dir, name + ".md", since >= 0 ? std::optional<std::int64_t>(since) : std::nullopt);
 
     const Provenance p = current_provenance();
     std::ostringstream md;
     md << "# menagerie report: " << name << "\n\n"
        << "Generated by `menagerie report`; do not edit by hand.\n\n"
-       << to_markdown(p) << "\n## Verification\n\n";
-    if (runs.empty()) {
-      md << "No test logs were given (run `./menagerie report`, which runs the tests first).\n";
-    } else {
-      md << "| label | tests | passed | failed | skipped | time |\n|---|---|---|---|---|---|\n";
-      for (const auto& r : runs)
-        md << "| " << r.label << " | " << r.total << " | " << r.total - r.failed - r.skipped << " | " << r.failed
-           << " | " << r.skipped << " | " << r.time << " |\n";
-      for (const auto& r : runs)
-        for (const auto& f : r.failures) md << "\n- FAILED (" << r.label << "): " << f;
-      md << "\n";
-    }
-    md << "\n## Stages\n\n"
-       << "| stage | status |\n|---|---|\n"
-       << "| CUDA kernels | " << (build::with_cuda() ? "built" : "not built (cpu-only build)") << " |\n"
-       << "| GPU | " << p.gpu << " |\n";
-    md << "\n" << theory_section(out_dir) << "\n" << results_section(out_dir);
+       << to_markdown(p) << "\n"
+       << verified_section(in, p) << "\n"
+       << not_verified_section(in, p) << "\n"
+       << theory_section(out_dir) << "\n"
+       << reports_section(in, p);
     const std::filesystem::path path = std::filesystem::path(out_dir) / (name + ".md");
     std::filesystem::create_directories(out_dir);
     const std::string text = md.str();
