@@ -55,10 +55,13 @@ std::string theory_section(const std::filesystem::path& dir) { return theory::re
 void add_theory(CLI::App& app) {
   auto* sub = app.add_subcommand("theory", "run the MQAR constructions C1-C7 and write reports/theory.md");
   static Options o;
-  sub->add_option("--out", o.out, "the report to write")->capture_default_str();
-  sub->add_flag("--quick", o.catalogue.quick, "small sizes (c <= 1024, N <= 256) for slow machines");
+  auto* out = sub->add_option("--out", o.out, "the report to write (default reports/theory.md, or "
+                                             "reports/theory-quick.md with --quick)");
+  sub->add_flag("--quick", o.catalogue.quick,
+                "small sizes (c <= 1024, N <= 256) for slow machines; never over the full-size report by default");
   add_seed_option(*sub, o.catalogue.seed, "seed of the generated instances");
-  sub->callback([] {
+  sub->callback([out] {
+    if (out->count() == 0 && o.catalogue.quick) o.out = "reports/theory-quick.md";
     const std::filesystem::path path(o.out);
     require_output_file("--out", path);
     const auto t0 = std::chrono::steady_clock::now();

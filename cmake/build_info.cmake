@@ -4,7 +4,9 @@ execute_process(COMMAND git -C ${SRC} rev-parse --short=12 HEAD OUTPUT_VARIABLE 
 if(NOT rc EQUAL 0 OR sha STREQUAL "")
   set(sha "unknown")
 endif()
-execute_process(COMMAND git -C ${SRC} status --porcelain --untracked-files=no OUTPUT_VARIABLE dirty ERROR_QUIET)
+# -dirty: the code differs from the commit. Generated reports (reports/, rewritten by `./menagerie report`) do not
+# count; untracked files do (sources are globbed, so a new file is built).
+execute_process(COMMAND git -C ${SRC} status --porcelain -- . ":(exclude)reports" OUTPUT_VARIABLE dirty ERROR_QUIET)
 if(NOT dirty STREQUAL "")
   string(APPEND sha "-dirty")
 endif()

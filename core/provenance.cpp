@@ -40,6 +40,9 @@ Provenance host_provenance() {
   p.host = gethostname(host, sizeof host - 1) == 0 ? host : "unknown";
   p.cpu = cpu_model();
   p.cpu_cores = static_cast<int>(std::thread::hardware_concurrency());
+  // A CPU step (training, sweeps) does not ask the driver; current_provenance() fills these where a GPU matters.
+  p.gpu = "not queried (a CPU step)";
+  p.cuda_runtime = p.cuda_driver = "not queried";
   return p;
 }
 

@@ -17,7 +17,7 @@ struct Provenance {
   std::string cuda_driver = "-";
 };
 
-// Build stamp, date, host name, CPU model and core count; GPU fields left at "none".
+// Build stamp, date, host name, CPU model and core count; the GPU and CUDA fields say "not queried" (a CPU step).
 Provenance host_provenance();
 
 nlohmann::json to_json(const Provenance& p);

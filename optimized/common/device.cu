@@ -18,7 +18,13 @@ DeviceReport device_report() noexcept {
   int n = 0;
   const cudaError_t e = cudaGetDeviceCount(&n);
   if (e != cudaSuccess) {
-    r.note = std::string("no GPU: ") + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")";
+    if (r.driver_version == 0 || e == cudaErrorInsufficientDriver)
+      r.note = r.driver_version == 0 ? "no NVIDIA driver, so no GPU"
+                                      : "the NVIDIA driver is older than this build's CUDA runtime, so no GPU";
+    else if (e == cudaErrorNoDevice)
+      r.note = "no GPU (an NVIDIA driver but no device)";
+    else
+      r.note = std::string("no GPU: ") + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")";
     cudaGetLastError();
     return r;
   }

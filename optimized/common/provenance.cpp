@@ -6,8 +6,9 @@ namespace menagerie {
 Provenance current_provenance() {
   Provenance p = host_provenance();
   const DeviceReport r = device_report();
-  if (r.runtime_version) p.cuda_runtime = cuda_version_string(r.runtime_version);
-  if (r.driver_version) p.cuda_driver = cuda_version_string(r.driver_version);
+  p.cuda_runtime = r.runtime_version ? cuda_version_string(r.runtime_version)
+                                     : r.built_with_cuda ? "unknown" : "none (cpu-only build)";
+  p.cuda_driver = r.driver_version ? cuda_version_string(r.driver_version) : "none";
   if (!r.gpus.empty()) {
     const GpuInfo& g = r.gpus.front();
     p.gpu = g.name + " (sm_" + std::to_string(g.cc_major) + std::to_string(g.cc_minor) + ", " +
