@@ -37,6 +37,7 @@ if [[ $steps == *" verify "* ]]; then
   grep -E "FAIL|^[a-z_]+ +[a-z_0-9]+ +(bfloat16|float32)" "$out/verify-gpu.log" | head -40
 fi
 if [[ $steps == *" determinism "* ]]; then
+  mkdir -p "$out/determinism"
   step determinism "${DETERMINISM_TIMEOUT:-300}" build/bin/menagerie verify --gpu --repeats 100 --report "$out/determinism"
   grep -E "determinism|FAIL" "$out/determinism.log" | head -40
 fi
