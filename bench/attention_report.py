@@ -92,6 +92,10 @@ try:
                             label=f"SDPA {dt} D={D}")
         ax.set_xscale("log", base=2); ax.set_xlabel("T"); ax.set_ylabel("TFLOP/s"); ax.set_title(f"causal attention {d}, B=8 H=16")
         ax.legend(fontsize=7)
-    fig.tight_layout(); fig.savefig(os.path.join(out, "throughput-attention.png"), dpi=110)
+    # The figure carries its own provenance: a PNG travels without its Markdown.
+    fig.text(0.01, 0.005, f"{ctx.get('menagerie_gpu')}; menagerie git {ctx.get('menagerie_git_sha')}, "
+             f"{ctx.get('menagerie_date_utc')}; SDPA = PyTorch {t.get('meta', {}).get('torch', 'absent')}, "
+             "TF32 off; median of CUDA-event timings, L2 flushed", fontsize=7, color="dimgray")
+    fig.tight_layout(rect=(0, 0.04, 1, 1)); fig.savefig(os.path.join(out, "throughput-attention.png"), dpi=110)
 except ImportError:
     pass

@@ -4,9 +4,12 @@
 usage: python3 train/plot_sweep.py SWEEP.csv OUT.png
 
 One panel per data set (column `data`), one line per mixer; each point is the best accuracy over the learning
-rates of that (mixer, d_model), the number Zoology reports. Reads only the CSV the C++ writes (train/sweep.hpp).
+rates of that (mixer, d_model), the number Zoology reports, and the figure says so. Reads only the CSV the C++ writes
+(train/sweep.hpp) and, for the figure's provenance line, the Markdown report beside it (SWEEP.md: git SHA, date,
+machine).
 """
 import csv
+import os
 import sys
 
 import matplotlib
@@ -18,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 def main(argv):
     if len(argv) != 3:
         sys.exit("usage: plot_sweep.py SWEEP.csv OUT.png")
-    best = {}
+    best, lrs = {}, set()
     datas, mixers = [], []
     with open(argv[1], newline="") as f:
         for row in csv.DictReader(f):
@@ -26,6 +29,7 @@ def main(argv):
                 continue
             key = (row["data"], row["mixer"], int(row["d_model"]))
             best[key] = max(best.get(key, 0.0), float(row["accuracy"]))
+            lrs.add(row.get("lr", ""))
             if row["data"] not in datas:
                 datas.append(row["data"])
             if row["mixer"] not in mixers:
@@ -45,8 +49,22 @@ def main(argv):
         ax.set_title(data)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
+    lr_text = ", ".join(sorted((lr for lr in lrs if lr), key=float))
+    fig.suptitle(f"each point: the best valid accuracy over the learning rates {{{lr_text}}}", fontsize=9)
+    fig.text(0.01, 0.005, provenance(os.path.splitext(argv[1])[0] + ".md"), fontsize=7, color="dimgray")
+    fig.tight_layout(rect=(0, 0.04, 1, 0.95))
     fig.savefig(argv[2], dpi=120)
+
+
+def provenance(md_path):
+    """'menagerie 0.1.0, git X, ... | date | machine' from the sweep's Markdown, or a note that it is missing."""
+    if not os.path.exists(md_path):
+        return f"provenance: {os.path.basename(md_path)} not found"
+    keep = []
+    for line in open(md_path):
+        if line.startswith("- menagerie ") or line.startswith("- date: ") or line.startswith("- machine: "):
+            keep.append(line[2:].strip())
+    return " | ".join(keep) if keep else "provenance: none in " + os.path.basename(md_path)
 
 
 if __name__ == "__main__":
