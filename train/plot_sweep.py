@@ -11,6 +11,7 @@ machine).
 import csv
 import os
 import sys
+import textwrap
 
 import matplotlib
 
@@ -36,7 +37,8 @@ def main(argv):
                 mixers.append(row["mixer"])
     if not best:
         sys.exit("plot_sweep.py: no finished runs in " + argv[1])
-    fig, axes = plt.subplots(1, len(datas), figsize=(4.2 * len(datas), 3.6), squeeze=False)
+    width = max(6.4, 4.2 * len(datas))
+    fig, axes = plt.subplots(1, len(datas), figsize=(width, 4.2), squeeze=False)
     for ax, data in zip(axes[0], datas):
         for mixer in mixers:
             pts = sorted((d, a) for (dd, m, d), a in best.items() if dd == data and m == mixer)
@@ -50,9 +52,12 @@ def main(argv):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     lr_text = ", ".join(sorted((lr for lr in lrs if lr), key=float))
-    fig.suptitle(f"each point: the best valid accuracy over the learning rates {{{lr_text}}}", fontsize=9)
-    fig.text(0.01, 0.005, provenance(os.path.splitext(argv[1])[0] + ".md"), fontsize=7, color="dimgray")
-    fig.tight_layout(rect=(0, 0.04, 1, 0.95))
+    chars = int(width * 15)  # a line of 7-point text per inch of width
+    fig.suptitle(textwrap.fill(f"each point: the best valid accuracy over the learning rates {{{lr_text}}}", chars),
+                 fontsize=9)
+    fig.text(0.01, 0.005, textwrap.fill(provenance(os.path.splitext(argv[1])[0] + ".md"), int(chars * 1.3)),
+             fontsize=7, color="dimgray")
+    fig.tight_layout(rect=(0, 0.08, 1, 0.94))
     fig.savefig(argv[2], dpi=120)
 
 
