@@ -49,17 +49,26 @@ struct Inputs {
 std::string verified_section(const Inputs& in, const Provenance& p) {
   std::ostringstream md;
   md << "## What this run verified\n\n| check | result |\n|---|---|\n";
-  for (const auto& label : {"cpu", "gpu"}) {
+  struct Suite {
+    const char* label;
+    const char* what;
+    std::string not_run;
+  };
+  const std::vector<Suite> suites = {
+      {"cpu", "test suite, `ctest -L cpu`", "no log given (`./menagerie report` runs it first)"},
+      {"gpu", "GPU test suite, `ctest -L gpu`", gpu_available() ? "no log given" : p.gpu},
+      {"fuzz", "fuzz targets' bounded runs, `ctest -L fuzz` (build-fuzz/)", "no log given"},
+      {"asan", "CPU suite under ASan + UBSan, `ctest -L cpu` (build-asan/)",
+       "`MENAGERIE_ASAN=1 ./menagerie report` runs it (about an hour on 2 cores from cold)"}};
+  for (const auto& suite : suites) {
     const CtestSummary* run = nullptr;
-    for (const auto& r : in.ctest) run = r.label == label ? &r : run;
-    md << "| test suite, `ctest -L " << label << "` | ";
+    for (const auto& r : in.ctest) run = r.label == suite.label ? &r : run;
+    md << "| " << suite.what << " | ";
     if (run)
       md << run->total << " tests: " << run->total - run->failed - run->skipped << " passed, " << run->failed
          << " failed, " << run->skipped << " skipped (" << run->time << ")";
-    else if (std::string(label) == "gpu")
-      md << "not run: " << (gpu_available() ? "no log given" : p.gpu);
     else
-      md << "not run: no log given (`./menagerie report` runs it first)";
+      md << "not run: " << suite.not_run;
     md << " |\n";
   }
   md << "| references' self-checks, `menagerie verify --cpu` | ";

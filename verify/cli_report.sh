@@ -50,6 +50,8 @@ grep -q '^## What this run verified' "$md" || fail "no 'What this run verified' 
 grep -qF '| references'"'"' self-checks, `menagerie verify --cpu` | 1 of 2 ids pass; FAILED: based |' "$md" \
   || fail "verify --cpu row"
 grep -qF '| test suite, `ctest -L cpu` | not run: no log given' "$md" || fail "missing ctest log not said"
+grep -qF '| CPU suite under ASan + UBSan, `ctest -L cpu` (build-asan/) | not run: `MENAGERIE_ASAN=1' "$md" \
+  || fail "the sanitizer suite's absence not said"
 grep -qF 'QUICK sizes' "$md" || fail "a quick theory.md not flagged"
 grep -qF -- '- Thm B: an unchecked claim: proof, not checked' "$md" || fail "unchecked statement not listed"
 grep -qF '| [old.md](old.md) | Old throughput | 2026-11-01T00:00:00Z | NVIDIA H200 (sm_90 | stale: from git 0123456789ab; this code is' "$md" \
