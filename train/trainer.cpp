@@ -112,10 +112,10 @@ TrainSummary train_run(const RunConfig& c, const TrainOptions& opt) {
     write_file_atomic(dir / "config.json", std::as_bytes(std::span(config_text.data(), config_text.size())));
   // A failure before the first checkpoint leaves nothing behind: no half-started run for the next call to refuse.
   struct Undo {
-    const fs::path& dir;
+    const fs::path &dir, &ckpt;
     bool made_dir, armed = true;
     ~Undo() {
-      if (!armed || fs::exists(dir / "checkpoint" / "state.json")) return;
+      if (!armed || fs::exists(ckpt / "state.json")) return;
       std::error_code ec;
       if (made_dir) {
         fs::remove_all(dir, ec);
@@ -124,7 +124,7 @@ TrainSummary train_run(const RunConfig& c, const TrainOptions& opt) {
         fs::remove(dir / "results.jsonl", ec);
       }
     }
-  } undo{dir, made_dir};
+  } undo{dir, ckpt, made_dir};
 
   auto backend = make_backend(c);
   backend->set_parameters(init_parameters(c.model, c.seed));
