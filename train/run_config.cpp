@@ -2,6 +2,7 @@
 #include "train/run_config.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -33,6 +34,8 @@ template <class... F>
 struct Overloaded : F... {
   using F::operator()...;
 };
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;  // clang before 17 does not deduce aggregates (the fuzz build)
 
 // One config key of a mixer object (core/config_key.hpp) into its Problem field.
 template <class P>
@@ -162,6 +165,20 @@ E choice(const json& j, std::string_view key, E fallback, std::initializer_list<
   throw InputError(cat(json_path(where, key), " = \"", s, "\": expected one of ", list));
 }
 
+// Integer task parameters (vocab_size, input_seq_len, ...) at most kMaxSize, checked before any example is
+// generated: one MQAR example of input_seq_len 2e9 holds 32 GB.
+void check_data_sizes(const synthetics::DatasetSpec& data, std::string_view where) {
+  for (const auto& [name, list] : {std::pair{"train", &data.train}, std::pair{"test", &data.test}})
+    for (std::size_t i = 0; i < list->size(); ++i)
+      for (const auto& [key, text] : (*list)[i].params) {
+        long long v = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        const bool integer = end == text.data() + text.size() && !text.empty();
+        require<InputError>(!integer || (ec == std::errc() && v <= kMaxSize), where, ".", name, "[", i, "].params.",
+                            key, " = ", text, " must be <= ", kMaxSize);
+      }
+}
+
 }  // namespace
 
 std::int64_t max_sequence_length(const synthetics::DatasetSpec& data, std::string_view where) {
@@ -190,6 +207,7 @@ RunConfig parse_run_config(const json& j, std::string_view where) {
   require<InputError>(!c.name.empty() && c.name.find_first_of("/\\\n\"") == std::string::npos,
                       json_path(where, "name"), " = \"", c.name, "\" must be non-empty without / \\ \" or newlines");
   c.data = synthetics::dataset_spec_from_json(get_field<json>(j, "data", where), json_path(where, "data"));
+  check_data_sizes(c.data, json_path(where, "data"));
   require<InputError>(!c.data.train.empty(), json_path(where, "data"), ": 'train' is empty; training needs examples");
   require<InputError>(!c.data.test.empty(), json_path(where, "data"), ": 'test' is empty; evaluation needs a test set");
   const std::int64_t l_max = max_sequence_length(c.data, where);

@@ -86,6 +86,8 @@ TEST(TrainConfig, MalformedConfigsAreOneLineErrorsNamingTheKey) {
       {"/data/train/0/task", "mqarr", "mqarr"},
       {"/data/test", json::array(), "'test' is empty"},
       {"/data/train", json::array(), "'train' is empty"},
+      {"/data/test/0/params/input_seq_len", 2000000000,
+       "tiny.json: data.test[0].params.input_seq_len = 2000000000 must be <= 1048576"},
       {"/name", "a/b", "name = \"a/b\" must be non-empty"},
   };
   for (const auto& bad : cases) {
@@ -155,11 +157,11 @@ TEST(TrainConfig, AFailureBeforeTheFirstCheckpointLeavesNothing) {
 TEST(TrainMemory, ParametersTermByHandAndRefusalBeforeAnythingIsWritten) {
   const auto c = train::parse_run_config(good(), "tiny.json");
   ASSERT_EQ(model::param_count(c.model), 600) << "the hand count above no longer describes tiny.json";
-  const auto e = train::estimate_memory(c);
-  EXPECT_EQ(e.parameters, 40.0 * 600);
+  const auto est = train::estimate_memory(c);
+  EXPECT_EQ(est.parameters, 40.0 * 600);
   // data: (256 + 64) examples of 12 tokens (MQAR's input_seq_len), inputs and labels, int64
-  EXPECT_EQ(e.data, 320.0 * 12 * 2 * 8);
-  EXPECT_GT(e.activations, 0);
+  EXPECT_EQ(est.data, 320.0 * 12 * 2 * 8);
+  EXPECT_GT(est.activations, 0);
   EXPECT_NO_THROW(train::check_memory(c, "tiny", 1e9));
 
   json j = good();
