@@ -5,6 +5,9 @@
 //   FILE.npy                                  FILE_inputs.npy and FILE_labels.npy (one file per member)
 // Bad parameters and output paths are one-line errors (exit 2) raised before anything is generated or written; the
 // files of one -o are written atomically as a set (all of them or none). Also: menagerie data mqar-gap-stats prints the gap-slot table of docs/synthetics.md §1.1.
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -125,10 +128,21 @@ void add_task(CLI::App& data, const syn::TaskDef<Config, Output>& def) {
   sub->add_option("-o,--output", state->output,
                   "FILE.npz (inputs, labels) or FILE.npy (writes FILE_inputs.npy, FILE_labels.npy)")
       ->required();
-  sub->callback([state, generate = def.generate] {
+  sub->callback([state, generate = def.generate, task = std::string(def.name)] {
     const fs::path out = state->output;
     check_output(out, member_names<Output>());
-    write(out, members(generate(state->config, state->seed)));  // the generator validates the parameters first
+    // Large requests take tens of seconds: on a terminal, say which phase is running and how long it took.
+    const bool tty = ::isatty(2) != 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto phase = [&](const char* what) {
+      if (tty)
+        std::fprintf(stderr, "%s %s ... (%.1f s)\n", what, task.c_str(),
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    };
+    phase("generating");
+    const auto tensors = members(generate(state->config, state->seed));  // the generator validates the parameters
+    phase("writing");
+    write(out, tensors);
   });
 }
 
