@@ -37,6 +37,13 @@ const ReportFile* find(const std::vector<ReportFile>& files, const std::string& 
   return nullptr;
 }
 
+// Why there is no GPU, as the device query says it ("no NVIDIA driver, so no GPU").
+std::string no_gpu_reason(const Provenance& p) {
+  const std::string& g = p.gpu;
+  if (g.rfind("none (", 0) == 0 && g.back() == ')') return g.substr(6, g.size() - 7);
+  return g;
+}
+
 struct Inputs {
   std::vector<CtestSummary> ctest;
   std::vector<VerifyLine> verify_cpu;
@@ -56,7 +63,7 @@ std::string verified_section(const Inputs& in, const Provenance& p) {
   };
   const std::vector<Suite> suites = {
       {"cpu", "test suite, `ctest -L cpu`", "no log given (`./menagerie report` runs it first)"},
-      {"gpu", "GPU test suite, `ctest -L gpu`", gpu_available() ? "no log given" : p.gpu},
+      {"gpu", "GPU test suite, `ctest -L gpu`", gpu_available() ? "no log given" : no_gpu_reason(p)},
       {"fuzz", "fuzz targets' bounded runs, `ctest -L fuzz` (build-fuzz/)", "no log given"},
       {"asan", "CPU suite under ASan + UBSan, `ctest -L cpu` (build-asan/)",
        "`MENAGERIE_ASAN=1 ./menagerie report` runs it (about an hour on 2 cores from cold)"}};
@@ -88,7 +95,7 @@ std::string verified_section(const Inputs& in, const Provenance& p) {
   if (v && v->this_run)
     md << "[verify-gpu.md](verify-gpu.md), this run on " << v->gpu;
   else
-    md << "not run: " << (gpu_available() ? "not asked" : p.gpu)
+    md << "not run: " << (gpu_available() ? "not asked" : no_gpu_reason(p))
        << (v ? cat("; [verify-gpu.md](verify-gpu.md) is from an earlier run (", v->gpu, ", git ", v->sha,
                    v->dirty ? "-dirty" : "", ")")
              : "");
@@ -110,8 +117,8 @@ std::string not_verified_section(const Inputs& in, const Provenance& p) {
   std::ostringstream md;
   md << "## What was not verified, and why\n\n";
   if (!gpu_available())
-    md << "- Every GPU kernel (the attention family's variants): this machine has " << p.gpu
-       << ". Kernels are verified only on a GPU (`menagerie verify --gpu`, `ctest -L gpu`, compute-sanitizer).\n";
+    md << "- Every GPU kernel (the attention family's variants): " << no_gpu_reason(p)
+       << " on this machine. Kernels are verified only on a GPU (`menagerie verify --gpu`, `ctest -L gpu`, compute-sanitizer).\n";
   if (!build::with_cuda()) md << "- CUDA code was not compiled (cpu-only build).\n";
   for (const auto& [statement, why] : unchecked_statements(in.out_dir + "/theory.md"))
     md << "- " << statement << ": " << why << "\n";

@@ -94,7 +94,10 @@ std::vector<ReportFile> scan_reports(const std::string& dir, const std::string& 
       if (r.sha.empty() && std::regex_search(line, m, git)) r.sha = m[1], r.dirty = m[2].matched;
       if (r.date.empty() && line.rfind("- date: ", 0) == 0) r.date = line.substr(8);
       if (r.date.empty() && line.find(", run 20") != std::string::npos) r.date = line.substr(line.find(", run ") + 6);
-      if (r.gpu.empty() && line.rfind("- GPU: ", 0) == 0) r.gpu = line.substr(7, line.find(',', 7) - 7);
+      if (r.gpu.empty() && line.rfind("- GPU: ", 0) == 0) {  // "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs), CUDA ..."
+        r.gpu = line.substr(7, line.find_first_of("(,", 7) - 7);
+        while (!r.gpu.empty() && r.gpu.back() == ' ') r.gpu.pop_back();
+      }
     }
     if (since_epoch) {
       const auto written = fs::last_write_time(e.path(), ec);

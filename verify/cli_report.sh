@@ -54,7 +54,7 @@ grep -qF '| CPU suite under ASan + UBSan, `ctest -L cpu` (build-asan/) | not run
   || fail "the sanitizer suite's absence not said"
 grep -qF 'QUICK sizes' "$md" || fail "a quick theory.md not flagged"
 grep -qF -- '- Thm B: an unchecked claim: proof, not checked' "$md" || fail "unchecked statement not listed"
-grep -qF '| [old.md](old.md) | Old throughput | 2026-11-01T00:00:00Z | NVIDIA H200 (sm_90 | stale: from git 0123456789ab; this code is' "$md" \
+grep -qF '| [old.md](old.md) | Old throughput | 2026-11-01T00:00:00Z | NVIDIA H200 | stale: from git 0123456789ab; this code is' "$md" \
   || fail "stale report not marked"
 grep -qF "| [dirty.md](dirty.md) | Uncommitted sweep | 2026-11-02T00:00:00Z | - | uncommitted code (git ${base}-dirty) |" "$md" \
   || fail "dirty report not marked"
