@@ -5,6 +5,7 @@
 // every other report in the folder with whether this run produced it, from which commit and device, and whether
 // it is stale (cli/report_inputs.hpp). The file is written atomically.
 #include <filesystem>
+#include <limits>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -151,7 +152,7 @@ void add_report(CLI::App& app) {
   sub->add_option("--verify-log", verify_log, "a `menagerie verify --cpu` log to summarise")->check(CLI::ExistingFile);
   sub->add_option("--since", since, "seconds since the epoch when this run started: reports written later are "
                                     "marked as produced by this run")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(std::int64_t{0}, std::numeric_limits<std::int64_t>::max()));
   sub->callback([] {
     require_output_dir("--out-dir", out_dir);
     if (name.empty()) name = default_name();
