@@ -37,22 +37,29 @@ void DeviceTensor::upload(const Tensor<double>& x, cudaStream_t s) {
   bytes_.upload(host, s);
 }
 
-Tensor<double> DeviceTensor::download(const Shape& shape, cudaStream_t s) const {
-  const auto host = bytes_.download(s);
+Tensor<double> decode(const std::vector<unsigned char>& bytes, const Shape& shape, DType dtype) {
   Tensor<double> x(shape);
-  require<ShapeError>(x.numel() == n_, "download of a device tensor of ", n_, " elements into ", shape_str(shape));
-  for (std::int64_t i = 0; i < n_; ++i) {
-    if (dtype_ == DType::bf16) {
+  const auto n = static_cast<std::size_t>(x.numel());
+  require<ShapeError>(bytes.size() == n * dtype_size(dtype), "decoding ", bytes.size(), " bytes of ", dtype_name(dtype),
+                      " into ", shape_str(shape));
+  for (std::size_t i = 0; i < n; ++i) {
+    if (dtype == DType::bf16) {
       std::uint16_t b;
-      std::memcpy(&b, host.data() + 2 * i, 2);
+      std::memcpy(&b, bytes.data() + 2 * i, 2);
       x.data()[i] = from_bf16(b);
     } else {
       float f;
-      std::memcpy(&f, host.data() + 4 * i, 4);
+      std::memcpy(&f, bytes.data() + 4 * i, 4);
       x.data()[i] = f;
     }
   }
   return x;
+}
+
+Tensor<double> DeviceTensor::download(const Shape& shape, cudaStream_t s) const {
+  Tensor<double> x(shape);
+  require<ShapeError>(x.numel() == n_, "download of a device tensor of ", n_, " elements into ", shape_str(shape));
+  return decode(bytes_.download(s), shape, dtype_);
 }
 
 void DeviceTensor::fill_random(std::uint64_t seed, std::uint64_t stream, double lo, double hi) {

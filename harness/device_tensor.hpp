@@ -19,6 +19,8 @@ namespace menagerie::harness {
 // x as the dtype stores it (f32 or bf16), back in double.
 double rounded(double x, DType dtype);
 Tensor<double> rounded(const Tensor<double>& x, DType dtype);
+// Device bytes of `dtype` (f32 or bf16) read back as a double tensor of `shape`.
+Tensor<double> decode(const std::vector<unsigned char>& bytes, const Shape& shape, DType dtype);
 
 class DeviceTensor {
  public:

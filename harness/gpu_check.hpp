@@ -6,7 +6,10 @@
 //                unwritten element fails); each output and input gradient against the oracle by the rule of
 //                harness/tolerance.hpp, one Measure each
 //   causality    inputs after t0 replaced: every output up to t0 bitwise unchanged, and some output after t0
-//                changed (else the check examined nothing and fails)
+//                changed (else the check examined nothing and fails); for a variant that mixes positions (an FFT,
+//                Variant::mixes_positions) the outputs up to t0 may move by rounding only: their change, normwise
+//                relative to them, at most causal_rounding(dtype) (16 units of the dtype's rounding; an acausal
+//                kernel moves them by O(1))
 //   determinism  more identical runs (three, or `repeats`): outputs, saved buffers and gradients bitwise equal, except the tensors
 //                the variant declares nondeterministic (atomics)
 #pragma once
@@ -106,11 +109,18 @@ void run(const opt::Variant<P>& v, const P& p, DeviceProblem<P>& dp, const Named
   MENAGERIE_CUDA_CHECK(cudaDeviceSynchronize());
 }
 
-// Accuracy of the forward (and the backward, when `backward` and the variant has one) of v on p.
+// Accuracy of the forward (and the backward, when `backward` and the variant has one) of v on p. `scale` multiplies
+// named inputs after the draw (then rounded to the dtype again): magnitudes far from O(1), e.g. {{"h", 1e3}}.
 template <class P>
-std::vector<Measure> check_accuracy(const opt::Variant<P>& v, const P& p, std::uint64_t seed, bool backward) {
+std::vector<Measure> check_accuracy(const opt::Variant<P>& v, const P& p, std::uint64_t seed, bool backward,
+                                    const std::map<std::string, double>& scale = {}) {
   backward = backward && v.backward != nullptr;
-  const auto all = draw_inputs(p, seed, v.dtype);
+  auto all = draw_inputs(p, seed, v.dtype);
+  for (const auto& [name, factor] : scale) {
+    auto& x = all.at(name);
+    for (std::int64_t i = 0; i < x.numel(); ++i) x.data()[i] *= factor;
+    x = rounded(x, v.dtype);
+  }
   const auto in = detail::split(all, Role::input, p), d_out = detail::split(all, Role::output, p);
   DeviceProblem<P> dp(v, p);
   run(v, p, dp, all, backward);
@@ -161,7 +171,12 @@ struct Verdict {
   }
 };
 
-// Causality at t0 = T / 2 (needs T >= 2): outputs up to t0 unchanged bitwise, some output after t0 changed.
+// The change of outputs up to t0 (normwise, relative) a position-mixing variant may show: 16 units of rounding of
+// its storage dtype (fp32 2^-20, bf16 2^-5: a changed scale can flip the last bit of many bf16 outputs).
+inline double causal_rounding(DType dtype) { return dtype == DType::bf16 ? 0x1p-5 : 0x1p-20; }
+
+// Causality at t0 = T / 2 (needs T >= 2): outputs up to t0 unchanged (bitwise, or to rounding for a variant that
+// mixes positions), some output after t0 changed.
 template <class P>
 Verdict check_causality(const opt::Variant<P>& v, const P& p, std::uint64_t seed) {
   Verdict r;
@@ -187,11 +202,26 @@ Verdict check_causality(const opt::Variant<P>& v, const P& p, std::uint64_t seed
     if (s.role != Role::output || s.axes.rfind("B,T", 0) != 0) continue;
     const auto &x = a.at(s.name), &y = b2.at(s.name);
     const std::size_t row = x.size() / static_cast<std::size_t>(s.shape[0] * s.shape[1]);
+    const Tensor<double> xv = v.mixes_positions ? decode(x, s.shape, v.dtype) : Tensor<double>();
+    const Tensor<double> yv = v.mixes_positions ? decode(y, s.shape, v.dtype) : Tensor<double>();
     for (std::int64_t b = 0; b < s.shape[0]; ++b) {
       const std::size_t off = static_cast<std::size_t>(b * s.shape[1]) * row;
       const std::size_t upto = static_cast<std::size_t>(t0 + 1) * row, all = static_cast<std::size_t>(s.shape[1]) * row;
-      if (!std::equal(x.begin() + off, x.begin() + off + upto, y.begin() + off))
+      if (v.mixes_positions) {  // in elements, where off and upto count bytes
+        const std::int64_t per_t = xv.numel() / (s.shape[0] * s.shape[1]);
+        const std::int64_t first = b * s.shape[1] * per_t, last = first + (t0 + 1) * per_t;
+        double num = 0, den = 0;
+        for (std::int64_t i = first; i < last; ++i) {
+          const double d = yv.data()[i] - xv.data()[i];
+          num += d * d, den += xv.data()[i] * xv.data()[i];
+        }
+        const double moved = den > 0 ? std::sqrt(num / den) : (num > 0 ? INFINITY : 0);
+        if (!(moved <= causal_rounding(v.dtype)))
+          r.fail(cat(s.name, " at t <= ", t0, " (batch ", b, ") moved by ", moved, " (relative; rounding allows ",
+                     causal_rounding(v.dtype), ") when inputs after t0 changed"));
+      } else if (!std::equal(x.begin() + off, x.begin() + off + upto, y.begin() + off)) {
         r.fail(cat(s.name, " at t <= ", t0, " (batch ", b, ") changed when inputs after t0 changed"));
+      }
       later_changed = later_changed || !std::equal(x.begin() + off + upto, x.begin() + off + all, y.begin() + off + upto);
     }
   }

@@ -2,6 +2,9 @@
 // bug it guards against, and must report it, while the honest variant passes on the same problem.
 //   causality leak      forward, then o[0] := k[T-1][0] (the first output reads the last token): causality fails
 //   vacuous             forward writes o = 0 whatever the input: causality's non-vacuity fails (nothing changed)
+//   FFT leak            long_conv fft_cufft (causal to rounding, Variant::mixes_positions), then y[0] := u[T-1]:
+//                       the rounding-bounded causality fails; the honest FFT passes it, and fails the bitwise check
+//                       (why the flag exists: a later input moves the rounding of earlier outputs)
 //   nondeterministic dk backward, then one byte of dk set from a per-call counter: determinism fails naming dk
 //                       (softmax attention's flash kernels claim dk and dv reproducible, dq not)
 //   5x less accurate    forward, then o *= 1 + 5 e, e the honest variant's own error bound (its yardstick's relerr):
@@ -17,6 +20,7 @@
 #include "optimized/common/cublas_handle.hpp"
 #include "optimized/common/device.hpp"
 #include "optimized/linear_attention/variants.hpp"
+#include "optimized/long_conv/variants.hpp"
 #include "optimized/softmax_attention/variants.hpp"
 #include "verify/support/env.hpp"
 
@@ -56,6 +60,18 @@ void unwritten_forward(const la::Problem& p, const opt::DeviceArgs& a, cudaStrea
   chunked().forward(p, a, s);
   MENAGERIE_CUDA_CHECK(cudaMemsetAsync(a.as<float>("o") + p.B * p.T * p.H * p.Dv - 1, 0xFF, sizeof(float), s));
 }
+namespace lc = ops::long_conv;
+using LcVariant = opt::Variant<lc::Problem>;
+const lc::Problem kLc{.B = 2, .T = 97, .D = 5, .L = 97};
+const LcVariant& fft_cufft() {
+  return opt::find_variant<lc::Problem>(opt::long_conv::variants(), "lc", "fft_cufft", kLc);
+}
+void fft_leak_forward(const lc::Problem& p, const opt::DeviceArgs& a, cudaStream_t s) {
+  fft_cufft().forward(p, a, s);
+  MENAGERIE_CUDA_CHECK(cudaMemcpyAsync(a.as<float>("y"), a.as<float>("u") + (p.T - 1) * p.D, sizeof(float),
+                                       cudaMemcpyDeviceToDevice, s));
+}
+
 std::atomic<int> g_calls{0};
 void nondeterministic_backward(const sa::Problem& p, const opt::DeviceArgs& a, cudaStream_t s) {
   flash_bf16().backward(p, a, s);
@@ -85,6 +101,23 @@ TEST(GpuCheckMutants, CausalityCatchesALeakAndAVacuousPerturbation) {
   const auto vacuous = harness::check_causality(mutant("zero", zero_forward), kLa, seed);
   EXPECT_FALSE(vacuous.pass) << "a forward that ignores its inputs passed causality";
   EXPECT_NE(vacuous.detail.find("reached nothing"), std::string::npos) << vacuous.detail;
+}
+
+TEST(GpuCheckMutants, CausalityToRoundingCatchesALeakInAnFft) {
+  MENAGERIE_REQUIRE_GPU_OR_SKIP();
+  const auto seed = test::test_seed();
+  ASSERT_TRUE(fft_cufft().mixes_positions);
+  const auto honest = harness::check_causality(fft_cufft(), kLc, seed);
+  EXPECT_TRUE(honest.pass) << honest.detail;
+  LcVariant bitwise = fft_cufft();
+  bitwise.mixes_positions = false;
+  EXPECT_FALSE(harness::check_causality(bitwise, kLc, seed).pass)
+      << "the FFT's earlier outputs kept their bits when later inputs changed: the rounding bound is not needed";
+  LcVariant leak = fft_cufft();
+  leak.forward = fft_leak_forward;
+  const auto r = harness::check_causality(leak, kLc, seed);
+  EXPECT_FALSE(r.pass) << "an FFT forward whose y[0] reads the last token passed causality";
+  EXPECT_NE(r.detail.find("moved by"), std::string::npos) << r.detail;
 }
 
 TEST(GpuCheckMutants, DeterminismCatchesAVaryingDk) {

@@ -12,6 +12,9 @@
 //               its yardstick is the reference's recurrent form in float (harness/yardstick.hpp), not the parallel one
 //   nondeterministic  the tensors (space-separated names, e.g. "dq") whose bits may differ between identical runs
 //               (atomics in a varying order); every other output, saved buffer and gradient is bitwise reproducible
+//   mixes_positions  the algorithm combines every position of a sequence (an FFT): causality holds mathematically but
+//               not bitwise, since changing a later input changes the rounding of earlier outputs; the causality check
+//               then bounds that change by rounding (harness/gpu_check.hpp) instead of requiring equal bits
 // Launchers take a stream, never allocate and never synchronise. DeviceArgs maps a name to a device pointer; a missing
 // name is a ShapeError naming it.
 #pragma once
@@ -63,6 +66,7 @@ struct Variant {
   Launch backward;  // nullptr: forward only
   const char* nondeterministic = "";
   bool recurrent = false;
+  bool mixes_positions = false;
 
   bool supports(const Problem& p) const { return unsupported(p).empty(); }
 };
