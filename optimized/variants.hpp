@@ -2,4 +2,8 @@
 // which finds the operators of core/registry.hpp that have one. A new operator with kernels adds its line here.
 #pragma once
 #include "optimized/linear_attention/variants.hpp"
+#include "optimized/long_conv/variants.hpp"
+#include "optimized/s4d_kernel/variants.hpp"
+#include "optimized/shift_ssm_kernel/variants.hpp"
+#include "optimized/short_conv/variants.hpp"
 #include "optimized/softmax_attention/variants.hpp"

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench_case.hpp"
 #include "core/contract.hpp"
 
 namespace menagerie::ops::long_conv {
@@ -54,6 +55,35 @@ struct Contract {
     if (full) g.insert(g.end(), {{.B = 2, .T = 97, .D = 7, .L = 100}, {.B = 1, .T = 113, .D = 5, .L = 113}});
     return g;
   }
+  // GPU conformance (harness/kernels.hpp): T = 1, 7, 97, 1000, 1025, 4096 and 65536, filters longer than T (L > T),
+  // channel counts that are not multiples of a tile (1, 3, 5, 33).
+  static std::vector<Problem> gpu_grid(bool full) {
+    std::vector<Problem> g = {{.B = 2, .T = 1, .D = 3, .L = 1},      {.B = 2, .T = 7, .D = 5, .L = 9},
+                              {.B = 2, .T = 97, .D = 33, .L = 97},   {.B = 1, .T = 128, .D = 1, .L = 200},
+                              {.B = 2, .T = 256, .D = 16, .L = 256}, {.B = 1, .T = 1000, .D = 5, .L = 1000},
+                              {.B = 1, .T = 1025, .D = 3, .L = 1100}, {.B = 2, .T = 2048, .D = 8, .L = 2048},
+                              {.B = 1, .T = 4096, .D = 4, .L = 4096}};
+    if (full) g.push_back({.B = 1, .T = 16384, .D = 2, .L = 16384});
+    g.push_back({.B = 1, .T = 65536, .D = 1, .L = 65536});
+    return g;
+  }
+  // The error of each GPU path against the double reference as T grows (bench/conv_report.py's table).
+  static std::vector<Problem> gpu_error_sweep() {
+    std::vector<Problem> g;
+    for (std::int64_t T : {256, 1024, 4096, 16384, 65536}) g.push_back({.B = 1, .T = T, .D = 2, .L = T});
+    return g;
+  }
+  // Benchmarks (bench/kernels_bench.cpp; the peer is zoology's fft_conv in torch: rfft of 2T, product, irfft):
+  // B = 8, D = 1024 at T = 1k-64k, and Zoology's training shapes (B = 256, T = 64-512, d_model 64-512).
+  static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
+    std::vector<GpuBenchCase<Problem>> c;
+    const std::vector<std::string_view> all = {"fwd", "bwd", "fwdbwd"};
+    for (std::int64_t T : {1024, 4096, 16384, 65536}) c.push_back({{.B = 8, .T = T, .D = 1024, .L = T}, {}, all});
+    for (std::int64_t d : {64, 128, 256, 512})
+      for (std::int64_t T : {64, 256, 512}) c.push_back({{.B = 256, .T = T, .D = d, .L = T}, {}, all});
+    return c;
+  }
+  static BenchFields bench_fields(const Problem& p) { return {{"B", p.B}, {"T", p.T}, {"D", p.D}, {"L", p.L}}; }
 };
 
 }  // namespace menagerie::ops::long_conv

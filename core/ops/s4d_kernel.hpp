@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench_case.hpp"
 #include "core/contract.hpp"
 
 namespace menagerie::ops::s4d_kernel {
@@ -63,6 +64,22 @@ struct Contract {
     if (full) g.insert(g.end(), {{.H = 4, .N = 16, .T = 97}, {.H = 3, .N = 64, .T = 113}});
     return g;
   }
+  // GPU conformance (harness/kernels.hpp): T = 1, 7, 97, 1000, 1025, 4096, 65536 (runs of 32 and blocks of 4096
+  // values cut), state sizes 2-128 (Zoology's H3 uses 64), head counts off any tile.
+  static std::vector<Problem> gpu_grid(bool full) {
+    std::vector<Problem> g = {{.H = 3, .N = 2, .T = 1},     {.H = 5, .N = 4, .T = 7},     {.H = 2, .N = 64, .T = 97},
+                              {.H = 7, .N = 16, .T = 1000}, {.H = 1, .N = 128, .T = 1025}, {.H = 4, .N = 64, .T = 4096},
+                              {.H = 2, .N = 8, .T = 4097},  {.H = 1, .N = 64, .T = 65536}};
+    if (full) g.push_back({.H = 64, .N = 64, .T = 16384});
+    return g;
+  }
+  // Benchmarks: H3's filter generation at d_model 1024 (one SSM per channel), N = 64, T = 1k-64k.
+  static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
+    std::vector<GpuBenchCase<Problem>> c;
+    for (std::int64_t T : {1024, 4096, 16384, 65536}) c.push_back({{.H = 1024, .N = 64, .T = T}, {}, {"fwd", "bwd"}});
+    return c;
+  }
+  static BenchFields bench_fields(const Problem& p) { return {{"H", p.H}, {"N", p.N}, {"T", p.T}}; }
 };
 
 }  // namespace menagerie::ops::s4d_kernel

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench_case.hpp"
 #include "core/contract.hpp"
 
 namespace menagerie::ops::shift_ssm_kernel {
@@ -53,6 +54,21 @@ struct Contract {
     if (full) g.insert(g.end(), {{.D = 4, .N = 64, .T = 97}, {.D = 3, .N = 113, .T = 113}});
     return g;
   }
+  // GPU conformance (harness/kernels.hpp): T shorter and longer than N, N = 1 to 128, channel counts off the tile.
+  static std::vector<Problem> gpu_grid(bool full) {
+    std::vector<Problem> g = {{.D = 3, .N = 1, .T = 1},     {.D = 5, .N = 4, .T = 7},    {.D = 7, .N = 64, .T = 97},
+                              {.D = 2, .N = 113, .T = 1000}, {.D = 130, .N = 64, .T = 1025}, {.D = 3, .N = 128, .T = 64},
+                              {.D = 1, .N = 64, .T = 65536}};
+    if (full) g.push_back({.D = 1024, .N = 64, .T = 4096});
+    return g;
+  }
+  // Benchmarks: H3's shift filter at d_model 1024, N = 64, T = 1k-64k (mostly the zero tail past N).
+  static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
+    std::vector<GpuBenchCase<Problem>> c;
+    for (std::int64_t T : {1024, 65536}) c.push_back({{.D = 1024, .N = 64, .T = T}, {}, {"fwd", "bwd"}});
+    return c;
+  }
+  static BenchFields bench_fields(const Problem& p) { return {{"D", p.D}, {"N", p.N}, {"T", p.T}}; }
 };
 
 }  // namespace menagerie::ops::shift_ssm_kernel

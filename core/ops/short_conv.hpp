@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench_case.hpp"
 #include "core/contract.hpp"
 
 namespace menagerie::ops::short_conv {
@@ -53,6 +54,30 @@ struct Contract {
     if (full) g.insert(g.end(), {{.B = 2, .T = 97, .D = 7, .K = 3}, {.B = 1, .T = 113, .D = 5, .K = 5}});
     return g;
   }
+  // GPU conformance (harness/kernels.hpp): T = 1, 7, 97, 1000, 1025, 4096 and 65536; channel counts that are not
+  // multiples of the 128-thread tile (1, 5, 129, 1000); every tap count 1-8; runs of 32 tokens cut (31, 33).
+  static std::vector<Problem> gpu_grid(bool full) {
+    std::vector<Problem> g;
+    for (std::int64_t K = 1; K <= 8; ++K) g.push_back({.B = 2, .T = 97, .D = 129, .K = K});
+    g.insert(g.end(), {{.B = 3, .T = 1, .D = 5, .K = 3},   {.B = 2, .T = 7, .D = 1, .K = 4},
+                       {.B = 2, .T = 31, .D = 64, .K = 3}, {.B = 2, .T = 33, .D = 64, .K = 4},
+                       {.B = 1, .T = 1000, .D = 1000, .K = 3}, {.B = 2, .T = 1025, .D = 130, .K = 4},
+                       {.B = 1, .T = 4096, .D = 256, .K = 8}, {.B = 1, .T = 65536, .D = 5, .K = 3}});
+    if (full) g.push_back({.B = 256, .T = 256, .D = 128, .K = 3});
+    return g;
+  }
+  // Benchmarks (bench/kernels_bench.cpp; the peer is torch's depthwise conv1d): B = 8, D = 1024 at T = 1k-64k, and
+  // Zoology's training shapes (B = 256, T = 64-512, d_model 64-512), kernel size 3 (4 at one shape).
+  static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
+    std::vector<GpuBenchCase<Problem>> c;
+    const std::vector<std::string_view> all = {"fwd", "bwd", "fwdbwd"};
+    for (std::int64_t T : {1024, 4096, 16384, 65536}) c.push_back({{.B = 8, .T = T, .D = 1024, .K = 3}, {}, all});
+    for (std::int64_t d : {64, 128, 256, 512})
+      for (std::int64_t T : {64, 256, 512}) c.push_back({{.B = 256, .T = T, .D = d, .K = 3}, {}, all});
+    c.push_back({{.B = 256, .T = 512, .D = 512, .K = 4}, {}, all});
+    return c;
+  }
+  static BenchFields bench_fields(const Problem& p) { return {{"B", p.B}, {"T", p.T}, {"D", p.D}, {"K", p.K}}; }
 };
 
 }  // namespace menagerie::ops::short_conv
