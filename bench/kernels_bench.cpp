@@ -1,23 +1,39 @@
 // Throughput of every GPU kernel variant, generic over the operators with kernels (harness/kernels.hpp) and the
 // cases their contracts declare (gpu_bench_cases(): problem, variants, directions).
 //   kernels_bench --cases-out=cases.json --benchmark_out=kernels.json --benchmark_out_format=json
-//   kernels_bench --smoke        every case once at a tiny size (T <= 64, B = H = 1; the gpu ctest kernels_bench_smoke)
-// `menagerie bench kernels` runs it, then the PyTorch peers (bench/attention_torch.py) on the cases file it wrote,
-// the same grid, and bench/attention_report.py.
+//   kernels_bench --smoke        every case once at a tiny size (T <= 64, B = 1; the gpu ctest kernels_bench_smoke)
+//   --ops=a,b                    only those operators' cases are registered, timed and written to the cases file
+//                                (default: every operator with kernels); an unknown name is a one-line error, exit 2
+//   --error-out=FILE             the error of every variant against the double reference over the contract's
+//                                gpu_error_sweep() (for each operator of --ops that declares one): one JSON row per
+//                                problem, variant and tensor (harness::check_accuracy, forward and backward), with
+//                                the provenance and the seed. It runs first, before the ceilings are measured; when
+//                                it is the only work asked for (no --cases-out and no --benchmark_* flag) the
+//                                program exits after it without timing anything. Rows that miss the tolerance are
+//                                information (where bf16 stops being adequate), not a failure: exit 0.
+//   --seed=N                     the seed of every accuracy check (default 20261202; printed)
+// `menagerie bench kernels` runs it (--ops=softmax_attention,linear_attention), then the PyTorch peers
+// (bench/attention_torch.py) on the cases file it wrote, the same grid, and bench/attention_report.py;
+// `menagerie bench conv` runs it with --ops=short_conv,long_conv and --error-out, then bench/conv_torch.py and
+// bench/conv_report.py.
 // Method (docs/kernels.md §4): each case is first verified (harness/gpu_check.hpp, the tests' rule) at a small size with
 // the same variant and dims; then inputs of the timed shape are uploaded (random O(1), never zeros), two untimed
 // warm-up calls run, and each timed call is bracketed by CUDA events after an L2 flush (harness/timing.hpp); the
 // reported time is the median. Counters: ms (median), TFLOP/s from the contract's cost() (backward = 2.5 x forward
 // FLOPs, fwdbwd 3.5 x), GB/s from its minimum HBM elements times the dtype size (x2 backward, x3 fwdbwd), frac_peak
 // against this GPU's measured ceiling for the dtype (a cuBLAS 8192^3 GEMM in bf16, or fp32 without TF32), and the
-// contract's bench_fields. The JSON context carries provenance and the ceilings.
+// contract's bench_fields. The JSON context carries provenance and the ceilings (peak_bf16_gemm_tflops,
+// peak_fp32_gemm_tflops, peak_copy_gbs: a device-to-device cudaMemcpy of 256 MiB, read + write bytes per second).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -38,6 +54,12 @@ struct Peaks {
 };
 Peaks g_peaks;
 bool g_smoke = false;
+std::uint64_t g_seed = 20261202;
+std::vector<std::string> g_ops;  // --ops: empty = every operator with kernels
+
+bool selected(std::string_view id) {
+  return g_ops.empty() || std::find(g_ops.begin(), g_ops.end(), id) != g_ops.end();
+}
 
 Peaks measure_peaks() {
   Peaks pk;
@@ -79,12 +101,16 @@ std::string label(const typename C::problem_type& p) {
   return s;
 }
 
-// The small problem a case is verified at (and, with --smoke, timed at): B = 1, H = min(H, 2), T <= 193 (64).
+// The small problem a case is verified at (and, with --smoke, timed at): B = 1 and H = min(H, 2) where the problem
+// has them, T <= 193 (64). A long_conv filter keeps L >= T: its excess over T is kept, capped at max_t, so a filter
+// longer than the sequence stays longer and a 64k filter does not come along with a 193-token check.
 template <class P>
 P small(P p, std::int64_t max_t) {
-  p.B = 1;
-  p.H = std::min<std::int64_t>(p.H, 2);
+  if constexpr (requires { p.B; }) p.B = 1;
+  if constexpr (requires { p.H; }) p.H = std::min<std::int64_t>(p.H, 2);
+  const std::int64_t t0 = p.T;
   p.T = std::min(p.T, max_t);
+  if constexpr (requires { p.L; }) p.L = p.T + std::min<std::int64_t>(p.L - t0, max_t);
   if constexpr (requires { p.window; }) p.window = std::min(p.window, p.T - 1);
   return p;
 }
@@ -93,7 +119,8 @@ template <class C>
 void run(benchmark::State& state, const opt::Variant<typename C::problem_type>& v, typename C::problem_type p,
          std::string_view dir) {
   const bool fwd = dir != "bwd", bwd = dir != "fwd";
-  for (const auto& m : harness::check_accuracy(v, small(p, 193), 20261202, bwd))
+  state.SetLabel(std::string(dtype_name(v.dtype)));  // the JSON's "label": the reports read the variant's dtype here
+  for (const auto& m : harness::check_accuracy(v, small(p, 193), g_seed, bwd))
     if (!m.pass()) {
       state.SkipWithError(cat("verification failed: ", m.name, " relerr ", m.kernel, " > ", m.tolerance).c_str());
       return;
@@ -138,6 +165,7 @@ template <class... C>
 nlohmann::json register_all(TypeList<C...>) {
   auto cases = nlohmann::json::array();
   const auto one = [&]<class K>() {
+    if (!selected(K::id)) return;
     for (const auto& c : K::gpu_bench_cases())
       for (const auto& v : harness::variants_of<K>()) {
         const bool listed = c.variants.empty() || std::find(c.variants.begin(), c.variants.end(), v.name) != c.variants.end();
@@ -163,6 +191,54 @@ nlohmann::json register_all(TypeList<C...>) {
   return cases;
 }
 
+template <class C>
+constexpr bool has_error_sweep = requires { C::gpu_error_sweep(); };
+
+// --error-out: every variant's error against the double reference over the contract's gpu_error_sweep(), one row
+// per problem, variant and tensor (the outputs, then the input gradients when the variant has a backward).
+template <class... C>
+nlohmann::json error_sweep(TypeList<C...>) {
+  auto rows = nlohmann::json::array();
+  const auto one = [&]<class K>() {
+    if constexpr (has_error_sweep<K>) {
+      if (!selected(K::id)) return;
+      for (const auto& p : K::gpu_error_sweep())
+        for (const auto& v : harness::variants_of<K>()) {
+          if (!v.supports(p)) continue;
+          auto base = nlohmann::json{{"op", K::id}, {"variant", v.name}, {"dtype", dtype_name(v.dtype)}};
+          for (const auto& [k, val] : K::bench_fields(p)) base[std::string(k)] = static_cast<std::int64_t>(val);
+          std::fprintf(stderr, "error sweep: %s %s %s\n", std::string(K::id).c_str(), v.name, label<K>(p).c_str());
+          try {
+            for (const auto& m : harness::check_accuracy(v, p, g_seed, true)) {
+              auto r = base;
+              r["tensor"] = m.name;
+              r["relerr"] = m.finite ? nlohmann::json(m.kernel) : nlohmann::json(nullptr);  // NaN is no JSON number
+              r["yardstick"] = m.yardstick;
+              r["tolerance"] = m.tolerance;
+              r["finite"] = m.finite;
+              r["pass"] = m.pass();
+              rows.push_back(r);
+              std::fprintf(stderr, "  %-6s relerr %.3e yardstick %.3e tolerance %.3e %s\n", m.name.c_str(), m.kernel,
+                           m.yardstick, m.tolerance, m.pass() ? "ok" : "FAIL");
+            }
+          } catch (const std::exception& e) {  // e.g. out of memory: the row says so, the sweep goes on
+            auto r = base;
+            r["error"] = e.what();
+            rows.push_back(r);
+            std::fprintf(stderr, "  error: %s\n", e.what());
+          }
+        }
+    }
+  };
+  (one.template operator()<C>(), ...);
+  return rows;
+}
+
+template <class... C>
+std::vector<std::string> kernel_ids(TypeList<C...>) {
+  return {std::string(C::id)...};
+}
+
 // Google Benchmark's reporter, also counting the cases that failed (SkipWithError): the smoke run exits 1 on any.
 class Reporter : public benchmark::ConsoleReporter {
  public:
@@ -179,13 +255,45 @@ class Reporter : public benchmark::ConsoleReporter {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string cases_out;
+  std::string cases_out, error_out;
+  bool timing_asked = false;  // --cases-out or a Google Benchmark flag: without one, --error-out alone skips timing
   std::vector<char*> rest;
   for (int i = 0; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--smoke") g_smoke = true;
-    else if (a.rfind("--cases-out=", 0) == 0) cases_out = a.substr(12);
-    else rest.push_back(argv[i]);
+    if (a == "--smoke") g_smoke = timing_asked = true;
+    else if (a.rfind("--cases-out=", 0) == 0) cases_out = a.substr(12), timing_asked = true;
+    else if (a.rfind("--error-out=", 0) == 0) error_out = a.substr(12);
+    else if (a.rfind("--seed=", 0) == 0) {
+      char* end = nullptr;
+      g_seed = std::strtoull(a.c_str() + 7, &end, 10);
+      if (a.size() == 7 || *end != '\0') {
+        std::fprintf(stderr, "kernels_bench: --seed: '%s' is not a non-negative integer\n", a.c_str() + 7);
+        return 2;
+      }
+    } else if (a.rfind("--ops=", 0) == 0) {
+      const auto known = kernel_ids(harness::KernelOperators{});
+      std::string_view list(a.c_str() + 6);
+      while (!list.empty()) {
+        const auto comma = list.find(',');
+        const std::string id(list.substr(0, comma));
+        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+        if (std::find(known.begin(), known.end(), id) == known.end()) {
+          std::string all;
+          for (const auto& k : known) all += (all.empty() ? "" : ", ") + k;
+          std::fprintf(stderr, "kernels_bench: --ops: '%s' is not an operator with GPU kernels (those are: %s)\n",
+                       id.c_str(), all.c_str());
+          return 2;
+        }
+        g_ops.push_back(id);
+      }
+      if (g_ops.empty()) {
+        std::fprintf(stderr, "kernels_bench: --ops: empty list (give operator ids separated by commas)\n");
+        return 2;
+      }
+    } else {
+      if (i > 0 && a.rfind("--benchmark_", 0) == 0) timing_asked = true;
+      rest.push_back(argv[i]);
+    }
   }
   int n = static_cast<int>(rest.size());
   benchmark::Initialize(&n, rest.data());
@@ -194,8 +302,28 @@ int main(int argc, char** argv) {
     return 77;  // ctest's skip code for the smoke test
   }
   const nlohmann::json pj = to_json(current_provenance());
+  std::printf("kernels_bench: seed %llu\n", static_cast<unsigned long long>(g_seed));
+  if (!error_out.empty()) {
+    const auto rows = error_sweep(harness::KernelOperators{});
+    int failed = 0;
+    for (const auto& r : rows) failed += r.contains("error") || !r.value("pass", false);
+    std::ofstream(error_out + ".tmp")
+        << nlohmann::json{{"provenance", pj},
+                          {"seed", g_seed},
+                          {"method", "harness::check_accuracy (the tests' rule): relerr of the kernel against the "
+                                     "reference in double on the kernel's rounded inputs; yardstick = the reference "
+                                     "in float, rounded to the kernel's dtype; pass = relerr <= tolerance"},
+                          {"rows", rows}}
+               .dump(1)
+        << "\n";
+    std::rename((error_out + ".tmp").c_str(), error_out.c_str());
+    std::printf("error sweep: %zu rows (%d over tolerance or errored) written to %s\n", rows.size(), failed,
+                error_out.c_str());
+    if (!timing_asked) return 0;
+  }
   for (auto it = pj.begin(); it != pj.end(); ++it)
     benchmark::AddCustomContext("menagerie_" + it.key(), it->is_string() ? it->get<std::string>() : it->dump());
+  benchmark::AddCustomContext("menagerie_seed", cat(g_seed));
   if (!g_smoke) g_peaks = measure_peaks();
   else g_peaks = {1, 1, 1};
   benchmark::AddCustomContext("peak_bf16_gemm_tflops", cat(g_peaks.bf16_tflops));

@@ -9,10 +9,13 @@
 #   sanitizer.log   ctest -L sanitizer: compute-sanitizer over every gpu test binary, the tools of
 #                   SANITIZER_TOOLS (default "memcheck racecheck initcheck synccheck"; cmake/run_sanitized.sh caps T
 #                   at MENAGERIE_GPU_MAX_T = 200)
-#   bench/          menagerie bench kernels --out $OUT/bench (kernels_bench, the PyTorch peers on its cases file,
-#                   the report)
+#   bench/          menagerie bench kernels --out $OUT/bench (kernels_bench --ops=softmax_attention,linear_attention,
+#                   the PyTorch peers on its cases file, the report; log bench.log)
+#   bench-conv/     menagerie bench conv --out $OUT/bench-conv (kernels_bench --ops=short_conv,long_conv with its error
+#                   sweep, bench/conv_torch.py, throughput-conv.md and .png; log bench-conv.log)
 # STEPS (default "test verify sanitizer bench"; determinism on request) picks the steps, so that they can be split over calls of the
-# device's 10-minute limit. Each step has its own time limit so that one slow step cannot starve the others.
+# device's 10-minute limit: "bench" runs both benchmarks, "bench-kernels" only the attention one, "bench-conv" only
+# the convolution one. Each step has its own time limit so that one slow step cannot starve the others.
 set -u
 out=${OUT:-/tmp/menagerie-gpu}
 mkdir -p "$out"
@@ -48,7 +51,11 @@ if [[ $steps == *" sanitizer "* ]]; then
   grep -E "tests passed|\(Failed\)|\(Timeout\)" "$out/sanitizer.log"
   grep -hE "ERROR SUMMARY|RACECHECK SUMMARY" build/Testing/Temporary/LastTest.log | sort | uniq -c
 fi
-if [[ $steps == *" bench "* ]]; then
+if [[ $steps == *" bench "* || $steps == *" bench-kernels "* ]]; then
   step bench "${BENCH_TIMEOUT:-300}" build/bin/menagerie bench kernels --out "$out/bench"
+fi
+if [[ $steps == *" bench "* || $steps == *" bench-conv "* ]]; then
+  step bench-conv "${BENCH_CONV_TIMEOUT:-480}" build/bin/menagerie bench conv --out "$out/bench-conv"
+  grep -E "^- \*\*(MET|MISSED|NOT MEASURED)\*\*" "$out/bench-conv/throughput-conv.md" 2>/dev/null
 fi
 exit $rc_all
