@@ -13,6 +13,7 @@ void add_data_inspect(CLI::App& data);   // menagerie data inspect FILE...   (cl
 void add_data_generate(CLI::App& data);  // menagerie data <task> ...        (cli/data_generate.cpp)
 void add_report(CLI::App& app);
 void add_verify(CLI::App& app);
+void add_gate(CLI::App& app);   // menagerie gate | baseline update   (cli/gate.cpp)
 void add_bench(CLI::App& app);  // menagerie bench kernels | conv   (cli/bench.cpp)
 void add_theory(CLI::App& app);  // menagerie theory [--quick] [--out reports/theory.md] (cli/theory.cpp)
 void add_train(CLI::App& app);  // menagerie train --config run.json   (cli/train.cpp)

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   menagerie::cli::add_data(app);
   menagerie::cli::add_verify(app);
   menagerie::cli::add_bench(app);
+  menagerie::cli::add_gate(app);
   menagerie::cli::add_train(app);
   menagerie::cli::add_sweep(app);
   menagerie::cli::add_theory(app);
