@@ -38,10 +38,11 @@ const std::vector<Family>& families() {
   static const std::vector<Family> f = {
       {std::regex(R"(^(Eigen|unsupported/Eigen)(/|$))"), {"reference", "verify", "bench"}, "Eigen"},
       {std::regex(R"(^boost/)"), {"reference"}, "Boost (Mp lives in reference/ only)"},
-      {std::regex(R"(^(cuda|cublas|cufft|curand|cusparse|cusolver|nvrtc|mma|cooperative_groups|cub/|thrust/|vector_types))"),
+      {std::regex(R"(^(cuda|cuComplex|cublas|cufft|curand|cusparse|cusolver|nvrtc|mma|cooperative_groups|cub/|thrust/|vector_types))"),
        {"optimized", "verify", "bench"}, "CUDA"},
       {std::regex(R"(^(gtest|gmock|rapidcheck)(/|\.h))"), {"verify"}, "test frameworks"},
       {std::regex(R"(^benchmark/)"), {"bench"}, "Google Benchmark"},
+      {std::regex(R"(^valgrind/)"), {"bench"}, "valgrind's client requests (bench/instr_cases)"},
       {std::regex(R"(^CLI/)"), {"cli"}, "CLI11"},
       {std::regex(R"(^fmt/)"), {"train", "bench", "verify", "cli"}, "fmt"},
       {std::regex(R"(^nlohmann/)"), {"core", "reference", "synthetics", "theory", "train", "bench", "verify", "cli"},
