@@ -11,7 +11,13 @@
 //       has N samples) against DIR/<class>/bench.json, the class being the GPU of its provenance (or cpu-<compiler>):
 //       per case core/stats.hpp's verdict (Mann-Whitney U test at alpha, bootstrap interval of the median ratio):
 //       SLOWER / FASTER / SAME / UNSURE. Exit 1 on any SLOWER.
-//   menagerie baseline update (--cpu | --bench FILE) [--dir DIR]
+//   menagerie gate --verify FILE [--against DIR] [--threshold X]
+//       the rows `menagerie verify --cpu --json FILE` or `verify --gpu --report DIR` (DIR/verify-gpu.json) wrote,
+//       against DIR/<class>/verify-<cpu|gpu>.json: per check, its worst error / tolerance ratio now and then. WORSE
+//       when it grew beyond ratio x (1 + X) + 0.01 (X default 0.5: the ratios are deterministic for a seed, so this
+//       is a real loss of accuracy, not noise), BETTER when it fell as far, FAIL when the check fails now, SAME
+//       otherwise. Exit 1 on WORSE, FAIL or GONE.
+//   menagerie baseline update (--cpu | --bench FILE | --verify FILE) [--dir DIR]
 //       writes what the gate compares against (only on purpose: the gate never writes a baseline).
 // DIR defaults to reports/baselines. Tables go to stdout; --report FILE also writes them as Markdown.
 #include <algorithm>
@@ -45,7 +51,7 @@ using nlohmann::json;
 
 struct Options {
   bool cpu = false;
-  std::string bench, dir = "reports/baselines", report;
+  std::string bench, verify, dir = "reports/baselines", report;
   double threshold = -1, alpha = 0.01;
 };
 
@@ -160,6 +166,27 @@ std::string bench_class(const json& j) {
   return slug(gpu.substr(0, gpu.find(" (")));
 }
 
+// ---- accuracy ----
+
+std::string verify_class(const json& j) {
+  if (j.value("kind", "") == "cpu") return cpu_class();
+  const std::string gpu = j.value("provenance", json::object()).value("gpu", "none");
+  return slug(gpu.substr(0, gpu.find(" (")));
+}
+
+fs::path verify_file(const Options& o, const json& j) {
+  const std::string kind = j.value("kind", "");
+  require<InputError>(kind == "cpu" || kind == "gpu", "--verify ", o.verify, ": kind '", kind,
+                      "', expected the JSON of `menagerie verify --cpu --json` or `verify --gpu --report`");
+  return fs::path(o.dir) / verify_class(j) / ("verify-" + kind + ".json");
+}
+
+std::map<std::string, json> verify_rows(const json& j) {
+  std::map<std::string, json> rows;
+  for (const auto& r : j.value("rows", json::array())) rows[r.at("key").get<std::string>()] = r;
+  return rows;
+}
+
 // ---- output ----
 
 std::string fmt_count(long long v) { return std::to_string(v); }
@@ -267,8 +294,53 @@ int gate_bench(const Options& o) {
   return fail ? 1 : 0;
 }
 
+int gate_verify(const Options& o) {
+  const json fresh = read_json(o.verify, "--verify");
+  const fs::path file = verify_file(o, fresh);
+  require<InputError>(fs::exists(file), "menagerie gate: no accuracy baseline at ", file.string(),
+                      " (`menagerie baseline update --verify FILE` writes one)");
+  const json base = read_json(file, "baseline");
+  const double allow = o.threshold >= 0 ? o.threshold : base.value("threshold", 0.5);
+  const auto now = verify_rows(fresh), then = verify_rows(base);
+  require<InputError>(!now.empty(), "--verify ", o.verify, ": no rows in it");
+  std::vector<Row> rows;
+  bool fail = false;
+  const auto ratio_str = [](const json& r) {
+    return r.contains("ratio") && r["ratio"].is_number() ? fmt(r["ratio"].get<double>(), "%.3f") : std::string("-");
+  };
+  const std::string test = cat("worst error / tolerance, WORSE beyond x", 1 + allow, " + 0.01");
+  for (const auto& [key, r] : now) {
+    const auto it = then.find(key);
+    if (!r.value("pass", false)) {
+      rows.push_back({key, it == then.end() ? "-" : ratio_str(it->second), ratio_str(r), "-", "FAIL", "fails now"});
+      fail = true;
+      continue;
+    }
+    if (it == then.end()) {
+      rows.push_back({key, "-", ratio_str(r), "-", "NEW", "not in the baseline"});
+      continue;
+    }
+    const json& b = it->second;
+    if (!r["ratio"].is_number() || !b.contains("ratio") || !b["ratio"].is_number()) {
+      rows.push_back({key, "pass", "pass", "-", "SAME", "bitwise check, passes"});
+      continue;
+    }
+    const double x = b["ratio"].get<double>(), y = r["ratio"].get<double>();
+    const char* v = y > x * (1 + allow) + 0.01 ? "WORSE" : y < x * (1 - allow) - 0.01 ? "BETTER" : "SAME";
+    fail = fail || std::string(v) == "WORSE";
+    rows.push_back({key, fmt(x, "%.3f"), fmt(y, "%.3f"), x > 0 ? fmt(y / x, "%.3f") : "-", v, test});
+  }
+  for (const auto& [key, b] : then)
+    if (!now.count(key)) rows.push_back({key, ratio_str(b), "-", "-", "GONE", "check no longer runs"}), fail = true;
+  print(rows, cat("Accuracy gate (", verify_class(fresh), ", ", fresh.value("kind", ""), ", baseline git ",
+                  base.value("provenance", json::object()).value("git_sha", "?"), ")"), o.report);
+  std::printf("gate: %s\n", fail ? "FAIL (a check is WORSE, FAILS or is GONE)" : "pass");
+  return fail ? 1 : 0;
+}
+
 void update(const Options& o) {
-  require<InputError>(o.cpu != !o.bench.empty(), "menagerie baseline update: give exactly one of --cpu, --bench FILE");
+  require<InputError>(o.cpu + !o.bench.empty() + !o.verify.empty() == 1,
+                      "menagerie baseline update: give exactly one of --cpu, --bench FILE, --verify FILE");
   json out = {{"provenance", provenance_json()}};
   fs::path file;
   if (o.cpu) {
@@ -277,6 +349,13 @@ void update(const Options& o) {
     out["cases"] = count_instructions();
     out["method"] = "callgrind --instr-atstart=no: bench/instr_cases between its start and stop macros";
     file = fs::path(o.dir) / cpu_class() / "instructions.json";
+  } else if (!o.verify.empty()) {
+    const json fresh = read_json(o.verify, "--verify");
+    file = verify_file(o, fresh);
+    out["threshold"] = o.threshold >= 0 ? o.threshold : 0.5;
+    out["seed"] = fresh.value("seed", json());
+    out["source_provenance"] = fresh.value("provenance", json::object());
+    out["rows"] = fresh.at("rows");
   } else {
     const json fresh = read_json(o.bench, "--bench");
     const auto samples = bench_samples(fresh);
@@ -294,7 +373,8 @@ void update(const Options& o) {
   }
   fs::create_directories(file.parent_path());
   write_file_atomic(file, [&](std::ostream& f) { f << out.dump(1) << "\n"; });
-  std::printf("baseline: wrote %s (%zu cases)\n", file.string().c_str(), out["cases"].size());
+  std::printf("baseline: wrote %s (%zu %s)\n", file.string().c_str(), out.contains("rows") ? out["rows"].size() : out["cases"].size(),
+              out.contains("rows") ? "checks" : "cases");
 }
 
 }  // namespace
@@ -305,22 +385,27 @@ void add_gate(CLI::App& app) {
   gate->add_flag("--cpu", o.cpu, "count instructions of the CPU cases under callgrind (this project's CI)");
   gate->add_option("--bench", o.bench, "a Google Benchmark JSON with repetitions (kernels_bench, reference_bench)")
       ->check(CLI::ExistingFile);
+  gate->add_option("--verify", o.verify, "a JSON of `menagerie verify --cpu --json` or `verify --gpu --report`")
+      ->check(CLI::ExistingFile);
   gate->add_option("--against", o.dir, "baselines directory (default reports/baselines)");
   gate->add_option("--threshold", o.threshold, "relative change that counts (default: the baseline's)")
       ->check(CLI::Range(0.0, 1.0));
   gate->add_option("--alpha", o.alpha, "significance level of the U test (default 0.01)")->check(CLI::Range(1e-6, 0.5));
   gate->add_option("--report", o.report, "also write the table as Markdown to FILE");
   gate->callback([] {
-    require<InputError>(o.cpu != !o.bench.empty(), "menagerie gate: give exactly one of --cpu, --bench FILE");
+    require<InputError>(o.cpu + !o.bench.empty() + !o.verify.empty() == 1,
+                        "menagerie gate: give exactly one of --cpu, --bench FILE, --verify FILE");
     if (!o.report.empty()) require_output_file("--report", o.report);
     std::fflush(stdout);
-    std::exit(o.cpu ? gate_cpu(o) : gate_bench(o));
+    std::exit(o.cpu ? gate_cpu(o) : !o.bench.empty() ? gate_bench(o) : gate_verify(o));
   });
   auto* baseline = app.add_subcommand("baseline", "write the baselines `menagerie gate` compares against");
   baseline->require_subcommand(1);
   auto* upd = baseline->add_subcommand("update", "measure now and store the result as the baseline");
   upd->add_flag("--cpu", o.cpu, "instruction counts of the CPU cases (callgrind)");
   upd->add_option("--bench", o.bench, "a Google Benchmark JSON with repetitions")->check(CLI::ExistingFile);
+  upd->add_option("--verify", o.verify, "a verify JSON (--cpu --json, or --gpu's verify-gpu.json)")
+      ->check(CLI::ExistingFile);
   upd->add_option("--dir", o.dir, "baselines directory (default reports/baselines)");
   upd->add_option("--threshold", o.threshold, "the threshold stored with the baseline")->check(CLI::Range(0.0, 1.0));
   upd->callback([] {

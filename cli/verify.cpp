@@ -3,13 +3,19 @@
 // contract's traits or tensors exclude a check). The checks: causality, batch independence, Mp gradients,
 // precision, recurrent form, linearity in v, time invariance, inputs left unmodified.
 // menagerie verify --gpu: the kernels against the references (cli/verify_gpu.cpp).
+// --json FILE writes the --cpu rows (id/check, cases, worst / tolerance, pass) for `menagerie gate --verify`.
 // Exit status 1 when any check fails; 2 for bad flags (an unknown --only id lists the known ones).
 #include <cstdio>
 #include <set>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.hpp"
+#include "cli/output_paths.hpp"
+#include "core/io/atomic_file.hpp"
+#include "core/provenance.hpp"
 #include "cli/verify_gpu.hpp"
 #include "core/registry.hpp"
 #include "reference/all.hpp"
@@ -21,11 +27,16 @@ namespace {
 
 struct Options {
   bool cpu = false, gpu = false, full = false, verbose = false;
-  std::string report_dir;
+  std::string report_dir, json_file;
   std::uint64_t seed = 20261123;
   std::vector<std::string> only;
   int repeats = 3;
 };
+
+nlohmann::json& json_rows() {
+  static nlohmann::json rows = nlohmann::json::array();
+  return rows;
+}
 
 std::string cell(const ref::CheckResult& r) {
   if (r.skipped) return cat(r.check, " n/a");
@@ -51,6 +62,9 @@ bool verify_one(const Options& o) {
   bool pass = true;
   std::string line = cat(C::id, std::string(std::max<std::size_t>(20, C::id.size() + 1) - C::id.size(), ' '));
   for (const auto& r : rs) {
+    if (!r.skipped)
+      json_rows().push_back({{"key", cat(C::id, "/", r.check)}, {"cases", r.cases}, {"pass", r.pass && r.cases > 0},
+                             {"ratio", r.tolerance > 0 ? nlohmann::json(r.worst / r.tolerance) : nlohmann::json()}});
     line += cell(r) + " | ";
     pass = pass && (r.skipped || (r.pass && r.cases > 0));
   }
@@ -96,8 +110,12 @@ void add_verify(CLI::App& app) {
   sub->add_option("--repeats", o.repeats, "with --gpu: determinism reruns compared bit for bit with the first (default 3)")
       ->check(CLI::Range(1, 1000));
   sub->add_option("--report", o.report_dir, "with --gpu: also write DIR/verify-gpu.md (table, measurements, provenance)");
+  sub->add_option("--json", o.json_file, "with --cpu: also write the rows as JSON to FILE (for menagerie gate --verify)");
   sub->callback([] {
     require<InputError>(o.cpu || o.gpu, "menagerie verify: expected --cpu, --gpu or both");
+    require<InputError>(o.json_file.empty() || o.cpu, "menagerie verify: --json goes with --cpu (--gpu --report DIR "
+                        "writes DIR/verify-gpu.json)");
+    if (!o.json_file.empty()) require_output_file("--json", o.json_file);
     if (o.gpu && !o.cpu) {
       verify_gpu({o.only, o.full, o.verbose, o.seed, o.report_dir, o.repeats});
       return;
@@ -107,6 +125,12 @@ void add_verify(CLI::App& app) {
                 "in Mp\n",
                 static_cast<unsigned long long>(o.seed), o.full ? "full" : "smoke");
     const bool cpu_pass = verify_all(o, AllContracts{});
+    if (!o.json_file.empty())
+      write_file_atomic(o.json_file, [&](std::ostream& f) {
+        f << nlohmann::json{{"kind", "cpu"}, {"seed", o.seed}, {"provenance", to_json(host_provenance())},
+                            {"rows", json_rows()}}.dump(1)
+          << "\n";
+      });
     if (o.gpu) verify_gpu({o.only, o.full, o.verbose, o.seed, o.report_dir, o.repeats});
     if (!cpu_pass) throw Error("verification failed (see FAIL lines above)");
   });
