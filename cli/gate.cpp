@@ -344,8 +344,9 @@ int gate_verify(const Options& o) {
 void update(const Options& o) {
   require<InputError>(o.cpu + !o.bench.empty() + !o.verify.empty() == 1,
                       "menagerie baseline update: give exactly one of --cpu, --bench FILE, --verify FILE");
-  json out = {{"provenance", provenance_json()}};
+  json out = json::object();
   fs::path file;
+  if (o.cpu) out["provenance"] = provenance_json();  // before 20 s of counting
   if (o.cpu) {
     require<NotAvailableError>(have_valgrind(), "menagerie baseline update --cpu: valgrind is not installed");
     out["threshold"] = o.threshold >= 0 ? o.threshold : 0.01;
@@ -374,6 +375,7 @@ void update(const Options& o) {
     out["cases"] = cases;
     file = fs::path(o.dir) / bench_class(fresh) / "bench.json";
   }
+  if (!o.cpu) out["provenance"] = provenance_json();  // after the file is checked: a bad file is named first
   fs::create_directories(file.parent_path());
   write_file_atomic(file, [&](std::ostream& f) { f << out.dump(1) << "\n"; });
   std::printf("baseline: wrote %s (%zu %s)\n", file.string().c_str(), out.contains("rows") ? out["rows"].size() : out["cases"].size(),
@@ -400,7 +402,13 @@ void add_gate(CLI::App& app) {
                         "menagerie gate: give exactly one of --cpu, --bench FILE, --verify FILE");
     if (!o.report.empty()) require_output_file("--report", o.report);
     std::fflush(stdout);
-    std::exit(o.cpu ? gate_cpu(o) : !o.bench.empty() ? gate_bench(o) : gate_verify(o));
+    int rc = 0;
+    try {
+      rc = o.cpu ? gate_cpu(o) : !o.bench.empty() ? gate_bench(o) : gate_verify(o);
+    } catch (const json::exception& e) {  // a field missing or of the wrong type in a file the user named
+      throw InputError(cat(o.cpu ? "the baseline" : !o.bench.empty() ? o.bench : o.verify, ": ", e.what()));
+    }
+    std::exit(rc);
   });
   auto* baseline = app.add_subcommand("baseline", "write the baselines `menagerie gate` compares against");
   baseline->require_subcommand(1);
@@ -413,7 +421,11 @@ void add_gate(CLI::App& app) {
   upd->add_option("--threshold", o.threshold, "the threshold stored with the baseline")->check(CLI::Range(0.0, 1.0));
   upd->callback([] {
     require_output_dir("--dir", o.dir);
-    update(o);
+    try {
+      update(o);
+    } catch (const json::exception& e) {
+      throw InputError(cat(!o.bench.empty() ? o.bench : o.verify, ": ", e.what()));
+    }
   });
 }
 
