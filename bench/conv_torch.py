@@ -34,10 +34,11 @@ contract's minimum HBM bytes (u, y, the filter taps that enter: long_conv 2BTD +
 elements; x2 backward, x3 fwdbwd), the count kernels_bench's GB/s uses, so the columns compare. Exits 0 with
 {"skipped": reason} when torch or a GPU is missing.
 """
-import argparse
 import datetime
 import json
 import sys
+
+from torch_peer import Peer
 
 FACTOR = {"fwd": 1.0, "bwd": 2.0, "fwdbwd": 3.0}
 
@@ -50,43 +51,11 @@ def hbm_elements(op, f):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cases", required=True, help="the cases file kernels_bench --cases-out wrote")
-    ap.add_argument("--out", required=True)
-    args = ap.parse_args()
-    cases = json.load(open(args.cases))["cases"]
-    try:
-        import torch
-        import torch.nn.functional as F
-    except ImportError as e:
-        json.dump({"skipped": f"torch not importable: {e}"}, open(args.out, "w"))
+    peer = Peer("PyTorch peers of the convolution kernels")
+    if peer.skipped:
         return 0
-    if not torch.cuda.is_available():
-        json.dump({"skipped": "no CUDA device visible to torch"}, open(args.out, "w"))
-        return 0
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    dev = torch.device("cuda")
-    props = torch.cuda.get_device_properties(dev)
-    l2 = getattr(props, "L2_cache_size", 50 * 2**20)
-    flush = torch.empty(2 * l2, dtype=torch.uint8, device=dev)
-
-    def median_ms(fn, iters):
-        fn()
-        fn()
-        torch.cuda.synchronize()
-        times = []
-        for i in range(iters):
-            flush.fill_(i & 0xFF)
-            a = torch.cuda.Event(enable_timing=True)
-            b = torch.cuda.Event(enable_timing=True)
-            a.record()
-            fn()
-            b.record()
-            b.synchronize()
-            times.append(a.elapsed_time(b))
-        times.sort()
-        return times[len(times) // 2]
+    args, cases, torch, dev, median_ms = peer.args, peer.cases, peer.torch, peer.dev, peer.median_ms
+    import torch.nn.functional as F
 
     def rand(g, dtype, *shape):
         return torch.rand(*shape, device=dev, dtype=torch.float32, generator=g).mul_(2).sub_(1).to(dtype)

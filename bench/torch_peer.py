@@ -1,0 +1,55 @@
+"""What every PyTorch peer script of `menagerie bench` shares (bench/attention_torch.py, bench/conv_torch.py): the
+command line (--cases FILE --out FILE), importing torch and finding a GPU (else {"skipped": reason} is written and
+the script exits 0), TF32 off, and the timing of one call as kernels_bench times ours: two warm-up calls, then per
+timed call the L2 flushed (a fill of twice its size) and CUDA events around the call; the median of the calls.
+"""
+import argparse
+import json
+
+
+class Peer:
+    """torch, the device and the median timer, or skipped (the reason already written to --out)."""
+
+    def __init__(self, description):
+        ap = argparse.ArgumentParser(description=description)
+        ap.add_argument("--cases", required=True, help="the cases file kernels_bench --cases-out wrote")
+        ap.add_argument("--out", required=True)
+        self.args = ap.parse_args()
+        self.cases = json.load(open(self.args.cases))["cases"]
+        self.skipped = None
+        try:
+            import torch
+        except ImportError as e:
+            self._skip(f"torch not importable: {e}")
+            return
+        if not torch.cuda.is_available():
+            self._skip("no CUDA device visible to torch")
+            return
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        self.torch = torch
+        self.dev = torch.device("cuda")
+        l2 = getattr(torch.cuda.get_device_properties(self.dev), "L2_cache_size", 50 * 2**20)
+        self.flush = torch.empty(2 * l2, dtype=torch.uint8, device=self.dev)
+
+    def _skip(self, reason):
+        self.skipped = reason
+        json.dump({"skipped": reason}, open(self.args.out, "w"))
+
+    def median_ms(self, fn, iters):
+        torch = self.torch
+        fn()
+        fn()
+        torch.cuda.synchronize()
+        times = []
+        for i in range(iters):
+            self.flush.fill_(i & 0xFF)
+            a = torch.cuda.Event(enable_timing=True)
+            b = torch.cuda.Event(enable_timing=True)
+            a.record()
+            fn()
+            b.record()
+            b.synchronize()
+            times.append(a.elapsed_time(b))
+        times.sort()
+        return times[len(times) // 2]
