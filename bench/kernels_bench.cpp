@@ -31,13 +31,13 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
-#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/io/atomic_file.hpp"
 #include "core/provenance.hpp"
 #include "harness/kernels.hpp"
 #include "harness/timing.hpp"
@@ -307,16 +307,14 @@ int main(int argc, char** argv) {
     const auto rows = error_sweep(harness::KernelOperators{});
     int failed = 0;
     for (const auto& r : rows) failed += r.contains("error") || !r.value("pass", false);
-    std::ofstream(error_out + ".tmp")
-        << nlohmann::json{{"provenance", pj},
-                          {"seed", g_seed},
-                          {"method", "harness::check_accuracy (the tests' rule): relerr of the kernel against the "
-                                     "reference in double on the kernel's rounded inputs; yardstick = the reference "
-                                     "in float, rounded to the kernel's dtype; pass = relerr <= tolerance"},
-                          {"rows", rows}}
-               .dump(1)
-        << "\n";
-    std::rename((error_out + ".tmp").c_str(), error_out.c_str());
+    const nlohmann::json doc = {
+        {"provenance", pj},
+        {"seed", g_seed},
+        {"method", "harness::check_accuracy (the tests' rule): relerr of the kernel against the reference in double on "
+                   "the kernel's rounded inputs; yardstick = the reference in float, rounded to the kernel's dtype; "
+                   "pass = relerr <= tolerance"},
+        {"rows", rows}};
+    write_file_atomic(error_out, [&](std::ostream& f) { f << doc.dump(1) << "\n"; });
     std::printf("error sweep: %zu rows (%d over tolerance or errored) written to %s\n", rows.size(), failed,
                 error_out.c_str());
     if (!timing_asked) return 0;
@@ -335,8 +333,7 @@ int main(int argc, char** argv) {
                  g_peaks.bf16_tflops, g_peaks.fp32_tflops, g_peaks.copy_gbs);
   const auto cases = register_all(harness::KernelOperators{});
   if (!cases_out.empty()) {
-    std::ofstream(cases_out + ".tmp") << nlohmann::json{{"cases", cases}}.dump(1) << "\n";
-    std::rename((cases_out + ".tmp").c_str(), cases_out.c_str());
+    write_file_atomic(cases_out, [&](std::ostream& f) { f << nlohmann::json{{"cases", cases}}.dump(1) << "\n"; });
   }
   Reporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
