@@ -7,3 +7,4 @@
 #include "optimized/shift_ssm_kernel/variants.hpp"
 #include "optimized/short_conv/variants.hpp"
 #include "optimized/softmax_attention/variants.hpp"
+#include "optimized/wkv/variants.hpp"

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench_case.hpp"
 #include "core/contract.hpp"
 
 namespace menagerie::ops::wkv {
@@ -61,6 +62,28 @@ struct Contract {
     if (full) g.insert(g.end(), {{.B = 1, .T = 97, .D = 4}, {.B = 2, .T = 113, .D = 3}});
     return g;
   }
+  // GPU conformance (harness/kernels.hpp): T = 1, 7, 97, 1000, 1025, 4096, 16384 (65536 in the full grid); chunk edges of the 16-token
+  // checkpoints (15, 16, 17, 33); channel counts that are not multiples of the 64-channel block (1, 3, 5, 65, 130);
+  // B > 1. The reference is O(T^2) per channel, so the long sequences keep few channels.
+  static std::vector<Problem> gpu_grid(bool full) {
+    std::vector<Problem> g = {{.B = 3, .T = 1, .D = 5},     {.B = 2, .T = 7, .D = 3},     {.B = 2, .T = 15, .D = 65},
+                              {.B = 2, .T = 16, .D = 64},   {.B = 3, .T = 17, .D = 1},    {.B = 2, .T = 33, .D = 130},
+                              {.B = 2, .T = 97, .D = 129},  {.B = 1, .T = 1000, .D = 130}, {.B = 2, .T = 1025, .D = 65},
+                              {.B = 2, .T = 4096, .D = 5},  {.B = 1, .T = 16384, .D = 1}};
+    if (full) g.insert(g.end(), {{.B = 64, .T = 128, .D = 256}, {.B = 1, .T = 65536, .D = 1}});
+    return g;
+  }
+  // Benchmarks (bench/kernels_bench.cpp): RWKV's shapes (B = 8, D = 1024, T = 1k-16k) and Zoology's training shapes
+  // (B = 256, T = 64-512, d_model 64-512).
+  static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
+    std::vector<GpuBenchCase<Problem>> c;
+    const std::vector<std::string_view> all = {"fwd", "bwd", "fwdbwd"};
+    for (std::int64_t T : {1024, 2048, 4096, 8192, 16384}) c.push_back({{.B = 8, .T = T, .D = 1024}, {}, all});
+    for (std::int64_t d : {64, 128, 256, 512})
+      for (std::int64_t T : {64, 256, 512}) c.push_back({{.B = 256, .T = T, .D = d}, {}, all});
+    return c;
+  }
+  static BenchFields bench_fields(const Problem& p) { return {{"B", p.B}, {"T", p.T}, {"D", p.D}}; }
 };
 
 }  // namespace menagerie::ops::wkv
