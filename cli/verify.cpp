@@ -18,8 +18,7 @@
 #include "core/provenance.hpp"
 #include "cli/verify_gpu.hpp"
 #include "core/registry.hpp"
-#include "reference/all.hpp"
-#include "reference/conformance.hpp"
+#include "reference/conformance_suite.hpp"
 
 namespace menagerie::cli {
 
@@ -50,15 +49,8 @@ std::string cell(const ref::CheckResult& r) {
 
 template <class C>
 bool verify_one(const Options& o) {
-  const auto grid = C::test_grid(o.full);
-  const std::vector<ref::CheckResult> rs = {ref::check_causality<C>(grid, o.seed),
-                                            ref::check_batch_independence<C>(grid, o.seed),
-                                            ref::check_gradients<C>(grid, o.seed, o.full ? 24 : 6),
-                                            ref::check_precision<C>(grid, o.seed),
-                                            ref::check_recurrent<C>(grid, o.seed),
-                                            ref::check_linear_in_v<C>(grid, o.seed),
-                                            ref::check_time_invariance<C>(grid, o.seed),
-                                            ref::check_inputs_unmodified<C>(grid, o.seed)};
+  std::vector<ref::CheckResult> rs;
+  for (const ref::Check check : ref::all_checks) rs.push_back(ref::run_check(C::id, check, o.full, o.seed));
   bool pass = true;
   std::string line = cat(C::id, std::string(std::max<std::size_t>(20, C::id.size() + 1) - C::id.size(), ' '));
   for (const auto& r : rs) {

@@ -23,10 +23,20 @@ function(_menagerie_flags target)
     $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -Xcompiler=-Wall>)
 endfunction()
 
-# menagerie_library(<name> SOURCES ... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...])
-# A folder's library; includes are rooted at the repository root ("core/tensor.hpp").
+# Precompiled headers (cold-build time, docs/build.md): the third-party headers whose parsing dominates a translation
+# unit. Tests parse gtest, rapidcheck and Boost.Multiprecision (the Mp references) in every file; the CLI parses CLI11,
+# nlohmann-json and fmt in every file. Only third-party and standard headers go here, so no project header's
+# dependencies are hidden; the asan preset builds without them (CMAKE_DISABLE_PRECOMPILE_HEADERS) and so checks that
+# every file still includes what it uses.
+set(MENAGERIE_MP_PCH <boost/multiprecision/cpp_bin_float.hpp> <cmath> <functional> <map> <string> <vector>)
+set(MENAGERIE_TEST_PCH <gtest/gtest.h> <rapidcheck.h> ${MENAGERIE_MP_PCH} <algorithm> <filesystem> <random>)
+set(MENAGERIE_CLI_PCH <CLI/CLI.hpp> <nlohmann/json.hpp> <fmt/format.h> ${MENAGERIE_MP_PCH} <filesystem>)
+
+# menagerie_library(<name> SOURCES ... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...] [PCH <header> ...])
+# A folder's library; includes are rooted at the repository root ("core/tensor.hpp"). PCH: headers to precompile
+# for its C++ files.
 function(menagerie_library name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS;PCH" ${ARGN})
   if(NOT ARG_SOURCES)  # a folder with headers only (so far)
     add_library(${name} INTERFACE)
     target_include_directories(${name} INTERFACE ${PROJECT_SOURCE_DIR})
@@ -37,6 +47,9 @@ function(menagerie_library name)
   target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}/generated)
   target_link_libraries(${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
   _menagerie_flags(${name})
+  if(ARG_PCH)
+    target_precompile_headers(${name} PRIVATE ${ARG_PCH})
+  endif()
 endfunction()
 
 # menagerie_arch_objects(<library> ARCHITECTURES <archs> SOURCES ... DEPS ...)
@@ -56,7 +69,9 @@ function(menagerie_arch_objects library)
 endfunction()
 
 # menagerie_test(<name> LABELS cpu|gpu [slow] SOURCES ... DEPS ...)
-# A GoogleTest executable; each test case becomes a ctest test with the given labels. Discovery runs after the
+# A GoogleTest executable; each test case becomes a ctest test with the given labels. The first test with a C++
+# source precompiles MENAGERIE_TEST_PCH; every later test reuses that PCH (same flags: all are executables built
+# by this function). Discovery runs after the
 # build (the binary lists its tests; that needs no GPU), so the generated ctest files hold plain add_test lines and
 # the same build directory runs under the GPU machine's ctest, which cannot load this machine's discovery script.
 function(menagerie_test name)
@@ -67,6 +82,13 @@ function(menagerie_test name)
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE menagerie_test_support ${ARG_DEPS})
   _menagerie_flags(${name})
+  get_property(pch_owner GLOBAL PROPERTY MENAGERIE_TEST_PCH_OWNER)
+  if(pch_owner)
+    target_precompile_headers(${name} REUSE_FROM ${pch_owner})
+  elseif(ARG_SOURCES MATCHES "\\.cpp(;|$)")
+    target_precompile_headers(${name} PRIVATE ${MENAGERIE_TEST_PCH})
+    set_property(GLOBAL PROPERTY MENAGERIE_TEST_PCH_OWNER ${name})
+  endif()
   gtest_discover_tests(${name}
     DISCOVERY_MODE POST_BUILD
     DISCOVERY_TIMEOUT 120
