@@ -5,7 +5,9 @@
 // every other report in the folder with whether this run produced it, from which commit and device, and whether
 // it is stale (cli/report_inputs.hpp). The file is written atomically.
 #include <filesystem>
+#include <fstream>
 #include <limits>
+#include <map>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -43,6 +45,25 @@ std::string no_gpu_reason(const Provenance& p) {
   const std::string& g = p.gpu;
   if (g.rfind("none (", 0) == 0 && g.back() == ')') return g.substr(6, g.size() - 7);
   return g;
+}
+
+// "40 cases: 38 SAME, 2 UNSURE" from the table `menagerie gate --report FILE` wrote (its fifth column).
+std::string gate_verdicts(const std::string& path) {
+  std::ifstream f(path);
+  std::map<std::string, int> count;
+  int rows = 0;
+  for (std::string line; std::getline(f, line);) {
+    if (line.rfind("| ", 0) != 0 || line.rfind("| case |", 0) == 0) continue;
+    std::vector<std::string> cells;
+    for (std::size_t at = 2, bar; (bar = line.find(" |", at)) != std::string::npos; at = bar + 3)
+      cells.push_back(line.substr(at, bar - at));
+    if (cells.size() < 5) continue;
+    ++count[cells[4]];
+    ++rows;
+  }
+  std::string s = cat(rows, " cases");
+  for (const auto& [verdict, n] : count) s += cat(s.back() == 's' ? ": " : ", ", n, " ", verdict);
+  return s;
 }
 
 struct Inputs {
@@ -100,6 +121,15 @@ std::string verified_section(const Inputs& in, const Provenance& p) {
        << (v ? cat("; [verify-gpu.md](verify-gpu.md) is from an earlier run (", v->gpu, ", git ", v->sha,
                    v->dirty ? "-dirty" : "", ")")
              : "");
+  md << " |\n| regression gate against reports/baselines, `menagerie gate` | ";
+  std::string gates;
+  for (const char* name : {"gate-gpu.md", "gate-gpu-accuracy.md"})
+    if (const ReportFile* g = find(in.files, name); g && g->this_run)
+      gates += cat(gates.empty() ? "" : "; ", "[", name, "](", name, "), this run on ", g->gpu, ": ",
+                   gate_verdicts(in.out_dir + "/" + name));
+  md << (gates.empty() ? cat("GPU timing and accuracy not gated: ", gpu_available() ? "not asked" : no_gpu_reason(p))
+                       : gates)
+     << "; CPU instruction counts and accuracy: ctest's `gate_cpu` and `gate_accuracy_cpu`, in the cpu suite";
   md << " |\n| theory constructions C1-C7, `menagerie theory` | ";
   const ReportFile* t = find(in.files, "theory.md");
   if (!t)
