@@ -96,30 +96,29 @@ void add_sweep(CLI::App& app) {
   auto* status = sub->add_flag("--status", st->status, "print each point's state (runs directory, squeue, sacct)");
   auto* resubmit = sub->add_flag("--resubmit", st->resubmit, "submit the points that failed or stopped again");
   auto* point = sub->add_option("--point", st->point, "train this one point (what a Slurm array task runs)");
-  std::vector<CLI::Option*> job_flags = {
-      sub->add_option("--partition", st->job.partition, "Slurm partition (--slurm, --resubmit)"),
-      sub->add_option("--gpus-per-task", st->job.gpus_per_task, "GPUs per array task (--slurm, --resubmit)"),
-      sub->add_option("--time", st->job.time, "time limit per task, Slurm's forms (--slurm, --resubmit)"),
-      sub->add_option("--array-parallelism", st->job.array_parallelism,
-                      "at most K tasks at once (--slurm, --resubmit)")};
+  auto* partition = sub->add_option("--partition", st->job.partition, "Slurm partition (--slurm, --resubmit)");
+  auto* gpus = sub->add_option("--gpus-per-task", st->job.gpus_per_task, "GPUs per array task (--slurm, --resubmit)");
+  auto* time = sub->add_option("--time", st->job.time, "time limit per task, Slurm's forms (--slurm, --resubmit)");
+  auto* parallelism = sub->add_option("--array-parallelism", st->job.array_parallelism,
+                                      "at most K tasks at once (--slurm, --resubmit)");
   for (auto* a : {slurm, status, resubmit, point})
     for (auto* b : {slurm, status, resubmit, point})
       if (a != b) a->excludes(b);
-  sub->callback([st, job_flags, slurm, resubmit] {
-    const bool submitting = slurm->count() > 0 || resubmit->count() > 0;
-    for (auto* f : job_flags)
-      require<InputError>(submitting || f->count() == 0, f->get_name(), ": only with --slurm or --resubmit");
-    validate_slurm_options(st->job, job_flags[3]->count() > 0);
+  sub->callback([=] {
+    for (auto* f : {partition, gpus, time, parallelism})
+      require<InputError>(slurm->count() + resubmit->count() > 0 || f->count() == 0, f->get_name(),
+                          ": only with --slurm or --resubmit");
+    validate_slurm_options(st->job, parallelism->count() > 0);
     const auto sweep = train::read_sweep(st->config);
     train::SweepOptions opt;
     opt.runs_dir = st->runs.empty() ? fs::path("runs") / sweep.name : fs::path(st->runs);
     opt.out_dir = st->out.empty() ? opt.runs_dir : fs::path(st->out);
     const SlurmSweep s{sweep, opt.runs_dir, opt.out_dir, !st->no_plot};
-    const auto flags = [st, job_flags](SlurmJobOptions& o) {
-      if (job_flags[0]->count()) o.partition = st->job.partition;
-      if (job_flags[1]->count()) o.gpus_per_task = st->job.gpus_per_task;
-      if (job_flags[2]->count()) o.time = st->job.time;
-      if (job_flags[3]->count()) o.array_parallelism = st->job.array_parallelism;
+    const auto flags = [=](SlurmJobOptions& o) {  // the job options given on the command line
+      if (partition->count()) o.partition = st->job.partition;
+      if (gpus->count()) o.gpus_per_task = st->job.gpus_per_task;
+      if (time->count()) o.time = st->job.time;
+      if (parallelism->count()) o.array_parallelism = st->job.array_parallelism;
     };
     if (st->status) return print_sweep_status(s);
     require_output_dir(st->runs.empty() ? "runs directory (default of --runs)" : "--runs", opt.runs_dir);

@@ -154,7 +154,8 @@ void submit(const SlurmSweep& s, SlurmJobOptions o, const std::vector<const trai
     json record = {{"job_id", job}, {"points", a.task_args}, {"options", options_json(o)},
                    {"submitted", host_provenance().date_utc}};
     write_text(dir / "job.json", record.dump(2) + "\n");
-    std::printf("submitted job %s: %zu array tasks%s, script %s\n", job.c_str(), points.size(),
+    std::printf("submitted job %s: %zu array task%s%s, script %s\n", job.c_str(), points.size(),
+                points.size() == 1 ? "" : "s",
                 o.array_parallelism > 0 ? cat(" (at most ", o.array_parallelism, " at once)").c_str() : "",
                 (dir / "job.sbatch").string().c_str());
     for (std::size_t i = 0; i < points.size(); ++i)
