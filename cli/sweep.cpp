@@ -3,6 +3,9 @@
 // exit 2, nothing written). Finished runs are skipped and a killed run resumes from its checkpoint, so the command
 // can be re-run after kill -9. Writes <out>/<name>.csv and <name>.md after every run and, when python3 with
 // matplotlib is present, <out>/<name>.png (train/plot_sweep.py: accuracy against d_model, Zoology Fig. 2 style).
+// On a Slurm cluster (cli/sweep_slurm.hpp): --slurm [--partition P --gpus-per-task G --time T --array-parallelism K]
+// submits a job array, one task per unfinished point, each running --point ID; --status prints the points' states;
+// --resubmit submits the points that failed or stopped.
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,7 +17,11 @@
 #include "cli/commands.hpp"
 #include "cli/output_paths.hpp"
 #include "cli/scripts.hpp"
+#include "cli/sweep_slurm.hpp"
+#include "core/errors.hpp"
+#include "core/io/file_lock.hpp"
 #include "train/sweep.hpp"
+#include "train/trainer.hpp"
 
 namespace menagerie::cli {
 
@@ -40,12 +47,43 @@ void plot(const fs::path& csv, const fs::path& png) {
     std::printf("plot: %s failed; the tables are written\n", cmd.c_str());
 }
 
+// --point ID: train one point while holding its lock, keep the task record, rewrite the tables (and the plot).
+void train_one_point(const train::Sweep& sweep, const std::string& id, const train::SweepOptions& opt, bool plot_on) {
+  const train::SweepPoint* p = train::find_point(sweep, id);
+  require<InputError>(p != nullptr, "--point ", id, ": not a point of sweep ", sweep.name, " (its ",
+                      sweep.points.size(), " points are named like ", sweep.points.front().id, ")");
+  fs::create_directories(opt.runs_dir / ".locks");
+  const std::string owner = train::process_owner_note();
+  const fs::path lock_path = train::point_lock_path(opt.runs_dir, id);
+  const auto lock = FileLock::try_acquire(lock_path, owner);
+  if (!lock)
+    return opt.log(cat(id, ": being trained by another process (", FileLock::read_note(lock_path), "); left to it"));
+  opt.log(cat(id, ": trained by ", owner));
+  write_task_record(opt.runs_dir, id, "running");
+  train::TrainSummary summary;
+  try {
+    summary = train::train_run(p->config, {opt.runs_dir / id, opt.progress, opt.log, {}});
+  } catch (const std::exception& e) {
+    write_task_record(opt.runs_dir, id, "failed", e.what());
+    throw;
+  }
+  write_task_record(opt.runs_dir, id, "done");
+  opt.log(cat(id, ": valid/accuracy ", summary.final_line.value("valid/accuracy", 0.0), " after ",
+              summary.final_line.value("epoch", std::int64_t{0}), " epochs"));
+  const fs::path csv = opt.out_dir / (sweep.name + ".csv");
+  train::write_sweep_tables(sweep, opt.runs_dir, opt.out_dir, owner, [&] {
+    if (plot_on) plot(csv, opt.out_dir / (sweep.name + ".png"));
+  });
+  opt.log(cat("wrote ", csv.string()));
+}
+
 }  // namespace
 
 void add_sweep(CLI::App& app) {
   struct State {
-    std::string config, runs, out;
-    bool no_plot = false, no_progress = false;
+    std::string config, runs, out, point;
+    bool no_plot = false, no_progress = false, slurm = false, status = false, resubmit = false;
+    SlurmJobOptions job;
   };
   auto st = std::make_shared<State>();
   auto* sub = app.add_subcommand("sweep", "run a grid of MQAR training runs (mixers x d_model x lr x data), resumable");
@@ -54,18 +92,45 @@ void add_sweep(CLI::App& app) {
   sub->add_option("--out", st->out, "directory for <name>.md, .csv, .png (default: the runs directory)");
   sub->add_flag("--no-plot", st->no_plot, "do not call train/plot_sweep.py");
   sub->add_flag("--no-progress", st->no_progress, "no progress bar");
-  sub->callback([st] {
+  auto* slurm = sub->add_flag("--slurm", st->slurm, "submit the unfinished points to Slurm as one job array");
+  auto* status = sub->add_flag("--status", st->status, "print each point's state (runs directory, squeue, sacct)");
+  auto* resubmit = sub->add_flag("--resubmit", st->resubmit, "submit the points that failed or stopped again");
+  auto* point = sub->add_option("--point", st->point, "train this one point (what a Slurm array task runs)");
+  auto* partition = sub->add_option("--partition", st->job.partition, "Slurm partition (--slurm, --resubmit)");
+  auto* gpus = sub->add_option("--gpus-per-task", st->job.gpus_per_task, "GPUs per array task (--slurm, --resubmit)");
+  auto* time = sub->add_option("--time", st->job.time, "time limit per task, Slurm's forms (--slurm, --resubmit)");
+  auto* parallelism = sub->add_option("--array-parallelism", st->job.array_parallelism,
+                                      "at most K tasks at once (--slurm, --resubmit)");
+  for (auto* a : {slurm, status, resubmit, point})
+    for (auto* b : {slurm, status, resubmit, point})
+      if (a != b) a->excludes(b);
+  sub->callback([=] {
+    for (auto* f : {partition, gpus, time, parallelism})
+      require<InputError>(slurm->count() + resubmit->count() > 0 || f->count() == 0, f->get_name(),
+                          ": only with --slurm or --resubmit");
+    validate_slurm_options(st->job, parallelism->count() > 0);
     const auto sweep = train::read_sweep(st->config);
     train::SweepOptions opt;
     opt.runs_dir = st->runs.empty() ? fs::path("runs") / sweep.name : fs::path(st->runs);
     opt.out_dir = st->out.empty() ? opt.runs_dir : fs::path(st->out);
+    const SlurmSweep s{sweep, opt.runs_dir, opt.out_dir, !st->no_plot};
+    const auto flags = [=](SlurmJobOptions& o) {  // the job options given on the command line
+      if (partition->count()) o.partition = st->job.partition;
+      if (gpus->count()) o.gpus_per_task = st->job.gpus_per_task;
+      if (time->count()) o.time = st->job.time;
+      if (parallelism->count()) o.array_parallelism = st->job.array_parallelism;
+    };
+    if (st->status) return print_sweep_status(s);
     require_output_dir(st->runs.empty() ? "runs directory (default of --runs)" : "--runs", opt.runs_dir);
     require_output_dir(st->out.empty() ? "--out (default: the runs directory)" : "--out", opt.out_dir);
+    if (st->slurm) return submit_sweep(s, flags);
+    if (st->resubmit) return resubmit_sweep(s, flags);
     opt.progress = !st->no_progress;
     opt.log = [](const std::string& line) {
       std::printf("%s\n", line.c_str());
       std::fflush(stdout);
     };
+    if (!st->point.empty()) return train_one_point(sweep, st->point, opt, !st->no_plot);
     std::printf("sweep %s: %zu runs in %s\n", sweep.name.c_str(), sweep.points.size(), opt.runs_dir.string().c_str());
     const auto rows = train::run_sweep(sweep, opt);
     const fs::path csv = opt.out_dir / (sweep.name + ".csv"), md = opt.out_dir / (sweep.name + ".md");

@@ -6,7 +6,8 @@ usage: python3 train/plot_sweep.py SWEEP.csv OUT.png
 One panel per data set (column `data`), one line per mixer; each point is the best accuracy over the learning
 rates of that (mixer, d_model), the number Zoology reports, and the figure says so. Reads only the CSV the C++ writes
 (train/sweep.hpp) and, for the figure's provenance line, the Markdown report beside it (SWEEP.md: git SHA, date,
-machine).
+machine). The PNG is written to a temporary beside OUT.png and renamed over it, so a reader (or another node of a
+Slurm sweep, cli/sweep_slurm.hpp) never sees half a file.
 """
 import csv
 import os
@@ -58,7 +59,13 @@ def main(argv):
     fig.text(0.01, 0.005, textwrap.fill(provenance(os.path.splitext(argv[1])[0] + ".md"), int(chars * 1.3)),
              fontsize=7, color="dimgray")
     fig.tight_layout(rect=(0, 0.08, 1, 0.94))
-    fig.savefig(argv[2], dpi=120)
+    tmp = f"{argv[2]}.tmp.{os.getpid()}"
+    try:
+        fig.savefig(tmp, dpi=120, format="png")
+        os.replace(tmp, argv[2])
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def provenance(md_path):

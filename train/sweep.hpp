@@ -15,6 +15,10 @@
 // Outputs, in <out>: <name>.csv (one row per run: data, mixer, d_model, lr, params, epochs, accuracy, best) and
 // <name>.md (provenance, then per data set a table mixer x d_model of the best accuracy over learning rates:
 // Zoology Fig. 2's reported number), written atomically after every run; <name>.png by train/plot_sweep.py.
+// Many processes may share one runs directory (a serial sweep, Slurm array tasks on other nodes; cli/sweep_slurm.hpp):
+// a process trains a point only while it holds the point's lock, <runs>/.locks/<id>.lock (core/io/file_lock.hpp;
+// the kernel drops it when the holder dies), and rewrites the tables only while it holds <out>/.<name>.lock, from
+// every run's results at that moment, so the last writer's tables include every point finished before it.
 #pragma once
 #include <filesystem>
 #include <functional>
@@ -42,6 +46,9 @@ struct Sweep {
 Sweep parse_sweep(const json& j, std::string_view where);
 Sweep read_sweep(const std::string& path);
 
+// The point with this id; nullptr if the sweep has none.
+const SweepPoint* find_point(const Sweep& sweep, std::string_view id);
+
 struct SweepOptions {
   std::filesystem::path runs_dir, out_dir;
   bool progress = false;
@@ -56,8 +63,21 @@ struct SweepRow {
   std::int64_t epochs = 0, params = 0;
 };
 
-// Runs every unfinished point, then writes the tables; returns the rows (grid order).
+// Runs every unfinished point not held by another process (logged and left to it), rewriting the tables after each
+// run; returns the rows (grid order).
 std::vector<SweepRow> run_sweep(const Sweep& sweep, const SweepOptions& options);
+
+// <runs>/.locks/<id>.lock: whoever holds it owns the point (trains it, writes its run directory).
+std::filesystem::path point_lock_path(const std::filesystem::path& runs_dir, const std::string& id);
+
+// Rewrites <out>/<name>.csv and <name>.md from the runs' results, holding <out>/.<name>.lock (waiting for it), and
+// calls `also` (e.g. the plot) before letting it go; returns the rows. `owner` is the note left in the lock file.
+std::vector<SweepRow> write_sweep_tables(const Sweep& sweep, const std::filesystem::path& runs_dir,
+                                         const std::filesystem::path& out_dir, const std::string& owner,
+                                         const std::function<void()>& also = {});
+
+// "host <h> pid <p>" and, inside a Slurm job, " slurm job <array job>_<task>" (or " slurm job <id>"): lock notes.
+std::string process_owner_note();
 
 // The tables from the runs' results (points not finished are shown as "-").
 std::vector<SweepRow> collect(const Sweep& sweep, const std::filesystem::path& runs_dir);

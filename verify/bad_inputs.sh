@@ -26,6 +26,13 @@ json.dump(s, open('s.json', 'w'))"
 }
 dead_pid() { true & local p=$!; wait "$p"; echo "$p"; }
 skip_if_root() { [ "$(id -u)" != 0 ] || exit 77; }
+fake_slurm() {  # fake_slurm LINE STATUS: bin/sbatch prints LINE and exits STATUS; bin/squeue shows an empty queue
+  mkdir -p bin
+  printf '#!/bin/sh\necho "%s"\nexit %s\n' "$1" "$2" >bin/sbatch
+  printf '#!/bin/sh\nexit 0\n' >bin/squeue
+  chmod +x bin/sbatch bin/squeue
+  export PATH=$PWD/bin:$PATH
+}
 nested_npz() {  # $FIX/good/arrays.npz with its first member's sizes stretched to the central directory
   python3 -c "
 import struct, sys
