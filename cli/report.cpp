@@ -11,6 +11,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/commands.hpp"
@@ -62,7 +63,8 @@ std::string gate_verdicts(const std::string& path) {
     ++rows;
   }
   std::string s = cat(rows, " cases");
-  for (const auto& [verdict, n] : count) s += cat(s.back() == 's' ? ": " : ", ", n, " ", verdict);
+  const char* sep = ": ";
+  for (const auto& [verdict, n] : count) s += cat(std::exchange(sep, ", "), n, " ", verdict);
   return s;
 }
 
@@ -125,7 +127,7 @@ std::string verified_section(const Inputs& in, const Provenance& p) {
   std::string gates;
   for (const char* name : {"gate-gpu.md", "gate-gpu-accuracy.md"})
     if (const ReportFile* g = find(in.files, name); g && g->this_run)
-      gates += cat(gates.empty() ? "" : "; ", "[", name, "](", name, "), this run on ", g->gpu, ": ",
+      gates += cat(gates.empty() ? "" : "; ", "[", name, "](", name, ") (this run): ",
                    gate_verdicts(in.out_dir + "/" + name));
   md << (gates.empty() ? cat("GPU timing and accuracy not gated: ", gpu_available() ? "not asked" : no_gpu_reason(p))
                        : gates)

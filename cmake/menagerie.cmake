@@ -23,11 +23,11 @@ function(_menagerie_flags target)
     $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -Xcompiler=-Wall>)
 endfunction()
 
-# Precompiled headers (cold-build time, docs/build.md): the third-party headers whose parsing dominates a translation
-# unit. Tests parse gtest, rapidcheck and Boost.Multiprecision (the Mp references) in every file; the CLI parses CLI11,
-# nlohmann-json and fmt in every file. Only third-party and standard headers go here, so no project header's
-# dependencies are hidden; the asan preset builds without them (CMAKE_DISABLE_PRECOMPILE_HEADERS) and so checks that
-# every file still includes what it uses.
+# Precompiled headers (docs/architecture.md, Build time): the third-party headers whose parsing dominates a
+# translation unit. Tests parse gtest, rapidcheck and Boost.Multiprecision (the Mp references) in every file; the CLI
+# parses CLI11, nlohmann-json and fmt in every file. Only third-party and standard headers go here, so no project
+# header's dependencies are hidden; the asan preset builds without them (CMAKE_DISABLE_PRECOMPILE_HEADERS) and so
+# checks that every file still includes what it uses.
 set(MENAGERIE_MP_PCH <boost/multiprecision/cpp_bin_float.hpp> <cmath> <functional> <map> <string> <vector>)
 set(MENAGERIE_TEST_PCH <gtest/gtest.h> <rapidcheck.h> ${MENAGERIE_MP_PCH} <algorithm> <filesystem> <random>)
 set(MENAGERIE_CLI_PCH <CLI/CLI.hpp> <nlohmann/json.hpp> <fmt/format.h> ${MENAGERIE_MP_PCH} <filesystem>)

@@ -2,7 +2,8 @@
 # menagerie report on a hand-made reports folder: it must say what this run verified and what it did not, and
 # judge every other report by its provenance. The folder holds a report from another commit (stale), one written
 # after --since from this code (this run), one from uncommitted code, a theory.md with a statement marked "not
-# checked" and a verify --cpu log with one FAIL; the expected lines follow from those inputs, not from our output.
+# checked", a verify --cpu log with one FAIL and a gate table with 2 SAME and 1 SLOWER; the expected lines follow
+# from those inputs, not from our output.
 # Usage: cli_report.sh MENAGERIE_BINARY
 set -euo pipefail
 bin=$1
@@ -44,6 +45,15 @@ cat >"$dir/r/fresh.md" <<MD
 - menagerie 0.1.0, git ${sha}, Release build
 - date: now
 MD
+cat >"$dir/r/gate-gpu.md" <<MD
+# Benchmark gate (NVIDIA-H100-80GB-HBM3, median ms; threshold 0.05, alpha 0.01)
+- menagerie 0.1.0, git ${sha}, Release build
+| case | baseline | now | ratio | verdict | test |
+|---|---|---|---|---|---|
+| a/fwd | 0.1 | 0.1 | 1.000 | SAME | U test p = 1 |
+| b/fwd | 0.1 | 0.2 | 2.000 | SLOWER | U test p = 0.001 |
+| c/fwd | 0.1 | 0.1 | 1.001 | SAME | U test p = 0.9 |
+MD
 "$bin" report --out-dir "$dir/r" --name t --verify-log "$dir/v.log" --since "$since" >/dev/null
 md=$dir/r/t.md
 grep -q '^## What this run verified' "$md" || fail "no 'What this run verified' section"
@@ -53,6 +63,8 @@ grep -qF '| test suite, `ctest -L cpu` | not run: no log given' "$md" || fail "m
 grep -qF '| CPU suite under ASan + UBSan, `ctest -L cpu` (build-asan/) | not run: `MENAGERIE_ASAN=1' "$md" \
   || fail "the sanitizer suite's absence not said"
 grep -qF 'QUICK sizes' "$md" || fail "a quick theory.md not flagged"
+grep -qF '| regression gate against reports/baselines, `menagerie gate` | [gate-gpu.md](gate-gpu.md) (this run): 3 cases: 2 SAME, 1 SLOWER; CPU' "$md" \
+  || fail "the GPU gate's verdicts not counted"
 grep -qF -- '- Thm B: an unchecked claim: proof, not checked' "$md" || fail "unchecked statement not listed"
 grep -qF '| [old.md](old.md) | Old throughput | 2026-11-01T00:00:00Z | NVIDIA H200 | stale: from git 0123456789ab; this code is' "$md" \
   || fail "stale report not marked"
