@@ -150,7 +150,7 @@ std::string not_verified_section(const Inputs& in, const Provenance& p) {
   std::ostringstream md;
   md << "## What was not verified, and why\n\n";
   if (!gpu_available())
-    md << "- Every GPU kernel (the attention family's variants): " << no_gpu_reason(p)
+    md << "- Every GPU kernel variant (attention, convolution and recurrent families): " << no_gpu_reason(p)
        << " on this machine. Kernels are verified only on a GPU (`menagerie verify --gpu`, `ctest -L gpu`, compute-sanitizer).\n";
   if (!build::with_cuda()) md << "- CUDA code was not compiled (cpu-only build).\n";
   for (const auto& [statement, why] : unchecked_statements(in.out_dir + "/theory.md"))
