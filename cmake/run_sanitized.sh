@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # run_sanitized.sh TOOL BINARY: run a gpu test binary under compute-sanitizer (memcheck, racecheck, initcheck, synccheck).
-# Exit 77 (ctest skip) when no sanitizer or no GPU is present, unless MENAGERIE_REQUIRE_GPU=1.
+# Exit 77 (ctest skip) when no sanitizer or no GPU is present, unless MENAGERIE_REQUIRE_GPU=1. Exit 1 when the
+# binary's tests, under the caller's GTEST_FILTER, are none: a sanitizer run that runs no test passes and proves
+# nothing (ctest test sanitizer_wrapper_refuses_no_tests).
 set -u
 tool=$1; shift
+if [ -z "$("$1" --gtest_list_tests 2>/dev/null | grep -E '^  ')" ]; then
+  echo "run_sanitized.sh: $1 lists no test under GTEST_FILTER='${GTEST_FILTER:-}': nothing would be sanitized" >&2
+  exit 1
+fi
 san=$(command -v compute-sanitizer || true)
 [ -n "$san" ] || { [ -x /usr/local/cuda/bin/compute-sanitizer ] && san=/usr/local/cuda/bin/compute-sanitizer; }
 if [ -z "$san" ] || ! command -v nvidia-smi >/dev/null || ! nvidia-smi -L >/dev/null 2>&1; then
