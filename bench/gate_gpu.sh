@@ -8,12 +8,15 @@
 #      compares it with BASELINES/<GPU>/bench.json (default reports/baselines) and writes OUT_DIR/gate-gpu.md.
 #   2. accuracy: when OUT_DIR/verify-gpu.json exists (`menagerie verify --gpu --report OUT_DIR`, run first),
 #      `menagerie gate --verify` compares it with BASELINES/<GPU>/verify-gpu.json into OUT_DIR/gate-gpu-accuracy.md.
-# Exit 1 when a gate fails, 77 when neither gate had a baseline for this GPU, 0 otherwise. MENAGERIE_BUILD (default
-# build) names the build directory; KERNELS_BENCH overrides the timed binary (a deliberately slowed build, to see
-# the gate fail).
+# Exit 1 when a gate fails, 77 when neither gate had a baseline for this GPU, 2 on bad arguments, 0 otherwise.
+# MENAGERIE_BUILD (default build) names the build directory; KERNELS_BENCH overrides the timed binary (a
+# deliberately slowed build, to see the gate fail).
 set -u
-out=${1:?usage: bench/gate_gpu.sh OUT_DIR [BASELINES]}
+[ $# -ge 1 ] && [ $# -le 2 ] ||
+  { echo "bench/gate_gpu.sh: expected OUT_DIR [BASELINES], got $# arguments" >&2; exit 2; }
+out=$1
 baselines=${2:-reports/baselines}
+[ -d "$baselines" ] || { echo "bench/gate_gpu.sh: BASELINES $baselines is not a directory" >&2; exit 2; }
 bdir=${MENAGERIE_BUILD:-build}
 bench=${KERNELS_BENCH:-$bdir/bench/kernels_bench}
 raw=${GATE_RAW_DIR:-$out}
