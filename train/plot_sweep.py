@@ -56,7 +56,8 @@ def main(argv):
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(f"{data}: accuracy against state size")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        if ax.lines:
+            ax.legend(fontsize=8)
     for ax, data in zip(axes[0], datas):
         for mixer in mixers:
             pts = sorted((d, a) for (dd, m, d), a in best.items() if dd == data and m == mixer)
