@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Accuracy against model width from a `menagerie sweep` CSV, in the style of Zoology's Figure 2.
+"""Accuracy against model width (Zoology's Figure 2) and against recurrent state (Based's Figure 2) from a
+`menagerie sweep` CSV.
 
 usage: python3 train/plot_sweep.py SWEEP.csv OUT.png
 
-One panel per data set (column `data`), one line per mixer; each point is the best accuracy over the learning
-rates of that (mixer, d_model), the number Zoology reports, and the figure says so. Reads only the CSV the C++ writes
+One column of panels per data set (column `data`), one line per mixer; each point is the best accuracy over the
+learning rates of that (mixer, d_model), the number Zoology reports, and the figure says so. The top row is against
+d_model, the bottom row against the model's recurrent state in bytes (column `state_bytes`; mixers without one are
+left out of that row). Reads only the CSV the C++ writes
 (train/sweep.hpp) and, for the figure's provenance line, the Markdown report beside it (SWEEP.md: git SHA, date,
 machine). The PNG is written to a temporary beside OUT.png and renamed over it, so a reader (or another node of a
 Slurm sweep, cli/sweep_slurm.hpp) never sees half a file.
@@ -23,7 +26,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 def main(argv):
     if len(argv) != 3:
         sys.exit("usage: plot_sweep.py SWEEP.csv OUT.png")
-    best, lrs = {}, set()
+    best, state, lrs = {}, {}, set()
     datas, mixers = [], []
     with open(argv[1], newline="") as f:
         for row in csv.DictReader(f):
@@ -31,6 +34,8 @@ def main(argv):
                 continue
             key = (row["data"], row["mixer"], int(row["d_model"]))
             best[key] = max(best.get(key, 0.0), float(row["accuracy"]))
+            if row.get("state_bytes"):
+                state[key] = int(row["state_bytes"])
             lrs.add(row.get("lr", ""))
             if row["data"] not in datas:
                 datas.append(row["data"])
@@ -39,7 +44,20 @@ def main(argv):
     if not best:
         sys.exit("plot_sweep.py: no finished runs in " + argv[1])
     width = max(6.4, 4.2 * len(datas))
-    fig, axes = plt.subplots(1, len(datas), figsize=(width, 4.2), squeeze=False)
+    fig, axes = plt.subplots(2, len(datas), figsize=(width, 8.0), squeeze=False)
+    for ax, data in zip(axes[1], datas):
+        for mixer in mixers:
+            pts = sorted((state[k], a) for k, a in best.items() if k[0] == data and k[1] == mixer and k in state)
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=mixer)
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("recurrent state (bytes)")
+        ax.set_ylabel("MQAR accuracy")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_title(f"{data}: accuracy against state size")
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend(fontsize=8)
     for ax, data in zip(axes[0], datas):
         for mixer in mixers:
             pts = sorted((d, a) for (dd, m, d), a in best.items() if dd == data and m == mixer)
@@ -58,7 +76,7 @@ def main(argv):
                  fontsize=9)
     fig.text(0.01, 0.005, textwrap.fill(provenance(os.path.splitext(argv[1])[0] + ".md"), int(chars * 1.3)),
              fontsize=7, color="dimgray")
-    fig.tight_layout(rect=(0, 0.08, 1, 0.94))
+    fig.tight_layout(rect=(0, 0.05, 1, 0.96))
     tmp = f"{argv[2]}.tmp.{os.getpid()}"
     try:
         fig.savefig(tmp, dpi=120, format="png")

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -115,7 +116,8 @@ std::string process_owner_note() {
 std::vector<SweepRow> collect(const Sweep& sweep, const fs::path& runs_dir) {
   std::vector<SweepRow> rows;
   for (const auto& p : sweep.points) {
-    SweepRow r{p, false, 0, 0, model::param_count(p.config.model)};
+    SweepRow r{p, false, 0, 0, model::param_count(p.config.model),
+               model::state_size(p.config.model, max_sequence_length(p.config.data, p.id))};
     if (const auto line = finished_line(runs_dir / p.id)) {
       r.finished = true;
       r.accuracy = line->value("valid/accuracy", 0.0);
@@ -134,18 +136,47 @@ std::string sweep_csv(const std::vector<SweepRow>& rows) {
     const auto key = cat(rows[i].point.data, "|", rows[i].point.mixer, "|", rows[i].point.d_model);
     if (!best.count(key) || rows[i].accuracy > rows[best[key]].accuracy) best[key] = i;
   }
-  std::string out = "data,mixer,d_model,lr,params,epochs,accuracy,best\n";
+  std::string out = "data,mixer,d_model,lr,params,state_bytes,epochs,accuracy,best\n";
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
     const auto key = cat(r.point.data, "|", r.point.mixer, "|", r.point.d_model);
     char acc[32];
     std::snprintf(acc, sizeof acc, "%.6f", r.accuracy);
     out += cat(r.point.data, ",", r.point.mixer, ",", r.point.d_model, ",", lr_text(r.point.lr), ",", r.params, ",",
-               r.finished ? std::to_string(r.epochs) : "", ",", r.finished ? acc : "", ",",
+               r.state_bytes ? std::to_string(*r.state_bytes) : "", ",", r.finished ? std::to_string(r.epochs) : "", ",",
+               r.finished ? acc : "", ",",
                best.count(key) && best[key] == i ? 1 : 0, "\n");
   }
   return out;
 }
+
+namespace {
+
+// The best finished run of the cell (data, mixer, d_model) over its learning rates (nullptr when none finished) and
+// whether every run of the cell finished.
+std::pair<const SweepRow*, bool> best_of_cell(const std::vector<SweepRow>& rows, const std::string& data,
+                                              const std::string& mixer, std::int64_t d) {
+  const SweepRow* best = nullptr;
+  bool all = true;
+  for (const auto& r : rows)
+    if (r.point.data == data && r.point.mixer == mixer && r.point.d_model == d) {
+      all = all && r.finished;
+      if (r.finished && (!best || r.accuracy > best->accuracy)) best = &r;
+    }
+  return {best, all};
+}
+
+std::string accuracy_cell(const std::pair<const SweepRow*, bool>& cell) {
+  char text[64];
+  if (cell.first)
+    std::snprintf(text, sizeof text, " %.3f (%s)%s |", cell.first->accuracy, lr_text(cell.first->point.lr).c_str(),
+                  cell.second ? "" : " *");
+  else
+    std::snprintf(text, sizeof text, " - |");
+  return text;
+}
+
+}  // namespace
 
 std::string sweep_markdown_tables(const Sweep& sweep, const std::vector<SweepRow>& rows) {
   std::vector<std::string> datas, mixers;
@@ -164,24 +195,31 @@ std::string sweep_markdown_tables(const Sweep& sweep, const std::vector<SweepRow
     out += "\n";
     for (const auto& mixer : mixers) {
       out += cat("| ", mixer, " |");
-      for (auto d : dims) {
-        const SweepRow* best = nullptr;
-        bool all = true;
-        for (const auto& r : rows)
-          if (r.point.data == data && r.point.mixer == mixer && r.point.d_model == d) {
-            all = all && r.finished;
-            if (r.finished && (!best || r.accuracy > best->accuracy)) best = &r;
-          }
-        char cell[64];
-        if (best)
-          std::snprintf(cell, sizeof cell, " %.3f (%s)%s |", best->accuracy, lr_text(best->point.lr).c_str(),
-                        all ? "" : " *");
-        else
-          std::snprintf(cell, sizeof cell, " - |");
-        out += cell;
-      }
+      for (auto d : dims) out += accuracy_cell(best_of_cell(rows, data, mixer, d));
       out += "\n";
     }
+    out += "\n";
+  }
+  for (const auto& data : datas) {
+    // The same cells by the model's recurrent state (bytes), smallest first; cells without one last.
+    std::vector<const SweepRow*> cells;
+    for (const auto& mixer : mixers)
+      for (auto d : dims)
+        for (const auto& r : rows)
+          if (r.point.data == data && r.point.mixer == mixer && r.point.d_model == d) {
+            cells.push_back(&r);
+            break;
+          }
+    std::stable_sort(cells.begin(), cells.end(), [](const SweepRow* a, const SweepRow* b) {
+      return a->state_bytes.value_or(INT64_MAX) < b->state_bytes.value_or(INT64_MAX);
+    });
+    out += cat("### ", data, ": valid/accuracy against the recurrent state (bytes: 4 x the layers' zoology ",
+               "state_size at the data's sequence length; - where a mixer has none)\n\n",
+               "| state bytes | mixer | d_model | params | accuracy (lr) |\n|---|---|---|---|---|\n");
+    for (const SweepRow* c : cells)
+      out += cat("| ", c->state_bytes ? std::to_string(*c->state_bytes) : "-", " | ", c->point.mixer, " | ",
+                 c->point.d_model, " | ", c->params, " |",
+                 accuracy_cell(best_of_cell(rows, data, c->point.mixer, c->point.d_model)), "\n");
     out += "\n";
   }
   out += cat(sweep.points.size(), " runs; * = some learning rates of that cell have not finished.\n");

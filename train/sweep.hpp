@@ -12,9 +12,11 @@
 // first run starts. Run id: "<mixer>-d<d_model>-lr<lr>-<data>". Runs live in <runs>/<id>/ (train/trainer.hpp): a
 // run whose results end with a final line is skipped, a killed one resumes from its last checkpoint, so a sweep
 // killed at any point and started again produces the same table.
-// Outputs, in <out>: <name>.csv (one row per run: data, mixer, d_model, lr, params, epochs, accuracy, best) and
-// <name>.md (provenance, then per data set a table mixer x d_model of the best accuracy over learning rates:
-// Zoology Fig. 2's reported number), written atomically after every run; <name>.png by train/plot_sweep.py.
+// Outputs, in <out>: <name>.csv (one row per run: data, mixer, d_model, lr, params, state_bytes, epochs, accuracy,
+// best) and <name>.md (provenance, then per data set a table mixer x d_model of the best accuracy over learning
+// rates: Zoology Fig. 2's reported number; and the same cells against the model's recurrent state in bytes, Based
+// Fig. 2's axis: model::state_size at the run's sequence length, empty where a mixer has none), written atomically
+// after every run; <name>.png by train/plot_sweep.py.
 // Many processes may share one runs directory (a serial sweep, Slurm array tasks on other nodes; cli/sweep_slurm.hpp):
 // a process trains a point only while it holds the point's lock, <runs>/.locks/<id>.lock (core/io/file_lock.hpp;
 // the kernel drops it when the holder dies), and rewrites the tables only while it holds <out>/.<name>.lock, from
@@ -22,6 +24,7 @@
 #pragma once
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +64,7 @@ struct SweepRow {
   bool finished = false;
   double accuracy = 0;
   std::int64_t epochs = 0, params = 0;
+  std::optional<std::int64_t> state_bytes;  // model::state_size at the sequence length of the run's data
 };
 
 // Runs every unfinished point not held by another process (logged and left to it), rewriting the tables after each

@@ -6,8 +6,9 @@
 // finally run to the end.
 // The resumed sweep's CSV and table equal the uninterrupted one's byte for byte, and every run's results file holds
 // exactly one line per epoch, in order (nothing lost, nothing duplicated), with the same numbers. Re-running a
-// finished sweep trains nothing. Also: the grid expands in order with the documented ids, and a bad grid point is
-// a one-line error naming it.
+// finished sweep trains nothing. Also: the grid expands in order with the documented ids, a bad grid point is
+// a one-line error naming it, and the state_bytes column and table follow zoology's state_size formulas (2 layers
+// of MHA: 4 bytes x 2 x 2 d T; RWKV-4 has none).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -156,6 +157,23 @@ TEST(TrainSweep, KilledThreeTimesResumesToTheSameTable) {
   EXPECT_EQ(slurp(run(0) / "results.jsonl"), before);
   fs::remove_all(a);
   fs::remove_all(b);
+}
+
+TEST(TrainSweep, StateBytesFollowZoologysStateSize) {
+  auto j = sweep_json();
+  j["grid"]["mixers"] = {{{"name", "mha"}, {"model", {{"mixers", {{{"id", "mha"}}}}, {"max_position_embeddings", 12}}}},
+                         {{"name", "rwkv"}, {"model", {{"mixers", {{{"id", "rwkv"}}}}}}}};
+  const auto sweep = train::parse_sweep(j, "sweep test");
+  const fs::path dir = fresh_dir("sweep_state");
+  train::write_sweep_tables(sweep, dir / "runs", dir, "test");
+  const std::string csv = slurp(dir / "kill-test.csv"), md = slurp(dir / "kill-test.md");
+  // MQAR input_seq_len 12: T = 12; MHA's KV cache 2 d T per layer, 2 layers, 4 bytes.
+  EXPECT_NE(csv.find("data,mha,8,0.001,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(cat(",", 4 * 2 * 2 * 8 * 12, ",,,0\n")), std::string::npos) << csv;
+  EXPECT_NE(csv.find(cat(",", 4 * 2 * 2 * 16 * 12, ",,,0\n")), std::string::npos) << csv;
+  EXPECT_NE(md.find(cat("| ", 4 * 2 * 2 * 8 * 12, " | mha | 8 |")), std::string::npos) << md;
+  EXPECT_NE(md.find("| - | rwkv | 16 |"), std::string::npos) << md;
+  fs::remove_all(dir);
 }
 
 TEST(TrainSweep, ABadGridPointIsOneLineNamingIt) {
