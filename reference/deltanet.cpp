@@ -1,6 +1,8 @@
 // The DeltaNet mixer as zoology's DeltaNet computes it (ShortConvolution + SiLU on q, k, v; l2norm in the kernel;
 // sigmoid beta, doubled with allow_neg_eigval; chunk_delta_rule; RMSNorm or FusedRMSNormSwishGate; o_proj), its
 // backward by the chain rule and its step form; see core/mixers/deltanet.hpp for the math.
+// DeltaProduct (num_householder n > 1): k, v, beta viewed as T n sub-steps ('b t (n h d) -> b (t n) h d', a reshape
+// of the row-major data), q scattered to each token's last sub-step, o gathered from it.
 //   backward: dn = dy Wo;  (do, dw_norm, dgate) = RMSNorm(+gate) backward;  (dq, dk, dv, dbeta) = delta rule
 //             backward;  dbeta_pre = dbeta c sigmoid'(beta_pre) (c = 1 or 2);  dq_act = l2norm backward(dq), same
 //             for k;  each branch: SiLU', conv, projection backward;  du = sum of the five projections' dx.
@@ -49,10 +51,32 @@ T beta_of(const Problem& p, const T& pre) {
   return (p.allow_neg_eigval ? T(2) : T(1)) * ref::sigmoid(pre);
 }
 
+// x [B, T, H D] -> [B, T n, H, D], zero except at each token's last sub-step (q forward, d_o backward).
+template <class T>
+Tensor<T> scatter_last(const Problem& p, const Tensor<T>& x) {
+  const std::int64_t n = p.householder, C = x.numel() / (p.B * p.T);
+  Tensor<T> out({p.B, p.T * n, p.heads, C / p.heads}, T(0));
+  for (std::int64_t b = 0; b < p.B; ++b)
+    for (std::int64_t t = 0; t < p.T; ++t)
+      for (std::int64_t c = 0; c < C; ++c) out.data()[((b * p.T + t) * n + n - 1) * C + c] = x.data()[(b * p.T + t) * C + c];
+  return out;
+}
+
+// x [B, T n, H, D] -> [B, T, H D]: each token's last sub-step.
+template <class T>
+Tensor<T> gather_last(const Problem& p, const Tensor<T>& x) {
+  const std::int64_t n = p.householder, C = x.numel() / (p.B * p.T * n);
+  Tensor<T> out({p.B, p.T, C});
+  for (std::int64_t b = 0; b < p.B; ++b)
+    for (std::int64_t t = 0; t < p.T; ++t)
+      for (std::int64_t c = 0; c < C; ++c) out.data()[(b * p.T + t) * C + c] = x.data()[((b * p.T + t) * n + n - 1) * C + c];
+  return out;
+}
+
 template <class T>
 struct Forward {
   dl::Branch<T> q, k, v;  // [B, T, Kd | Kd | Vd]
-  Tensor<T> beta_pre;     // [B, T, H]
+  Tensor<T> beta_pre;     // [B, T, n H]
   Named<T> rule;          // the operator's inputs q, k (L2-normalised), v, beta, g (= 0)
   Tensor<T> o, gate, n;   // [B, T, Vd]: rule output, gate input (use_gate), normed output
   Tensor<T> y;            // [B, T, d]
@@ -60,7 +84,7 @@ struct Forward {
 
 template <class T>
 Forward<T> run(const Problem& p, const Params<T>& P, const Tensor<T>& u) {
-  const std::int64_t H = p.heads, Dk = p.head_k_dim(), Dv = p.head_v_dim();
+  const std::int64_t H = p.heads, Dk = p.head_k_dim(), Dv = p.head_v_dim(), Tn = p.T * p.householder;
   Forward<T> f;
   f.q = dl::branch(u, P.Wq, P.cq);
   f.k = dl::branch(u, P.Wk, P.ck);
@@ -68,15 +92,15 @@ Forward<T> run(const Problem& p, const Params<T>& P, const Tensor<T>& u) {
   f.beta_pre = ref::linear(u, P.Wb);
   Tensor<T> beta(f.beta_pre.shape());
   for (std::int64_t i = 0; i < beta.numel(); ++i) beta.data()[i] = beta_of(p, f.beta_pre.data()[i]);
-  f.rule.emplace("q", dl::l2norm(f.q.a, Dk).reshaped({p.B, p.T, H, Dk}));
-  f.rule.emplace("k", dl::l2norm(f.k.a, Dk).reshaped({p.B, p.T, H, Dk}));
-  f.rule.emplace("v", f.v.a.reshaped({p.B, p.T, H, Dv}));
-  f.rule.emplace("beta", std::move(beta));
-  f.rule.emplace("g", Tensor<T>({p.B, p.T, H}, T(0)));
+  f.rule.emplace("q", scatter_last(p, dl::l2norm(f.q.a, Dk)));
+  f.rule.emplace("k", dl::l2norm(f.k.a, Dk).reshaped({p.B, Tn, H, Dk}));
+  f.rule.emplace("v", f.v.a.reshaped({p.B, Tn, H, Dv}));
+  f.rule.emplace("beta", beta.reshaped({p.B, Tn, H}));
+  f.rule.emplace("g", Tensor<T>({p.B, Tn, H}, T(0)));
   Named<T> out;
-  out.emplace("o", Tensor<T>({p.B, p.T, H, Dv}));
+  out.emplace("o", Tensor<T>({p.B, Tn, H, Dv}));
   dr::reference_forward<T>(rule_problem(p), f.rule, out);
-  f.o = out.at("o").reshaped({p.B, p.T, p.value_dim()});
+  f.o = gather_last(p, out.at("o"));
   if (p.use_gate) f.gate = ref::linear(u, *P.Wg);
   f.n = dl::rmsnorm(f.o, P.wn, p.use_gate ? &f.gate : nullptr, p.norm_eps);
   f.y = ref::linear(f.n, P.Wo);
@@ -87,9 +111,9 @@ Forward<T> run(const Problem& p, const Params<T>& P, const Tensor<T>& u) {
 
 template <class T>
 State<T> initial_state(const Problem& p) {
-  const std::int64_t K1 = p.conv_size - 1;
-  return {Tensor<T>({p.B, p.key_dim(), K1}, T(0)), Tensor<T>({p.B, p.key_dim(), K1}, T(0)),
-          Tensor<T>({p.B, p.value_dim(), K1}, T(0)), dr::initial_state<T>(rule_problem(p))};
+  const std::int64_t K1 = p.conv_size - 1, n = p.householder;
+  return {Tensor<T>({p.B, p.key_dim(), K1}, T(0)), Tensor<T>({p.B, n * p.key_dim(), K1}, T(0)),
+          Tensor<T>({p.B, n * p.value_dim(), K1}, T(0)), dr::initial_state<T>(rule_problem(p))};
 }
 
 template <class T>
@@ -98,14 +122,24 @@ void reference_step(const Problem& p, const Named<T>& in, State<T>& s, const Ten
   const std::int64_t H = p.heads, Dk = p.head_k_dim(), Dv = p.head_v_dim();
   require<ShapeError>(u_t.shape() == Shape{p.B, p.d}, "deltanet step: u_t has shape ", shape_str(u_t.shape()),
                       ", expected [", p.B, ", ", p.d, "]");
+  const std::int64_t n = p.householder;
   const auto q = dl::l2norm(dl::branch_step(u_t, P.Wq, P.cq, s.conv_q), Dk).reshaped({p.B, H, Dk});
-  const auto k = dl::l2norm(dl::branch_step(u_t, P.Wk, P.ck, s.conv_k), Dk).reshaped({p.B, H, Dk});
-  const auto v = dl::branch_step(u_t, P.Wv, P.cv, s.conv_v).reshaped({p.B, H, Dv});
-  auto beta = ref::linear(u_t, P.Wb);  // [B, H]
+  const auto k = dl::l2norm(dl::branch_step(u_t, P.Wk, P.ck, s.conv_k), Dk);  // [B, n H Dk]
+  const auto v = dl::branch_step(u_t, P.Wv, P.cv, s.conv_v);                  // [B, n H Dv]
+  auto beta = ref::linear(u_t, P.Wb);                                         // [B, n H]
   for (std::int64_t i = 0; i < beta.numel(); ++i) beta.data()[i] = beta_of(p, beta.data()[i]);
-  const Tensor<T> g({p.B, H}, T(0));
+  const Tensor<T> g({p.B, H}, T(0)), zero_q({p.B, H, Dk}, T(0));
   Tensor<T> o({p.B, H, Dv});
-  dr::reference_step<T>(rule_problem(p), s.rule, q, k, v, beta, g, o);
+  // Sub-step j of each sequence: the j-th slice of the '(n h d)' channels.
+  const auto slice = [&](const Tensor<T>& x, std::int64_t j, std::int64_t D) {
+    Tensor<T> out({p.B, H, D});
+    for (std::int64_t b = 0; b < p.B; ++b)
+      for (std::int64_t c = 0; c < H * D; ++c) out.data()[b * H * D + c] = x.data()[(b * n + j) * H * D + c];
+    return out;
+  };
+  for (std::int64_t j = 0; j < n; ++j)
+    dr::reference_step<T>(rule_problem(p), s.rule, j == n - 1 ? q : zero_q, slice(k, j, Dk), slice(v, j, Dv),
+                          slice(beta, j, 1).reshaped({p.B, H}), g, o);
   Tensor<T> gate;
   if (p.use_gate) gate = ref::linear(u_t, *P.Wg);
   y_t = ref::linear(dl::rmsnorm(o.reshaped({p.B, p.value_dim()}), P.wn, p.use_gate ? &gate : nullptr, p.norm_eps),
@@ -149,7 +183,7 @@ void reference_backward(const Problem& p, const Named<T>& in, const Named<T>& d_
   }
   // The delta rule (g = 0 is a constant: its gradient is dropped).
   Named<T> d_rule_out, g;
-  d_rule_out.emplace("o", d_o.reshaped({p.B, p.T, H, p.head_v_dim()}));
+  d_rule_out.emplace("o", scatter_last(p, d_o));
   dr::reference_backward<T>(rule_problem(p), f.rule, d_rule_out, g);
   // beta = c sigmoid(u Wb^T).
   Tensor<T> dbeta_pre(f.beta_pre.shape());
@@ -160,11 +194,12 @@ void reference_backward(const Problem& p, const Named<T>& in, const Named<T>& d_
   for (std::int64_t i = 0; i < du.numel(); ++i) du.data()[i] += dub.data()[i];
   // q, k through the L2 norm; then the three branches.
   const std::int64_t Kd = p.key_dim(), Vd = p.value_dim(), Dk = p.head_k_dim();
-  const auto dqa = dl::l2norm_backward(f.q.a, Dk, g.at("q").reshaped({p.B, p.T, Kd}));
-  const auto dka = dl::l2norm_backward(f.k.a, Dk, g.at("k").reshaped({p.B, p.T, Kd}));
+  const std::int64_t n = p.householder;
+  const auto dqa = dl::l2norm_backward(f.q.a, Dk, gather_last(p, g.at("q")));
+  const auto dka = dl::l2norm_backward(f.k.a, Dk, g.at("k").reshaped({p.B, p.T, n * Kd}));
   dl::branch_backward(u, P.Wq, P.cq, f.q, dqa, d_in.at("q_proj.weight"), d_in.at("q_conv1d.weight"), du);
   dl::branch_backward(u, P.Wk, P.ck, f.k, dka, d_in.at("k_proj.weight"), d_in.at("k_conv1d.weight"), du);
-  dl::branch_backward(u, P.Wv, P.cv, f.v, g.at("v").reshaped({p.B, p.T, Vd}), d_in.at("v_proj.weight"),
+  dl::branch_backward(u, P.Wv, P.cv, f.v, g.at("v").reshaped({p.B, p.T, n * Vd}), d_in.at("v_proj.weight"),
                       d_in.at("v_conv1d.weight"), du);
 }
 

@@ -3,6 +3,8 @@
 //     without bias then SiLU, the '(h d)' head split, b_proj + sigmoid (x 2 with allow_neg_eigval), the kernel's
 //     l2norm (eps 1e-6 inside the square root) and fla's recurrent delta rule loop on h [Dk, Dv] with q scaled by
 //     Dk^-1/2, RMSNorm or FusedRMSNormSwishGate per head, o_proj) written out here in double in the module's layout;
+//   - DeltaProduct (num_householder n > 1, Siems et al. 2025): per token n delta-rule steps with the j-th slice of the
+//     '(n h d)' key, value and beta channels, q applied after the last (the transcription loops over j);
 //   - allow_neg_eigval doubles beta (it changes the output, which the transcription's `beta * 2.` reproduces);
 //   - param_count = the parameter shapes' sum = the module's count, 4d^2 + 16d + d/4 at the defaults (hand-counted
 //     literals at d = 64..512); state_size = H Dk Dv (zoology's DeltaNet.state_size);
@@ -31,7 +33,7 @@ double silu(double x) { return x * sigmoid(x); }
 // [b, t, c] tensors are, heads split as '... (h d) -> ... h d'.
 Tensor<double> zoology_deltanet(const Problem& p, const Named<double>& in) {
   const auto& u = in.at("u");
-  const std::int64_t L = p.T, H = p.heads, Kd = p.key_dim(), Vd = p.value_dim(), K = p.conv_size;
+  const std::int64_t L = p.T, H = p.heads, Kd = p.key_dim(), Vd = p.value_dim(), K = p.conv_size, nh = p.householder;
   const std::int64_t dk = Kd / H, dv = Vd / H;
   const double scale = std::pow(static_cast<double>(dk), -0.5);
   Tensor<double> out({p.B, L, p.d});
@@ -55,33 +57,33 @@ Tensor<double> zoology_deltanet(const Problem& p, const Named<double>& in) {
   };
   for (std::int64_t b = 0; b < p.B; ++b) {
     const auto q = conv_branch(b, "q_proj.weight", "q_conv1d.weight", Kd);
-    const auto k = conv_branch(b, "k_proj.weight", "k_conv1d.weight", Kd);
-    const auto v = conv_branch(b, "v_proj.weight", "v_conv1d.weight", Vd);
+    const auto k = conv_branch(b, "k_proj.weight", "k_conv1d.weight", nh * Kd);
+    const auto v = conv_branch(b, "v_proj.weight", "v_conv1d.weight", nh * Vd);
     Tensor<double> o({L, Vd});
     for (std::int64_t h = 0; h < H; ++h) {
       Tensor<double> S({dk, dv});  // fla's b_h [K, V]
       for (std::int64_t l = 0; l < L; ++l) {
-        double beta = 0;
-        for (std::int64_t i = 0; i < p.d; ++i) beta += in.at("b_proj.weight")(h, i) * u(b, l, i);
-        beta = sigmoid(beta);
-        if (p.allow_neg_eigval) beta = beta * 2.;
-        std::vector<double> bq(dk), bk(dk), bv(dv);
-        double nq = 0, nk = 0;
-        for (std::int64_t i = 0; i < dk; ++i) {
-          nq += q(l, h * dk + i) * q(l, h * dk + i);
-          nk += k(l, h * dk + i) * k(l, h * dk + i);
+        std::vector<double> bq(dk);
+        double nq = 0;
+        for (std::int64_t i = 0; i < dk; ++i) nq += q(l, h * dk + i) * q(l, h * dk + i);
+        for (std::int64_t i = 0; i < dk; ++i) bq[i] = q(l, h * dk + i) / std::sqrt(nq + 1e-6) * scale;
+        for (std::int64_t r = 0; r < nh; ++r) {  // Householder step r: channels (r h d)
+          double beta = 0;
+          for (std::int64_t i = 0; i < p.d; ++i) beta += in.at("b_proj.weight")(r * H + h, i) * u(b, l, i);
+          beta = sigmoid(beta);
+          if (p.allow_neg_eigval) beta = beta * 2.;
+          std::vector<double> bk(dk), bv(dv);
+          double nk = 0;
+          for (std::int64_t i = 0; i < dk; ++i) nk += k(l, (r * H + h) * dk + i) * k(l, (r * H + h) * dk + i);
+          for (std::int64_t i = 0; i < dk; ++i) bk[i] = k(l, (r * H + h) * dk + i) / std::sqrt(nk + 1e-6);
+          for (std::int64_t j = 0; j < dv; ++j) bv[j] = v(l, (r * H + h) * dv + j);
+          for (std::int64_t j = 0; j < dv; ++j) {  // b_v -= sum(b_h * b_k[:, None], 0); b_v *= b_beta
+            for (std::int64_t i = 0; i < dk; ++i) bv[j] -= S(i, j) * bk[i];
+            bv[j] *= beta;
+          }
+          for (std::int64_t i = 0; i < dk; ++i)  // b_h += b_k[:, None] * b_v[None, :]
+            for (std::int64_t j = 0; j < dv; ++j) S(i, j) += bk[i] * bv[j];
         }
-        for (std::int64_t i = 0; i < dk; ++i) {
-          bq[i] = q(l, h * dk + i) / std::sqrt(nq + 1e-6) * scale;
-          bk[i] = k(l, h * dk + i) / std::sqrt(nk + 1e-6);
-        }
-        for (std::int64_t j = 0; j < dv; ++j) bv[j] = v(l, h * dv + j);
-        for (std::int64_t j = 0; j < dv; ++j) {  // b_v -= sum(b_h * b_k[:, None], 0); b_v *= b_beta
-          for (std::int64_t i = 0; i < dk; ++i) bv[j] -= S(i, j) * bk[i];
-          bv[j] *= beta;
-        }
-        for (std::int64_t i = 0; i < dk; ++i)  // b_h += b_k[:, None] * b_v[None, :]
-          for (std::int64_t j = 0; j < dv; ++j) S(i, j) += bk[i] * bv[j];
         for (std::int64_t j = 0; j < dv; ++j)  // b_o = sum(b_h * b_q[:, None], 0)
           for (std::int64_t i = 0; i < dk; ++i) o(l, h * dv + j) += S(i, j) * bq[i];
       }
@@ -116,7 +118,9 @@ TEST(DeltaNet, ForwardMatchesZoologyWrittenOut) {
                            {.B = 2, .T = 9, .d = 6, .heads = 3, .expand_v = 1.5, .conv_size = 3,
                             .allow_neg_eigval = true},
                            {.B = 1, .T = 13, .d = 5, .heads = 1, .expand_k = 0.6, .conv_size = 2, .use_gate = true,
-                            .allow_neg_eigval = true}};
+                            .allow_neg_eigval = true},
+                           {.B = 2, .T = 9, .d = 8, .heads = 2, .allow_neg_eigval = true, .householder = 2},
+                           {.B = 1, .T = 7, .d = 6, .heads = 3, .expand_v = 1.5, .conv_size = 3, .householder = 3}};
   for (const Problem& p : cases) {
     const auto in = random_inputs(tensors(p), test_seed());
     Named<double> out = allocate<double>(tensors(p), Role::output, std::numeric_limits<double>::quiet_NaN());
@@ -169,14 +173,19 @@ TEST(DeltaNet, ParamCountMatchesTheModule) {
   // d = 6, expand_v = 1.5: value_dim 9, 3 heads of 3; the module's q, k, v, b, 3 convs, o_norm, o_proj by hand:
   EXPECT_EQ((param_count(Problem{.B = 1, .T = 1, .d = 6, .heads = 3, .expand_v = 1.5, .conv_size = 3})),
             36 + 36 + 54 + 18 + (6 + 6 + 9) * 3 + 3 + 54);
+  // DeltaProduct, d = 8, 2 heads, n = 2: q 64, k and v 2 x 64, b 2 x 2 x 8, convs (8 + 16 + 16) x 4, o_norm 4,
+  // o_proj 64.
+  EXPECT_EQ((param_count(Problem{.B = 1, .T = 1, .d = 8, .heads = 2, .householder = 2})),
+            64 + 128 + 128 + 32 + 160 + 4 + 64);
 }
 
 TEST(DeltaNet, ValidateNamesTheBadValue) {
   const std::pair<Problem, std::string> cases[] = {
-      {{.B = 0, .T = 4, .d = 8}, "B, T, d, num_heads, conv_size = 0, 4, 8, 4, 4"},
+      {{.B = 0, .T = 4, .d = 8}, "B, T, d, num_heads, conv_size, num_householder = 0, 4, 8, 4, 4, 1"},
       {{.B = 1, .T = 4, .d = 6}, "key_dim = int(6 * expand_k 1) = 6"},
       {{.B = 1, .T = 4, .d = 8, .heads = 2, .expand_v = 0.2}, "value_dim = int(8 * expand_v 0.2) = 1"},
-      {{.B = 1, .T = 4, .d = 8, .conv_size = 0}, "conv_size = 1, 4, 8, 4, 0"},
+      {{.B = 1, .T = 4, .d = 8, .conv_size = 0}, "num_householder = 1, 4, 8, 4, 0, 1"},
+      {{.B = 1, .T = 4, .d = 8, .householder = 0}, "num_householder = 1, 4, 8, 4, 4, 0"},
       {{.B = 1, .T = 4, .d = 8, .norm_eps = -1}, "norm_eps = -1"}};
   for (const auto& [p, text] : cases) {
     try {
