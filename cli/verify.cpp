@@ -4,6 +4,8 @@
 // precision, recurrent form, linearity in v, time invariance, inputs left unmodified.
 // menagerie verify --gpu: the kernels against the references (cli/verify_gpu.cpp).
 // --json FILE writes the --cpu rows (id/check, cases, worst / tolerance, pass) for `menagerie gate --verify`.
+// menagerie verify --zoology DIR: the double reference against zoology's PyTorch modules, from the folders that
+// verify/make_zoology_fixtures.py writes (cli/verify_zoology.cpp); 1e-10 relative per tensor.
 // Exit status 1 when any check fails; 2 for bad flags (an unknown --only id lists the known ones).
 #include <cstdio>
 #include <set>
@@ -17,6 +19,7 @@
 #include "core/io/atomic_file.hpp"
 #include "core/provenance.hpp"
 #include "cli/verify_gpu.hpp"
+#include "cli/verify_zoology.hpp"
 #include "core/registry.hpp"
 #include "reference/conformance_suite.hpp"
 
@@ -26,7 +29,7 @@ namespace {
 
 struct Options {
   bool cpu = false, gpu = false, full = false, verbose = false;
-  std::string report_dir, json_file;
+  std::string report_dir, json_file, zoology_dir;
   std::uint64_t seed = 20261123;
   std::vector<std::string> only;
   int repeats = 3;
@@ -103,13 +106,25 @@ void add_verify(CLI::App& app) {
       ->check(CLI::Range(1, 1000));
   sub->add_option("--report", o.report_dir, "with --gpu: also write DIR/verify-gpu.md (table, measurements, provenance)");
   sub->add_option("--json", o.json_file, "with --cpu: also write the rows as JSON to FILE (for menagerie gate --verify)");
+  sub->add_option("--zoology", o.zoology_dir,
+                  "compare the double reference with zoology's float64 PyTorch outputs and gradients in DIR (folders "
+                  "written by verify/make_zoology_fixtures.py; e.g. verify/fixtures/zoology): one row per tensor, "
+                  "fails beyond 1e-10 relative")
+      ->type_name("DIR");
   sub->callback([] {
-    require<InputError>(o.cpu || o.gpu, "menagerie verify: expected --cpu, --gpu or both");
+    require<InputError>(o.cpu || o.gpu || !o.zoology_dir.empty(),
+                        "menagerie verify: expected --cpu, --gpu, --zoology DIR or a combination");
     require<InputError>(o.json_file.empty() || o.cpu, "menagerie verify: --json goes with --cpu (--gpu --report DIR "
                         "writes DIR/verify-gpu.json)");
     if (!o.json_file.empty()) require_output_file("--json", o.json_file);
+    if (!o.cpu && !o.gpu) {
+      if (!verify_zoology(o.zoology_dir)) throw Error("zoology check failed (see FAIL rows above)");
+      return;
+    }
+    const bool zoology_pass = o.zoology_dir.empty() || verify_zoology(o.zoology_dir);
     if (o.gpu && !o.cpu) {
       verify_gpu({o.only, o.full, o.verbose, o.seed, o.report_dir, o.repeats});
+      if (!zoology_pass) throw Error("zoology check failed (see FAIL rows above)");
       return;
     }
     std::printf("menagerie verify --cpu: seed %llu, %s grid; causality, batch, inputs: bitwise; gradients: |fd - g| / "
@@ -124,7 +139,7 @@ void add_verify(CLI::App& app) {
           << "\n";
       });
     if (o.gpu) verify_gpu({o.only, o.full, o.verbose, o.seed, o.report_dir, o.repeats});
-    if (!cpu_pass) throw Error("verification failed (see FAIL lines above)");
+    if (!cpu_pass || !zoology_pass) throw Error("verification failed (see FAIL lines above)");
   });
 }
 

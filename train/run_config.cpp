@@ -82,6 +82,8 @@ LayerMixer mixer_of(const json& j, std::int64_t d, std::int64_t longest, std::st
   return LayerMixer::of<C>(std::move(p));
 }
 
+}  // namespace
+
 LayerMixer mixer_from_json(const json& j, std::int64_t d, std::int64_t longest, std::string_view where) {
   const auto id = get_field<std::string>(j, "id", where);
   std::optional<LayerMixer> m;
@@ -124,6 +126,8 @@ model::Config model_from_json(const json& j, std::int64_t l_max, std::string_vie
   }
   return c;
 }
+
+namespace {
 
 AdamWConfig optimizer_from_json(const json& j, std::string_view where) {
   reject_unknown_keys(j, {"lr", "weight_decay", "betas", "eps"}, where);

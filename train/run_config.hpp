@@ -69,6 +69,11 @@ struct RunConfig {
 RunConfig parse_run_config(const json& j, std::string_view where);
 RunConfig read_run_config(const std::string& path);
 
+// A mixer object and a model object of the JSON form above, alone (`menagerie verify --zoology` reads them from its
+// fixtures' manifests): d is the model width; an l_max left out defaults to `longest`. Same messages as above.
+model::LayerMixer mixer_from_json(const json& j, std::int64_t d, std::int64_t longest, std::string_view where);
+model::Config model_from_json(const json& j, std::int64_t longest, std::string_view where);
+
 // The longest sequence of the data's train and test segments (checked by generating one example of each).
 std::int64_t max_sequence_length(const synthetics::DatasetSpec& data, std::string_view where);
 
