@@ -14,8 +14,9 @@
 //   gt = u Wg^T  [B, T, H, Dv]                                g_proj.weight [Vd, d]
 //   n = o / sqrt(mean_Dv(o^2) + 1e-5) * w * gt sigmoid(gt)    per (b, t, h); g_norm_swish_gate.weight w [Dv]
 //   y = n.reshape(B, T, Vd) Wo^T                              o_proj.weight [d, Vd]
-// The GLA paper (Yang et al. 2023, eq. 6-7) writes the gate as alpha_t = sigmoid(x W1 W2 + b)^(1/tau) with tau = 16,
-// i.e. log alpha = logsigmoid(.)/16: the same map; its output is o' = LN(o) * swish(r), here an RMSNorm per head.
+// The GLA paper (Yang et al. 2023) writes the gate as alpha_t = sigmoid(x_t W1 W2 + b)^(1/tau) with tau = 16, i.e.
+// log alpha = logsigmoid(.)/16: the same map. Its output is swish(x Wr + br) * LN(o); the module has no bias on
+// g_proj and normalises each head with an RMSNorm (weight, no bias) instead of a LayerNorm.
 // Params: 2 d Kd + 2 d Vd + d R + R Kd + Kd + Vd d + Dv, which at Kd = d/2, Vd = d, R = 16, H = 4 is
 // 4d^2 + 16d + 17 (d/2) + d/4  (q, k: d^2; v, g, o: 3d^2; gk_proj: 16d + 16 (d/2) + d/2; norm: d/4).
 // state_size (zoology GatedLinearAttention.state_size, without short convs): Kd Dv, which is the true recurrent

@@ -13,8 +13,9 @@
 //   y <- RMSNormGated(y, z) = a / sqrt(mean_E(a^2) + 1e-5) * w,  a = y SiLU(z)    norm.weight w [E] (one group)
 //   out = y Wout^T                                      out_proj.weight [d, E], no bias
 // mamba_ssm's Triton kernel returns dt + dt_bias itself above 20 instead of its softplus (an error below 2.1e-9
-// absolute); the reference uses the exact softplus. The paper's SSD layer normalises with a gated RMSNorm too; the
-// module's conv covers x, B and C (the paper's "parallel projections" variant), as here.
+// absolute); the reference uses the exact softplus. As in the paper's Mamba-2 block, x, B, C and dt come from one
+// projection of u, the conv covers x, B and C, and an extra normalisation precedes out_proj (here RMSNormGated with
+// the gate applied before the norm, over all E channels as one group since ngroups = 1).
 // Params: d (2E + 2N + H) + (E + 2N)(K + 1) + 3H + E + E d, which at the module's defaults (E = 2d, N = 128,
 // K = 4, P = 64, H = d/32) is 6d^2 + d^2/32 + 268d + 3d/32 + 1280 (the block's RMSNorm, +d, is Mamba2Block's).
 // state_size (zoology Mamba2.state_size, literally): 2 d N. The true recurrent state is H N P = E N (SSD) plus
