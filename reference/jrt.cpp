@@ -80,11 +80,11 @@ Tensor<T> attend(const Problem& p, const Named<T>& x) {
   Tensor<T> o({p.B, p.T, p.heads, Dv});
   for (std::int64_t b = 0; b < p.B; ++b)
     for (std::int64_t h = 0; h < p.heads; ++h) {
-      const auto pq = features(p, q, b, h, p.T), pk = features(p, k, b, h, p.T), pe = features(p, ke, b, h, p.M);
+      const auto pq = features(p, q, b, h, p.T), pk = features(p, k, b, h, p.T), pe = features(p, ke, b, h, p.prefix());
       for (std::int64_t t = 0; t < p.T; ++t) {
         std::vector<T> num(static_cast<std::size_t>(Dv), T(0));
         T den = T(0);
-        for (std::int64_t j = 0; j < p.M; ++j) {
+        for (std::int64_t j = 0; j < p.prefix(); ++j) {
           const T e = dot(pq[t], pe[j]);
           den += e;
           for (std::int64_t c = 0; c < Dv; ++c) num[c] += e * ve(b, j, h, c);
@@ -121,7 +121,7 @@ void reference_forward_recurrent(const Problem& p, const Named<T>& in, Named<T>&
   const auto ap = attention_problem(p);
   const std::int64_t Fp = ap.expanded_dim(), Dv = p.head_dim();
   auto state = la::initial_state<T>(ap);
-  for (std::int64_t j = 0; j < p.M; ++j)  // the encoder: one pass over the prefix
+  for (std::int64_t j = 0; j < p.prefix(); ++j)  // the encoder: one pass over the prefix
     for (std::int64_t b = 0; b < p.B; ++b)
       for (std::int64_t h = 0; h < p.heads; ++h) {
         const auto pe = la::apply_feature_map(ap, &x.at("ke")(b, j, h, 0));
@@ -160,12 +160,12 @@ void reference_backward(const Problem& p, const Named<T>& in, const Named<T>& d_
   const auto Fp = static_cast<std::size_t>(attention_problem(p).expanded_dim());
   for (std::int64_t b = 0; b < p.B; ++b)
     for (std::int64_t h = 0; h < p.heads; ++h) {
-      const auto pq = features(p, q, b, h, p.T), pk = features(p, k, b, h, p.T), pe = features(p, ke, b, h, p.M);
+      const auto pq = features(p, q, b, h, p.T), pk = features(p, k, b, h, p.T), pe = features(p, ke, b, h, p.prefix());
       std::vector<std::vector<T>> dpk(static_cast<std::size_t>(p.T), std::vector<T>(Fp, T(0)));
-      std::vector<std::vector<T>> dpe(static_cast<std::size_t>(p.M), std::vector<T>(Fp, T(0)));
+      std::vector<std::vector<T>> dpe(static_cast<std::size_t>(p.prefix()), std::vector<T>(Fp, T(0)));
       for (std::int64_t t = 0; t < p.T; ++t) {
         T den = T(0), dO_o = T(0);
-        for (std::int64_t j = 0; j < p.M; ++j) den += dot(pq[t], pe[j]);
+        for (std::int64_t j = 0; j < p.prefix(); ++j) den += dot(pq[t], pe[j]);
         for (std::int64_t s = 0; s <= t; ++s) den += dot(pq[t], pk[s]);
         den += T(p.eps);
         for (std::int64_t c = 0; c < Dv; ++c) dO_o += dO(b, t, h, c) * o(b, t, h, c);
@@ -185,12 +185,12 @@ void reference_backward(const Problem& p, const Named<T>& in, const Named<T>& d_
             dkey[i] += dA * pq[t][i];
           }
         };
-        for (std::int64_t j = 0; j < p.M; ++j) attend_back(pe[j], ve, dve, j, dpe[j]);
+        for (std::int64_t j = 0; j < p.prefix(); ++j) attend_back(pe[j], ve, dve, j, dpe[j]);
         for (std::int64_t s = 0; s <= t; ++s) attend_back(pk[s], v, dv, s, dpk[s]);
         taylor_backward(p, &q(b, t, h, 0), dpq, &dq(b, t, h, 0));
       }
       for (std::int64_t s = 0; s < p.T; ++s) taylor_backward(p, &k(b, s, h, 0), dpk[s], &dk(b, s, h, 0));
-      for (std::int64_t j = 0; j < p.M; ++j) taylor_backward(p, &ke(b, j, h, 0), dpe[j], &dke(b, j, h, 0));
+      for (std::int64_t j = 0; j < p.prefix(); ++j) taylor_backward(p, &ke(b, j, h, 0), dpe[j], &dke(b, j, h, 0));
     }
   Tensor<T> du({p.B, p.T, p.d}, T(0));
   for (const auto& [name, w, value] : parts) {

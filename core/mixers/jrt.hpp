@@ -2,7 +2,8 @@
 // mixer id jrt. Followed: HazyResearch/prefix-linear-attention, based/models/mixers/prefix_linear_attention.py,
 // class PrefixLinearAttention, parallel_forward with implementation = "default" (the quadratic view), no mask,
 // num_heads = num_heads_kv = H, TaylorExp with scale_dim = None (so sqrt(f) scaling), dropout Identity.
-//   u [B, T, d] -> y [B, T, d];  f = feature_dim (per head), Dv = d / H, M = enc_length (prefix_length), 0 <= M <= T.
+//   u [B, T, d] -> y [B, T, d];  f = feature_dim (per head), Dv = d / H, M = min(enc_length, T) (prefix_length, clipped to
+//   the sequence as the module's encoder slice u[:, :enc_length] is).
 //   q  = u Wq^T   [B, T, H, f]                       proj_q.weight     [H f, d]   (no biases anywhere)
 //   k  = u Wk^T   [B, T, H, f]                       proj_k.weight     [H f, d]
 //   v  = u Wv^T   [B, T, H, Dv]                      proj_v.weight     [d, d]
@@ -19,7 +20,7 @@
 // M = 0 is Based (core/mixers/based.hpp) with proj_o.weight named out_proj.weight; the encoder weights are unused.
 // Recurrent form (the module's prefill + recurrent_forward): S = sum_{j<M} phi(ke_j) ve_j^T, z = sum_{j<M} phi(ke_j)
 // (one pass over the prefix), then the linear_attention step from (S, z) over all T tokens (the prefix read twice).
-// Differences from the public code: enc_length > T is rejected here (the module clamps it to T); the attention mask
+// Differences from the public code: the attention mask
 // (left-padding) and the fla_parallel implementation are not modelled; the module's eps is applied as written,
 // added to the denominator once.
 // Params 3 H d f + 3 d^2 (= 3d^2 + 3df for one head; Based's plus the encoder's H d f + d^2).
@@ -51,11 +52,12 @@ struct Problem {
   double eps = 1e-12;
 
   std::int64_t head_dim() const { return d / heads; }
+  std::int64_t prefix() const { return M < T ? M : T; }  // the encoder's rows: u[:, :M] of a T-token sequence
   void validate() const {
     require<ShapeError>(B >= 1 && T >= 1 && d >= 1 && f >= 1 && heads >= 1, "jrt: B, T, d, f, heads = ", B, ", ", T,
                         ", ", d, ", ", f, ", ", heads, " must all be >= 1");
     require<ShapeError>(d % heads == 0, "jrt: d = ", d, " is not divisible by heads = ", heads);
-    require<ShapeError>(M >= 0 && M <= T, "jrt: prefix_length = ", M, " must be in [0, T = ", T, "]");
+    require<ShapeError>(M >= 0, "jrt: prefix_length = ", M, " must be >= 0");
     require<InputError>(std::isfinite(eps) && eps >= 0, "jrt: eps = ", eps, " must be finite and >= 0");
   }
 };
@@ -92,7 +94,7 @@ inline std::optional<std::int64_t> state_size(const Problem& p) {
 // map (2 F'), phi(ke) ve^T (2 F' Dv) and the normaliser (F'). HBM: u and y once, every parameter once.
 inline Cost cost(const Problem& p) {
   const auto ap = attention_problem(p);
-  const double rows = static_cast<double>(p.B * p.T), prefix = static_cast<double>(p.B * p.M);
+  const double rows = static_cast<double>(p.B * p.T), prefix = static_cast<double>(p.B * p.prefix());
   const double d = static_cast<double>(p.d), Hf = static_cast<double>(p.heads * p.f);
   const double Fp = static_cast<double>(ap.expanded_dim()), Dv = static_cast<double>(p.head_dim());
   const double encoder = prefix * static_cast<double>(p.heads) * (2.0 * Fp * Dv + 3.0 * Fp);
@@ -108,7 +110,7 @@ struct Contract {
   static constexpr std::array<std::string_view, 0> frozen{};  // TaylorExp has no parameters or buffers
   static constexpr std::int64_t Problem::*model_width = &Problem::d;
   // prefix_length 16 = 2 x MQAR's default num_kv_pairs (8): the encoder reads exactly the key-value context, never
-  // a query or a label. Sequences shorter than the prefix are rejected by validate().
+  // a query or a label. In a sequence shorter than the prefix the encoder reads all of it (the module's slice).
   static std::vector<ConfigKey<Problem>> config_keys() {
     return {int_key("feature_dim", &Problem::f, {.fallback = 16, .min = 1}),
             int_key("heads", &Problem::heads, {.fallback = 1, .min = 1}),
@@ -142,7 +144,8 @@ struct Contract {
                               {.B = 2, .T = 7, .d = 5, .f = 3, .heads = 1, .M = 3, .eps = 1e-12},
                               {.B = 1, .T = 16, .d = 6, .f = 2, .heads = 2, .M = 0, .eps = 1e-12},
                               {.B = 1, .T = 16, .d = 6, .f = 2, .heads = 2, .M = 5, .eps = 1e-12},
-                              {.B = 1, .T = 13, .d = 3, .f = 3, .heads = 1, .M = 13, .eps = 1e-12}};
+                              {.B = 1, .T = 13, .d = 3, .f = 3, .heads = 1, .M = 13, .eps = 1e-12},
+                              {.B = 1, .T = 5, .d = 4, .f = 2, .heads = 1, .M = 8, .eps = 1e-12}};  // M clipped to T
     if (full)
       g.insert(g.end(), {{.B = 1, .T = 97, .d = 8, .f = 4, .heads = 1, .M = 40, .eps = 1e-12},
                          {.B = 1, .T = 113, .d = 9, .f = 3, .heads = 3, .M = 113, .eps = 1e-12}});
