@@ -7,9 +7,11 @@
 // menagerie verify --zoology DIR: the double reference against zoology's PyTorch modules, from the folders that
 // verify/make_zoology_fixtures.py writes (cli/verify_zoology.cpp); 1e-10 relative per tensor.
 // Exit status 1 when any check fails; 2 for bad flags (an unknown --only id lists the known ones).
+#include <algorithm>
 #include <cstdio>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -50,12 +52,19 @@ std::string cell(const ref::CheckResult& r) {
   return buf;
 }
 
+// The id column's width: the registry's longest id plus one space.
+std::size_t id_width() {
+  std::size_t w = 0;
+  for_each_contract(AllContracts{}, [&]<class C>(std::type_identity<C>) { w = std::max(w, C::id.size()); });
+  return w + 1;
+}
+
 template <class C>
 bool verify_one(const Options& o) {
   std::vector<ref::CheckResult> rs;
   for (const ref::Check check : ref::all_checks) rs.push_back(ref::run_check(C::id, check, o.full, o.seed));
   bool pass = true;
-  std::string line = cat(C::id, std::string(std::max<std::size_t>(20, C::id.size() + 1) - C::id.size(), ' '));
+  std::string line = cat(C::id, std::string(id_width() - C::id.size(), ' '));
   for (const auto& r : rs) {
     if (!r.skipped)
       json_rows().push_back({{"key", cat(C::id, "/", r.check)}, {"cases", r.cases}, {"pass", r.pass && r.cases > 0},
