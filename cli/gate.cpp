@@ -17,7 +17,13 @@
 //       when it grew beyond ratio x (1 + X) + 0.01 (X default 0.5: the ratios are deterministic for a seed, so this
 //       is a real loss of accuracy, not noise), BETTER when it fell as far, FAIL when the check fails now, SAME
 //       otherwise. Exit 1 on WORSE, FAIL or GONE; 77 when the class has no accuracy baseline.
-//   menagerie baseline update (--cpu | --bench FILE | --verify FILE) [--dir DIR]
+//   menagerie gate --sweep FILE [--against DIR] [--threshold X]
+//       a `menagerie sweep` CSV (<name>.csv) against DIR/sweeps/<name>.json: per cell (data, mixer, d_model) the
+//       best accuracy over its learning rates, the number Zoology's figures plot. DROP when it fell by more than X
+//       (absolute, default 0.02: seeded CPU training is deterministic for a binary, and a few test examples may flip
+//       between machines), GAIN when it rose as far, SAME otherwise; UNFINISHED when no run of the cell finished;
+//       NEW / GONE for cells on one side only. Exit 1 on DROP, UNFINISHED or GONE; 77 when the sweep has no baseline.
+//   menagerie baseline update (--cpu | --bench FILE | --verify FILE | --sweep FILE) [--dir DIR]
 //       writes what the gate compares against (only on purpose: the gate never writes a baseline).
 // DIR defaults to reports/baselines. Tables go to stdout; --report FILE also writes them as Markdown.
 #include <algorithm>
@@ -51,7 +57,7 @@ using nlohmann::json;
 
 struct Options {
   bool cpu = false;
-  std::string bench, verify, dir = "reports/baselines", report;
+  std::string bench, verify, sweep, dir = "reports/baselines", report;
   double threshold = -1, alpha = 0.01;
 };
 
@@ -187,6 +193,57 @@ std::map<std::string, json> verify_rows(const json& j) {
   return rows;
 }
 
+// ---- sweep accuracies ----
+
+// Per cell "data / mixer / d_model" of a sweep CSV: the best accuracy over its finished runs (null when none
+// finished). Columns are found by their header names (CSVs from before the state_bytes column read the same).
+json sweep_cells(const fs::path& csv) {
+  std::ifstream f(csv);
+  require<InputError>(f.good(), "--sweep ", csv.string(), " cannot be read");
+  std::string line;
+  require<InputError>(static_cast<bool>(std::getline(f, line)), "--sweep ", csv.string(), " is empty");
+  const auto split = [](const std::string& l) {
+    std::vector<std::string> out(1);
+    for (char c : l)
+      if (c == ',')
+        out.emplace_back();
+      else
+        out.back().push_back(c);
+    return out;
+  };
+  const auto head = split(line);
+  const auto col = [&](const char* name) {
+    const auto it = std::find(head.begin(), head.end(), name);
+    require<InputError>(it != head.end(), "--sweep ", csv.string(), ": no column '", name,
+                        "' in its header (a CSV of `menagerie sweep` was expected)");
+    return static_cast<std::size_t>(it - head.begin());
+  };
+  const std::size_t data = col("data"), mixer = col("mixer"), dim = col("d_model"), acc = col("accuracy");
+  json cells = json::object();
+  for (int n = 2; std::getline(f, line); ++n) {
+    if (line.empty()) continue;
+    const auto v = split(line);
+    require<InputError>(v.size() == head.size(), "--sweep ", csv.string(), " line ", n, ": ", v.size(),
+                        " fields, expected ", head.size());
+    const std::string key = cat(v[data], " / ", v[mixer], " / d", v[dim]);
+    if (!cells.contains(key)) cells[key] = nullptr;
+    if (v[acc].empty()) continue;
+    double a = 0;
+    try {
+      a = std::stod(v[acc]);
+    } catch (const std::exception&) {
+      throw InputError(cat("--sweep ", csv.string(), " line ", n, ": accuracy '", v[acc], "' is not a number"));
+    }
+    if (cells[key].is_null() || a > cells[key].get<double>()) cells[key] = a;
+  }
+  require<InputError>(!cells.empty(), "--sweep ", csv.string(), ": no runs in it");
+  return cells;
+}
+
+fs::path sweep_file(const Options& o) {
+  return fs::path(o.dir) / "sweeps" / (fs::path(o.sweep).stem().string() + ".json");
+}
+
 // ---- output ----
 
 std::string fmt_count(long long v) { return std::to_string(v); }
@@ -199,10 +256,10 @@ std::string fmt(double v, const char* spec = "%.4g") {
 void print(const std::vector<Row>& rows, const std::string& title, const std::string& report) {
   std::size_t w = 4;
   for (const auto& r : rows) w = std::max(w, r.name.size());
-  std::printf("%s\n%-*s  %14s  %14s  %8s  %-7s  %s\n", title.c_str(), static_cast<int>(w), "case", "baseline", "now",
+  std::printf("%s\n%-*s  %14s  %14s  %8s  %-10s  %s\n", title.c_str(), static_cast<int>(w), "case", "baseline", "now",
               "ratio", "verdict", "test");
   for (const auto& r : rows)
-    std::printf("%-*s  %14s  %14s  %8s  %-7s  %s\n", static_cast<int>(w), r.name.c_str(), r.base.c_str(),
+    std::printf("%-*s  %14s  %14s  %8s  %-10s  %s\n", static_cast<int>(w), r.name.c_str(), r.base.c_str(),
                 r.now.c_str(), r.ratio.c_str(), r.verdict.c_str(), r.test.c_str());
   if (report.empty()) return;
   write_file_atomic(report, [&](std::ostream& f) {
@@ -344,9 +401,50 @@ int gate_verify(const Options& o) {
   return fail ? 1 : 0;
 }
 
+int gate_sweep(const Options& o) {
+  const json now = sweep_cells(o.sweep);
+  const fs::path file = sweep_file(o);
+  if (!fs::exists(file)) {
+    std::printf("gate: skipped: no accuracy baseline for this sweep at %s (`menagerie baseline update --sweep FILE` "
+                "writes one)\n", file.string().c_str());
+    return 77;
+  }
+  const json base = read_json(file, "baseline");
+  const double allow = o.threshold >= 0 ? o.threshold : base.value("threshold", 0.02);
+  const json& then = base.at("cells");
+  const auto acc = [](const json& a) { return a.is_number() ? fmt(a.get<double>(), "%.4f") : std::string("-"); };
+  const std::string test = cat("best accuracy over learning rates, |now - baseline| <= ", allow);
+  std::vector<Row> rows;
+  bool fail = false;
+  for (auto it = now.begin(); it != now.end(); ++it) {
+    const json& a = it.value();
+    if (!then.contains(it.key())) {
+      rows.push_back({it.key(), "-", acc(a), "-", "NEW", "not in the baseline"});
+      continue;
+    }
+    const json& b = then.at(it.key());
+    if (!a.is_number()) {
+      rows.push_back({it.key(), acc(b), "-", "-", "UNFINISHED", "no run of the cell finished"});
+      fail = true;
+      continue;
+    }
+    const double x = b.is_number() ? b.get<double>() : 0, y = a.get<double>();
+    const char* v = y < x - allow ? "DROP" : y > x + allow ? "GAIN" : "SAME";
+    fail = fail || std::string(v) == "DROP";
+    rows.push_back({it.key(), acc(b), acc(a), fmt(y - x, "%+.4f"), v, test});
+  }
+  for (auto it = then.begin(); it != then.end(); ++it)
+    if (!now.contains(it.key())) rows.push_back({it.key(), acc(it.value()), "-", "-", "GONE", "cell not in the sweep"}), fail = true;
+  print(rows, cat("Sweep accuracy gate (", fs::path(o.sweep).filename().string(), ", baseline git ",
+                  base.value("provenance", json::object()).value("git_sha", "?"), "; ratio column: now - baseline)"),
+        o.report);
+  std::printf("gate: %s\n", fail ? "FAIL (a cell DROPped, is UNFINISHED or GONE)" : "pass");
+  return fail ? 1 : 0;
+}
+
 void update(const Options& o) {
-  require<InputError>(o.cpu + !o.bench.empty() + !o.verify.empty() == 1,
-                      "menagerie baseline update: give exactly one of --cpu, --bench FILE, --verify FILE");
+  require<InputError>(o.cpu + !o.bench.empty() + !o.verify.empty() + !o.sweep.empty() == 1,
+                      "menagerie baseline update: give exactly one of --cpu, --bench FILE, --verify FILE, --sweep FILE");
   json out = json::object();
   fs::path file;
   if (o.cpu) out["provenance"] = provenance_json();  // before 20 s of counting
@@ -356,6 +454,11 @@ void update(const Options& o) {
     out["cases"] = count_instructions();
     out["method"] = "callgrind --instr-atstart=no: bench/instr_cases between its start and stop macros";
     file = fs::path(o.dir) / cpu_class() / "instructions.json";
+  } else if (!o.sweep.empty()) {
+    out["threshold"] = o.threshold >= 0 ? o.threshold : 0.02;
+    out["cells"] = sweep_cells(o.sweep);
+    out["source"] = fs::path(o.sweep).filename().string();
+    file = sweep_file(o);
   } else if (!o.verify.empty()) {
     const json fresh = read_json(o.verify, "--verify");
     file = verify_file(o, fresh);
@@ -381,8 +484,9 @@ void update(const Options& o) {
   if (!o.cpu) out["provenance"] = provenance_json();  // after the file is checked: a bad file is named first
   fs::create_directories(file.parent_path());
   write_file_atomic(file, [&](std::ostream& f) { f << out.dump(1) << "\n"; });
-  std::printf("baseline: wrote %s (%zu %s)\n", file.string().c_str(), out.contains("rows") ? out["rows"].size() : out["cases"].size(),
-              out.contains("rows") ? "checks" : "cases");
+  const char* what = out.contains("rows") ? "rows" : out.contains("cells") ? "cells" : "cases";
+  std::printf("baseline: wrote %s (%zu %s)\n", file.string().c_str(), out[what].size(),
+              std::string(what) == "rows" ? "checks" : what);
 }
 
 }  // namespace
@@ -395,21 +499,24 @@ void add_gate(CLI::App& app) {
       ->check(CLI::ExistingFile);
   gate->add_option("--verify", o.verify, "a JSON of `menagerie verify --cpu --json` or `verify --gpu --report`")
       ->check(CLI::ExistingFile);
+  gate->add_option("--sweep", o.sweep, "a `menagerie sweep` CSV: per cell the best accuracy over learning rates")
+      ->check(CLI::ExistingFile);
   gate->add_option("--against", o.dir, "baselines directory (default reports/baselines)");
   gate->add_option("--threshold", o.threshold, "relative change that counts (default: the baseline's)")
       ->check(CLI::Range(0.0, 1.0));
   gate->add_option("--alpha", o.alpha, "significance level of the U test (default 0.01)")->check(CLI::Range(1e-6, 0.5));
   gate->add_option("--report", o.report, "also write the table as Markdown to FILE");
   gate->callback([] {
-    require<InputError>(o.cpu + !o.bench.empty() + !o.verify.empty() == 1,
-                        "menagerie gate: give exactly one of --cpu, --bench FILE, --verify FILE");
+    require<InputError>(o.cpu + !o.bench.empty() + !o.verify.empty() + !o.sweep.empty() == 1,
+                        "menagerie gate: give exactly one of --cpu, --bench FILE, --verify FILE, --sweep FILE");
     if (!o.report.empty()) require_output_file("--report", o.report);
     std::fflush(stdout);
     int rc = 0;
     try {
-      rc = o.cpu ? gate_cpu(o) : !o.bench.empty() ? gate_bench(o) : gate_verify(o);
+      rc = o.cpu ? gate_cpu(o) : !o.bench.empty() ? gate_bench(o) : !o.sweep.empty() ? gate_sweep(o) : gate_verify(o);
     } catch (const json::exception& e) {  // a field missing or of the wrong type in a file the user named
-      throw InputError(cat(o.cpu ? "the baseline" : !o.bench.empty() ? o.bench : o.verify, ": ", e.what()));
+      throw InputError(cat(o.cpu || !o.sweep.empty() ? "the baseline" : !o.bench.empty() ? o.bench : o.verify, ": ",
+                           e.what()));
     }
     std::exit(rc);
   });
@@ -420,6 +527,7 @@ void add_gate(CLI::App& app) {
   upd->add_option("--bench", o.bench, "a Google Benchmark JSON with repetitions")->check(CLI::ExistingFile);
   upd->add_option("--verify", o.verify, "a verify JSON (--cpu --json, or --gpu's verify-gpu.json)")
       ->check(CLI::ExistingFile);
+  upd->add_option("--sweep", o.sweep, "a `menagerie sweep` CSV")->check(CLI::ExistingFile);
   upd->add_option("--dir", o.dir, "baselines directory (default reports/baselines)");
   upd->add_option("--threshold", o.threshold, "the threshold stored with the baseline")->check(CLI::Range(0.0, 1.0));
   upd->callback([] {
@@ -427,7 +535,7 @@ void add_gate(CLI::App& app) {
     try {
       update(o);
     } catch (const json::exception& e) {
-      throw InputError(cat(!o.bench.empty() ? o.bench : o.verify, ": ", e.what()));
+      throw InputError(cat(!o.bench.empty() ? o.bench : !o.sweep.empty() ? o.sweep : o.verify, ": ", e.what()));
     }
   });
 }
