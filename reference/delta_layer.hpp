@@ -8,9 +8,12 @@
 //   rmsnorm:  m = x r, r = (mean_i x_i^2 + eps)^-1/2 over groups of n;  y = m w [SiLU(g)]
 //             backward: dm = dy w [SiLU(g)];  dx = r (dm - m (m . dm) / n);  dw += dy m [SiLU(g)];
 //             dg = dy m w SiLU'(g)
+//   output:   y = n Wo^T with n = rmsnorm(o, w [, gate = u Wg^T]);  output_backward gives do and the gradients of
+//             o_proj.weight, o_norm.weight, g_proj.weight (both modules' names), adding the gate's du.
 #pragma once
 #include <cstdint>
 
+#include "core/contract.hpp"
 #include "core/tensor.hpp"
 #include "reference/activations.hpp"
 #include "reference/linear.hpp"
@@ -135,6 +138,22 @@ Tensor<T> rmsnorm_backward(const Tensor<T>& x, const Tensor<T>& w, const Tensor<
     for (std::int64_t i = g * n, j = 0; j < n; ++i, ++j) dx.data()[i] = r * (dm(j) - m(j) * mdm / T(n));
   }
   return dx;
+}
+
+// n = rmsnorm(o) [* SiLU(gate)] and y = n Wo^T given (o, n, gate): returns do; accumulates d_in's "o_proj.weight",
+// "o_norm.weight" and (gate) "g_proj.weight", and du += dgate Wg.
+template <class T>
+Tensor<T> output_backward(const Tensor<T>& u, const Tensor<T>& o, const Tensor<T>& n, const Tensor<T>* gate,
+                          const Tensor<T>& w, const Tensor<T>* Wg, const Tensor<T>& Wo, double eps,
+                          const Tensor<T>& dy, Named<T>& d_in, Tensor<T>& du) {
+  const auto dn = linear_backward(n, Wo, dy, d_in.at("o_proj.weight"));
+  Tensor<T> dgate(o.shape(), T(0));
+  auto d_o = rmsnorm_backward(o, w, gate, eps, dn, d_in.at("o_norm.weight"), gate ? &dgate : nullptr);
+  if (gate) {
+    const auto dug = linear_backward(u, *Wg, dgate, d_in.at("g_proj.weight"));
+    for (std::int64_t i = 0; i < du.numel(); ++i) du.data()[i] += dug.data()[i];
+  }
+  return d_o;
 }
 
 }  // namespace menagerie::ref::delta_layer

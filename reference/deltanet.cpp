@@ -169,18 +169,11 @@ void reference_backward(const Problem& p, const Named<T>& in, const Named<T>& d_
   const auto& dy = get(d_out, "y", {p.B, p.T, p.d});
   for (const auto& s : specs)
     if (s.role != Role::output) d_in.insert_or_assign(s.name, Tensor<T>(s.shape, T(0)));
-  const std::int64_t H = p.heads;
   const auto f = run(p, P, u);
   auto& du = d_in.at("u");
   // y = n Wo^T;  n = RMSNorm(o) (* SiLU(gate)), gate = u Wg^T.
-  const auto dn = ref::linear_backward(f.n, P.Wo, dy, d_in.at("o_proj.weight"));
-  Tensor<T> dgate(f.o.shape(), T(0));
-  const auto d_o = dl::rmsnorm_backward(f.o, P.wn, p.use_gate ? &f.gate : nullptr, p.norm_eps, dn,
-                                        d_in.at("o_norm.weight"), p.use_gate ? &dgate : nullptr);
-  if (p.use_gate) {
-    const auto dug = ref::linear_backward(u, *P.Wg, dgate, d_in.at("g_proj.weight"));
-    for (std::int64_t i = 0; i < du.numel(); ++i) du.data()[i] += dug.data()[i];
-  }
+  const auto d_o =
+      dl::output_backward(u, f.o, f.n, p.use_gate ? &f.gate : nullptr, P.wn, P.Wg, P.Wo, p.norm_eps, dy, d_in, du);
   // The delta rule (g = 0 is a constant: its gradient is dropped).
   Named<T> d_rule_out, g;
   d_rule_out.emplace("o", scatter_last(p, d_o));

@@ -149,14 +149,8 @@ void reference_backward(const Problem& p, const Named<T>& in, const Named<T>& d_
   const auto f = run(p, P, u);
   auto& du = d_in.at("u");
   // y = n Wo^T;  n = RMSNorm(o) (* SiLU(gate)), gate = u Wg^T.
-  const auto dn = ref::linear_backward(f.n, P.Wo, dy, d_in.at("o_proj.weight"));
-  Tensor<T> dgate(f.o.shape(), T(0));
-  const auto d_o = dl::rmsnorm_backward(f.o, P.wn, p.use_gate ? &f.gate : nullptr, p.norm_eps, dn,
-                                        d_in.at("o_norm.weight"), p.use_gate ? &dgate : nullptr);
-  if (p.use_gate) {
-    const auto dug = ref::linear_backward(u, *P.Wg, dgate, d_in.at("g_proj.weight"));
-    for (std::int64_t i = 0; i < du.numel(); ++i) du.data()[i] += dug.data()[i];
-  }
+  const auto d_o =
+      dl::output_backward(u, f.o, f.n, p.use_gate ? &f.gate : nullptr, P.wn, P.Wg, P.Wo, p.norm_eps, dy, d_in, du);
   // The gated delta rule.
   Named<T> d_rule_out, g;
   d_rule_out.emplace("o", d_o.reshaped({p.B, p.T, H, p.head_v_dim()}));

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "reference/activations.hpp"
+#include "reference/columns.hpp"
 #include "reference/instantiate.hpp"
 #include "reference/linear.hpp"
 #include "reference/steps.hpp"
@@ -12,6 +13,9 @@
 namespace menagerie::mixers::mamba {
 
 namespace {
+
+using ref::add_columns;
+using ref::columns;
 
 template <class T>
 struct Params {
@@ -26,26 +30,6 @@ Params<T> params(const Problem& p, const Named<T>& in) {
   return {get(in, s[1].name, s[1].shape), get(in, s[2].name, s[2].shape), get(in, s[3].name, s[3].shape),
           get(in, s[4].name, s[4].shape), get(in, s[5].name, s[5].shape), get(in, s[6].name, s[6].shape),
           get(in, s[7].name, s[7].shape), get(in, s[8].name, s[8].shape), get(in, s[9].name, s[9].shape)};
-}
-
-// Columns [start, start + n) of the last axis.
-template <class T>
-Tensor<T> columns(const Tensor<T>& x, std::int64_t start, std::int64_t n) {
-  const std::int64_t w = x.shape().back(), rows = x.numel() / w;
-  Shape s = x.shape();
-  s.back() = n;
-  Tensor<T> out(s);
-  for (std::int64_t r = 0; r < rows; ++r)
-    for (std::int64_t j = 0; j < n; ++j) out.data()[r * n + j] = x.data()[r * w + start + j];
-  return out;
-}
-
-// dst's columns [start, start + src width) += src.
-template <class T>
-void add_columns(Tensor<T>& dst, const Tensor<T>& src, std::int64_t start) {
-  const std::int64_t w = dst.shape().back(), n = src.shape().back(), rows = src.numel() / n;
-  for (std::int64_t r = 0; r < rows; ++r)
-    for (std::int64_t j = 0; j < n; ++j) dst.data()[r * w + start + j] += src.data()[r * n + j];
 }
 
 template <class T, class F>
