@@ -7,7 +7,9 @@
 // v a / (a + eps) cancels its own rounding; a state's separate numerator and denominator sums do not).
 // An operator specialises Yardstick<Problem> where its reference is too slow at the lengths kernels are checked at,
 // or where a bf16 kernel rounds intermediate GEMM operands that the float reference does not: softmax attention
-// uses the threaded twin of its reference (harness/attention_oracle.hpp), bf16-rounding P and dS for bf16 variants.
+// uses the threaded twin of its reference (harness/attention_oracle.hpp), bf16-rounding P and dS for bf16 variants;
+// the selective scan's oracle and yardstick are its recurrent form (O(T D N); the unrolled sum is O(T^2 D N)), which
+// verify/selective_scan_test.cpp shows equal to the unrolled sum in Mp.
 #pragma once
 #include <cmath>
 
@@ -59,6 +61,23 @@ struct Yardstick<ops::softmax_attention::Problem> {
       attention::fast_backward<float>(p, in, d_out, d_in, Bf16Operands{});
     else
       attention::fast_backward<float>(p, in, d_out, d_in);
+  }
+};
+
+template <>
+struct Yardstick<ops::selective_scan::Problem> {
+  using P = ops::selective_scan::Problem;
+  static void forward(const P& p, const Named<double>& in, Named<double>& out) {
+    reference_forward_recurrent<double>(p, in, out);
+  }
+  static void forward(const P& p, const Named<float>& in, Named<float>& out, DType) {
+    reference_forward_recurrent<float>(p, in, out);
+  }
+  static void backward(const P& p, const Named<double>& in, const Named<double>& d_out, Named<double>& d_in) {
+    reference_backward<double>(p, in, d_out, d_in);
+  }
+  static void backward(const P& p, const Named<float>& in, const Named<float>& d_out, Named<float>& d_in, DType) {
+    reference_backward<float>(p, in, d_out, d_in);
   }
 };
 

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench_case.hpp"
 #include "core/contract.hpp"
 
 namespace menagerie::ops::selective_scan {
@@ -64,6 +65,38 @@ struct Contract {
                                  {.B = 1, .T = 16, .D = 8, .N = 16}});
     return g;
   }
+  // GPU conformance (harness/kernels.hpp): T = 1, 7, 97, 1000, 1025, 4096, 16384 (65536 in the full grid); edges of
+  // the 64-token chunks and 8-token warp slices (8, 63, 64, 65, 129); channel counts that are not multiples of the
+  // 32-channel block (1, 3, 33, 65); N = 1, 3, 16; B > 1. The oracle is the recurrent form (harness/yardstick.hpp), so
+  // the long sequences cost O(T D N).
+  static std::vector<Problem> gpu_grid(bool full) {
+    std::vector<Problem> g = {{.B = 3, .T = 1, .D = 5, .N = 16},    {.B = 2, .T = 7, .D = 3, .N = 3},
+                              {.B = 2, .T = 8, .D = 33, .N = 1},    {.B = 2, .T = 63, .D = 32, .N = 16},
+                              {.B = 1, .T = 64, .D = 65, .N = 4},   {.B = 3, .T = 65, .D = 1, .N = 16},
+                              {.B = 2, .T = 129, .D = 40, .N = 16}, {.B = 1, .T = 1000, .D = 33, .N = 16},
+                              {.B = 2, .T = 1025, .D = 65, .N = 7}, {.B = 2, .T = 4096, .D = 3, .N = 16},
+                              {.B = 1, .T = 16384, .D = 1, .N = 16}};
+    if (full) g.insert(g.end(), {{.B = 16, .T = 256, .D = 256, .N = 16}, {.B = 1, .T = 65536, .D = 1, .N = 16}});
+    return g;
+  }
+  // The error against the double reference as T grows (menagerie bench recurrent): a float state summed over more
+  // tokens.
+  static std::vector<Problem> gpu_error_sweep() {
+    std::vector<Problem> g;
+    for (std::int64_t T : {256, 1024, 4096, 16384, 65536}) g.push_back({.B = 1, .T = T, .D = 2, .N = 16});
+    return g;
+  }
+  // Benchmarks (bench/kernels_bench.cpp): Mamba's shapes (B = 8, D = d_inner = 1536, N = 16, T = 2k-16k) and Zoology's
+  // training shapes (B = 256, T = 64-512, d_model 64-512, so D = 2 d_model).
+  static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
+    std::vector<GpuBenchCase<Problem>> c;
+    const std::vector<std::string_view> all = {"fwd", "bwd", "fwdbwd"};
+    for (std::int64_t T : {2048, 4096, 8192, 16384}) c.push_back({{.B = 8, .T = T, .D = 1536, .N = 16}, {}, all});
+    for (std::int64_t d : {64, 128, 256, 512})
+      for (std::int64_t T : {64, 256, 512}) c.push_back({{.B = 256, .T = T, .D = 2 * d, .N = 16}, {}, all});
+    return c;
+  }
+  static BenchFields bench_fields(const Problem& p) { return {{"B", p.B}, {"T", p.T}, {"D", p.D}, {"N", p.N}}; }
 };
 
 }  // namespace menagerie::ops::selective_scan

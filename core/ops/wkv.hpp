@@ -73,6 +73,12 @@ struct Contract {
     if (full) g.insert(g.end(), {{.B = 64, .T = 128, .D = 256}, {.B = 1, .T = 65536, .D = 1}});
     return g;
   }
+  // The error against the double reference as T grows (menagerie bench recurrent).
+  static std::vector<Problem> gpu_error_sweep() {
+    std::vector<Problem> g;
+    for (std::int64_t T : {256, 1024, 4096, 16384, 65536}) g.push_back({.B = 1, .T = T, .D = 1});
+    return g;
+  }
   // Benchmarks (bench/kernels_bench.cpp): RWKV's shapes (B = 8, D = 1024, T = 1k-16k) and Zoology's training shapes
   // (B = 256, T = 64-512, d_model 64-512).
   static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {

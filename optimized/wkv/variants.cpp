@@ -1,5 +1,6 @@
-// The variant table of wkv (see variants.hpp): scan_fp32, forward and backward; the forward saves the chunk
-// checkpoints of the state ("state"), the backward uses one scratch workspace (per-(b, d) parameter-gradient partials).
+// The variant table of wkv (see variants.hpp): scan_fp32, and split_fp32 with its own forward and scan_fp32's backward;
+// the forwards save the chunk checkpoints of the state ("state"), the backward uses one scratch workspace (per-(b, d)
+// parameter-gradient partials).
 #include <array>
 
 #include "optimized/wkv/variants.hpp"
@@ -22,6 +23,10 @@ void forward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
   sf::forward(p, inputs(a), a.as<float>("y"), a.as<float>("state"), s);
 }
 
+void forward_split(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
+  split_fp32::forward(p, inputs(a), a.as<float>("y"), a.as<float>("state"), s);
+}
+
 void backward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
   sf::backward(p, inputs(a), a.as<float>("state"), a.as<float>("dy"),
                {a.as<float>("dk"), a.as<float>("dv"), a.as<float>("dtime_decay"), a.as<float>("dtime_first")},
@@ -29,8 +34,9 @@ void backward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
 }
 
 // recurrent: the forward evaluates the stable step form, so its yardstick is reference_forward_recurrent in float.
-const std::array<Variant, 1> kVariants = {{
+const std::array<Variant, 2> kVariants = {{
     {"scan_fp32", DType::f32, sf::unsupported, buffers, forward, backward, "", true},
+    {"split_fp32", DType::f32, split_fp32::unsupported, buffers, forward_split, backward, "", true},
 }};
 
 }  // namespace

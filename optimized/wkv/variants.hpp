@@ -5,6 +5,9 @@
 //               one thread per (b, channel) scanning T; the forward saves the state (p, q, o) every kChunk tokens,
 //               the backward recomputes each chunk's forward from its checkpoint in registers and runs the adjoint
 //               recurrence backwards in time. optimized/wkv/scan_fp32.cu has the math and the algorithm.
+//   split_fp32  the same recurrence with time split among a block's 8 warps (32 channels per block, 8 tokens per warp,
+//               the warps' segment states composed through shared memory): 8x the threads of scan_fp32 for occupancy;
+//               writes scan_fp32's checkpoints, so its backward is scan_fp32's. optimized/wkv/split_fp32.cu.
 // Launchers take a stream, never allocate and never synchronise.
 #pragma once
 #include <cstddef>
@@ -51,6 +54,12 @@ void backward(const Problem& p, const Inputs& in, const float* state, const floa
               float* workspace, cudaStream_t stream);
 
 }  // namespace scan_fp32
+
+namespace split_fp32 {
+std::string unsupported(const Problem& p);
+// y [B, T, D]; state: scan_fp32's checkpoints (scan_fp32::state_bytes), written.
+void forward(const Problem& p, const scan_fp32::Inputs& in, float* y, float* state, cudaStream_t stream);
+}  // namespace split_fp32
 
 }  // namespace menagerie::opt::wkv
 

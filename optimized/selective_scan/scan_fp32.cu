@@ -1,0 +1,367 @@
+// scan_fp32: Mamba's selective scan (core/ops/selective_scan.hpp) in fp32. Per (b, d) and state index n the scan is
+// the first-order linear recurrence h_t = a_t h_{t-1} + u_t with a_t = exp(delta_t A[d,n]), u_t = delta_t B[t,n] x_t,
+// and y_t = sum_n C[t,n] h_t + D x_t.
+//
+// Layout: tensors are [B, T, D] with the channel innermost, so a block takes 32 neighbouring channels (lane = channel:
+// each warp-wide load of one token is one coalesced 128-byte line) and splits time among its 8 warps instead: a chunk
+// of kChunk = 64 tokens gives warp w the 8 tokens 8w..8w+7, held in registers. B and C of the chunk (64 x N, shared by
+// every channel) are staged in shared memory. Grid (ceil(D / 32), B).
+// Forward, per chunk and per n (N <= 16, unrolled so that the carried states stay in registers):
+//   1. each thread folds its 8 tokens from zero: P = prod a_t (the segment's decay), hl = its final state;
+//   2. (P, hl) of the 8 warps meet in shared memory (double-buffered by n, one barrier per n); every thread folds
+//      them in warp order: H_w = P_{w-1} H_{w-1} + hl_{w-1}, H_0 = the carry from the previous chunk, and keeps the
+//      fold over all 8 as the next chunk's carry (each thread computes it identically, so it never leaves registers);
+//   3. each thread rescans its tokens from H_w: h = a h + u, y += C h.
+//   One exp per (t, d, n), as in the sequential scan; the state before each chunk goes to the checkpoint buffer
+//   state[b, chunk, n, d] (N floats per 64 tokens).
+// Backward (dy given), chunks from the last to the first, with the adjoint lam_t = dy_t C_t + a_{t+1} lam_{t+1}. Write
+//   mu_t = a_t lam_t (what token t passes back to t-1): over a segment mu_first = P mu_in + ml, ml the segment's mu
+//   from mu_in = 0, so the reverse recurrence splits among the warps exactly as the forward does, with the same P. Per
+//   chunk and n: the forward states are recomputed from the chunk's checkpoint (h_{t-1} for every token), the
+//   segments' (P, hl, ml) exchanged once, then each thread walks its tokens backwards:
+//     dx_t += lam_t delta_t B[t,n];  ddelta_t += lam_t (A a_t h_{t-1} + B[t,n] x_t);  dA += lam_t delta_t a_t h_{t-1}
+//     dB[t,n] += lam_t delta_t x_t;  dC[t,n] += dy_t h_t   (these two summed over the 32 lanes by a shuffle butterfly)
+//   plus dx_t += D dy_t and dD += dy_t x_t. Nothing per step goes to HBM: the reads are x, delta, dy, B, C and the
+//   checkpoints, the writes dx, ddelta and the partial sums.
+// Determinism: no atomics. dB and dC are summed over channels: per block by the butterfly, then per-block partials
+//   [channel_blocks, B, T, N] summed in block order by a second kernel; dA and dD are summed over (b, t): per thread
+//   over its tokens, per block over the warps in order, then per-sequence partials summed over b in order. Bitwise
+//   reproducible.
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "core/errors.hpp"
+#include "optimized/common/check.hpp"
+#include "optimized/selective_scan/variants.hpp"
+
+namespace menagerie::opt::selective_scan::scan_fp32 {
+namespace {
+
+constexpr int kLanes = static_cast<int>(kChannels), kWarps = 8, kItems = 8, kThreads = kLanes * kWarps;
+constexpr int kC = static_cast<int>(kChunk), kN = static_cast<int>(kMaxN), kReduceThreads = 256;
+static_assert(kWarps * kItems == kC);
+
+struct Shared {
+  float Bs[kC][kN], Cs[kC][kN];           // the chunk's B and C
+  float P[2][kWarps][kLanes];              // per warp segment: the decay product,
+  float H[2][kWarps][kLanes];              //   its state folded from zero,
+  float M[2][kWarps][kLanes];              //   and (backward) its adjoint mu folded from zero
+  float dB[kC][kN], dC[kC][kN];            // backward: the chunk's dB, dC summed over the block's channels
+};
+
+// r[i] = x[(t0 + i) D] for t0 + i < T and a valid channel, 0 otherwise (x offset to the thread's sequence and channel).
+__device__ __forceinline__ void load_items(const float* __restrict__ x, std::int64_t t0, std::int64_t T, std::int64_t D,
+                                           bool valid, float (&r)[kItems]) {
+#pragma unroll
+  for (int i = 0; i < kItems; ++i) r[i] = valid && t0 + i < T ? __ldg(x + (t0 + i) * D) : 0.f;
+}
+
+// The chunk's B and C into shared memory, zero past T (so that padding tokens have u = 0 and contribute nothing).
+__device__ __forceinline__ void load_bc(Shared& sh, const float* __restrict__ Bm, const float* __restrict__ Cm,
+                                        std::int64_t b, std::int64_t t0, std::int64_t T, int N) {
+  for (int idx = threadIdx.x; idx < kC * N; idx += kThreads) {
+    const int r = idx / N, n = idx - r * N;
+    const std::int64_t t = t0 + r;
+    const std::int64_t g = (b * T + t) * N + n;
+    sh.Bs[r][n] = t < T ? __ldg(Bm + g) : 0.f;
+    sh.Cs[r][n] = t < T ? __ldg(Cm + g) : 0.f;
+  }
+}
+
+// Butterfly sum over the warp's 32 lanes; every lane gets the same bits.
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+__global__ void __launch_bounds__(kThreads)
+    forward_kernel(Inputs in, float* __restrict__ y, float* __restrict__ state, std::int64_t T, std::int64_t D, int N,
+                   std::int64_t nchunks) {
+  __shared__ Shared sh;
+  const int lane = threadIdx.x % kLanes, w = threadIdx.x / kLanes;
+  const std::int64_t c = static_cast<std::int64_t>(blockIdx.x) * kLanes + lane, b = blockIdx.y;
+  const bool valid = c < D;
+  const std::int64_t off = b * T * D + c;
+  float A[kN], carry[kN];
+#pragma unroll
+  for (int n = 0; n < kN; ++n) {
+    A[n] = valid && n < N ? __ldg(in.A + c * N + n) : 0.f;
+    carry[n] = 0.f;
+  }
+  const float Dd = valid ? __ldg(in.D + c) : 0.f;
+  for (std::int64_t j = 0; j < nchunks; ++j) {
+    const std::int64_t t0 = j * kC, tw = t0 + w * kItems;
+    float xr[kItems], dr[kItems];
+    load_items(in.x + off, tw, T, D, valid, xr);
+    load_items(in.delta + off, tw, T, D, valid, dr);
+    load_bc(sh, in.B, in.C, b, t0, T, N);
+    if (w == 0 && valid) {
+#pragma unroll
+      for (int n = 0; n < kN; ++n)
+        if (n < N) state[((b * nchunks + j) * N + n) * D + c] = carry[n];
+    }
+    __syncthreads();
+    float du[kItems], yr[kItems];
+#pragma unroll
+    for (int i = 0; i < kItems; ++i) du[i] = dr[i] * xr[i], yr[i] = Dd * xr[i];
+#pragma unroll
+    for (int n = 0; n < kN; ++n) {
+      if (n >= N) break;
+      const int buf = n & 1;
+      float a[kItems], u[kItems], P = 1.f, h = 0.f;
+#pragma unroll
+      for (int i = 0; i < kItems; ++i) {
+        a[i] = expf(dr[i] * A[n]);
+        u[i] = du[i] * sh.Bs[w * kItems + i][n];
+        h = fmaf(a[i], h, u[i]);
+        P *= a[i];
+      }
+      sh.P[buf][w][lane] = P;
+      sh.H[buf][w][lane] = h;
+      __syncthreads();
+      float H = carry[n], mine = 0.f;
+#pragma unroll
+      for (int v = 0; v < kWarps; ++v) {
+        if (v == w) mine = H;
+        H = fmaf(sh.P[buf][v][lane], H, sh.H[buf][v][lane]);
+      }
+      carry[n] = H;
+      h = mine;
+#pragma unroll
+      for (int i = 0; i < kItems; ++i) {
+        h = fmaf(a[i], h, u[i]);
+        yr[i] = fmaf(sh.Cs[w * kItems + i][n], h, yr[i]);
+      }
+    }
+    if (valid) {
+#pragma unroll
+      for (int i = 0; i < kItems; ++i)
+        if (tw + i < T) y[off + (tw + i) * D] = yr[i];
+    }
+    __syncthreads();  // B, C and the exchange buffers are rewritten by the next chunk
+  }
+}
+
+// Workspace: dBC [2, G, B, T, N] (G = gridDim.x channel blocks), dAp [B, D, N], dDp [B, D].
+__global__ void __launch_bounds__(kThreads, 1)
+    backward_kernel(Inputs in, const float* __restrict__ state, const float* __restrict__ dy,
+                    float* __restrict__ dx, float* __restrict__ ddelta, float* __restrict__ dBC,
+                    float* __restrict__ dAp, float* __restrict__ dDp, std::int64_t Bn, std::int64_t T, std::int64_t D,
+                    int N, std::int64_t nchunks) {
+  __shared__ Shared sh;
+  const int lane = threadIdx.x % kLanes, w = threadIdx.x / kLanes;
+  const std::int64_t c = static_cast<std::int64_t>(blockIdx.x) * kLanes + lane, b = blockIdx.y;
+  const std::int64_t G = gridDim.x;
+  const bool valid = c < D;
+  const std::int64_t off = b * T * D + c;
+  float A[kN], rcarry[kN], dA[kN];
+#pragma unroll
+  for (int n = 0; n < kN; ++n) {
+    A[n] = valid && n < N ? __ldg(in.A + c * N + n) : 0.f;
+    rcarry[n] = 0.f;
+    dA[n] = 0.f;
+  }
+  const float Dd = valid ? __ldg(in.D + c) : 0.f;
+  float dD = 0.f;
+  for (std::int64_t j = nchunks - 1; j >= 0; --j) {
+    const std::int64_t t0 = j * kC, tw = t0 + w * kItems;
+    float xr[kItems], dr[kItems], gr[kItems], hc[kN];
+    load_items(in.x + off, tw, T, D, valid, xr);
+    load_items(in.delta + off, tw, T, D, valid, dr);
+    load_items(dy + off, tw, T, D, valid, gr);
+#pragma unroll
+    for (int n = 0; n < kN; ++n) hc[n] = valid && n < N ? state[((b * nchunks + j) * N + n) * D + c] : 0.f;
+    load_bc(sh, in.B, in.C, b, t0, T, N);
+    __syncthreads();
+    float du[kItems], gx[kItems], gd[kItems];
+#pragma unroll
+    for (int i = 0; i < kItems; ++i) {
+      du[i] = dr[i] * xr[i];
+      gx[i] = Dd * gr[i];
+      gd[i] = 0.f;
+      dD = fmaf(gr[i], xr[i], dD);
+    }
+#pragma unroll
+    for (int n = 0; n < kN; ++n) {
+      if (n >= N) break;
+      const int buf = n & 1;
+      float a[kItems], u[kItems], g[kItems], hp[kItems], P = 1.f, h = 0.f, m = 0.f;
+#pragma unroll
+      for (int i = 0; i < kItems; ++i) {
+        a[i] = expf(dr[i] * A[n]);
+        u[i] = du[i] * sh.Bs[w * kItems + i][n];
+        g[i] = gr[i] * sh.Cs[w * kItems + i][n];
+        h = fmaf(a[i], h, u[i]);
+        P *= a[i];
+      }
+#pragma unroll
+      for (int i = kItems - 1; i >= 0; --i) m = a[i] * (g[i] + m);
+      sh.P[buf][w][lane] = P;
+      sh.H[buf][w][lane] = h;
+      sh.M[buf][w][lane] = m;
+      __syncthreads();
+      float H = hc[n], hmine = 0.f;
+#pragma unroll
+      for (int v = 0; v < kWarps; ++v) {
+        if (v == w) hmine = H;
+        H = fmaf(sh.P[buf][v][lane], H, sh.H[buf][v][lane]);
+      }
+      float Mu = rcarry[n], mmine = 0.f;
+#pragma unroll
+      for (int v = kWarps - 1; v >= 0; --v) {
+        if (v == w) mmine = Mu;
+        Mu = fmaf(sh.P[buf][v][lane], Mu, sh.M[buf][v][lane]);
+      }
+      rcarry[n] = Mu;
+      h = hmine;
+#pragma unroll
+      for (int i = 0; i < kItems; ++i) {
+        hp[i] = h;
+        h = fmaf(a[i], h, u[i]);
+      }
+      m = mmine;
+#pragma unroll
+      for (int i = kItems - 1; i >= 0; --i) {
+        const int r = w * kItems + i;
+        const float Bv = sh.Bs[r][n];
+        const float lam = g[i] + m;
+        const float ah = a[i] * hp[i];
+        const float ht = ah + u[i];
+        gx[i] = fmaf(lam * dr[i], Bv, gx[i]);
+        gd[i] = fmaf(lam, fmaf(A[n], ah, Bv * xr[i]), gd[i]);
+        dA[n] = fmaf(lam * dr[i], ah, dA[n]);
+        const float sB = warp_sum(lam * du[i]), sC = warp_sum(gr[i] * ht);
+        if (lane == i) sh.dB[r][n] = sB, sh.dC[r][n] = sC;
+        m = a[i] * lam;
+      }
+    }
+    if (valid) {
+#pragma unroll
+      for (int i = 0; i < kItems; ++i)
+        if (tw + i < T) dx[off + (tw + i) * D] = gx[i], ddelta[off + (tw + i) * D] = gd[i];
+    }
+    __syncthreads();
+    float* pB = dBC + (blockIdx.x * Bn + b) * T * N;
+    float* pC = dBC + ((G + blockIdx.x) * Bn + b) * T * N;
+    for (int idx = threadIdx.x; idx < kC * N; idx += kThreads) {
+      const int r = idx / N, n = idx - r * N;
+      if (t0 + r < T) pB[(t0 + r) * N + n] = sh.dB[r][n], pC[(t0 + r) * N + n] = sh.dC[r][n];
+    }
+  }
+  // dA and dD over the block's warps, in warp order, into the per-sequence partials.
+  __syncthreads();
+  float* red = &sh.Bs[0][0];  // kWarps x kLanes floats of scratch, reusing B's stage
+#pragma unroll
+  for (int n = 0; n <= kN; ++n) {
+    if (n > N) break;
+    const float mine = n < N ? dA[n] : dD;
+    red[w * kLanes + lane] = mine;
+    __syncthreads();
+    if (w == 0 && valid) {
+      float s = 0.f;
+      for (int v = 0; v < kWarps; ++v) s += red[v * kLanes + lane];
+      if (n < N)
+        dAp[(b * D + c) * N + n] = s;
+      else
+        dDp[b * D + c] = s;
+    }
+    __syncthreads();
+  }
+}
+
+// One thread per (b, t, n): dB and dC summed over the channel blocks in order.
+__global__ void __launch_bounds__(kReduceThreads)
+    bc_reduce_kernel(const float* __restrict__ dBC, float* __restrict__ dB, float* __restrict__ dC, std::int64_t G,
+                     std::int64_t count) {
+  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kReduceThreads + threadIdx.x;
+  if (i >= count) return;
+  float sb = 0.f, sc = 0.f;
+  for (std::int64_t g = 0; g < G; ++g) {
+    sb += dBC[g * count + i];
+    sc += dBC[(G + g) * count + i];
+  }
+  dB[i] = sb;
+  dC[i] = sc;
+}
+
+// One thread per (d, n) of dA and per d of dD: the per-sequence partials summed over b in order.
+__global__ void __launch_bounds__(kReduceThreads)
+    param_reduce_kernel(const float* __restrict__ dAp, const float* __restrict__ dDp, float* __restrict__ dA,
+                        float* __restrict__ dD, std::int64_t Bn, std::int64_t D, int N) {
+  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kReduceThreads + threadIdx.x;
+  const std::int64_t DN = D * N;
+  if (i < DN) {
+    float s = 0.f;
+    for (std::int64_t b = 0; b < Bn; ++b) s += dAp[b * DN + i];
+    dA[i] = s;
+  } else if (i < DN + D) {
+    const std::int64_t c = i - DN;
+    float s = 0.f;
+    for (std::int64_t b = 0; b < Bn; ++b) s += dDp[b * D + c];
+    dD[c] = s;
+  }
+}
+
+dim3 scan_grid(const Problem& p) { return {static_cast<unsigned>(channel_blocks(p)), static_cast<unsigned>(p.B)}; }
+
+unsigned blocks_for(std::int64_t count) { return static_cast<unsigned>((count + kReduceThreads - 1) / kReduceThreads); }
+
+void check_supported(const Problem& p) {
+  const std::string why = unsupported(p);
+  require<ShapeError>(why.empty(), why);
+}
+
+}  // namespace
+
+std::string unsupported(const Problem& p) {
+  if (p.B < 1 || p.T < 1 || p.D < 1 || p.N < 1)
+    return cat("selective_scan scan_fp32: B, T, D, N = ", p.B, ", ", p.T, ", ", p.D, ", ", p.N,
+               " unsupported (each must be >= 1)");
+  if (p.N > kMaxN)
+    return cat("selective_scan scan_fp32: N = ", p.N, " unsupported (1 to ", kMaxN,
+               ": the state of a channel lives in registers)");
+  if (p.B > 65535) return cat("selective_scan scan_fp32: B = ", p.B, " exceeds 65535 (one grid row per sequence)");
+  if (channel_blocks(p) > std::numeric_limits<int>::max())
+    return cat("selective_scan scan_fp32: D = ", p.D, " exceeds ",
+               std::int64_t{std::numeric_limits<int>::max()} * kChannels, " channels");
+  return {};
+}
+
+std::int64_t chunks(const Problem& p) { return (p.T + kChunk - 1) / kChunk; }
+std::int64_t channel_blocks(const Problem& p) { return (p.D + kChannels - 1) / kChannels; }
+
+std::size_t state_bytes(const Problem& p) {
+  return static_cast<std::size_t>(p.B * chunks(p) * p.N * p.D) * sizeof(float);
+}
+
+std::size_t workspace_bytes(const Problem& p) {
+  return static_cast<std::size_t>(2 * channel_blocks(p) * p.B * p.T * p.N + p.B * p.D * p.N + p.B * p.D) *
+         sizeof(float);
+}
+
+void forward(const Problem& p, const Inputs& in, float* y, float* state, cudaStream_t s) {
+  check_supported(p);
+  forward_kernel<<<scan_grid(p), kThreads, 0, s>>>(in, y, state, p.T, p.D, static_cast<int>(p.N), chunks(p));
+  MENAGERIE_LAUNCH_CHECK();
+}
+
+void backward(const Problem& p, const Inputs& in, const float* state, const float* dy, const Grads& out,
+              float* workspace, cudaStream_t s) {
+  check_supported(p);
+  const std::int64_t G = channel_blocks(p), btn = p.B * p.T * p.N;
+  float* dBC = workspace;
+  float* dAp = dBC + 2 * G * btn;
+  float* dDp = dAp + p.B * p.D * p.N;
+  backward_kernel<<<scan_grid(p), kThreads, 0, s>>>(in, state, dy, out.x, out.delta, dBC, dAp, dDp, p.B, p.T, p.D,
+                                                    static_cast<int>(p.N), chunks(p));
+  MENAGERIE_LAUNCH_CHECK();
+  bc_reduce_kernel<<<blocks_for(btn), kReduceThreads, 0, s>>>(dBC, out.B, out.C, G, btn);
+  MENAGERIE_LAUNCH_CHECK();
+  param_reduce_kernel<<<blocks_for(p.D * p.N + p.D), kReduceThreads, 0, s>>>(dAp, dDp, out.A, out.D, p.B, p.D,
+                                                                              static_cast<int>(p.N));
+  MENAGERIE_LAUNCH_CHECK();
+}
+
+}  // namespace menagerie::opt::selective_scan::scan_fp32
