@@ -40,16 +40,17 @@ tiny shape, one probe per family of cases (op, dtype, direction, shape without T
 T = 32: the time per step (and, on a GPU, autograd's memory per step). The probes stop once they have used a quarter
 of the budget; the families left unprobed are skipped. A case's call is estimated as its family's time per step x T
 (x 1.2 for safety); once a case of the family is timed, the slower of the probe's and that case's time per step
-stands for the family's later, longer cases. The cases are then timed cheapest first; each gets the fair share of what is left (the time left
-/ the cases left) and, within it, the richest of these plans: 2 warm-ups and min(20, max(3, 0.3 s / call)) timed
-calls (Peer.median_ms's usual method), 2 and 3, 1 and 3, 1 and 1. A case whose smallest plan is over its share but
-within the time left is still timed with 1 warm-up and 1 timed call. A case whose estimate exceeds the time left (or
-whose autograd memory would exceed 90% of the GPU's free memory) gets a row with "skipped": the reason with the
-estimate, instead of a timing. Each timed row records its warm-ups and timed calls ("warmups", "iters"). Each timed
-call: L2 flushed, CUDA events around it, the median (bench/torch_peer.py). TF32 is off (no matrix products here
-anyway). "gbs" is the effective bandwidth from the contract's minimum HBM bytes (cost()'s second number: wkv
-3BTD + 2D elements, selective_scan 3BTD + 2BTN + D(N + 1); x2 bwd, x3 fwdbwd, times the dtype's size), the count
-kernels_bench's GB/s uses, so the columns compare. Exits 0 with {"skipped": reason} when torch or a GPU is missing.
+stands for the family's later, longer cases. The cases are then timed cheapest first; each gets the fair share of
+what is left (the time left / the cases left) and, within it, the richest of these plans: 2 warm-ups and min(20,
+max(3, 0.3 s / call)) timed calls (Peer.median_ms's usual method), 2 and 3, 1 and 3, 1 and 1. A case whose smallest
+plan is over its share but within the time left is still timed with 1 warm-up and 1 timed call. A case whose
+estimate exceeds the time left (or whose autograd memory would exceed 90% of the GPU's free memory) gets a row with
+"skipped": the reason with the estimate, instead of a timing. Each timed row records its warm-ups and timed calls
+("warmups", "iters"). Each timed call: L2 flushed, CUDA events around it, the median (bench/torch_peer.py). TF32 is
+off (no matrix products here anyway). "gbs" is the effective bandwidth from the contract's minimum HBM bytes
+(cost()'s second number: wkv 3BTD + 2D elements, selective_scan 3BTD + 2BTN + D(N + 1); x2 bwd, x3 fwdbwd, times the
+dtype's size), the count kernels_bench's GB/s uses, so the columns compare. Exits 0 with {"skipped": reason} when
+torch or a GPU is missing.
 wkv_sequential and scan_sequential can be imported (their check: bench/recurrent_torch_check.py).
 """
 import datetime

@@ -76,7 +76,8 @@ def main():
     for B, T, D, klim in ((1, 1, 3, 1), (2, 9, 3, 1), (1, 17, 2, 1), (2, 12, 3, 30)):
         k, v, td, tf = u(-klim, klim, B, T, D), u(-1, 1, B, T, D), u(-2, 1, D), u(-1, 1, D)
         y = wkv_sequential(*(torch.from_numpy(a) for a in (k, v, td, tf))).numpy()
-        report(f"wkv B={B} T={T} D={D} k in [-{klim}, {klim}] against the direct sums", relerr(y, wkv_direct(k, v, td, tf)))
+        report(f"wkv B={B} T={T} D={D} k in [-{klim}, {klim}] against the direct sums",
+               relerr(y, wkv_direct(k, v, td, tf)))
     # float32, as the peer runs: k in [-100, 100], where e^{u+k} overflows float32 in the direct form
     k, v, td, tf = u(-100, 100, 2, 12, 3), u(-1, 1, 2, 12, 3), u(-2, 1, 3), u(-1, 1, 3)
     y = wkv_sequential(*(torch.from_numpy(a).float() for a in (k, v, td, tf))).double().numpy()

@@ -137,6 +137,8 @@ class Run:
                   f"; short by {100 * (target - worst):.0f} percentage points at the worst row")
         if missing:
             def why_missing(r):
+                if "error" in r:  # one of our failed rows, where a report puts them in scope
+                    return " (ours failed: 'Rows without a timing')"
                 p = self.peer_of(r) if what == "x" else None
                 return " (peer skipped: time budget)" if p and "skipped" in p else ""
             s += (f"; {len(missing)} row(s) in scope without a " + ("peer timing" if what == "x" else "value") + " ("
@@ -180,8 +182,10 @@ class Run:
             s += (f"; its {gflop:.3g} GFLOP (the contract's count) take {t_flop:.3f} ms at the measured fp32 ceiling "
                   f"({fp32:.1f} TFLOP/s, an FMA-bound GEMM; exponentials run slower, on the SFU): intensity "
                   f"{gflop / gb:.1f} FLOP/byte against the machine's {1e3 * fp32 / copy_gbs:.1f}, so "
-                  + ("memory bound" if t_mem >= t_flop else "bound by arithmetic before bandwidth, and the target "
-                     "is above the roofline there"))
+                  + ("memory bound" if t_mem >= t_flop else
+                     f"bound by arithmetic first: at that roofline it would move its bytes at "
+                     f"{100 * t_mem / t_flop:.0f}% of the copy ceiling"
+                     + (", below the target: no kernel can meet it there" if t_mem / t_flop < target else "")))
         need = t_mem / target
         s += (f". Ours takes {wr['ms']:.3f} ms ({100 * t_mem / wr['ms']:.0f}% of the copy ceiling); "
               f"{100 * target:.0f}% needs {need:.3f} ms or less, {wr['ms'] / need:.2f}x faster"
@@ -190,9 +194,9 @@ class Run:
                 else f"  - the median row is at {100 * med:.0f}%, at or above the target"]
 
     # ---- tables ----
-    def rows_table(self, op, sel, peer_cell=None):
-        """The table of our rows `sel` of one op, each beside its peer. peer_cell(p) -> the peer ms cell when the
-        peer row has no ms (default "-")."""
+    def rows_table(self, op, sel, peer_cell=None, peer_gbs=".0f"):
+        """The table of our rows `sel` of one op, each beside its peer. peer_cell(p) -> the peer ms cell of a peer
+        row (default: its ms, or "-" without one); peer_gbs: the format of the peer's GB/s."""
         lines = ["| op | variant | dtype | dir | shape | ours ms | GB/s | % copy | peer ms | peer GB/s | peer/ours |",
                  "|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in sel:
@@ -200,10 +204,10 @@ class Run:
             pms = p.get("ms") if p else None
             rt = pms / r["ms"] if pms else None
             frac = 100 * r["gbs"] / self.copy_gbs if self.copy_gbs == self.copy_gbs and self.copy_gbs > 0 else None
-            pcell = fmt(pms, ".3f") if pms is not None or not (p and peer_cell) else peer_cell(p)
+            pcell = peer_cell(p) if p and peer_cell else fmt(pms, ".3f")
             lines.append(f"| {op} | {r['variant']} | {r['dtype']} | {r['direction']} | {self.shape(r)} | "
                          f"{r['ms']:.3f} | {r['gbs']:.0f} | {fmt(frac, '.0f')}{'%' if frac is not None else ''} | "
-                         f"{pcell} | {fmt(p.get('gbs') if p else None, '.0f')} | "
+                         f"{pcell} | {fmt(p.get('gbs') if p else None, peer_gbs)} | "
                          f"{fmt(rt, '.2f')}{'x' if rt else ''} |")
         return lines
 
@@ -222,8 +226,8 @@ class Run:
 
     def error_lines(self, intro, keys=("B", "D"), suffix=""):
         """The error against the double reference as T grows, one table per op (kernels_bench --error-out). intro:
-        the sentence after the provenance; keys: the fields other than T named in each op's heading; suffix: text
-        after them."""
+        the sentence after the provenance; keys: the fields other than T named in each op's heading (or a dict, op ->
+        those fields); suffix: text after them."""
         e = self.e
         if e is None:
             return ["## Error against the double reference as T grows", "",
@@ -240,8 +244,9 @@ class Run:
                 if "tensor" in r and (r["variant"], r["dtype"], r["tensor"]) not in cols:
                     cols.append((r["variant"], r["dtype"], r["tensor"]))
             Ts = sorted({r["T"] for r in rs})
-            others = sorted({tuple(r.get(k) for k in keys) for r in rs})
-            lines += [f"### {op} (" + "; ".join(", ".join(f"{k}={v}" for k, v in zip(keys, o)) for o in others)
+            ks = keys[op] if isinstance(keys, dict) else keys
+            others = sorted({tuple(r.get(k) for k in ks) for r in rs})
+            lines += [f"### {op} (" + "; ".join(", ".join(f"{k}={v}" for k, v in zip(ks, o)) for o in others)
                       + f"{suffix})", "",
                       "| T | " + " | ".join(f"{v} ({'bf16' if d == 'bfloat16' else 'fp32'}) {tn}" for v, d, tn in cols)
                       + " |", "|---|" + "---|" * len(cols)]
