@@ -15,7 +15,8 @@
 // `menagerie bench kernels` runs it (--ops=softmax_attention,linear_attention), then the PyTorch peers
 // (bench/attention_torch.py) on the cases file it wrote, the same grid, and bench/attention_report.py;
 // `menagerie bench conv` runs it with --ops=short_conv,long_conv and --error-out, then bench/conv_torch.py and
-// bench/conv_report.py.
+// bench/conv_report.py; `menagerie bench recurrent` with --ops=wkv,selective_scan and --error-out, then
+// bench/recurrent_torch.py and bench/recurrent_report.py.
 // Method (docs/kernels.md §4): each case is first verified (harness/gpu_check.hpp, the tests' rule) at a small size with
 // the same variant and dims; then inputs of the timed shape are uploaded (random O(1), never zeros), two untimed
 // warm-up calls run, and each timed call is bracketed by CUDA events after an L2 flush (harness/timing.hpp); the

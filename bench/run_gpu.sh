@@ -13,9 +13,13 @@
 #                   the PyTorch peers on its cases file, the report; log bench.log)
 #   bench-conv/     menagerie bench conv --out $OUT/bench-conv (kernels_bench --ops=short_conv,long_conv with its error
 #                   sweep, bench/conv_torch.py, throughput-conv.md and .png; log bench-conv.log)
+#   bench-recurrent/ menagerie bench recurrent --out $OUT/bench-recurrent (kernels_bench --ops=wkv,selective_scan with
+#                   its error sweep, bench/recurrent_torch.py's sequential PyTorch loops under their 150 s budget,
+#                   throughput-recurrent.md and .png; log bench-recurrent.log)
 # STEPS (default "test verify sanitizer bench"; determinism on request) picks the steps, so that they can be split over calls of the
-# device's 10-minute limit: "bench" runs both benchmarks, "bench-kernels" only the attention one, "bench-conv" only
-# the convolution one. Each step has its own time limit so that one slow step cannot starve the others.
+# device's 10-minute limit: "bench" runs the three benchmarks, "bench-kernels" only the attention one, "bench-conv" only
+# the convolution one, "bench-recurrent" only the recurrent one. Each step has its own time limit (BENCH_TIMEOUT,
+# BENCH_CONV_TIMEOUT, BENCH_RECURRENT_TIMEOUT, ...) so that one slow step cannot starve the others.
 set -u
 out=${OUT:-/tmp/menagerie-gpu}
 mkdir -p "$out"
@@ -57,5 +61,9 @@ fi
 if [[ $steps == *" bench "* || $steps == *" bench-conv "* ]]; then
   step bench-conv "${BENCH_CONV_TIMEOUT:-480}" build/bin/menagerie bench conv --out "$out/bench-conv"
   grep -E "^- \*\*(MET|MISSED|NOT MEASURED)\*\*" "$out/bench-conv/throughput-conv.md" 2>/dev/null
+fi
+if [[ $steps == *" bench "* || $steps == *" bench-recurrent "* ]]; then
+  step bench-recurrent "${BENCH_RECURRENT_TIMEOUT:-420}" build/bin/menagerie bench recurrent --out "$out/bench-recurrent"
+  grep -E "^- \*\*(MET|MISSED|NOT MEASURED)\*\*" "$out/bench-recurrent/throughput-recurrent.md" 2>/dev/null
 fi
 exit $rc_all

@@ -1,19 +1,27 @@
-"""What every PyTorch peer script of `menagerie bench` shares (bench/attention_torch.py, bench/conv_torch.py): the
-command line (--cases FILE --out FILE), importing torch and finding a GPU (else {"skipped": reason} is written and
-the script exits 0), TF32 off, and the timing of one call as kernels_bench times ours: two warm-up calls, then per
+"""What every PyTorch peer script of `menagerie bench` shares (bench/attention_torch.py, bench/conv_torch.py,
+bench/recurrent_torch.py): the command line (--cases FILE --out FILE, plus a script's own options), importing torch
+and finding a GPU (else {"skipped": reason} is written and the script exits 0), TF32 off, and the timing of one call
+as kernels_bench times ours: two warm-up calls (fewer where a script asks, for calls that take seconds), then per
 timed call the L2 flushed (a fill of twice its size) and CUDA events around the call; the median of the calls.
+
+MENAGERIE_PEER_CPU=1 (tests only, never in a report): without a GPU, run on the CPU instead of skipping, with
+time.perf_counter around each call, so that a script's own logic can be exercised on a machine without one.
 """
 import argparse
 import json
+import os
+import time
 
 
 class Peer:
     """torch, the device and the median timer, or skipped (the reason already written to --out)."""
 
-    def __init__(self, description):
+    def __init__(self, description, add_args=None):
         ap = argparse.ArgumentParser(description=description)
         ap.add_argument("--cases", required=True, help="the cases file kernels_bench --cases-out wrote")
         ap.add_argument("--out", required=True)
+        if add_args:
+            add_args(ap)
         self.args = ap.parse_args()
         self.cases = json.load(open(self.args.cases))["cases"]
         self.skipped = None
@@ -23,6 +31,10 @@ class Peer:
             self._skip(f"torch not importable: {e}")
             return
         if not torch.cuda.is_available():
+            if os.environ.get("MENAGERIE_PEER_CPU") == "1":
+                self.torch = torch
+                self.dev = torch.device("cpu")
+                return
             self._skip("no CUDA device visible to torch")
             return
         torch.backends.cuda.matmul.allow_tf32 = False
@@ -36,10 +48,18 @@ class Peer:
         self.skipped = reason
         json.dump({"skipped": reason}, open(self.args.out, "w"))
 
-    def median_ms(self, fn, iters):
+    def median_ms(self, fn, iters, warmups=2):
         torch = self.torch
-        fn()
-        fn()
+        for _ in range(warmups):
+            fn()
+        if self.dev.type == "cpu":  # MENAGERIE_PEER_CPU=1: tests only
+            times = []
+            for _ in range(iters):
+                t0 = time.perf_counter()
+                fn()
+                times.append(1e3 * (time.perf_counter() - t0))
+            times.sort()
+            return times[len(times) // 2]
         torch.cuda.synchronize()
         times = []
         for i in range(iters):

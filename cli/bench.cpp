@@ -7,6 +7,11 @@
 // s4d_kernel, shift_ssm_kernel), with kernels_bench's --error-out (each variant's error against the double reference as T grows, written before the
 // timing), bench/conv_torch.py (torch's FFT convolution as zoology's fft_conv, torch's depthwise conv1d) and
 // bench/conv_report.py: <out>/throughput-conv.md and throughput-conv.png.
+// menagerie bench recurrent [--out DIR]: the same for the recurrent family (--ops=wkv,selective_scan: RWKV-4's WKV
+// and Mamba's selective scan), with --error-out, bench/recurrent_torch.py (both recurrences as sequential PyTorch
+// loops over T, as RWKV-4's and Mamba's reference paths compute them, timed under a time budget: cases that would
+// exceed it are written as skipped) and bench/recurrent_report.py: <out>/throughput-recurrent.md and
+// throughput-recurrent.png.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -34,9 +39,10 @@ std::filesystem::path script(const std::string& sub, const std::string& relative
 
 // One family's benchmark: kernels_bench on the family's operators, its peers' script on the cases file, the report.
 struct Family {
-  std::string sub;     // "kernels", "conv"
+  std::string sub;     // "kernels", "conv", "recurrent"
   std::string ops;     // kernels_bench --ops
-  std::string stem;    // attention, conv: bench/<stem>_torch.py, bench/<stem>_report.py, <out>/<stem>_torch.json
+  std::string stem;    // attention, conv, recurrent: bench/<stem>_torch.py, bench/<stem>_report.py,
+                       // <out>/<stem>_torch.json
   bool errors = false;  // kernels_bench --error-out=<out>/<stem>_errors.json
 };
 
@@ -88,6 +94,12 @@ void add_bench(CLI::App& app) {
   static std::string conv_out = "reports";
   conv->add_option("--out", conv_out, "directory for throughput-conv.md, .png and the JSON (default reports)");
   conv->callback([] { run_family({"conv", "short_conv,long_conv,s4d_kernel,shift_ssm_kernel", "conv", true}, conv_out); });
+  auto* rec = bench->add_subcommand(
+      "recurrent", "every recurrent kernel variant (RWKV-4's WKV, Mamba's selective scan) beside its PyTorch peer");
+  static std::string recurrent_out = "reports";
+  rec->add_option("--out", recurrent_out,
+                  "directory for throughput-recurrent.md, .png and the JSON (default reports)");
+  rec->callback([] { run_family({"recurrent", "wkv,selective_scan", "recurrent", true}, recurrent_out); });
 }
 
 }  // namespace menagerie::cli
