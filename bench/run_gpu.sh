@@ -16,6 +16,9 @@
 #   bench-recurrent/ menagerie bench recurrent --out $OUT/bench-recurrent (kernels_bench --ops=wkv,selective_scan with
 #                   its error sweep, bench/recurrent_torch.py's sequential PyTorch loops under their 150 s budget,
 #                   throughput-recurrent.md and .png; log bench-recurrent.log)
+# VERIFY_ONLY (space-separated operator or mixer ids) restricts the verify and determinism steps to those ids;
+# SANITIZER_TESTS (a regex of test binaries, e.g. "kernel_conformance|recurrent") restricts the sanitizer step, and
+# GTEST_FILTER, passed through, the tests inside them: how one family is checked within one call.
 # STEPS (default "test verify sanitizer bench"; determinism on request) picks the steps, so that they can be split over calls of the
 # device's 10-minute limit: "bench" runs the three benchmarks, "bench-kernels" only the attention one, "bench-conv" only
 # the convolution one, "bench-recurrent" only the recurrent one. Each step has its own time limit (BENCH_TIMEOUT,
@@ -34,23 +37,25 @@ step() {  # step NAME SECONDS COMMAND...
   echo "$name: exit $rc ($((SECONDS - t0)) s)"
   [ $rc = 0 ] || rc_all=1
 }
+only=()
+for id in ${VERIFY_ONLY:-}; do only+=(--only "$id"); done
 steps=" ${STEPS:-test verify sanitizer bench} "
 if [[ $steps == *" test "* ]]; then
   step test "${TEST_TIMEOUT:-300}" ./menagerie test
   grep -E "tests passed|tests failed|\(Failed\)|\(Timeout\)" "$out/test.log"
 fi
 if [[ $steps == *" verify "* ]]; then
-  step verify-gpu "${VERIFY_TIMEOUT:-240}" build/bin/menagerie verify --gpu --report "$out"
+  step verify-gpu "${VERIFY_TIMEOUT:-240}" build/bin/menagerie verify --gpu "${only[@]}" --report "$out"
   grep -E "FAIL|^[a-z_]+ +[a-z_0-9]+ +(bfloat16|float32)" "$out/verify-gpu.log" | head -40
 fi
 if [[ $steps == *" determinism "* ]]; then
   mkdir -p "$out/determinism"
-  step determinism "${DETERMINISM_TIMEOUT:-300}" build/bin/menagerie verify --gpu --repeats 100 --report "$out/determinism"
+  step determinism "${DETERMINISM_TIMEOUT:-300}" build/bin/menagerie verify --gpu "${only[@]}" --repeats 100 --report "$out/determinism"
   grep -E "determinism|FAIL" "$out/determinism.log" | head -40
 fi
 if [[ $steps == *" sanitizer "* ]]; then
   tools=${SANITIZER_TOOLS:-memcheck racecheck initcheck synccheck}
-  step sanitizer "${SANITIZER_TIMEOUT:-420}" ctest --test-dir build -L sanitizer -R "sanitizer_(${tools// /|})\$" \
+  step sanitizer "${SANITIZER_TIMEOUT:-420}" ctest --test-dir build -L sanitizer -R "^(${SANITIZER_TESTS:-.*})_gpu_test\.sanitizer_(${tools// /|})\$" \
     --output-on-failure -j 4
   grep -E "tests passed|\(Failed\)|\(Timeout\)" "$out/sanitizer.log"
   grep -hE "ERROR SUMMARY|RACECHECK SUMMARY" build/Testing/Temporary/LastTest.log | sort | uniq -c
