@@ -69,10 +69,10 @@ TEST(RecurrentGpu, WkvExtremeDecaysAndMagnitudes) {
 TEST(RecurrentGpu, UnsupportedShapesAreShapeErrors) {
   MENAGERIE_REQUIRE_GPU_OR_SKIP();
   const ops::selective_scan::Problem wide{.B = 1, .T = 8, .D = 4, .N = 17};
-  const std::string why = opt::selective_scan::scan_fp32::unsupported(wide);
+  const std::string why = opt::selective_scan::scan::unsupported(wide);
   EXPECT_NE(why.find("N = 17"), std::string::npos) << why;
-  EXPECT_TRUE(opt::selective_scan::scan_fp32::unsupported({.B = 1, .T = 8, .D = 4, .N = 16}).empty());
-  EXPECT_THROW(opt::selective_scan::scan_fp32::forward(wide, {}, nullptr, nullptr, nullptr), ShapeError);
+  EXPECT_TRUE(opt::selective_scan::scan::unsupported({.B = 1, .T = 8, .D = 4, .N = 16}).empty());
+  EXPECT_THROW(opt::selective_scan::scan::forward<float>(wide, {}, nullptr, nullptr, nullptr), ShapeError);
   try {
     opt::find_variant<ops::selective_scan::Problem>(opt::selective_scan::variants(), "selective_scan", "scan_fp32",
                                                     wide);

@@ -1,4 +1,4 @@
-// The variant table of selective_scan (see variants.hpp): scan_fp32, forward and backward; the forward saves the
+// The variant table of selective_scan (see variants.hpp): scan_fp32 and scan_bf16, forward and backward; the forward saves the
 // chunk checkpoints of the state ("state"), the backward uses one scratch workspace (the partial sums of the gradients
 // that are summed over channels or sequences, reduced in a fixed order).
 #include <array>
@@ -9,31 +9,33 @@ namespace menagerie::opt::selective_scan {
 
 namespace {
 
-namespace sf = scan_fp32;
+namespace sc = scan;
 
-sf::Inputs inputs(const DeviceArgs& a) {
-  return {a.as<float>("x"), a.as<float>("delta"), a.as<float>("A"),
-          a.as<float>("B"), a.as<float>("C"),     a.as<float>("D")};
+template <class S>
+sc::Inputs<S> inputs(const DeviceArgs& a) {
+  return {a.as<S>("x"), a.as<S>("delta"), a.as<S>("A"), a.as<S>("B"), a.as<S>("C"), a.as<S>("D")};
 }
 
 std::vector<BufferSpec> buffers(const Problem& p) {
-  return {{"state", sf::state_bytes(p), true}, {"workspace", sf::workspace_bytes(p), false}};
+  return {{"state", sc::state_bytes(p), true}, {"workspace", sc::workspace_bytes(p), false}};
 }
 
+template <class S>
 void forward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
-  sf::forward(p, inputs(a), a.as<float>("y"), a.as<float>("state"), s);
+  sc::forward<S>(p, inputs<S>(a), a.as<S>("y"), a.as<float>("state"), s);
 }
 
+template <class S>
 void backward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
-  sf::backward(p, inputs(a), a.as<float>("state"), a.as<float>("dy"),
-               {a.as<float>("dx"), a.as<float>("ddelta"), a.as<float>("dA"), a.as<float>("dB"), a.as<float>("dC"),
-                a.as<float>("dD")},
-               a.as<float>("workspace"), s);
+  sc::backward<S>(p, inputs<S>(a), a.as<float>("state"), a.as<S>("dy"),
+                  {a.as<S>("dx"), a.as<S>("ddelta"), a.as<S>("dA"), a.as<S>("dB"), a.as<S>("dC"), a.as<S>("dD")},
+                  a.as<float>("workspace"), s);
 }
 
 // recurrent: the forward evaluates the scan (the step form), so its yardstick is reference_forward_recurrent in float.
-const std::array<Variant, 1> kVariants = {{
-    {"scan_fp32", DType::f32, sf::unsupported, buffers, forward, backward, "", true},
+const std::array<Variant, 2> kVariants = {{
+    {"scan_fp32", DType::f32, sc::unsupported, buffers, forward<float>, backward<float>, "", true},
+    {"scan_bf16", DType::bf16, sc::unsupported, buffers, forward<__nv_bfloat16>, backward<__nv_bfloat16>, "", true},
 }};
 
 }  // namespace

@@ -5,8 +5,10 @@
 //               each warp folds its 8 tokens into (decay product, state from zero), the warps exchange these through
 //               shared memory and each resumes from its exact incoming state. The forward saves the state before
 //               every chunk; the backward recomputes each chunk's states from it and runs the adjoint recurrence
-//               backwards the same way. N <= 16 (the state lives in registers). optimized/selective_scan/scan_fp32.cu
-//               has the algorithm.
+//               backwards the same way. N <= 16 (the state lives in registers). optimized/selective_scan/scan.cu has
+//               the algorithm.
+//   scan_bf16   the same kernels over bf16 tensors (inputs, outputs, gradients), read into fp32 and rounded once on
+//               store; the state, the checkpoints and every sum stay fp32.
 // Launchers take a stream, never allocate and never synchronise.
 #pragma once
 #include <cstddef>
@@ -14,6 +16,7 @@
 #include <span>
 #include <string>
 
+#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
 #include "core/ops/selective_scan.hpp"
@@ -25,27 +28,29 @@ using ops::selective_scan::Problem;
 using Variant = opt::Variant<Problem>;
 std::span<const Variant> variants();
 
-namespace scan_fp32 {
+namespace scan {  // scan_fp32 (S = float) and scan_bf16 (S = __nv_bfloat16)
 
 inline constexpr std::int64_t kChannels = 32;  // channels per block, one per lane
 inline constexpr std::int64_t kChunk = 64;     // tokens per chunk (and per checkpoint): 8 warps x 8 tokens
 inline constexpr std::int64_t kMaxN = 16;      // the largest state size per channel
 
+template <class S>
 struct Inputs {
-  const float* x;      // [B, T, D]
-  const float* delta;  // [B, T, D]
-  const float* A;      // [D, N]
-  const float* B;      // [B, T, N]
-  const float* C;      // [B, T, N]
-  const float* D;      // [D]
+  const S* x;      // [B, T, D]
+  const S* delta;  // [B, T, D]
+  const S* A;      // [D, N]
+  const S* B;      // [B, T, N]
+  const S* C;      // [B, T, N]
+  const S* D;      // [D]
 };
+template <class S>
 struct Grads {
-  float* x;      // [B, T, D]
-  float* delta;  // [B, T, D]
-  float* A;      // [D, N]
-  float* B;      // [B, T, N]
-  float* C;      // [B, T, N]
-  float* D;      // [D]
+  S* x;      // [B, T, D]
+  S* delta;  // [B, T, D]
+  S* A;      // [D, N]
+  S* B;      // [B, T, N]
+  S* C;      // [B, T, N]
+  S* D;      // [D]
 };
 
 std::string unsupported(const Problem& p);
@@ -55,12 +60,14 @@ std::size_t state_bytes(const Problem& p);      // saved: checkpoints [B, chunks
 // scratch: per-channel-block partials of dB and dC [2, channel_blocks, B, T, N], of dA [B, D, N] and of dD [B, D]
 std::size_t workspace_bytes(const Problem& p);
 // y [B, T, D]; state as above (written, read by the backward).
-void forward(const Problem& p, const Inputs& in, float* y, float* state, cudaStream_t stream);
+template <class S>
+void forward(const Problem& p, const Inputs<S>& in, S* y, float* state, cudaStream_t stream);
 // dy [B, T, D]; writes every element of the six gradients.
-void backward(const Problem& p, const Inputs& in, const float* state, const float* dy, const Grads& out,
+template <class S>
+void backward(const Problem& p, const Inputs<S>& in, const float* state, const S* dy, const Grads<S>& out,
               float* workspace, cudaStream_t stream);
 
-}  // namespace scan_fp32
+}  // namespace scan
 
 }  // namespace menagerie::opt::selective_scan
 

@@ -1,4 +1,6 @@
-// scan_fp32: Mamba's selective scan (core/ops/selective_scan.hpp) in fp32. Per (b, d) and state index n the scan is
+// scan_fp32 / scan_bf16: Mamba's selective scan (core/ops/selective_scan.hpp) with fp32 arithmetic and state over the
+// storage type S (float, or __nv_bfloat16 read into fp32 and rounded once on store; the checkpoints, partial sums and
+// the carried state stay fp32). Per (b, d) and state index n the scan is
 // the first-order linear recurrence h_t = a_t h_{t-1} + u_t with a_t = exp(delta_t A[d,n]), u_t = delta_t B[t,n] x_t,
 // and y_t = sum_n C[t,n] h_t + D x_t.
 //
@@ -27,6 +29,8 @@
 //   [channel_blocks, B, T, N] summed in block order by a second kernel; dA and dD are summed over (b, t): per thread
 //   over its tokens, per block over the warps in order, then per-sequence partials summed over b in order. Bitwise
 //   reproducible.
+#include <cuda_bf16.h>
+
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -35,7 +39,7 @@
 #include "optimized/common/check.hpp"
 #include "optimized/selective_scan/variants.hpp"
 
-namespace menagerie::opt::selective_scan::scan_fp32 {
+namespace menagerie::opt::selective_scan::scan {
 namespace {
 
 constexpr int kLanes = static_cast<int>(kChannels), kWarps = 8, kItems = 8, kThreads = kLanes * kWarps;
@@ -50,22 +54,29 @@ struct Shared {
   float dB[kC][kN], dC[kC][kN];            // backward: the chunk's dB, dC summed over the block's channels
 };
 
+__device__ __forceinline__ float load(const float* p, std::int64_t i) { return __ldg(p + i); }
+__device__ __forceinline__ float load(const __nv_bfloat16* p, std::int64_t i) { return __bfloat162float(p[i]); }
+__device__ __forceinline__ void store(float* p, std::int64_t i, float x) { p[i] = x; }
+__device__ __forceinline__ void store(__nv_bfloat16* p, std::int64_t i, float x) { p[i] = __float2bfloat16_rn(x); }
+
 // r[i] = x[(t0 + i) D] for t0 + i < T and a valid channel, 0 otherwise (x offset to the thread's sequence and channel).
-__device__ __forceinline__ void load_items(const float* __restrict__ x, std::int64_t t0, std::int64_t T, std::int64_t D,
+template <class S>
+__device__ __forceinline__ void load_items(const S* __restrict__ x, std::int64_t t0, std::int64_t T, std::int64_t D,
                                            bool valid, float (&r)[kItems]) {
 #pragma unroll
-  for (int i = 0; i < kItems; ++i) r[i] = valid && t0 + i < T ? __ldg(x + (t0 + i) * D) : 0.f;
+  for (int i = 0; i < kItems; ++i) r[i] = valid && t0 + i < T ? load(x, (t0 + i) * D) : 0.f;
 }
 
 // The chunk's B and C into shared memory, zero past T (so that padding tokens have u = 0 and contribute nothing).
-__device__ __forceinline__ void load_bc(Shared& sh, const float* __restrict__ Bm, const float* __restrict__ Cm,
+template <class S>
+__device__ __forceinline__ void load_bc(Shared& sh, const S* __restrict__ Bm, const S* __restrict__ Cm,
                                         std::int64_t b, std::int64_t t0, std::int64_t T, int N) {
   for (int idx = threadIdx.x; idx < kC * N; idx += kThreads) {
     const int r = idx / N, n = idx - r * N;
     const std::int64_t t = t0 + r;
     const std::int64_t g = (b * T + t) * N + n;
-    sh.Bs[r][n] = t < T ? __ldg(Bm + g) : 0.f;
-    sh.Cs[r][n] = t < T ? __ldg(Cm + g) : 0.f;
+    sh.Bs[r][n] = t < T ? load(Bm, g) : 0.f;
+    sh.Cs[r][n] = t < T ? load(Cm, g) : 0.f;
   }
 }
 
@@ -76,8 +87,9 @@ __device__ __forceinline__ float warp_sum(float v) {
   return v;
 }
 
+template <class S>
 __global__ void __launch_bounds__(kThreads)
-    forward_kernel(Inputs in, float* __restrict__ y, float* __restrict__ state, std::int64_t T, std::int64_t D, int N,
+    forward_kernel(Inputs<S> in, S* __restrict__ y, float* __restrict__ state, std::int64_t T, std::int64_t D, int N,
                    std::int64_t nchunks) {
   __shared__ Shared sh;
   const int lane = threadIdx.x % kLanes, w = threadIdx.x / kLanes;
@@ -87,10 +99,10 @@ __global__ void __launch_bounds__(kThreads)
   float A[kN], carry[kN];
 #pragma unroll
   for (int n = 0; n < kN; ++n) {
-    A[n] = valid && n < N ? __ldg(in.A + c * N + n) : 0.f;
+    A[n] = valid && n < N ? load(in.A, c * N + n) : 0.f;
     carry[n] = 0.f;
   }
-  const float Dd = valid ? __ldg(in.D + c) : 0.f;
+  const float Dd = valid ? load(in.D, c) : 0.f;
   for (std::int64_t j = 0; j < nchunks; ++j) {
     const std::int64_t t0 = j * kC, tw = t0 + w * kItems;
     float xr[kItems], dr[kItems];
@@ -138,16 +150,17 @@ __global__ void __launch_bounds__(kThreads)
     if (valid) {
 #pragma unroll
       for (int i = 0; i < kItems; ++i)
-        if (tw + i < T) y[off + (tw + i) * D] = yr[i];
+        if (tw + i < T) store(y, off + (tw + i) * D, yr[i]);
     }
     __syncthreads();  // B, C and the exchange buffers are rewritten by the next chunk
   }
 }
 
 // Workspace: dBC [2, G, B, T, N] (G = gridDim.x channel blocks), dAp [B, D, N], dDp [B, D].
+template <class S>
 __global__ void __launch_bounds__(kThreads, 1)
-    backward_kernel(Inputs in, const float* __restrict__ state, const float* __restrict__ dy,
-                    float* __restrict__ dx, float* __restrict__ ddelta, float* __restrict__ dBC,
+    backward_kernel(Inputs<S> in, const float* __restrict__ state, const S* __restrict__ dy, S* __restrict__ dx,
+                    S* __restrict__ ddelta, float* __restrict__ dBC,
                     float* __restrict__ dAp, float* __restrict__ dDp, std::int64_t Bn, std::int64_t T, std::int64_t D,
                     int N, std::int64_t nchunks) {
   __shared__ Shared sh;
@@ -159,11 +172,11 @@ __global__ void __launch_bounds__(kThreads, 1)
   float A[kN], rcarry[kN], dA[kN];
 #pragma unroll
   for (int n = 0; n < kN; ++n) {
-    A[n] = valid && n < N ? __ldg(in.A + c * N + n) : 0.f;
+    A[n] = valid && n < N ? load(in.A, c * N + n) : 0.f;
     rcarry[n] = 0.f;
     dA[n] = 0.f;
   }
-  const float Dd = valid ? __ldg(in.D + c) : 0.f;
+  const float Dd = valid ? load(in.D, c) : 0.f;
   float dD = 0.f;
   for (std::int64_t j = nchunks - 1; j >= 0; --j) {
     const std::int64_t t0 = j * kC, tw = t0 + w * kItems;
@@ -240,7 +253,10 @@ __global__ void __launch_bounds__(kThreads, 1)
     if (valid) {
 #pragma unroll
       for (int i = 0; i < kItems; ++i)
-        if (tw + i < T) dx[off + (tw + i) * D] = gx[i], ddelta[off + (tw + i) * D] = gd[i];
+        if (tw + i < T) {
+          store(dx, off + (tw + i) * D, gx[i]);
+          store(ddelta, off + (tw + i) * D, gd[i]);
+        }
     }
     __syncthreads();
     float* pB = dBC + (blockIdx.x * Bn + b) * T * N;
@@ -272,8 +288,9 @@ __global__ void __launch_bounds__(kThreads, 1)
 }
 
 // One thread per (b, t, n): dB and dC summed over the channel blocks in order.
+template <class S>
 __global__ void __launch_bounds__(kReduceThreads)
-    bc_reduce_kernel(const float* __restrict__ dBC, float* __restrict__ dB, float* __restrict__ dC, std::int64_t G,
+    bc_reduce_kernel(const float* __restrict__ dBC, S* __restrict__ dB, S* __restrict__ dC, std::int64_t G,
                      std::int64_t count) {
   const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kReduceThreads + threadIdx.x;
   if (i >= count) return;
@@ -282,25 +299,26 @@ __global__ void __launch_bounds__(kReduceThreads)
     sb += dBC[g * count + i];
     sc += dBC[(G + g) * count + i];
   }
-  dB[i] = sb;
-  dC[i] = sc;
+  store(dB, i, sb);
+  store(dC, i, sc);
 }
 
 // One thread per (d, n) of dA and per d of dD: the per-sequence partials summed over b in order.
+template <class S>
 __global__ void __launch_bounds__(kReduceThreads)
-    param_reduce_kernel(const float* __restrict__ dAp, const float* __restrict__ dDp, float* __restrict__ dA,
-                        float* __restrict__ dD, std::int64_t Bn, std::int64_t D, int N) {
+    param_reduce_kernel(const float* __restrict__ dAp, const float* __restrict__ dDp, S* __restrict__ dA,
+                        S* __restrict__ dD, std::int64_t Bn, std::int64_t D, int N) {
   const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kReduceThreads + threadIdx.x;
   const std::int64_t DN = D * N;
   if (i < DN) {
     float s = 0.f;
     for (std::int64_t b = 0; b < Bn; ++b) s += dAp[b * DN + i];
-    dA[i] = s;
+    store(dA, i, s);
   } else if (i < DN + D) {
     const std::int64_t c = i - DN;
     float s = 0.f;
     for (std::int64_t b = 0; b < Bn; ++b) s += dDp[b * D + c];
-    dD[c] = s;
+    store(dD, c, s);
   }
 }
 
@@ -317,14 +335,14 @@ void check_supported(const Problem& p) {
 
 std::string unsupported(const Problem& p) {
   if (p.B < 1 || p.T < 1 || p.D < 1 || p.N < 1)
-    return cat("selective_scan scan_fp32: B, T, D, N = ", p.B, ", ", p.T, ", ", p.D, ", ", p.N,
+    return cat("selective_scan scan_fp32, scan_bf16: B, T, D, N = ", p.B, ", ", p.T, ", ", p.D, ", ", p.N,
                " unsupported (each must be >= 1)");
   if (p.N > kMaxN)
-    return cat("selective_scan scan_fp32: N = ", p.N, " unsupported (1 to ", kMaxN,
+    return cat("selective_scan scan_fp32, scan_bf16: N = ", p.N, " unsupported (1 to ", kMaxN,
                ": the state of a channel lives in registers)");
-  if (p.B > 65535) return cat("selective_scan scan_fp32: B = ", p.B, " exceeds 65535 (one grid row per sequence)");
+  if (p.B > 65535) return cat("selective_scan scan_fp32, scan_bf16: B = ", p.B, " exceeds 65535 (one grid row per sequence)");
   if (channel_blocks(p) > std::numeric_limits<int>::max())
-    return cat("selective_scan scan_fp32: D = ", p.D, " exceeds ",
+    return cat("selective_scan scan_fp32, scan_bf16: D = ", p.D, " exceeds ",
                std::int64_t{std::numeric_limits<int>::max()} * kChannels, " channels");
   return {};
 }
@@ -341,27 +359,37 @@ std::size_t workspace_bytes(const Problem& p) {
          sizeof(float);
 }
 
-void forward(const Problem& p, const Inputs& in, float* y, float* state, cudaStream_t s) {
+template <class S>
+void forward(const Problem& p, const Inputs<S>& in, S* y, float* state, cudaStream_t s) {
   check_supported(p);
-  forward_kernel<<<scan_grid(p), kThreads, 0, s>>>(in, y, state, p.T, p.D, static_cast<int>(p.N), chunks(p));
+  forward_kernel<S><<<scan_grid(p), kThreads, 0, s>>>(in, y, state, p.T, p.D, static_cast<int>(p.N), chunks(p));
   MENAGERIE_LAUNCH_CHECK();
 }
 
-void backward(const Problem& p, const Inputs& in, const float* state, const float* dy, const Grads& out,
+template <class S>
+void backward(const Problem& p, const Inputs<S>& in, const float* state, const S* dy, const Grads<S>& out,
               float* workspace, cudaStream_t s) {
   check_supported(p);
   const std::int64_t G = channel_blocks(p), btn = p.B * p.T * p.N;
   float* dBC = workspace;
   float* dAp = dBC + 2 * G * btn;
   float* dDp = dAp + p.B * p.D * p.N;
-  backward_kernel<<<scan_grid(p), kThreads, 0, s>>>(in, state, dy, out.x, out.delta, dBC, dAp, dDp, p.B, p.T, p.D,
-                                                    static_cast<int>(p.N), chunks(p));
+  backward_kernel<S><<<scan_grid(p), kThreads, 0, s>>>(in, state, dy, out.x, out.delta, dBC, dAp, dDp, p.B, p.T,
+                                                       p.D, static_cast<int>(p.N), chunks(p));
   MENAGERIE_LAUNCH_CHECK();
-  bc_reduce_kernel<<<blocks_for(btn), kReduceThreads, 0, s>>>(dBC, out.B, out.C, G, btn);
+  bc_reduce_kernel<S><<<blocks_for(btn), kReduceThreads, 0, s>>>(dBC, out.B, out.C, G, btn);
   MENAGERIE_LAUNCH_CHECK();
-  param_reduce_kernel<<<blocks_for(p.D * p.N + p.D), kReduceThreads, 0, s>>>(dAp, dDp, out.A, out.D, p.B, p.D,
-                                                                              static_cast<int>(p.N));
+  param_reduce_kernel<S><<<blocks_for(p.D * p.N + p.D), kReduceThreads, 0, s>>>(dAp, dDp, out.A, out.D, p.B, p.D,
+                                                                                 static_cast<int>(p.N));
   MENAGERIE_LAUNCH_CHECK();
 }
 
-}  // namespace menagerie::opt::selective_scan::scan_fp32
+template void forward<float>(const Problem&, const Inputs<float>&, float*, float*, cudaStream_t);
+template void forward<__nv_bfloat16>(const Problem&, const Inputs<__nv_bfloat16>&, __nv_bfloat16*, float*,
+                                     cudaStream_t);
+template void backward<float>(const Problem&, const Inputs<float>&, const float*, const float*, const Grads<float>&,
+                              float*, cudaStream_t);
+template void backward<__nv_bfloat16>(const Problem&, const Inputs<__nv_bfloat16>&, const float*,
+                                      const __nv_bfloat16*, const Grads<__nv_bfloat16>&, float*, cudaStream_t);
+
+}  // namespace menagerie::opt::selective_scan::scan
