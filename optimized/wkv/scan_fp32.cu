@@ -249,8 +249,13 @@ void backward(const Problem& p, const Inputs& in, const float* state, const floa
   backward_kernel<<<scan_grid(p), kThreads, 0, s>>>(in.k, in.v, in.time_decay, in.time_first, state, dy, out.k,
                                                     out.v, workspace, p.B, p.T, p.D, chunks(p));
   MENAGERIE_LAUNCH_CHECK();
+  reduce_parameter_partials(p, in.time_decay, workspace, out, s);
+}
+
+void reduce_parameter_partials(const Problem& p, const float* time_decay, const float* partial, const Grads& out,
+                               cudaStream_t s) {
   param_reduce_kernel<<<static_cast<unsigned>((p.D + kReduceThreads - 1) / kReduceThreads), kReduceThreads, 0, s>>>(
-      workspace, in.time_decay, out.time_decay, out.time_first, p.B, p.D);
+      partial, time_decay, out.time_decay, out.time_first, p.B, p.D);
   MENAGERIE_LAUNCH_CHECK();
 }
 

@@ -5,9 +5,9 @@
 //               one thread per (b, channel) scanning T; the forward saves the state (p, q, o) every kChunk tokens,
 //               the backward recomputes each chunk's forward from its checkpoint in registers and runs the adjoint
 //               recurrence backwards in time. optimized/wkv/scan_fp32.cu has the math and the algorithm.
-//   split_fp32  the same recurrence with time split among a block's 8 warps (32 channels per block, 8 tokens per warp,
-//               the warps' segment states composed through shared memory): 8x the threads of scan_fp32 for occupancy;
-//               writes scan_fp32's checkpoints, so its backward is scan_fp32's. optimized/wkv/split_fp32.cu.
+//   split_fp32  the same recurrence and adjoint with time split among a block's 8 warps (32 channels per block, 8 tokens
+//               per warp; the warps' segment states, forward and adjoint, composed through shared memory): 8x the
+//               threads of scan_fp32, for occupancy; a checkpoint per 8-token segment. optimized/wkv/split_fp32.cu.
 // Launchers take a stream, never allocate and never synchronise.
 #pragma once
 #include <cstddef>
@@ -52,13 +52,22 @@ void forward(const Problem& p, const Inputs& in, float* y, float* state, cudaStr
 // dy [B, T, D]; writes every element of the four gradients.
 void backward(const Problem& p, const Inputs& in, const float* state, const float* dy, const Grads& out,
               float* workspace, cudaStream_t stream);
+// dtime_first and dtime_decay from per-sequence partials [2, B, D] (the dtime_first terms, the sum S of
+// dtime_decay = -w S), summed over b in index order.
+void reduce_parameter_partials(const Problem& p, const float* time_decay, const float* partial, const Grads& out,
+                               cudaStream_t stream);
 
 }  // namespace scan_fp32
 
 namespace split_fp32 {
+inline constexpr std::int64_t kSegment = 8;  // tokens per warp segment, and per checkpoint
 std::string unsupported(const Problem& p);
-// y [B, T, D]; state: scan_fp32's checkpoints (scan_fp32::state_bytes), written.
+std::int64_t segments(const Problem& p);      // ceil(T / kSegment)
+std::size_t state_bytes(const Problem& p);    // saved: checkpoints [B, segments, 3, D] (p, q, o before each segment)
+// workspace: scan_fp32::workspace_bytes (parameter-gradient partials [2, B, D])
 void forward(const Problem& p, const scan_fp32::Inputs& in, float* y, float* state, cudaStream_t stream);
+void backward(const Problem& p, const scan_fp32::Inputs& in, const float* state, const float* dy,
+              const scan_fp32::Grads& out, float* workspace, cudaStream_t stream);
 }  // namespace split_fp32
 
 }  // namespace menagerie::opt::wkv
