@@ -1,7 +1,7 @@
 // menagerie verify --cpu: the reference self-checks of reference/conformance.hpp for every operator and mixer in
 // core/registry.hpp, one line each: checks run, worst error against its tolerance, pass or FAIL ("n/a" where the
 // contract's traits or tensors exclude a check). The checks: causality, batch independence, Mp gradients,
-// precision, recurrent form, linearity in v, time invariance, inputs left unmodified.
+// precision, recurrent form, other forms (reference_forms), linearity in v, time invariance, inputs left unmodified.
 // menagerie verify --gpu: the kernels against the references (cli/verify_gpu.cpp).
 // --json FILE writes the --cpu rows (id/check, cases, worst / tolerance, pass) for `menagerie gate --verify`.
 // menagerie verify --zoology DIR: the double reference against zoology's PyTorch modules, from the folders that
@@ -103,7 +103,7 @@ void add_verify(CLI::App& app) {
   static Options o;
   sub->add_flag("--cpu", o.cpu,
                 "run the CPU reference self-checks (causality, batch independence, Mp gradients, precision, recurrence, "
-                "linearity in v, time invariance, inputs unmodified)");
+                "other forms, linearity in v, time invariance, inputs unmodified)");
   sub->add_flag("--full", o.full, "the full size grid and more gradient samples (slower)");
   add_seed_option(*sub, o.seed, "seed of the random inputs");
   sub->add_option("--only", o.only, "verify only these ids (repeatable)");
@@ -137,8 +137,8 @@ void add_verify(CLI::App& app) {
       return;
     }
     std::printf("menagerie verify --cpu: seed %llu, %s grid; causality, batch, inputs: bitwise; gradients: |fd - g| / "
-                "(|g| + rms of all gradients) in Mp; precision in units of 1e3 eps; recurrent, linear_v, shift: relerr "
-                "in Mp\n",
+                "(|g| + rms of all gradients) in Mp; precision in units of 1e3 eps; recurrent, forms, linear_v, shift: "
+                "relerr in Mp\n",
                 static_cast<unsigned long long>(o.seed), o.full ? "full" : "smoke");
     const bool cpu_pass = verify_all(o, AllContracts{});
     if (!o.json_file.empty())

@@ -31,6 +31,7 @@
 //   template <class T> void reference_backward(const Problem&, const Named<T>& in, const Named<T>& d_out,
 //                                              Named<T>& d_in);   // d_in["x"] = dL/dx for every input and param
 //   template <class T> void reference_forward_recurrent(...)      // when traits.has_recurrent_form
+//   template <class T> std::vector<Form<Problem, T>> reference_forms(const Problem&);   // optional: other forms
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -74,6 +75,15 @@ struct Traits {
   bool has_recurrent_form = false;  // a step form with O(1)-in-T state exists (reference_forward_recurrent)
   bool linear_in_v = false;         // output is linear in the input named "v"
   bool time_invariant = false;      // an LTI map: shifting the input in time shifts the output
+};
+
+// Another evaluation of a reference's forward: the same inputs and outputs by another algorithm (long_conv's FFT
+// form beside its direct sum). A reference that has some lists them in `reference_forms`; reference/conformance.hpp's
+// `forms` check shows each equal to reference_forward in Mp.
+template <class P, class T>
+struct Form {
+  std::string_view name;
+  void (*forward)(const P&, const Named<T>& in, Named<T>& out);
 };
 
 // The specs of one role, in declaration order.

@@ -10,11 +10,13 @@
 //                  error = |fd - g| / (|g| + rms of all gradients of the problem), tolerance 1e-20;
 //   precision      float and double forwards vs the Mp forward on the same rounded inputs, tolerance 1e3 eps;
 //   recurrent      step form run token by token vs the parallel form, in Mp, tolerance 1e-40;
+//   forms          each other form a reference lists (reference_forms: long_conv's FFT form) vs reference_forward,
+//                  in Mp, relerr tolerance 1e-40;
 //   linear_v       (traits.linear_in_v) out(a v1 + b v2) vs a out(v1) + b out(v2) in Mp, relerr tolerance 1e-40;
 //   shift          (traits.time_invariant) inputs delayed by s steps (zeros in front) -> outputs delayed by s, in
 //                  Mp, relerr tolerance 1e-40;
-//   inputs         forward, backward (and the recurrent form) leave every tensor they are given bitwise unchanged
-//                  (double; Mp by value): `const &` does not rule out const_cast or aliasing.
+//   inputs         forward, backward, the recurrent form and the other forms leave every tensor they are given
+//                  bitwise unchanged (double; Mp by value): `const &` does not rule out const_cast or aliasing.
 // The time axis is the T of inputs whose axes begin "B,T"; a contract whose token data are integer ids in its
 // Problem (`ids`, [B, T] row-major, with `V` values: embedding) is perturbed through those ids. A check that does
 // not apply (trait not declared, nothing with a batch or time axis) is reported skipped, with the reason.
@@ -72,6 +74,10 @@ inline bool leads_with(const TensorSpec& s, std::string_view lead) {
   return s.axes.compare(0, lead.size(), lead) == 0 && (s.axes.size() == lead.size() || s.axes[lead.size()] == ',');
 }
 inline bool same_bits(double a, double b) { return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b); }
+
+// A reference that lists other forms of its forward (core/contract.hpp's Form), found by argument-dependent lookup.
+template <class P>
+constexpr bool has_forms = requires(const P& p) { reference_forms<Mp>(p); };
 
 // A Problem that carries its tokens as integer ids [B, T] (embedding): its time axis lives there, not in a tensor.
 template <class P>
@@ -319,6 +325,35 @@ CheckResult check_recurrent(const std::vector<typename C::problem_type>& grid, s
   return r;
 }
 
+// Every other form of the forward that the reference lists (reference_forms) against reference_forward, in Mp: each
+// form is another algorithm for the same exact map (long_conv: an FFT against the direct sum), so the two differ by
+// rounding only, O(1e-48) at the grid's sizes; 1e-40 leaves room, while a wrong twiddle, a missing 1/n or a circular
+// wrap-around gives O(1) errors.
+template <class C>
+CheckResult check_forms(const std::vector<typename C::problem_type>& grid, std::uint64_t seed) {
+  using P = typename C::problem_type;
+  CheckResult r = detail::start<C>("forms", 1e-40);
+  if constexpr (!detail::has_forms<P>) {
+    r.skipped = true;
+    r.detail = "the reference lists no other forms (reference_forms)";
+  } else {
+    for (const auto& p : grid) {
+      const auto in = convert<Mp>(random_inputs(tensors(p), seed));
+      const auto want = run_forward<Mp>(p, in);
+      for (const auto& form : reference_forms<Mp>(p)) {
+        Named<Mp> got = allocate<Mp>(tensors(p), Role::output, Mp(std::numeric_limits<double>::quiet_NaN()));
+        form.forward(p, in, got);
+        for (const auto& [name, o] : want) {
+          ++r.cases;
+          const double e = relerr(got.at(name), o);
+          detail::record(r, e, cat(form.name, " form, ", name, ": relerr ", e, "; ", detail::describe(p)));
+        }
+      }
+    }
+  }
+  return r;
+}
+
 // Linearity in v, in Mp with a = 11/16, b = -21/16 (a + b != 1, so an affine offset shows too). The map is exactly
 // linear, so the two sides differ only by rounding: each Mp operation errs by <= 2^-166 ~ 1e-50 relatively, an
 // output of the grid's problems takes < 1e4 operations, and a out(v1) + b out(v2) cancels by a factor ~1 for random
@@ -452,6 +487,13 @@ void check_inputs_kept(CheckResult& r, const typename C::problem_type& p, const 
     Named<T> rec = allocate<T>(tensors(p), Role::output, T(0));
     reference_forward_recurrent<T>(p, args, rec);
     expect_unchanged(r, in, args, "reference_forward_recurrent" + where);
+  }
+  if constexpr (has_forms<typename C::problem_type>) {
+    for (const auto& form : reference_forms<T>(p)) {
+      Named<T> o = allocate<T>(tensors(p), Role::output, T(0));
+      form.forward(p, args, o);
+      expect_unchanged(r, in, args, cat("the ", form.name, " form", where));
+    }
   }
 }
 }  // namespace detail

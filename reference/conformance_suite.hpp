@@ -13,10 +13,10 @@
 
 namespace menagerie::ref {
 
-enum class Check { causality, batch, gradients, precision, recurrent, linear_v, shift, inputs };
-inline constexpr std::array<Check, 8> all_checks = {Check::causality, Check::batch,    Check::gradients,
-                                                    Check::precision, Check::recurrent, Check::linear_v,
-                                                    Check::shift,     Check::inputs};
+enum class Check { causality, batch, gradients, precision, recurrent, forms, linear_v, shift, inputs };
+inline constexpr std::array<Check, 9> all_checks = {Check::causality, Check::batch,    Check::gradients,
+                                                    Check::precision, Check::recurrent, Check::forms,
+                                                    Check::linear_v,  Check::shift,     Check::inputs};
 
 // Throws InputError naming the id and the known ids when no contract has this id.
 CheckResult run_check(std::string_view contract_id, Check check, bool full, std::uint64_t seed);
@@ -27,6 +27,7 @@ CheckResult run_batch(std::string_view id, bool full, std::uint64_t seed);
 CheckResult run_gradients(std::string_view id, bool full, std::uint64_t seed);
 CheckResult run_precision(std::string_view id, bool full, std::uint64_t seed);
 CheckResult run_recurrent(std::string_view id, bool full, std::uint64_t seed);
+CheckResult run_forms(std::string_view id, bool full, std::uint64_t seed);
 CheckResult run_linear_v(std::string_view id, bool full, std::uint64_t seed);
 CheckResult run_shift(std::string_view id, bool full, std::uint64_t seed);
 CheckResult run_inputs(std::string_view id, bool full, std::uint64_t seed);

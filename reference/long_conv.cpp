@@ -1,6 +1,8 @@
-// Causal long convolution by its definition (direct sum); see core/ops/long_conv.hpp for the math.
+// Causal long convolution by its definition (direct sum) and by the FFT; see core/ops/long_conv.hpp for the math.
 #include "reference/long_conv.hpp"
 
+#include "reference/complex.hpp"
+#include "reference/fft.hpp"
 #include "reference/instantiate.hpp"
 
 namespace menagerie::ops::long_conv {
@@ -24,6 +26,28 @@ Tensor<T> conv(const Tensor<T>& u, const Tensor<T>& h) {
         for (std::int64_t s = 0; s <= t; ++s) acc += h(c, s) * u(b, t - s, c);
         y(b, t, c) = acc;
       }
+  return y;
+}
+
+template <class T>
+Tensor<T> conv_fft(const Tensor<T>& u, const Tensor<T>& h) {
+  check(u.shape(), h.shape());
+  const std::int64_t B = u.size(0), L = u.size(1), D = u.size(2), n = ref::next_pow2(2 * L);
+  const auto len = static_cast<std::size_t>(n);
+  Tensor<T> y(u.shape());
+  for (std::int64_t c = 0; c < D; ++c) {
+    std::vector<ref::Complex<T>> H(len);
+    for (std::int64_t s = 0; s < L; ++s) H[static_cast<std::size_t>(s)].re = h(c, s);
+    ref::fft(H, false);
+    for (std::int64_t b = 0; b < B; ++b) {
+      std::vector<ref::Complex<T>> U(len);
+      for (std::int64_t t = 0; t < L; ++t) U[static_cast<std::size_t>(t)].re = u(b, t, c);
+      ref::fft(U, false);
+      for (std::size_t k = 0; k < len; ++k) U[k] = U[k] * H[k];
+      ref::fft(U, true);
+      for (std::int64_t t = 0; t < L; ++t) y(b, t, c) = U[static_cast<std::size_t>(t)].re;
+    }
+  }
   return y;
 }
 
@@ -52,6 +76,18 @@ void reference_forward(const Problem& p, const Named<T>& in, Named<T>& out) {
 }
 
 template <class T>
+void reference_forward_fft(const Problem& p, const Named<T>& in, Named<T>& out) {
+  p.validate();
+  const auto specs = tensors(p);
+  get(out, "y", specs[2].shape) = conv_fft(get(in, "u", specs[0].shape), get(in, "h", specs[1].shape));
+}
+
+template <class T>
+std::vector<Form<Problem, T>> reference_forms(const Problem&) {
+  return {{"fft", &reference_forward_fft<T>}};
+}
+
+template <class T>
 void reference_backward(const Problem& p, const Named<T>& in, const Named<T>& d_out, Named<T>& d_in) {
   p.validate();
   const auto specs = tensors(p);
@@ -63,8 +99,11 @@ void reference_backward(const Problem& p, const Named<T>& in, const Named<T>& d_
 
 #define INSTANTIATE(T)                                                                                     \
   template Tensor<T> conv<T>(const Tensor<T>&, const Tensor<T>&);                                          \
+  template Tensor<T> conv_fft<T>(const Tensor<T>&, const Tensor<T>&);                                      \
   template void conv_backward<T>(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, Tensor<T>&, Tensor<T>&); \
   template void reference_forward<T>(const Problem&, const Named<T>&, Named<T>&);                          \
+  template void reference_forward_fft<T>(const Problem&, const Named<T>&, Named<T>&);                      \
+  template std::vector<Form<Problem, T>> reference_forms<T>(const Problem&);                               \
   template void reference_backward<T>(const Problem&, const Named<T>&, const Named<T>&, Named<T>&);
 MENAGERIE_FOR_EACH_SCALAR(INSTANTIATE)
 

@@ -1,10 +1,14 @@
 // long_conv specifics: the direct sum equals an independent DFT evaluation in Mp (zero-pad to n = 2T, naive O(n^2)
-// complex DFT with Mp cos/sin, pointwise product, inverse DFT; relative error < 1e-40); time invariance (a delayed
-// input gives the bitwise-delayed output); validate() rejects a filter shorter than T.
+// complex DFT with Mp cos/sin, pointwise product, inverse DFT; relative error < 1e-40); the reference's FFT form
+// (reference_forward_fft, radix-2 at the next power of two >= 2T) equals the direct sum at T = 1, 7, 64, 97, 1000 in
+// Mp (< 1e-40) and, in double, the Mp direct sum (< 1e-13); time invariance (a delayed input gives the
+// bitwise-delayed output); validate() rejects a filter shorter than T.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <vector>
 
+#include "reference/fft.hpp"
 #include "reference/long_conv.hpp"
 #include "reference/mp.hpp"
 #include "verify/support/env.hpp"
@@ -62,6 +66,28 @@ TEST(LongConv, DirectSumEqualsDftEvaluationInMp) {
         for (std::int64_t t = 0; t < p.T; ++t) y(b, t, c) = yc[static_cast<std::size_t>(t)].re / Mp(static_cast<double>(n));
       }
     EXPECT_LT(relerr(out.at("y"), y), 1e-40) << "T=" << p.T << " L=" << p.L;
+  }
+}
+
+TEST(LongConv, FftFormEqualsDirectSum) {
+  for (std::int64_t T : {1, 7, 64, 97, 1000}) {
+    const Problem p{.B = T < 1000 ? 2 : 1, .T = T, .D = 3, .L = T + 3};  // taps s >= T must not count
+    const auto in = random_inputs(tensors(p), test_seed() + static_cast<std::uint64_t>(T));
+    const auto in_mp = convert<Mp>(in);
+    auto direct = allocate<Mp>(tensors(p), Role::output), fft = direct;
+    reference_forward(p, in_mp, direct);
+    reference_forward_fft(p, in_mp, fft);
+    auto direct_d = allocate<double>(tensors(p), Role::output), fft_d = direct_d;
+    reference_forward(p, in, direct_d);
+    reference_forward_fft(p, in, fft_d);
+    const auto& want = direct.at("y");
+    const double e_mp = relerr(fft.at("y"), want), e_fft_d = relerr(fft_d.at("y"), want),
+                 e_direct_d = relerr(direct_d.at("y"), want);
+    std::printf("long_conv T=%4lld (n=%4lld): relerr to the Mp direct sum  Mp fft %.1e  double fft %.1e  double "
+                "direct %.1e\n",
+                static_cast<long long>(T), static_cast<long long>(ref::next_pow2(2 * T)), e_mp, e_fft_d, e_direct_d);
+    EXPECT_LT(e_mp, 1e-40) << "T=" << T;
+    EXPECT_LT(e_fft_d, 1e-13) << "T=" << T;
   }
 }
 

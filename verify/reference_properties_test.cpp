@@ -1,8 +1,8 @@
 // Generic properties of every operator and mixer reference in core/registry.hpp over each contract's test grid,
 // through reference/conformance_suite.hpp (the checks `menagerie verify --cpu` prints, compiled once): causality by
 // perturbation (non-vacuous: a later output must change), batch independence, backward = Mp finite differences,
-// float/double vs Mp, recurrent = parallel, linearity in v and time invariance where the traits declare them, and
-// inputs left unmodified by forward, backward and the recurrent form. A check that does not apply is skipped with
+// float/double vs Mp, recurrent = parallel, every other form the reference lists = its forward, linearity in v and
+// time invariance where the traits declare them, and inputs left unmodified by forward, backward and the other forms. A check that does not apply is skipped with
 // its reason; one that applies but examines nothing fails.
 #include <gtest/gtest.h>
 
@@ -41,6 +41,7 @@ TYPED_TEST(ReferenceProperties, BatchElementsAreIndependent) { this->expect(ref:
 TYPED_TEST(ReferenceProperties, BackwardMatchesFiniteDifferencesInMp) { this->expect(ref::Check::gradients); }
 TYPED_TEST(ReferenceProperties, FloatAndDoubleAgreeWithMp) { this->expect(ref::Check::precision); }
 TYPED_TEST(ReferenceProperties, RecurrentFormEqualsParallelForm) { this->expect(ref::Check::recurrent); }
+TYPED_TEST(ReferenceProperties, OtherFormsEqualForward) { this->expect(ref::Check::forms); }
 TYPED_TEST(ReferenceProperties, LinearInV) { this->expect(ref::Check::linear_v); }
 TYPED_TEST(ReferenceProperties, TimeInvariant) { this->expect(ref::Check::shift); }
 TYPED_TEST(ReferenceProperties, InputsLeftUnmodified) { this->expect(ref::Check::inputs); }

@@ -2,7 +2,9 @@
 //   u [B, T, D], h [D, L] with L >= T (taps s >= T never reach an output)  ->  y [B, T, D]
 //   y[b,t,c] = sum_{s=0..t} h[c,s] u[b,t−s,c]
 // This is the "H ∗ u" of Zoology's LongConvolution / ImplicitLongConvolution / Hyena / H3 (which evaluate it by an
-// FFT of size 2T; the mixers add their own +u or D ⊙ u). Backward (dy given):
+// FFT of size 2T; the mixers add their own +u or D ⊙ u). The reference has both forms: the direct sum
+// (reference_forward) and the FFT, y = first T entries of IDFT_n(DFT_n(u) · DFT_n(h[:T])) with n the next power of two
+// >= 2T (reference_forward_fft, O(T log T): the oracle at long T), equal in Mp. Backward (dy given):
 //   du[b,τ,c] = sum_{t=τ..T−1} h[c,t−τ] dy[b,t,c];   dh[c,s] = sum_b sum_{t=s..T−1} dy[b,t,c] u[b,t−s,c] (0 for s >= T).
 #pragma once
 #include <cmath>

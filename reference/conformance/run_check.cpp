@@ -12,6 +12,7 @@ CheckResult run_check(std::string_view contract_id, Check check, bool full, std:
     case Check::gradients: return detail::run_gradients(contract_id, full, seed);
     case Check::precision: return detail::run_precision(contract_id, full, seed);
     case Check::recurrent: return detail::run_recurrent(contract_id, full, seed);
+    case Check::forms: return detail::run_forms(contract_id, full, seed);
     case Check::linear_v: return detail::run_linear_v(contract_id, full, seed);
     case Check::shift: return detail::run_shift(contract_id, full, seed);
     case Check::inputs: return detail::run_inputs(contract_id, full, seed);
