@@ -80,6 +80,13 @@ __device__ __forceinline__ void load_bc(Shared& sh, const S* __restrict__ Bm, co
   }
 }
 
+// exp(x) for the decay a = exp(delta A) <= 1, correctly rounded near 1: expf's error of up to 2 units in the last
+// place is a relative error of up to 2^-22 / |x| in the decay rate 1 - a, and when delta |A| is small (delta ~ 1e-4:
+// decays near 1, a memory of thousands of tokens) it biased the scan beyond the float reference: on an H100 the
+// extreme-input test measured y 6x and the gradients 12x the float yardstick's error at delta x 1e-3. 1 + expm1f(x)
+// rounds once from an exact-to-an-ulp small quantity; below -0.5 expf is kept (1 + expm1f would cancel).
+__device__ __forceinline__ float decay(float x) { return x > -0.5f ? 1.f + expm1f(x) : expf(x); }
+
 // Butterfly sum over the warp's 32 lanes; every lane gets the same bits.
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll
@@ -125,7 +132,7 @@ __global__ void __launch_bounds__(kThreads)
       float a[kItems], u[kItems], P = 1.f, h = 0.f;
 #pragma unroll
       for (int i = 0; i < kItems; ++i) {
-        a[i] = expf(dr[i] * A[n]);
+        a[i] = decay(dr[i] * A[n]);
         u[i] = du[i] * sh.Bs[w * kItems + i][n];
         h = fmaf(a[i], h, u[i]);
         P *= a[i];
@@ -203,7 +210,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       float a[kItems], u[kItems], g[kItems], hp[kItems], P = 1.f, h = 0.f, m = 0.f;
 #pragma unroll
       for (int i = 0; i < kItems; ++i) {
-        a[i] = expf(dr[i] * A[n]);
+        a[i] = decay(dr[i] * A[n]);
         u[i] = du[i] * sh.Bs[w * kItems + i][n];
         g[i] = gr[i] * sh.Cs[w * kItems + i][n];
         h = fmaf(a[i], h, u[i]);
