@@ -11,23 +11,14 @@
 // Forward: one thread per (b, d) scans T (coalesced: a warp reads 32 neighbouring channels of one token, the channel
 //   axis being innermost); blocks of 64 channels, one grid row per sequence b. Tokens are read in chunks of kChunk = 16
 //   into registers, the next chunk's loads issued before the current chunk is computed (double buffering). Before
-//   each chunk j the thread writes the state (p, q, o) to the saved buffer state[b, j, 0..2, d]: 3 floats per 16
-//   tokens, a checkpoint per chunk, not per step.
+//   each chunk j the thread writes the state (p, q, o) to the saved buffer state[b, j, 0..3, d]: 4 floats (o as
+//   hi + lo, stable_step.cuh) per 16 tokens, a checkpoint per chunk, not per step.
 // Backward (dy given), the adjoint recurrence run backwards in time, as RWKV-4's kernel does, but without its per-step
 //   arrays: chunks from the last to the first; per chunk the forward is recomputed from its checkpoint in registers
-//   (y_t, m_t, den_t of its 16 tokens, bitwise as the forward computed them: same code, rounding pinned with fmaf and
-//   __fmul_rn), then its tokens are walked backwards carrying, for the tokens t after s,
-//     GP_s = sum_{t>s} g_t e^{-(t-1-s) w} / Z_t,          GQ_s = -sum_{t>s} g_t y_t e^{-(t-1-s) w} / Z_t,
-//     RP_s = sum_{t>s} (t-1-s) g_t e^{-(t-1-s) w} / Z_t,  RQ_s = -sum_{t>s} (t-1-s) g_t y_t e^{-(t-1-s) w} / Z_t,
-//   all four scaled by e^{-og}, og the running max of the exponents -(t-1-s) w - m_t (og = -inf at the end):
-//     a_s = g_s P[s,s] = (g_s / den_s) e^{bk_s - m_s}
-//     dv_s = a_s + e^{k_s + og} gp;   dk_s = a_s (v_s - y_s) + e^{k_s + og} (gp v_s + gq)
-//     dtime_first += a_s (v_s - y_s);  S += e^{k_s + og} (rp v_s + rq)      (dtime_decay = -w S)
-//     og' = max(og - w, -m_s);  A = e^{og-w-og'};  Bt = (g_s / den_s) e^{-m_s-og'}
-//     rp <- A (rp + gp);  rq <- A (rq + gq);  gp <- A gp + Bt;  gq <- A gq - Bt y_s;  og <- og'
-//   (R_{s-1} = e^{-w} (R_s + G_s) and G_{s-1} = e^{-w} G_s + g_s / Z_s). Bounds: e^{k_s + og} <= P[t*,s] den_{t*}
-//   <= T + 1 and |gp| <= sum |g|, so nothing overflows. Nothing per step goes to HBM: the reads are k, v, dy and the
-//   checkpoints, the writes dk, dv.
+//   (y_t, m_t, den_t of its 16 tokens, bitwise as the forward computed them), then its tokens are walked backwards with
+//   stable_step.cuh's adjoint_step, which carries the sums over the later tokens (in fp64: see there why). Bounds:
+//   e^{k_s + og} <= P[t*,s] den_{t*} <= T + 1 and |gp| <= sum |g|, so nothing overflows. Nothing per step goes to HBM:
+//   the reads are k, v, dy and the checkpoints, the writes dk, dv.
 // Parameter gradients, deterministic: each thread sums its sequence's terms per chunk, then the chunk sums in order,
 //   and writes its two partials to workspace[2, B, D]; a second kernel, one thread per channel, sums them over b in
 //   index order and writes dtime_first and dtime_decay = -w S. No atomics: bitwise reproducible.
@@ -38,6 +29,7 @@
 
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
+#include "optimized/wkv/stable_step.cuh"
 #include "optimized/wkv/variants.hpp"
 
 namespace menagerie::opt::wkv::scan_fp32 {
@@ -45,26 +37,6 @@ namespace {
 
 constexpr int kThreads = 64, kReduceThreads = 256;
 constexpr int C = static_cast<int>(kChunk);
-
-// One token of the stable recurrence in reference_step's order of operations, with the roundings pinned (explicit
-// fmaf, __fmul_rn against contraction) so that the forward and the backward's recompute agree bitwise.
-__device__ __forceinline__ void step(float kt, float vt, float w, float u, float& p, float& q, float& o, float& y,
-                                     float& m_out, float& den_out) {
-  const float bk = __fadd_rn(u, kt);
-  const float m = fmaxf(o, bk);
-  const float e_old = expf(o - m), e_new = expf(bk - m);  // o = -inf: e_old = 0 (and p = q = 0)
-  const float num = fmaf(e_old, p, __fmul_rn(e_new, vt));
-  const float den = fmaf(e_old, q, e_new);
-  y = __fdiv_rn(num, den);
-  m_out = m;
-  den_out = den;
-  const float ow = __fsub_rn(o, w);
-  const float m2 = fmaxf(ow, kt);
-  const float a = expf(ow - m2), b = expf(kt - m2);
-  p = fmaf(a, p, __fmul_rn(b, vt));
-  q = fmaf(a, q, b);
-  o = m2;
-}
 
 // r[i] = x[(t0 + i) D] for t0 + i < T (x already offset to the thread's sequence and channel), 0 beyond.
 __device__ __forceinline__ void load_chunk(const float* __restrict__ x, std::int64_t t0, std::int64_t T,
@@ -84,9 +56,9 @@ __global__ void __launch_bounds__(kThreads)
   const float* kb = k + off;
   const float* vb = v + off;
   float* yb = y + off;
-  float* st = state + b * nchunks * 3 * D + c;
+  float* st = state + b * nchunks * kStateFloats * D + c;
   const float w = expf(__ldg(time_decay + c)), u = __ldg(time_first + c);
-  float p = 0.f, q = 0.f, o = -INFINITY;
+  StableState s = empty_state();
   float kc[C], vc[C], kn[C] = {}, vn[C] = {};
   load_chunk(kb, 0, T, D, kc);
   load_chunk(vb, 0, T, D, vc);
@@ -96,15 +68,13 @@ __global__ void __launch_bounds__(kThreads)
       load_chunk(kb, t0 + C, T, D, kn);
       load_chunk(vb, t0 + C, T, D, vn);
     }
-    st[(j * 3 + 0) * D] = p;
-    st[(j * 3 + 1) * D] = q;
-    st[(j * 3 + 2) * D] = o;
+    save_state(st + j * kStateFloats * D, D, s);
 #pragma unroll
     for (int i = 0; i < C; ++i)
       if (t0 + i < T) {
-        float yt, m, den;
-        step(kc[i], vc[i], w, u, p, q, o, yt, m, den);
-        yb[(t0 + i) * D] = yt;
+        double m;
+        float den;
+        yb[(t0 + i) * D] = stable_step(kc[i], vc[i], w, u, s, m, den);
       }
 #pragma unroll
     for (int i = 0; i < C; ++i) kc[i] = kn[i], vc[i] = vn[i];
@@ -126,36 +96,34 @@ __global__ void __launch_bounds__(kThreads)
   const float* gb = dy + off;
   float* dkb = dk + off;
   float* dvb = dv + off;
-  const float* st = state + b * nchunks * 3 * D + c;
+  const float* st = state + b * nchunks * kStateFloats * D + c;
   const float w = expf(__ldg(time_decay + c)), u = __ldg(time_first + c);
 
-  float gp = 0.f, gq = 0.f, rp = 0.f, rq = 0.f, og = -INFINITY;
+  AdjointCarry carry = empty_adjoint();
   float gu_total = 0.f, s_total = 0.f;
   float kc[C], vc[C], gc[C], kn[C] = {}, vn[C] = {}, gn[C] = {};
   const std::int64_t last = nchunks - 1;
   load_chunk(kb, last * C, T, D, kc);
   load_chunk(vb, last * C, T, D, vc);
   load_chunk(gb, last * C, T, D, gc);
-  float sp = __ldg(st + (last * 3 + 0) * D), sq = __ldg(st + (last * 3 + 1) * D), so = __ldg(st + (last * 3 + 2) * D);
-  float np = 0.f, nq = 0.f, no = 0.f;
+  StableState saved = load_state(st + last * kStateFloats * D, D), saved_next = empty_state();
   for (std::int64_t j = last; j >= 0; --j) {
     const std::int64_t t0 = j * C;
     if (j > 0) {  // the previous chunk in flight while this one is computed
       load_chunk(kb, t0 - C, T, D, kn);
       load_chunk(vb, t0 - C, T, D, vn);
       load_chunk(gb, t0 - C, T, D, gn);
-      np = __ldg(st + ((j - 1) * 3 + 0) * D);
-      nq = __ldg(st + ((j - 1) * 3 + 1) * D);
-      no = __ldg(st + ((j - 1) * 3 + 2) * D);
+      saved_next = load_state(st + (j - 1) * kStateFloats * D, D);
     }
     // Recompute the chunk's forward from its checkpoint.
-    float yc[C], mc[C], dc[C];
+    float yc[C], dc[C];
+    double mc[C];
     {
-      float p = sp, q = sq, o = so;
+      StableState s = saved;
 #pragma unroll
       for (int i = 0; i < C; ++i) {
         yc[i] = 0.f, mc[i] = 0.f, dc[i] = 1.f;
-        if (t0 + i < T) step(kc[i], vc[i], w, u, p, q, o, yc[i], mc[i], dc[i]);
+        if (t0 + i < T) yc[i] = stable_step(kc[i], vc[i], w, u, s, mc[i], dc[i]);
       }
     }
     // The adjoint recurrence over the chunk, last token first.
@@ -163,29 +131,18 @@ __global__ void __launch_bounds__(kThreads)
 #pragma unroll
     for (int i = C - 1; i >= 0; --i)
       if (t0 + i < T) {
-        const float kt = kc[i], vt = vc[i], yt = yc[i], m = mc[i];
-        const float gz = __fdiv_rn(gc[i], dc[i]);                 // g_t / den_t
-        const float a = gz * expf(__fadd_rn(u, kt) - m);          // g_t P[t,t]
-        const float ek = expf(kt + og);                           // e^{k_t} scaled by e^{og}; 0 while og = -inf
-        const float vy = vt - yt;
-        dvb[(t0 + i) * D] = fmaf(ek, gp, a);
-        dkb[(t0 + i) * D] = fmaf(a, vy, ek * fmaf(gp, vt, gq));
-        gu_chunk = fmaf(a, vy, gu_chunk);
-        s_chunk = fmaf(ek, fmaf(rp, vt, rq), s_chunk);
-        const float ow = og - w;
-        const float o2 = fmaxf(ow, -m);
-        const float A = expf(ow - o2), Bt = gz * expf(-m - o2);
-        rp = A * (rp + gp);
-        rq = A * (rq + gq);
-        gp = fmaf(A, gp, Bt);
-        gq = fmaf(A, gq, -Bt * yt);
-        og = o2;
+        float dkv, dvv, gu, sterm;
+        adjoint_step(kc[i], vc[i], yc[i], mc[i], dc[i], gc[i], w, u, carry, dkv, dvv, gu, sterm);
+        dkb[(t0 + i) * D] = dkv;
+        dvb[(t0 + i) * D] = dvv;
+        gu_chunk += gu;
+        s_chunk += sterm;
       }
     gu_total += gu_chunk;
     s_total += s_chunk;
 #pragma unroll
     for (int i = 0; i < C; ++i) kc[i] = kn[i], vc[i] = vn[i], gc[i] = gn[i];
-    sp = np, sq = nq, so = no;
+    saved = saved_next;
   }
   partial[b * D + c] = gu_total;
   partial[(B + b) * D + c] = s_total;
@@ -231,7 +188,7 @@ std::string unsupported(const Problem& p) {
 std::int64_t chunks(const Problem& p) { return (p.T + kChunk - 1) / kChunk; }
 
 std::size_t state_bytes(const Problem& p) {
-  return static_cast<std::size_t>(p.B * chunks(p) * 3 * p.D) * sizeof(float);
+  return static_cast<std::size_t>(p.B * chunks(p) * kStateFloats * p.D) * sizeof(float);
 }
 
 std::size_t workspace_bytes(const Problem& p) { return static_cast<std::size_t>(2 * p.B * p.D) * sizeof(float); }

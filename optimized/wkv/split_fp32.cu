@@ -14,7 +14,7 @@
 //   3. each thread saves its incoming state (the checkpoint of its segment, state[b, t/8, 0..2, d]), reruns its
 //      tokens from it with scan_fp32's step and writes y.
 // Backward: scan_fp32's adjoint carries (gp, gq, rp, rq, og), the sums over later tokens t of g_t e^{-(t-1-s)w}/Z_t,
-//   -g_t y_t e^{..}/Z_t and the same weighted by (t-1-s), scaled by e^{-og}. Over a segment of n tokens the true sums
+//   -g_t y_t e^{..}/Z_t and the same weighted by (t-1-s), scaled by e^{-og} (fp64 sums: stable_step.cuh says why). Over a segment of n tokens the true sums
 //   compose linearly, G_out = e^{-nw} G_in + G_loc and R_out = e^{-nw} (R_in + n G_in) + R_loc, so in scaled form
 //     og' = max(og - nw, ogl),  a = e^{og-nw-og'},  b = e^{ogl-og'}
 //     gp' = a gp + b gpl,  gq' = a gq + b gql,  rp' = a (rp + n gp) + b rpl,  rq' = a (rq + n gq) + b rql.
@@ -30,6 +30,7 @@
 
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
+#include "optimized/wkv/stable_step.cuh"
 #include "optimized/wkv/variants.hpp"
 
 namespace menagerie::opt::wkv::split_fp32 {
@@ -37,38 +38,18 @@ namespace {
 
 constexpr int kLanes = 32, kWarps = 8, kItems = static_cast<int>(kSegment), kThreads = kLanes * kWarps, kC = kWarps * kItems;
 
-struct State {
-  float p, q, o;
-};
-
-// One token's state update and output (with the max m and the scaled denominator den the adjoint needs), the order
-// of operations of scan_fp32's step.
-__device__ __forceinline__ float step(float kt, float vt, float w, float u, State& s, float& m, float& den) {
-  const float bk = __fadd_rn(u, kt);
-  m = fmaxf(s.o, bk);
-  const float e_old = expf(s.o - m), e_new = expf(bk - m);
-  den = fmaf(e_old, s.q, e_new);
-  const float y = __fdiv_rn(fmaf(e_old, s.p, __fmul_rn(e_new, vt)), den);
-  const float ow = __fsub_rn(s.o, w);
-  const float m2 = fmaxf(ow, kt);
-  const float a = expf(ow - m2), b = expf(kt - m2);
-  s.p = fmaf(a, s.p, __fmul_rn(b, vt));
-  s.q = fmaf(a, s.q, b);
-  s.o = m2;
-  return y;
-}
-
-__device__ __forceinline__ float step(float kt, float vt, float w, float u, State& s) {
-  float m, den;
-  return step(kt, vt, w, u, s, m, den);
+__device__ __forceinline__ float step(float kt, float vt, float w, float u, StableState& s) {
+  double m;
+  float den;
+  return stable_step(kt, vt, w, u, s, m, den);
 }
 
 // The state s followed by a segment of kItems tokens whose own state from zero is l (w8 = 8w: the segment's decay).
-__device__ __forceinline__ State compose(State s, State l, float w8) {
-  const float od = s.o - w8;
-  const float o = fmaxf(od, l.o);
+__device__ __forceinline__ StableState compose(StableState s, StableState l, float w8) {
+  const double od = s.o - w8;
+  const double o = fmax(od, l.o);
   if (o == -INFINITY) return s;  // both empty
-  const float a = expf(od - o), b = expf(l.o - o);
+  const float a = exp_diff(od, o), b = exp_diff(l.o, o);
   return {fmaf(a, s.p, b * l.p), fmaf(a, s.q, b * l.q), o};
 }
 
@@ -76,14 +57,15 @@ __global__ void __launch_bounds__(kThreads)
     forward_kernel(const float* __restrict__ k, const float* __restrict__ v, const float* __restrict__ time_decay,
                    const float* __restrict__ time_first, float* __restrict__ y, float* __restrict__ state,
                    std::int64_t T, std::int64_t D, std::int64_t nseg) {
-  __shared__ float sp[kWarps][kLanes], sq[kWarps][kLanes], so[kWarps][kLanes];
+  __shared__ float sp[kWarps][kLanes], sq[kWarps][kLanes];
+  __shared__ double so[kWarps][kLanes];
   const int lane = threadIdx.x % kLanes, wi = threadIdx.x / kLanes;
   const std::int64_t c = static_cast<std::int64_t>(blockIdx.x) * kLanes + lane, b = blockIdx.y;
   const bool valid = c < D;
   const std::int64_t off = b * T * D + c;
   const float w = valid ? expf(__ldg(time_decay + c)) : 0.f, u = valid ? __ldg(time_first + c) : 0.f;
   const float w8 = static_cast<float>(kItems) * w;
-  State carry{0.f, 0.f, -INFINITY};
+  StableState carry = empty_state();
   const std::int64_t nchunks = (T + kC - 1) / kC;
   for (std::int64_t j = 0; j < nchunks; ++j) {
     const std::int64_t tw = j * kC + wi * kItems;
@@ -94,13 +76,13 @@ __global__ void __launch_bounds__(kThreads)
       kr[i] = in ? __ldg(k + off + (tw + i) * D) : 0.f;
       vr[i] = in ? __ldg(v + off + (tw + i) * D) : 0.f;
     }
-    State l{0.f, 0.f, -INFINITY};
+    StableState l = empty_state();
 #pragma unroll
     for (int i = 0; i < kItems; ++i)
       if (tw + i < T) step(kr[i], vr[i], w, u, l);
     sp[wi][lane] = l.p, sq[wi][lane] = l.q, so[wi][lane] = l.o;
     __syncthreads();
-    State s = carry, mine = carry;
+    StableState s = carry, mine = carry;
 #pragma unroll
     for (int x = 0; x < kWarps; ++x) {
       if (x == wi) mine = s;
@@ -109,50 +91,22 @@ __global__ void __launch_bounds__(kThreads)
     carry = s;
     __syncthreads();  // the exchange buffers are rewritten by the next chunk
     if (!valid || tw >= T) continue;
-    float* st = state + (b * nseg + tw / kItems) * 3 * D + c;
-    st[0] = mine.p, st[D] = mine.q, st[2 * D] = mine.o;
+    save_state(state + (b * nseg + tw / kItems) * kStateFloats * D + c, D, mine);
 #pragma unroll
     for (int i = 0; i < kItems; ++i)
       if (tw + i < T) y[off + (tw + i) * D] = step(kr[i], vr[i], w, u, mine);
   }
 }
 
-// The adjoint carry of scan_fp32's backward: sums over the later tokens scaled by e^{-og}.
-struct Adjoint {
-  float gp, gq, rp, rq, og;
-};
-
-// One token of scan_fp32's adjoint step (the same operations): the carry c holds the sums over t > s; returns dk, dv
-// and the token's dtime_first and S terms, and advances c past s.
-__device__ __forceinline__ void adjoint_step(float kt, float vt, float yt, float m, float den, float gt, float w,
-                                             float u, Adjoint& c, float& dk, float& dv, float& gu, float& sterm) {
-  const float gz = __fdiv_rn(gt, den);
-  const float a = gz * expf(__fadd_rn(u, kt) - m);
-  const float ek = expf(kt + c.og);
-  const float vy = vt - yt;
-  dv = fmaf(ek, c.gp, a);
-  dk = fmaf(a, vy, ek * fmaf(c.gp, vt, c.gq));
-  gu = a * vy;
-  sterm = ek * fmaf(c.rp, vt, c.rq);
-  const float ow = c.og - w;
-  const float o2 = fmaxf(ow, -m);
-  const float A = expf(ow - o2), Bt = gz * expf(-m - o2);
-  c.rp = A * (c.rp + c.gp);
-  c.rq = A * (c.rq + c.gq);
-  c.gp = fmaf(A, c.gp, Bt);
-  c.gq = fmaf(A, c.gq, -Bt * yt);
-  c.og = o2;
-}
-
 // The carry c of the later tokens followed (backwards in time) by a segment of kItems tokens whose own carry from zero
 // is l.
-__device__ __forceinline__ Adjoint compose_adjoint(Adjoint c, Adjoint l, float w8) {
-  const float od = c.og - w8;
-  const float o = fmaxf(od, l.og);
+__device__ __forceinline__ AdjointCarry compose_adjoint(AdjointCarry c, AdjointCarry l, float w8) {
+  const double od = c.og - w8;
+  const double o = fmax(od, l.og);
   if (o == -INFINITY) return c;  // both empty
-  const float a = expf(od - o), b = expf(l.og - o), n = static_cast<float>(kItems);
-  return {fmaf(a, c.gp, b * l.gp), fmaf(a, c.gq, b * l.gq), fmaf(a, fmaf(n, c.gp, c.rp), b * l.rp),
-          fmaf(a, fmaf(n, c.gq, c.rq), b * l.rq), o};
+  const double a = exp_diff(od, o), b = exp_diff(l.og, o), n = kItems;
+  return {fma(a, c.gp, b * l.gp), fma(a, c.gq, b * l.gq), fma(a, fma(n, c.gp, c.rp), b * l.rp),
+          fma(a, fma(n, c.gq, c.rq), b * l.rq), o};
 }
 
 // grid (ceil(D / 32), B); partial [2, B, D]: the dtime_first terms and the sum S of dtime_decay = -w S.
@@ -161,20 +115,22 @@ __global__ void __launch_bounds__(kThreads)
                     const float* __restrict__ time_first, const float* __restrict__ state,
                     const float* __restrict__ dy, float* __restrict__ dk, float* __restrict__ dv,
                     float* __restrict__ partial, std::int64_t Bn, std::int64_t T, std::int64_t D, std::int64_t nseg) {
-  __shared__ float sx[5][kWarps][kLanes];
+  __shared__ double sx[4][kWarps][kLanes];
+  __shared__ double sog[kWarps][kLanes];
   const int lane = threadIdx.x % kLanes, wi = threadIdx.x / kLanes;
   const std::int64_t c = static_cast<std::int64_t>(blockIdx.x) * kLanes + lane, b = blockIdx.y;
   const bool valid = c < D;
   const std::int64_t off = b * T * D + c;
   const float w = valid ? expf(__ldg(time_decay + c)) : 0.f, u = valid ? __ldg(time_first + c) : 0.f;
   const float w8 = static_cast<float>(kItems) * w;
-  Adjoint carry{0.f, 0.f, 0.f, 0.f, -INFINITY};
+  AdjointCarry carry = empty_adjoint();
   float gu_total = 0.f, s_total = 0.f;
   const std::int64_t nchunks = (T + kC - 1) / kC;
   for (std::int64_t j = nchunks - 1; j >= 0; --j) {
     const std::int64_t tw = j * kC + wi * kItems;
     const bool seg = valid && tw < T;
-    float kr[kItems], vr[kItems], gr[kItems], yr[kItems], mr[kItems], dr[kItems];
+    float kr[kItems], vr[kItems], gr[kItems], yr[kItems], dr[kItems];
+    double mr[kItems];
 #pragma unroll
     for (int i = 0; i < kItems; ++i) {
       const bool in = valid && tw + i < T;
@@ -182,29 +138,26 @@ __global__ void __launch_bounds__(kThreads)
       vr[i] = in ? __ldg(v + off + (tw + i) * D) : 0.f;
       gr[i] = in ? __ldg(dy + off + (tw + i) * D) : 0.f;
     }
-    State st{0.f, 0.f, -INFINITY};
-    if (seg) {
-      const float* sp = state + (b * nseg + tw / kItems) * 3 * D + c;
-      st = {sp[0], sp[D], sp[2 * D]};
-    }
+    StableState st = empty_state();
+    if (seg) st = load_state(state + (b * nseg + tw / kItems) * kStateFloats * D + c, D);
 #pragma unroll
     for (int i = 0; i < kItems; ++i) {
       yr[i] = 0.f, mr[i] = 0.f, dr[i] = 1.f;
-      if (seg && tw + i < T) yr[i] = step(kr[i], vr[i], w, u, st, mr[i], dr[i]);
+      if (seg && tw + i < T) yr[i] = stable_step(kr[i], vr[i], w, u, st, mr[i], dr[i]);
     }
-    Adjoint l{0.f, 0.f, 0.f, 0.f, -INFINITY};
+    AdjointCarry l = empty_adjoint();
     float dkv, dvv, gu, sterm;
 #pragma unroll
     for (int i = kItems - 1; i >= 0; --i)
       if (seg && tw + i < T) adjoint_step(kr[i], vr[i], yr[i], mr[i], dr[i], gr[i], w, u, l, dkv, dvv, gu, sterm);
     sx[0][wi][lane] = l.gp, sx[1][wi][lane] = l.gq, sx[2][wi][lane] = l.rp, sx[3][wi][lane] = l.rq;
-    sx[4][wi][lane] = l.og;
+    sog[wi][lane] = l.og;
     __syncthreads();
-    Adjoint a = carry, mine = carry;
+    AdjointCarry a = carry, mine = carry;
 #pragma unroll
     for (int x = kWarps - 1; x >= 0; --x) {
       if (x == wi) mine = a;
-      a = compose_adjoint(a, {sx[0][x][lane], sx[1][x][lane], sx[2][x][lane], sx[3][x][lane], sx[4][x][lane]}, w8);
+      a = compose_adjoint(a, {sx[0][x][lane], sx[1][x][lane], sx[2][x][lane], sx[3][x][lane], sog[x][lane]}, w8);
     }
     carry = a;
     __syncthreads();  // the exchange buffers are rewritten by the next chunk
@@ -226,7 +179,7 @@ __global__ void __launch_bounds__(kThreads)
   __syncthreads();
   if (wi == 0 && valid) {
     float g = 0.f, t = 0.f;
-    for (int x = 0; x < kWarps; ++x) g += sx[0][x][lane], t += sx[1][x][lane];
+    for (int x = 0; x < kWarps; ++x) g += static_cast<float>(sx[0][x][lane]), t += static_cast<float>(sx[1][x][lane]);
     partial[b * D + c] = g;
     partial[(Bn + b) * D + c] = t;
   }
@@ -247,7 +200,7 @@ std::string unsupported(const Problem& p) {
 std::int64_t segments(const Problem& p) { return (p.T + kItems - 1) / kItems; }
 
 std::size_t state_bytes(const Problem& p) {
-  return static_cast<std::size_t>(p.B * segments(p) * 3 * p.D) * sizeof(float);
+  return static_cast<std::size_t>(p.B * segments(p) * kStateFloats * p.D) * sizeof(float);
 }
 
 void forward(const Problem& p, const scan_fp32::Inputs& in, float* y, float* state, cudaStream_t s) {

@@ -45,7 +45,7 @@ struct Grads {
 
 std::string unsupported(const Problem& p);
 std::int64_t chunks(const Problem& p);           // checkpoints per sequence, ceil(T / kChunk)
-std::size_t state_bytes(const Problem& p);       // saved: checkpoints [B, chunks, 3, D] (p, q, o before each chunk)
+std::size_t state_bytes(const Problem& p);       // saved: checkpoints [B, chunks, 4, D] (p, q, o as hi + lo, before each chunk)
 std::size_t workspace_bytes(const Problem& p);   // scratch: parameter-gradient partials [2, B, D]
 // y [B, T, D]; state as above (written, read by the backward).
 void forward(const Problem& p, const Inputs& in, float* y, float* state, cudaStream_t stream);
@@ -63,7 +63,7 @@ namespace split_fp32 {
 inline constexpr std::int64_t kSegment = 8;  // tokens per warp segment, and per checkpoint
 std::string unsupported(const Problem& p);
 std::int64_t segments(const Problem& p);      // ceil(T / kSegment)
-std::size_t state_bytes(const Problem& p);    // saved: checkpoints [B, segments, 3, D] (p, q, o before each segment)
+std::size_t state_bytes(const Problem& p);    // saved: checkpoints [B, segments, 4, D] (p, q, o as hi + lo, before each segment)
 // workspace: scan_fp32::workspace_bytes (parameter-gradient partials [2, B, D])
 void forward(const Problem& p, const scan_fp32::Inputs& in, float* y, float* state, cudaStream_t stream);
 void backward(const Problem& p, const scan_fp32::Inputs& in, const float* state, const float* dy,
