@@ -281,7 +281,7 @@ int main(int argc, char** argv) {
         return 2;
       }
     } else if (a.rfind("--ops=", 0) == 0) {
-      const auto known = kernel_ids(harness::KernelOperators{});
+      const auto known = kernel_ids(harness::KernelContracts{});
       std::string_view list(a.c_str() + 6);
       while (!list.empty()) {
         const auto comma = list.find(',');
@@ -314,7 +314,7 @@ int main(int argc, char** argv) {
   const nlohmann::json pj = to_json(current_provenance());
   std::printf("kernels_bench: seed %llu\n", static_cast<unsigned long long>(g_seed));
   if (!error_out.empty()) {
-    const auto rows = error_sweep(harness::KernelOperators{});
+    const auto rows = error_sweep(harness::KernelContracts{});
     int failed = 0;
     for (const auto& r : rows) failed += r.contains("error") || !r.value("pass", false);
     const nlohmann::json doc = {
@@ -341,7 +341,7 @@ int main(int argc, char** argv) {
   if (!g_smoke)
     std::fprintf(stderr, "peaks: bf16 GEMM %.1f TFLOP/s, fp32 GEMM (no TF32) %.1f TFLOP/s, copy %.0f GB/s\n",
                  g_peaks.bf16_tflops, g_peaks.fp32_tflops, g_peaks.copy_gbs);
-  const auto cases = register_all(harness::KernelOperators{});
+  const auto cases = register_all(harness::KernelContracts{});
   if (!cases_out.empty()) {
     write_file_atomic(cases_out, [&](std::ostream& f) { f << nlohmann::json{{"cases", cases}}.dump(1) << "\n"; });
   }

@@ -21,7 +21,7 @@
 namespace menagerie::cli {
 
 void verify_gpu(const GpuVerifyOptions& o) {
-  const std::string ids = contract_ids(harness::KernelOperators{});
+  const std::string ids = contract_ids(harness::KernelContracts{});
   for (const auto& id : o.only)
     require<InputError>((", " + ids + ", ").find(", " + id + ", ") != std::string::npos, "--only ", id,
                         ": not an operator with GPU kernels, expected one of ", ids);
@@ -36,7 +36,7 @@ void verify_gpu(const GpuVerifyOptions& o) {
     lines.push_back(l);
     if (o.verbose) std::printf("%s\n", l.c_str()), std::fflush(stdout);
   };
-  const auto rows = harness::conformance_all(harness::KernelOperators{}, o.only, o.full, o.seed, log, o.repeats);
+  const auto rows = harness::conformance_all(harness::KernelContracts{}, o.only, o.full, o.seed, log, o.repeats);
   std::ostringstream table;
   table << "| id | variant | dtype | check | cases | worst error / tolerance | worst at | result |\n"
         << "|---|---|---|---|---|---|---|---|\n";

@@ -1,4 +1,4 @@
-// The operators of core/registry.hpp that have GPU kernels (a variant table, optimized/variants.hpp), and the
+// The operators and mixers of core/registry.hpp that have GPU kernels (a variant table, optimized/variants.hpp), and the
 // generic conformance run over every variant of one of them: the rows `menagerie verify --gpu` prints and the gpu
 // conformance suite asserts. Per variant, over the contract's gpu_grid (the problems the variant supports, T capped
 // by MENAGERIE_GPU_MAX_T for sanitizer runs):
@@ -38,7 +38,7 @@ struct KernelFilter<TypeList<C, Rest...>> {
   using rest = typename KernelFilter<TypeList<Rest...>>::type;
   using type = std::conditional_t<HasKernels<C>, typename Concat<TypeList<C>, rest>::type, rest>;
 };
-using KernelOperators = KernelFilter<Operators>::type;
+using KernelContracts = KernelFilter<AllContracts>::type;  // operators and mixers with a variant table
 
 // The contract must declare where its kernels are checked.
 template <class C>

@@ -1,6 +1,7 @@
-// Every operator's GPU variant table (optimized/<id>/variants.hpp), for the generic harness (harness/kernels.hpp),
-// which finds the operators of core/registry.hpp that have one. A new operator with kernels adds its line here.
+// Every operator's and mixer's GPU variant table (optimized/<id>/variants.hpp), for the generic harness (harness/kernels.hpp),
+// which finds the operators and mixers of core/registry.hpp that have one. A new table adds its line here.
 #pragma once
+#include "optimized/base_conv/variants.hpp"
 #include "optimized/linear_attention/variants.hpp"
 #include "optimized/long_conv/variants.hpp"
 #include "optimized/s4d_kernel/variants.hpp"

@@ -25,7 +25,7 @@ struct ContractName {
   template <class C>
   static std::string GetName(int) { return std::string(C::id); }
 };
-TYPED_TEST_SUITE(KernelConformance, ToTypes<harness::KernelOperators>::type, ContractName);
+TYPED_TEST_SUITE(KernelConformance, ToTypes<harness::KernelContracts>::type, ContractName);
 
 TYPED_TEST(KernelConformance, EveryVariantMatchesTheReferenceIsCausalAndDeterministic) {
   MENAGERIE_REQUIRE_GPU_OR_SKIP();

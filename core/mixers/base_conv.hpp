@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench_case.hpp"
 #include "core/config_key.hpp"
 #include "core/contract.hpp"
 #include "core/init_law.hpp"
@@ -163,6 +164,44 @@ struct Contract {
                          {.B = 1, .T = 113, .D = 5, .conv = long_implicit, .kernel_size = 3, .l_max = 113},
                          {.B = 1, .T = 97, .D = 6, .conv = long_explicit, .kernel_size = 3, .l_max = 98}});
     return g;
+  }
+  // GPU conformance (harness/kernels.hpp): each conv at T = 1, 7, 97 and about 1k, channel counts off the kernels'
+  // tiles, l_max beyond T (the explicit filter's unused taps, the implicit table's unused rows).
+  static std::vector<Problem> gpu_grid(bool full) {
+    using enum Conv;
+    std::vector<Problem> g = {{.B = 3, .T = 1, .D = 4, .conv = short_conv, .kernel_size = 3, .l_max = 1},
+                              {.B = 2, .T = 7, .D = 5, .conv = short_conv, .kernel_size = 3, .l_max = 7},
+                              {.B = 2, .T = 97, .D = 33, .conv = short_conv, .kernel_size = 4, .l_max = 97},
+                              {.B = 1, .T = 1025, .D = 64, .conv = short_conv, .kernel_size = 3, .l_max = 1025},
+                              {.B = 2, .T = 7, .D = 5, .conv = long_explicit, .kernel_size = 3, .l_max = 9},
+                              {.B = 2, .T = 97, .D = 33, .conv = long_explicit, .kernel_size = 3, .l_max = 97},
+                              {.B = 1, .T = 1000, .D = 16, .conv = long_explicit, .kernel_size = 3, .l_max = 1003},
+                              {.B = 1, .T = 1, .D = 3, .conv = long_implicit, .kernel_size = 3, .l_max = 2},
+                              {.B = 2, .T = 7, .D = 5, .conv = long_implicit, .kernel_size = 3, .l_max = 7},
+                              {.B = 2, .T = 97, .D = 33, .conv = long_implicit, .kernel_size = 3, .l_max = 100},
+                              {.B = 1, .T = 1025, .D = 16, .conv = long_implicit, .kernel_size = 3, .l_max = 1025}};
+    if (full)
+      g.insert(g.end(), {{.B = 4, .T = 256, .D = 128, .conv = short_conv, .kernel_size = 3, .l_max = 256},
+                         {.B = 2, .T = 512, .D = 64, .conv = long_implicit, .kernel_size = 3, .l_max = 512}});
+    return g;
+  }
+  // Benchmarks (bench/kernels_bench.cpp): B = 8, D = 1024 at T = 1k-16k, and Zoology's training shapes (B = 256,
+  // T = 256, d_model 128 and 512); the short layer (k = 3) and the implicit long layer, as in Zoology's BaseConv model.
+  static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
+    using enum Conv;
+    std::vector<GpuBenchCase<Problem>> c;
+    const std::vector<std::string_view> all = {"fwd", "bwd", "fwdbwd"};
+    for (const Conv conv : {short_conv, long_implicit}) {
+      for (std::int64_t T : {1024, 4096, 16384})
+        c.push_back({{.B = 8, .T = T, .D = 1024, .conv = conv, .kernel_size = 3, .l_max = T}, {}, all});
+      for (std::int64_t d : {128, 512})
+        c.push_back({{.B = 256, .T = 256, .D = d, .conv = conv, .kernel_size = 3, .l_max = 256}, {}, all});
+    }
+    return c;
+  }
+  // conv: 0 short, 1 explicit long, 2 implicit long.
+  static BenchFields bench_fields(const Problem& p) {
+    return {{"B", p.B}, {"T", p.T}, {"D", p.D}, {"conv", static_cast<double>(p.conv)}, {"K", p.kernel_size}};
   }
 };
 

@@ -1,0 +1,60 @@
+// Row-major GEMM and sums of optimized/common/gemm.hpp.
+#include "optimized/common/gemm.hpp"
+
+#include <limits>
+#include <map>
+#include <mutex>
+#include <utility>
+
+#include "core/errors.hpp"
+#include "optimized/common/check.hpp"
+#include "optimized/common/cublas_handle.hpp"
+
+namespace menagerie::cuda {
+namespace {
+
+int as_int(std::int64_t x, const char* what) {
+  require<ShapeError>(x >= 0 && x <= std::numeric_limits<int>::max(), "cuBLAS: ", what, " = ", x,
+                      " exceeds its 32-bit size limit (", std::numeric_limits<int>::max(), ")");
+  return static_cast<int>(x);
+}
+
+cublasOperation_t to_cublas(Op op) { return op == Op::N ? CUBLAS_OP_N : CUBLAS_OP_T; }
+
+}  // namespace
+
+cublasHandle_t cublas_for(cudaStream_t stream) {
+  static std::mutex mutex;
+  static auto* handles = new std::map<std::pair<std::uintptr_t, int>, CublasHandle>;  // never destroyed (as cuFFT's)
+  int device = 0;
+  MENAGERIE_CUDA_CHECK(cudaGetDevice(&device));
+  const std::lock_guard lock(mutex);
+  const auto key = std::make_pair(reinterpret_cast<std::uintptr_t>(stream), device);
+  auto it = handles->find(key);
+  if (it == handles->end()) it = handles->emplace(key, CublasHandle(stream)).first;
+  return it->second.get();
+}
+
+void gemm_rm(cudaStream_t stream, Op op_a, Op op_b, std::int64_t M, std::int64_t N, std::int64_t K, float alpha,
+             const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C) {
+  MENAGERIE_CUBLAS_CHECK(cublasSgemm(cublas_for(stream), to_cublas(op_b), to_cublas(op_a), as_int(N, "N"),
+                                     as_int(M, "M"), as_int(K, "K"), &alpha, B, as_int(ldb, "ldb"), A,
+                                     as_int(lda, "lda"), &beta, C, as_int(N, "ldc")));
+}
+
+void column_sums(cudaStream_t stream, std::int64_t rows, std::int64_t cols, const float* A, const float* ones,
+                 float* out) {
+  // Column-major A^T [cols, rows] times ones [rows].
+  const float one = 1.f, zero = 0.f;
+  MENAGERIE_CUBLAS_CHECK(cublasSgemv(cublas_for(stream), CUBLAS_OP_N, as_int(cols, "cols"), as_int(rows, "rows"),
+                                     &one, A, as_int(cols, "lda"), ones, 1, &zero, out, 1));
+}
+
+void row_sums(cudaStream_t stream, std::int64_t rows, std::int64_t cols, const float* A, const float* ones,
+              float* out) {
+  const float one = 1.f, zero = 0.f;
+  MENAGERIE_CUBLAS_CHECK(cublasSgemv(cublas_for(stream), CUBLAS_OP_T, as_int(cols, "cols"), as_int(rows, "rows"),
+                                     &one, A, as_int(cols, "lda"), ones, 1, &zero, out, 1));
+}
+
+}  // namespace menagerie::cuda

@@ -1,0 +1,33 @@
+// Row-major fp32 GEMM and row/column sums through cuBLAS, for launchers that compose kernels with projections (the
+// mixers' GPU variants). cuBLAS is column-major; a row-major X [r, c] is the column-major X^T, so
+//   C = op(A) op(B)  (row-major, C [M, N], op(A) [M, K], op(B) [K, N])
+// is computed as C^T = op(B)^T op(A)^T, i.e. cublasSgemm(opB, opA, N, M, K, B, ldb, A, lda, C, ldc = N).
+// lda / ldb are the row strides of A and B as stored (their column counts). cuBLAS's default math mode is kept: FP32
+// GEMMs in FP32 (no TF32), and the same bits on every run on one architecture (cuBLAS documents its routines as
+// bitwise reproducible there; no atomics mode is enabled).
+// The handle: one per (stream, device), created on first use and kept for the process (creation allocates, so warm a
+// launcher once outside timing and graph capture, as with cuFFT plans).
+#pragma once
+#include <cstdint>
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+namespace menagerie::cuda {
+
+cublasHandle_t cublas_for(cudaStream_t stream);
+
+enum class Op { N, T };
+
+// C [M, N] = alpha op(A) op(B) + beta C, row-major.
+void gemm_rm(cudaStream_t stream, Op op_a, Op op_b, std::int64_t M, std::int64_t N, std::int64_t K, float alpha,
+             const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C);
+
+// out [cols] = sum over the rows of A [rows, cols] (row-major); ones holds >= rows ones.
+void column_sums(cudaStream_t stream, std::int64_t rows, std::int64_t cols, const float* A, const float* ones,
+                 float* out);
+// out [rows] = sum over the columns of A [rows, cols] (row-major); ones holds >= cols ones.
+void row_sums(cudaStream_t stream, std::int64_t rows, std::int64_t cols, const float* A, const float* ones,
+              float* out);
+
+}  // namespace menagerie::cuda

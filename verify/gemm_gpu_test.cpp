@@ -1,0 +1,88 @@
+// optimized/common/gemm.hpp: the row-major GEMM in all four transpose combinations and the row and column sums, on
+// odd sizes, against a product in double written here from the definition C[i, j] = sum_p op(A)[i, p] op(B)[p, j]
+// (op(X) = X, or X^T read from X's row-major storage); beta = 1 accumulates onto C; the handle cache returns one handle
+// per stream.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "core/random.hpp"
+#include "optimized/common/device.hpp"
+#include "optimized/common/device_buffer.hpp"
+#include "optimized/common/gemm.hpp"
+#include "optimized/common/stream.hpp"
+#include "verify/support/env.hpp"
+
+namespace menagerie {
+namespace {
+
+using cuda::DeviceBuffer;
+using cuda::Op;
+
+std::vector<float> normal(std::int64_t n, std::uint64_t stream) {
+  Tensor<float> t({n});
+  fill_normal(t.view(), test::test_seed(), stream, 0.f, 1.f);
+  return {t.data(), t.data() + n};
+}
+
+// op(X)[i, p] of a row-major X stored with `cols` columns.
+double at(const std::vector<float>& x, std::int64_t cols, Op op, std::int64_t i, std::int64_t p) {
+  return op == Op::N ? x[static_cast<std::size_t>(i * cols + p)] : x[static_cast<std::size_t>(p * cols + i)];
+}
+
+TEST(Gemm, RowMajorAllTransposesAgainstTheDefinition) {
+  MENAGERIE_REQUIRE_GPU_OR_SKIP();
+  cuda::Stream s;
+  const std::int64_t M = 37, N = 19, K = 23;
+  for (Op oa : {Op::N, Op::T})
+    for (Op ob : {Op::N, Op::T}) {
+      const std::int64_t lda = oa == Op::N ? K : M, ldb = ob == Op::N ? N : K;
+      const auto a = normal(M * K, 1), b = normal(K * N, 2), c0 = normal(M * N, 3);
+      DeviceBuffer<float> da(a), db(b), dc(c0);
+      cuda::gemm_rm(s.get(), oa, ob, M, N, K, 0.5f, da.data(), lda, db.data(), ldb, 1.f, dc.data());
+      const auto c = dc.download(s.get());
+      for (std::int64_t i = 0; i < M; ++i)
+        for (std::int64_t j = 0; j < N; ++j) {
+          double ref = c0[static_cast<std::size_t>(i * N + j)];
+          for (std::int64_t p = 0; p < K; ++p) ref += 0.5 * at(a, lda, oa, i, p) * at(b, ldb, ob, p, j);
+          ASSERT_NEAR(c[static_cast<std::size_t>(i * N + j)], ref, 1e-5 * (1 + std::fabs(ref)))
+              << "op_a " << (oa == Op::N ? "N" : "T") << " op_b " << (ob == Op::N ? "N" : "T") << " at " << i << ", "
+              << j << " (seed " << test::test_seed() << ")";
+        }
+    }
+}
+
+TEST(Gemm, RowAndColumnSums) {
+  MENAGERIE_REQUIRE_GPU_OR_SKIP();
+  cuda::Stream s;
+  const std::int64_t rows = 101, cols = 13;
+  const auto a = normal(rows * cols, 4);
+  DeviceBuffer<float> da(a), ones(std::vector<float>(rows, 1.f)), dcol(cols), drow(rows);
+  dcol.fill_nan(s.get());
+  drow.fill_nan(s.get());
+  cuda::column_sums(s.get(), rows, cols, da.data(), ones.data(), dcol.data());
+  cuda::row_sums(s.get(), rows, cols, da.data(), ones.data(), drow.data());
+  const auto col = dcol.download(s.get()), row = drow.download(s.get());
+  for (std::int64_t j = 0; j < cols; ++j) {
+    double ref = 0;
+    for (std::int64_t i = 0; i < rows; ++i) ref += a[static_cast<std::size_t>(i * cols + j)];
+    EXPECT_NEAR(col[static_cast<std::size_t>(j)], ref, 1e-5 * (1 + std::fabs(ref))) << "column " << j;
+  }
+  for (std::int64_t i = 0; i < rows; ++i) {
+    double ref = 0;
+    for (std::int64_t j = 0; j < cols; ++j) ref += a[static_cast<std::size_t>(i * cols + j)];
+    EXPECT_NEAR(row[static_cast<std::size_t>(i)], ref, 1e-5 * (1 + std::fabs(ref))) << "row " << i;
+  }
+}
+
+TEST(Gemm, OneHandlePerStream) {
+  MENAGERIE_REQUIRE_GPU_OR_SKIP();
+  cuda::Stream s1, s2;
+  EXPECT_EQ(cuda::cublas_for(s1.get()), cuda::cublas_for(s1.get()));
+  EXPECT_NE(cuda::cublas_for(s1.get()), cuda::cublas_for(s2.get()));
+}
+
+}  // namespace
+}  // namespace menagerie
