@@ -4,6 +4,7 @@
 #include "optimized/base_conv/variants.hpp"
 #include "optimized/linear_attention/variants.hpp"
 #include "optimized/long_conv/variants.hpp"
+#include "optimized/rwkv/variants.hpp"
 #include "optimized/s4d_kernel/variants.hpp"
 #include "optimized/selective_scan/variants.hpp"
 #include "optimized/shift_ssm_kernel/variants.hpp"

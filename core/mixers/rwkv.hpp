@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench_case.hpp"
 #include "core/config_key.hpp"
 #include "core/contract.hpp"
 #include "core/init_law.hpp"
@@ -130,6 +131,25 @@ struct Contract {
     if (full) g.insert(g.end(), {{.B = 1, .T = 97, .d = 8}, {.B = 2, .T = 113, .d = 7}});
     return g;
   }
+  // GPU conformance (harness/kernels.hpp): T = 1, 7, 97 (WKV's 64-token chunks cut), 1025; widths off the 32-channel
+  // blocks.
+  static std::vector<Problem> gpu_grid(bool full) {
+    std::vector<Problem> g = {{.B = 3, .T = 1, .d = 4},    {.B = 2, .T = 7, .d = 5},
+                              {.B = 2, .T = 97, .d = 33},  {.B = 2, .T = 200, .d = 130},
+                              {.B = 1, .T = 1025, .d = 64}};
+    if (full) g.push_back({.B = 4, .T = 512, .d = 256});
+    return g;
+  }
+  // Benchmarks (bench/kernels_bench.cpp): RWKV's shapes (B = 8, d = 1024, T = 1k-16k) and Zoology's training shapes
+  // (B = 256, T = 256, d_model 128 and 512).
+  static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
+    std::vector<GpuBenchCase<Problem>> c;
+    const std::vector<std::string_view> all = {"fwd", "bwd", "fwdbwd"};
+    for (std::int64_t T : {1024, 4096, 16384}) c.push_back({{.B = 8, .T = T, .d = 1024}, {}, all});
+    for (std::int64_t d : {128, 512}) c.push_back({{.B = 256, .T = 256, .d = d}, {}, all});
+    return c;
+  }
+  static BenchFields bench_fields(const Problem& p) { return {{"B", p.B}, {"T", p.T}, {"D", p.d}}; }
 };
 
 }  // namespace menagerie::mixers::rwkv
