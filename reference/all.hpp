@@ -13,6 +13,7 @@
 #include "reference/s4d_kernel.hpp"
 #include "reference/shift_ssm_kernel.hpp"
 #include "reference/rtf_kernel.hpp"
+#include "reference/s4_kernel.hpp"
 #include "reference/wkv.hpp"
 #include "reference/selective_scan.hpp"
 #include "reference/rwkv.hpp"
