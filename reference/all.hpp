@@ -14,6 +14,8 @@
 #include "reference/shift_ssm_kernel.hpp"
 #include "reference/rtf_kernel.hpp"
 #include "reference/monarch_conv.hpp"
+#include "reference/s4_kernel.hpp"
+#include "reference/lssl.hpp"
 #include "reference/wkv.hpp"
 #include "reference/selective_scan.hpp"
 #include "reference/rwkv.hpp"

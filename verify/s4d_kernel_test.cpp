@@ -70,5 +70,21 @@ TEST(S4dKernel, EqualsImpulseResponseOfTheStepForm) {
   }
 }
 
+// S4D's inits against the paper's formulas (§4.2) evaluated independently: S4D-Lin Im A_n = π n (A_5 = 5π = 15.70796...);
+// S4D-Inv Im A_n = (N/π)(N/(2n+1) − 1) (values from Python's math module): N = 64, n = 0: 64·63/π = 1283.425461093044; n = 1: (64/π)(64/3 − 1) =
+// 414.2272652205062; n = 31: (64/π)(1/63) = 0.3233624240597227; N = 16, n = 7: (16/π)(16/15 − 1) = 0.33953054526271;
+// Re A = −exp(ln 1/2) = −1/2.
+TEST(S4dKernel, S4dInitsAreThePapers) {
+  EXPECT_DOUBLE_EQ(-std::exp(init_inv_A_real()), -0.5);
+  EXPECT_DOUBLE_EQ(init_A_imag(Init::lin, 64, 0), 0.0);
+  EXPECT_DOUBLE_EQ(init_A_imag(Init::lin, 64, 5), 15.707963267948966);
+  EXPECT_DOUBLE_EQ(init_A_imag(Init::inv, 64, 0), 1283.425461093044);
+  EXPECT_DOUBLE_EQ(init_A_imag(Init::inv, 64, 1), 414.2272652205062);
+  EXPECT_DOUBLE_EQ(init_A_imag(Init::inv, 64, 31), 0.3233624240597227);
+  EXPECT_DOUBLE_EQ(init_A_imag(Init::inv, 16, 7), 0.33953054526271);
+  EXPECT_THROW(init_A_imag(Init::inv, 16, 8), ShapeError);
+  EXPECT_THROW(init_A_imag(Init::lin, 7, 0), ShapeError);
+}
+
 }  // namespace
 }  // namespace menagerie::test

@@ -14,7 +14,9 @@
 //   dlog_dt = Δ sum_n Re(g_x A_n + S_n B_n C_n q_n).
 // Not a sequence map: traits.causal is false.
 #pragma once
+#include <cmath>
 #include <cstdint>
+#include <numbers>
 #include <string_view>
 #include <vector>
 
@@ -50,6 +52,19 @@ inline std::vector<TensorSpec> tensors(const Problem& p) {
 inline Cost cost(const Problem& p) {
   return {8.0 * static_cast<double>(p.H * p.modes() * p.T),
           static_cast<double>(p.H + 6 * p.H * p.modes() + p.H * p.T), 2.5};
+}
+
+// S4D's initialisations of the modes (Gu, Gupta, Goel, Ré 2022, "On the Parameterization and Initialization of
+// Diagonal State Space Models", arXiv 2206.11893, §4.2; N the state size, modes n = 0..N/2−1):
+//   S4D-Lin: A_n = −1/2 + i π n;   S4D-Inv: A_n = −1/2 + i (N/π) (N/(2n+1) − 1)
+// in this contract's parameters A_n = −exp(inv_A_real) + i A_imag: inv_A_real = ln(1/2) for both.
+enum class Init { lin, inv };
+inline double init_inv_A_real() { return std::log(0.5); }
+inline double init_A_imag(Init init, std::int64_t N, std::int64_t n) {
+  require<ShapeError>(N >= 2 && N % 2 == 0 && n >= 0 && n < N / 2, "s4d_kernel: mode ", n, " of state size ", N,
+                      ": expected an even N >= 2 and 0 <= n < N/2");
+  const double dN = static_cast<double>(N), dn = static_cast<double>(n);
+  return init == Init::lin ? std::numbers::pi * dn : dN / std::numbers::pi * (dN / (2 * dn + 1) - 1);
 }
 
 struct Contract {
