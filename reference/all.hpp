@@ -28,6 +28,7 @@
 #include "reference/gated_deltanet.hpp"
 #include "reference/jrt.hpp"
 #include "reference/m2.hpp"
+#include "reference/sigmoid_lookups.hpp"
 #include "reference/layer_norm.hpp"
 #include "reference/embedding.hpp"
 #include "reference/lm_head.hpp"
