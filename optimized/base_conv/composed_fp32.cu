@@ -26,6 +26,7 @@
 #include "optimized/base_conv/variants.hpp"
 #include "optimized/common/check.hpp"
 #include "optimized/common/gemm.hpp"
+#include "optimized/common/pointwise.hpp"
 #include "optimized/long_conv/variants.hpp"
 #include "optimized/short_conv/variants.hpp"
 
@@ -35,7 +36,7 @@ namespace {
 using mixers::base_conv::Conv;
 using cuda::Op;
 constexpr std::int64_t H = mixers::base_conv::mlp_hidden, E = mixers::base_conv::emb_dim;
-constexpr int kThreads = 256;
+constexpr int kThreads = kPointwiseThreads;
 
 ops::short_conv::Problem short_problem(const Problem& p) { return {.B = p.B, .T = p.T, .D = p.D, .K = p.kernel_size}; }
 ops::long_conv::Problem long_problem(const Problem& p) {
@@ -50,44 +51,26 @@ struct Layout {
   explicit Layout(const Problem& p) {
     const auto M = static_cast<std::size_t>(p.B * p.T), D = static_cast<std::size_t>(p.D),
                T = static_cast<std::size_t>(p.T);
-    std::size_t at = 0;
-    const auto take = [&](std::size_t floats) {
-      const std::size_t start = at;
-      at += (floats + 63) / 64 * 64;
-      return start;
-    };
-    ones = take(M > T ? M : T);
-    dg = take(M * D);
-    dc = take(M * D);
+    Carve c;
+    ones = c.take(M > T ? M : T);
+    dg = c.take(M * D);
+    dc = c.take(M * D);
     const std::size_t conv_floats =
         p.conv == Conv::short_conv
             ? static_cast<std::size_t>(opt::short_conv::chunks(short_problem(p)) * (p.kernel_size + 1) * p.D)
             : (opt::long_conv::fft_cufft::workspace_bytes(long_problem(p)) + sizeof(float) - 1) / sizeof(float);
-    conv = take(conv_floats);
+    conv = c.take(conv_floats);
     if (p.conv == Conv::long_implicit) {
-      r = take(T * H);
-      dh = take(D * T);
+      r = c.take(T * H);
+      dh = c.take(D * T);
     }
-    total = at;
+    total = c.total();
   }
 };
 
-__global__ void fill_kernel(float* __restrict__ x, std::int64_t n, float v) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x;
-  if (i < n) x[i] = v;
-}
-
-// x[r, c] += bias[c] for a row-major [rows, cols] x (bias_along_rows false), or x[r, c] += bias[r] (true).
-__global__ void add_bias_kernel(float* __restrict__ x, const float* __restrict__ bias, std::int64_t rows,
-                                std::int64_t cols, bool bias_along_rows) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x;
-  if (i >= rows * cols) return;
-  x[i] += bias[bias_along_rows ? i / cols : i % cols];
-}
-
 // r = relu(a), or with `masked` dr <- dr [a > 0] (in place on r).
 __global__ void relu_kernel(const float* __restrict__ a, float* __restrict__ r, std::int64_t n, bool masked) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x;
+  const std::int64_t i = element_index();
   if (i >= n) return;
   r[i] = a[i] > 0.f ? (masked ? r[i] : a[i]) : 0.f;
 }
@@ -95,7 +78,7 @@ __global__ void relu_kernel(const float* __restrict__ a, float* __restrict__ r, 
 __global__ void gate_forward_kernel(const float* __restrict__ u, const float* __restrict__ bias,
                                     float* __restrict__ gate, float* __restrict__ conv, float* __restrict__ y,
                                     std::int64_t n, std::int64_t D, bool inner_residual) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x;
+  const std::int64_t i = element_index();
   if (i >= n) return;
   const float ui = u[i], g = gate[i] + bias[i % D], c = inner_residual ? conv[i] + ui : conv[i];
   gate[i] = g;
@@ -106,7 +89,7 @@ __global__ void gate_forward_kernel(const float* __restrict__ u, const float* __
 __global__ void gate_backward_kernel(const float* __restrict__ dy, const float* __restrict__ gate,
                                      const float* __restrict__ conv, float* __restrict__ dg, float* __restrict__ dc,
                                      std::int64_t n) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x;
+  const std::int64_t i = element_index();
   if (i >= n) return;
   const float g = dy[i];
   dg[i] = g * conv[i];
@@ -116,17 +99,12 @@ __global__ void gate_backward_kernel(const float* __restrict__ dy, const float* 
 // du += dy (+ dc for the long convs' inner residual).
 __global__ void residual_backward_kernel(const float* __restrict__ dy, const float* __restrict__ dc,
                                          float* __restrict__ du, std::int64_t n, bool inner_residual) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x;
+  const std::int64_t i = element_index();
   if (i >= n) return;
   du[i] += inner_residual ? dy[i] + dc[i] : dy[i];
 }
 
-unsigned blocks(std::int64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
-
-void check_supported(const Problem& p) {
-  const std::string why = unsupported(p);
-  require<ShapeError>(why.empty(), why);
-}
+unsigned blocks(std::int64_t n) { return pointwise_blocks(n); }
 
 }  // namespace
 
@@ -153,7 +131,7 @@ std::vector<BufferSpec> buffers(const Problem& p) {
 }
 
 void forward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
-  check_supported(p);
+  require_supported(unsupported, p);
   const std::int64_t M = p.B * p.T, D = p.D, T = p.T, n = M * D;
   const float* u = a.as<float>("u");
   float *gate = a.as<float>("gate"), *conv = a.as<float>("conv"), *ws = a.as<float>("workspace");
@@ -162,10 +140,10 @@ void forward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
     float *hidden = a.as<float>("hidden"), *filter = a.as<float>("filter"), *r = ws + l.r;
     cuda::gemm_rm(s, Op::N, Op::T, T, H, E, 1.f, a.as<float>("conv.pos_emb.z"), E, a.as<float>("conv.mlp.0.weight"),
                   E, 0.f, hidden);
-    add_bias_kernel<<<blocks(T * H), kThreads, 0, s>>>(hidden, a.as<float>("conv.mlp.0.bias"), T, H, false);
+    add_bias(s, hidden, a.as<float>("conv.mlp.0.bias"), T, H);
     relu_kernel<<<blocks(T * H), kThreads, 0, s>>>(hidden, r, T * H, false);
     cuda::gemm_rm(s, Op::N, Op::T, D, T, H, 1.f, a.as<float>("conv.mlp.2.weight"), H, r, H, 0.f, filter);
-    add_bias_kernel<<<blocks(D * T), kThreads, 0, s>>>(filter, a.as<float>("conv.mlp.2.bias"), D, T, true);
+    add_bias(s, filter, a.as<float>("conv.mlp.2.bias"), D, T, true);
     MENAGERIE_LAUNCH_CHECK();
   }
   cuda::gemm_rm(s, Op::N, Op::T, M, D, D, 1.f, u, D, a.as<float>("projection.weight"), D, 0.f, gate);
@@ -187,14 +165,14 @@ void forward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
 }
 
 void backward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
-  check_supported(p);
+  require_supported(unsupported, p);
   const std::int64_t M = p.B * p.T, D = p.D, T = p.T, n = M * D;
   const bool long_conv = p.conv != Conv::short_conv;
   const float *u = a.as<float>("u"), *dy = a.as<float>("dy"), *W = a.as<float>("projection.weight");
   float *du = a.as<float>("du"), *ws = a.as<float>("workspace");
   const Layout l(p);
   float *ones = ws + l.ones, *dg = ws + l.dg, *dc = ws + l.dc;
-  fill_kernel<<<blocks(M > T ? M : T), kThreads, 0, s>>>(ones, M > T ? M : T, 1.f);
+  fill(s, ones, M > T ? M : T, 1.f);
   gate_backward_kernel<<<blocks(n), kThreads, 0, s>>>(dy, a.as<float>("gate"), a.as<float>("conv"), dg, dc, n);
   MENAGERIE_LAUNCH_CHECK();
   cuda::gemm_rm(s, Op::T, Op::N, D, D, M, 1.f, dg, D, u, D, 0.f, a.as<float>("dprojection.weight"));

@@ -20,6 +20,7 @@
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
 #include "optimized/common/gemm.hpp"
+#include "optimized/common/pointwise.hpp"
 #include "optimized/rwkv/variants.hpp"
 #include "optimized/wkv/variants.hpp"
 
@@ -28,7 +29,7 @@ namespace {
 
 using cuda::Op;
 namespace wkv = opt::wkv;
-constexpr int kThreads = 256;
+constexpr int kThreads = kPointwiseThreads;
 
 // Workspace sections in floats (64-aligned): xk, xv, xr, g (dg in the backward), dwkv, dk, dv, dr [M d]; ones [M];
 // WKV's parameter-gradient partials.
@@ -36,34 +37,24 @@ struct Layout {
   std::size_t x[3] = {}, g = 0, dwkv = 0, dk = 0, dv = 0, dr = 0, ones = 0, wkv = 0, total = 0;
   explicit Layout(const Problem& p) {
     const auto md = static_cast<std::size_t>(p.B * p.T * p.d);
-    std::size_t at = 0;
-    const auto take = [&](std::size_t floats) {
-      const std::size_t start = at;
-      at += (floats + 63) / 64 * 64;
-      return start;
-    };
-    for (auto& s : x) s = take(md);
-    g = take(md);
-    dwkv = take(md);
-    dk = take(md);
-    dv = take(md);
-    dr = take(md);
-    ones = take(static_cast<std::size_t>(p.B * p.T));
-    wkv = take((wkv::scan_fp32::workspace_bytes(mixers::rwkv::wkv_problem(p)) + sizeof(float) - 1) / sizeof(float));
-    total = at;
+    Carve c;
+    for (auto& s : x) s = c.take(md);
+    g = c.take(md);
+    dwkv = c.take(md);
+    dk = c.take(md);
+    dv = c.take(md);
+    dr = c.take(md);
+    ones = c.take(static_cast<std::size_t>(p.B * p.T));
+    wkv = c.take((wkv::scan_fp32::workspace_bytes(mixers::rwkv::wkv_problem(p)) + sizeof(float) - 1) / sizeof(float));
+    total = c.total();
   }
 };
-
-__global__ void fill_kernel(float* __restrict__ x, std::int64_t n, float v) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x;
-  if (i < n) x[i] = v;
-}
 
 // xk, xv, xr from u and the three mixes; t = (i / d) mod T.
 __global__ void mix_kernel(const float* __restrict__ u, const float* __restrict__ mk, const float* __restrict__ mv,
                            const float* __restrict__ mr, float* __restrict__ xk, float* __restrict__ xv,
                            float* __restrict__ xr, std::int64_t T, std::int64_t d, std::int64_t n) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x;
+  const std::int64_t i = element_index();
   if (i >= n) return;
   const std::int64_t c = i % d, t = (i / d) % T;
   const float ui = u[i], prev = t > 0 ? u[i - d] : 0.f;
@@ -76,14 +67,14 @@ __device__ __forceinline__ float sigmoid(float x) { return 1.f / (1.f + expf(-x)
 
 __global__ void gate_kernel(const float* __restrict__ r, const float* __restrict__ wkv, float* __restrict__ g,
                             std::int64_t n) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x;
+  const std::int64_t i = element_index();
   if (i < n) g[i] = sigmoid(r[i]) * wkv[i];
 }
 
 __global__ void gate_backward_kernel(const float* __restrict__ dg, const float* __restrict__ r,
                                      const float* __restrict__ wkv, float* __restrict__ dwkv, float* __restrict__ dr,
                                      std::int64_t n) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x;
+  const std::int64_t i = element_index();
   if (i >= n) return;
   const float s = sigmoid(r[i]), gi = dg[i];
   dwkv[i] = gi * s;
@@ -95,7 +86,7 @@ __global__ void shift_backward_kernel(const float* __restrict__ dxk, const float
                                       const float* __restrict__ dxr, const float* __restrict__ mk,
                                       const float* __restrict__ mv, const float* __restrict__ mr,
                                       float* __restrict__ du, std::int64_t T, std::int64_t d, std::int64_t n) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x;
+  const std::int64_t i = element_index();
   if (i >= n) return;
   const std::int64_t c = i % d, t = (i / d) % T;
   float acc = mk[c] * dxk[i] + mv[c] * dxv[i] + mr[c] * dxr[i];
@@ -106,7 +97,7 @@ __global__ void shift_backward_kernel(const float* __restrict__ dxk, const float
 // dx <- dx ⊙ (u - x'), in place (after shift_backward_kernel has read every dx).
 __global__ void mix_grad_terms_kernel(const float* __restrict__ u, float* __restrict__ dxk, float* __restrict__ dxv,
                                       float* __restrict__ dxr, std::int64_t T, std::int64_t d, std::int64_t n) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kThreads + threadIdx.x;
+  const std::int64_t i = element_index();
   if (i >= n) return;
   const std::int64_t t = (i / d) % T;
   const float diff = u[i] - (t > 0 ? u[i - d] : 0.f);
@@ -115,12 +106,7 @@ __global__ void mix_grad_terms_kernel(const float* __restrict__ u, float* __rest
   dxr[i] *= diff;
 }
 
-unsigned blocks(std::int64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
-
-void check_supported(const Problem& p) {
-  const std::string why = unsupported(p);
-  require<ShapeError>(why.empty(), why);
-}
+unsigned blocks(std::int64_t n) { return pointwise_blocks(n); }
 
 }  // namespace
 
@@ -143,7 +129,7 @@ std::vector<BufferSpec> buffers(const Problem& p) {
 }
 
 void forward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
-  check_supported(p);
+  require_supported(unsupported, p);
   const std::int64_t M = p.B * p.T, d = p.d, n = M * d;
   const Layout l(p);
   float* ws = a.as<float>("workspace");
@@ -165,7 +151,7 @@ void forward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
 }
 
 void backward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
-  check_supported(p);
+  require_supported(unsupported, p);
   const std::int64_t M = p.B * p.T, d = p.d, n = M * d;
   const Layout l(p);
   float* ws = a.as<float>("workspace");
@@ -173,7 +159,7 @@ void backward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
   const float *mk = a.as<float>("time_mix_k"), *mv = a.as<float>("time_mix_v"), *mr = a.as<float>("time_mix_r");
   float *xk = ws + l.x[0], *xv = ws + l.x[1], *xr = ws + l.x[2], *g = ws + l.g, *dwkv = ws + l.dwkv;
   float *dk = ws + l.dk, *dv = ws + l.dv, *dr = ws + l.dr, *ones = ws + l.ones;
-  fill_kernel<<<blocks(M), kThreads, 0, s>>>(ones, M, 1.f);
+  fill(s, ones, M, 1.f);
   gate_kernel<<<blocks(n), kThreads, 0, s>>>(r, out, g, n);
   MENAGERIE_LAUNCH_CHECK();
   cuda::gemm_rm(s, Op::T, Op::N, d, d, M, 1.f, dy, d, g, d, 0.f, a.as<float>("doutput.weight"));
