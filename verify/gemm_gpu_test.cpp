@@ -1,7 +1,7 @@
 // optimized/common/gemm.hpp: the row-major GEMM in all four transpose combinations and the row and column sums, on
 // odd sizes, against a product in double written here from the definition C[i, j] = sum_p op(A)[i, p] op(B)[p, j]
 // (op(X) = X, or X^T read from X's row-major storage); beta = 1 accumulates onto C; the handle cache returns one handle
-// per stream.
+// per stream; a strided C (ldc > N) is written in its first N columns only.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -51,6 +51,31 @@ TEST(Gemm, RowMajorAllTransposesAgainstTheDefinition) {
               << "op_a " << (oa == Op::N ? "N" : "T") << " op_b " << (ob == Op::N ? "N" : "T") << " at " << i << ", "
               << j << " (seed " << test::test_seed() << ")";
         }
+    }
+}
+
+// C written with a row stride ldc > N (a token's rows inside [B, T, d]): the product lands in the first N columns of
+// each row and the columns between stay as they were (NaN here).
+TEST(Gemm, StridedOutputRows) {
+  MENAGERIE_REQUIRE_GPU_OR_SKIP();
+  cuda::Stream s;
+  const std::int64_t M = 5, N = 7, K = 3, ldc = 20;
+  const auto a = normal(M * K, 5), b = normal(N * K, 6);
+  DeviceBuffer<float> da(a), db(b), dc(M * ldc);
+  dc.fill_nan(s.get());
+  cuda::gemm_rm(s.get(), Op::N, Op::T, M, N, K, 1.f, da.data(), K, db.data(), K, 0.f, dc.data(), ldc);
+  const auto c = dc.download(s.get());
+  for (std::int64_t i = 0; i < M; ++i)
+    for (std::int64_t j = 0; j < ldc; ++j) {
+      const float got = c[static_cast<std::size_t>(i * ldc + j)];
+      if (j >= N) {
+        EXPECT_TRUE(std::isnan(got)) << "row " << i << " column " << j << " beyond N was written";
+        continue;
+      }
+      double ref = 0;
+      for (std::int64_t p = 0; p < K; ++p) ref += at(a, K, Op::N, i, p) * at(b, K, Op::T, p, j);
+      EXPECT_NEAR(got, ref, 1e-5 * (1 + std::fabs(ref))) << "at " << i << ", " << j << " (seed " << test::test_seed()
+                                                         << ")";
     }
 }
 

@@ -36,10 +36,11 @@ cublasHandle_t cublas_for(cudaStream_t stream) {
 }
 
 void gemm_rm(cudaStream_t stream, Op op_a, Op op_b, std::int64_t M, std::int64_t N, std::int64_t K, float alpha,
-             const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C) {
+             const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C,
+             std::int64_t ldc) {
   MENAGERIE_CUBLAS_CHECK(cublasSgemm(cublas_for(stream), to_cublas(op_b), to_cublas(op_a), as_int(N, "N"),
                                      as_int(M, "M"), as_int(K, "K"), &alpha, B, as_int(ldb, "ldb"), A,
-                                     as_int(lda, "lda"), &beta, C, as_int(N, "ldc")));
+                                     as_int(lda, "lda"), &beta, C, as_int(ldc > 0 ? ldc : N, "ldc")));
 }
 
 void column_sums(cudaStream_t stream, std::int64_t rows, std::int64_t cols, const float* A, const float* ones,

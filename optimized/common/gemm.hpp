@@ -19,9 +19,10 @@ cublasHandle_t cublas_for(cudaStream_t stream);
 
 enum class Op { N, T };
 
-// C [M, N] = alpha op(A) op(B) + beta C, row-major.
+// C [M, N] = alpha op(A) op(B) + beta C, row-major; ldc the row stride of C (0: N, C contiguous).
 void gemm_rm(cudaStream_t stream, Op op_a, Op op_b, std::int64_t M, std::int64_t N, std::int64_t K, float alpha,
-             const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C);
+             const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C,
+             std::int64_t ldc = 0);
 
 // out [cols] = sum over the rows of A [rows, cols] (row-major); ones holds >= rows ones.
 void column_sums(cudaStream_t stream, std::int64_t rows, std::int64_t cols, const float* A, const float* ones,
