@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench_case.hpp"
 #include "core/config_key.hpp"
 #include "core/contract.hpp"
 #include "core/init_law.hpp"
@@ -134,6 +135,27 @@ struct Contract {
                          {.B = 1, .T = 113, .D = 3, .l_max = 113, .filter_order = 8, .short_filter_order = 3}});
     return g;
   }
+  // GPU conformance (harness/kernels.hpp): T = 1, 7, 97, 1025; widths off the 32-channel blocks; l_max > T; K = 2, 3
+  // and 4; filter widths 3-64.
+  static std::vector<Problem> gpu_grid(bool full) {
+    std::vector<Problem> g = {{.B = 3, .T = 1, .D = 4, .l_max = 2, .filter_order = 4, .short_filter_order = 3},
+                              {.B = 2, .T = 7, .D = 5, .l_max = 9, .filter_order = 3, .short_filter_order = 3},
+                              {.B = 2, .T = 97, .D = 33, .l_max = 100, .filter_order = 8, .short_filter_order = 4},
+                              {.B = 1, .T = 200, .D = 12, .l_max = 200, .filter_order = 16, .short_filter_order = 2},
+                              {.B = 1, .T = 1025, .D = 16, .l_max = 1025, .filter_order = 64, .short_filter_order = 3}};
+    if (full) g.push_back({.B = 4, .T = 512, .D = 128, .l_max = 512, .filter_order = 64, .short_filter_order = 3});
+    return g;
+  }
+  // Benchmarks (bench/kernels_bench.cpp): B = 8, D = 1024, T = 1k-16k, and Zoology's training shapes (B = 256,
+  // T = 256, d_model 128 and 512); Zoology's filter (F = 64, K = 3).
+  static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
+    std::vector<GpuBenchCase<Problem>> c;
+    const std::vector<std::string_view> all = {"fwd", "bwd", "fwdbwd"};
+    for (std::int64_t T : {1024, 4096, 16384}) c.push_back({{.B = 8, .T = T, .D = 1024, .l_max = T}, {}, all});
+    for (std::int64_t d : {128, 512}) c.push_back({{.B = 256, .T = 256, .D = d, .l_max = 256}, {}, all});
+    return c;
+  }
+  static BenchFields bench_fields(const Problem& p) { return {{"B", p.B}, {"T", p.T}, {"D", p.D}}; }
 };
 
 }  // namespace menagerie::mixers::hyena
