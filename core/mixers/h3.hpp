@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench_case.hpp"
 #include "core/config_key.hpp"
 #include "core/contract.hpp"
 #include "core/init_law.hpp"
@@ -157,6 +158,35 @@ struct Contract {
       g.insert(g.end(), {{.B = 2, .T = 97, .D = 4, .d_state = 8, .head_dim = 2},
                          {.B = 1, .T = 37, .D = 6, .d_state = 38, .head_dim = 2}});
     return g;
+  }
+  // GPU conformance (harness/kernels.hpp): T = 1, 7, 97, 200, 1025; head dims 1 and 2 (Zoology's); d_state 2-64;
+  // widths off the 32-channel blocks.
+  static std::vector<Problem> gpu_grid(bool full) {
+    std::vector<Problem> g = {{.B = 3, .T = 1, .D = 4, .d_state = 2, .head_dim = 2},
+                              {.B = 2, .T = 7, .D = 6, .d_state = 4, .head_dim = 2},
+                              {.B = 1, .T = 7, .D = 3, .d_state = 2, .head_dim = 1},
+                              {.B = 2, .T = 97, .D = 34, .d_state = 8, .head_dim = 2},
+                              {.B = 1, .T = 200, .D = 12, .d_state = 16, .head_dim = 2},
+                              {.B = 1, .T = 1025, .D = 16, .d_state = 64, .head_dim = 2}};
+    if (full) g.push_back({.B = 4, .T = 512, .D = 128, .d_state = 64, .head_dim = 2});
+    return g;
+  }
+  // Benchmarks (bench/kernels_bench.cpp): B = 8, D = 1024, T = 1k-16k, and Zoology's training shapes (B = 256,
+  // T = 256, d_model 128 and 512) for the parallel variant; decoding (256 tokens from the empty state at batch 1, 16,
+  // 256) for both: the step variant's time per token. Head dim 2, d_state 64.
+  static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
+    std::vector<GpuBenchCase<Problem>> c;
+    const std::vector<std::string_view> all = {"fwd", "bwd", "fwdbwd"};
+    for (std::int64_t T : {1024, 4096, 16384})
+      c.push_back({{.B = 8, .T = T, .D = 1024, .d_state = 64, .head_dim = 2}, {"composed_fp32"}, all});
+    for (std::int64_t d : {128, 512})
+      c.push_back({{.B = 256, .T = 256, .D = d, .d_state = 64, .head_dim = 2}, {"composed_fp32"}, all});
+    for (std::int64_t B : {1, 16, 256})
+      c.push_back({{.B = B, .T = 256, .D = 1024, .d_state = 64, .head_dim = 2}, {}, {"fwd"}});
+    return c;
+  }
+  static BenchFields bench_fields(const Problem& p) {
+    return {{"B", p.B}, {"T", p.T}, {"D", p.D}, {"N", p.d_state}, {"P", p.head_dim}};
   }
 };
 
