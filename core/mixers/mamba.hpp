@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench_case.hpp"
 #include "core/config_key.hpp"
 #include "core/contract.hpp"
 #include "core/init_law.hpp"
@@ -147,6 +148,31 @@ struct Contract {
       g.insert(g.end(), {{.B = 1, .T = 97, .d = 8, .d_state = 16, .d_conv = 4, .expand = 2, .dt_rank = 0},
                          {.B = 2, .T = 113, .d = 7, .d_state = 5, .d_conv = 4, .expand = 2, .dt_rank = 0}});
     return g;
+  }
+  // GPU conformance (harness/kernels.hpp): T = 1, 7, 97 and 1025 (the scan's 64-token chunks cut), 200; widths off the
+  // 32-channel blocks; d_state 2-16, d_conv 3-4, expand 1-2, dt_rank auto and 2.
+  static std::vector<Problem> gpu_grid(bool full) {
+    std::vector<Problem> g = {{.B = 3, .T = 1, .d = 4, .d_state = 2, .d_conv = 4, .expand = 2, .dt_rank = 0},
+                              {.B = 2, .T = 7, .d = 5, .d_state = 3, .d_conv = 4, .expand = 2, .dt_rank = 0},
+                              {.B = 2, .T = 97, .d = 33, .d_state = 16, .d_conv = 4, .expand = 2, .dt_rank = 0},
+                              {.B = 1, .T = 200, .d = 12, .d_state = 8, .d_conv = 3, .expand = 1, .dt_rank = 2},
+                              {.B = 1, .T = 1025, .d = 16, .d_state = 16, .d_conv = 4, .expand = 2, .dt_rank = 0}};
+    if (full) g.push_back({.B = 4, .T = 512, .d = 128, .d_state = 16, .d_conv = 4, .expand = 2, .dt_rank = 0});
+    return g;
+  }
+  // Benchmarks (bench/kernels_bench.cpp): Mamba's shapes (B = 8, d = 768 so d_inner 1536, d_state 16, T = 2k-16k)
+  // and Zoology's training shapes (B = 256, T = 256, d_model 128 and 512) for the parallel variant; decoding (256
+  // tokens from the empty state at batch 1, 16, 256, d = 768) for both: the step variant's time per token.
+  static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
+    std::vector<GpuBenchCase<Problem>> c;
+    const std::vector<std::string_view> all = {"fwd", "bwd", "fwdbwd"};
+    for (std::int64_t T : {2048, 4096, 16384}) c.push_back({{.B = 8, .T = T, .d = 768}, {"composed_fp32"}, all});
+    for (std::int64_t d : {128, 512}) c.push_back({{.B = 256, .T = 256, .d = d}, {"composed_fp32"}, all});
+    for (std::int64_t B : {1, 16, 256}) c.push_back({{.B = B, .T = 256, .d = 768}, {}, {"fwd"}});
+    return c;
+  }
+  static BenchFields bench_fields(const Problem& p) {
+    return {{"B", p.B}, {"T", p.T}, {"D", p.d}, {"N", p.d_state}, {"E", p.d_inner()}};
   }
 };
 
