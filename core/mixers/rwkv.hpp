@@ -141,12 +141,14 @@ struct Contract {
     return g;
   }
   // Benchmarks (bench/kernels_bench.cpp): RWKV's shapes (B = 8, d = 1024, T = 1k-16k) and Zoology's training shapes
-  // (B = 256, T = 256, d_model 128 and 512).
+  // (B = 256, T = 256, d_model 128 and 512) for the parallel variant; decoding (256 tokens from the empty state at
+  // batch 1, 16, 256, d = 1024) for both: the step variant's time per token.
   static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
     std::vector<GpuBenchCase<Problem>> c;
     const std::vector<std::string_view> all = {"fwd", "bwd", "fwdbwd"};
-    for (std::int64_t T : {1024, 4096, 16384}) c.push_back({{.B = 8, .T = T, .d = 1024}, {}, all});
-    for (std::int64_t d : {128, 512}) c.push_back({{.B = 256, .T = 256, .d = d}, {}, all});
+    for (std::int64_t T : {1024, 4096, 16384}) c.push_back({{.B = 8, .T = T, .d = 1024}, {"composed_fp32"}, all});
+    for (std::int64_t d : {128, 512}) c.push_back({{.B = 256, .T = 256, .d = d}, {"composed_fp32"}, all});
+    for (std::int64_t B : {1, 16, 256}) c.push_back({{.B = B, .T = 256, .d = 1024}, {}, {"fwd"}});
     return c;
   }
   static BenchFields bench_fields(const Problem& p) { return {{"B", p.B}, {"T", p.T}, {"D", p.d}}; }

@@ -4,8 +4,14 @@
 //   composed_fp32   fp32: the four projections and their gradients through cuBLAS (optimized/common/gemm.hpp), WKV
 //                   through the recurrent family's wkv split_fp32 forward and backward, pointwise kernels for the
 //                   token shift, the gate and their adjoints. optimized/rwkv/composed_fp32.cu has the order.
+//   step_fp32       the recurrent form, one token at a time with the carried state (the previous token and WKV's
+//                   (p, q, o) of each sequence): per token four GEMMs over the B rows, a mix kernel and one WKV step
+//                   kernel with the gate (WKV's stable step of optimized/wkv/stable_step.cuh: o in fp64). Its forward
+//                   runs step() over the T tokens from the empty state: what decoding costs. Forward only.
 // Launchers take a stream, never allocate (beyond cuBLAS's handle on first use) and never synchronise.
 #pragma once
+#include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -28,6 +34,21 @@ std::vector<BufferSpec> buffers(const Problem& p);
 void forward(const Problem& p, const DeviceArgs& a, cudaStream_t stream);
 void backward(const Problem& p, const DeviceArgs& a, cudaStream_t stream);
 }  // namespace composed_fp32
+
+namespace step_fp32 {
+std::string unsupported(const Problem& p);
+std::size_t state_bytes(const Problem& p);      // [5, B, d] floats: the previous token, then WKV's p, q, o (hi, lo)
+std::size_t workspace_bytes(const Problem& p);  // one token's scratch: xk, xv, xr, k, v, r (then g) [B, d]
+// The empty state: every sequence before its first token (previous token 0, p = q = 0, o = −inf).
+void reset(const Problem& p, float* state, cudaStream_t stream);
+// One token of the B sequences: u_t [B, d] with row stride ld_u -> y_t [B, d] with row stride ld_y; the parameters
+// come from a by the contract's names; advances state.
+void step(const Problem& p, const DeviceArgs& a, float* state, const float* u_t, std::int64_t ld_u, float* y_t,
+          std::int64_t ld_y, float* workspace, cudaStream_t stream);
+// buffers: "state" and "workspace" (scratch); forward: reset, then step() for t = 0 .. T − 1.
+std::vector<BufferSpec> buffers(const Problem& p);
+void forward(const Problem& p, const DeviceArgs& a, cudaStream_t stream);
+}  // namespace step_fp32
 
 }  // namespace menagerie::opt::rwkv
 
