@@ -107,7 +107,8 @@ lines = ["# Throughput: the mixers beside zoology's own modules", "",
          "../shared/peers/zoology, float32, each first checked against the contract's state_dict tensors (names and "
          "shapes, `menagerie bench mixers --tensors`). zoology_mamba_ref: Mamba with use_fast_path=False and "
          "selective_scan_fn = zoology's own selective_scan_ref (mamba_ssm's CUDA kernels are absent), a loop over T. "
-         "RWKV's WKV: " + str(meta.get("rwkv_wkv", "-")) + " (bench/mixers_torch.py's docstring has the details)",
+         "RWKV's WKV: " + str(meta.get("rwkv_wkv", "-"))
+         + "".join(f"; {n}" for n in meta.get("notes", [])) + " (bench/mixers_torch.py's docstring has the details)",
          (f"- peers' time budget: {fmt(meta.get('budget_s'), '.0f')} s ({fmt(meta.get('elapsed_s'), '.0f')} s used, "
           f"after {fmt(meta.get('import_s'), '.0f')} s importing zoology): {len(timed_p)} peer rows timed, "
           f"{len(skipped_p)} skipped (listed under 'Peers not timed'); a peer cell says '(1 call)' or '(2 calls)' "

@@ -47,8 +47,8 @@ bench = {"context": {"menagerie_git_sha": "0123abcd", "menagerie_gpu": "Test GPU
              bench_row("rwkv/composed_fp32/bwd/B:8/T:16384/D:1024", 0.0, 0.0, error="verification failed: du"),
              bench_row("wkv/scan_fp32/fwd/B:8/T:1024/D:1024", 1.0, 1.0)]}  # another family: ignored
 peers = {"meta": {"torch": "9.9.9-test", "cuda": "13.0", "gpu": "Test GPU", "layout": "[B, T, D] as ours",
-                  "rwkv_wkv": "the PyTorch transcription (test)", "budget_s": 300, "elapsed_s": 12.0,
-                  "import_s": 3.0},
+                  "rwkv_wkv": "the PyTorch transcription (test)", "notes": ["opt_einsum absent (test)"],
+                  "budget_s": 300, "elapsed_s": 12.0, "import_s": 3.0},
          "results": [
              {"peer": "zoology_base_conv", "op": "base_conv", "dtype": "float32", "direction": "fwd", "B": 8,
               "T": 1024, "D": 1024, "conv": 0, "K": 3, "ms": 2.0, "warmups": 2, "iters": 20},
@@ -113,6 +113,7 @@ expect(section("Peers not timed"), "- zoology_rwkv_torch_wkv fwd B=8 T=16384 D=1
 expect(md, "menagerie 0.1.0 git 0123abcd", "provenance")
 expect(md, "- GPU: Test GPU (sm_90)", "provenance")
 expect(md, "PyTorch 9.9.9-test", "provenance")
+expect(md, "RWKV's WKV: the PyTorch transcription (test); opt_einsum absent (test) (", "peers' notes")
 
 if failures:
     print("FAIL: throughput-mixers.md:\n" + md + "\n" + "\n".join("FAIL: " + f for f in failures))
