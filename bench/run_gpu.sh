@@ -16,13 +16,17 @@
 #   bench-recurrent/ menagerie bench recurrent --out $OUT/bench-recurrent (kernels_bench --ops=wkv,selective_scan with
 #                   its error sweep, bench/recurrent_torch.py's sequential PyTorch loops under their 150 s budget,
 #                   throughput-recurrent.md and .png; log bench-recurrent.log)
+#   bench-mixers/   menagerie bench mixers --out $OUT/bench-mixers (kernels_bench --ops= the mixers with GPU variants,
+#                   bench/mixers_torch.py's zoology modules under their 240 s budget, throughput-mixers.md and .png;
+#                   log bench-mixers.log)
 # VERIFY_ONLY (space-separated operator or mixer ids) restricts the verify and determinism steps to those ids;
 # SANITIZER_TESTS (a regex of test binaries, e.g. "kernel_conformance|recurrent") restricts the sanitizer step, and
 # GTEST_FILTER, passed through, the tests inside them: how one family is checked within one call.
 # STEPS (default "test verify sanitizer bench"; determinism on request) picks the steps, so that they can be split over calls of the
-# device's 10-minute limit: "bench" runs the three benchmarks, "bench-kernels" only the attention one, "bench-conv" only
-# the convolution one, "bench-recurrent" only the recurrent one. Each step has its own time limit (BENCH_TIMEOUT,
-# BENCH_CONV_TIMEOUT, BENCH_RECURRENT_TIMEOUT, ...) so that one slow step cannot starve the others.
+# device's 10-minute limit: "bench" runs the four benchmarks, "bench-kernels" only the attention one, "bench-conv" only
+# the convolution one, "bench-recurrent" only the recurrent one, "bench-mixers" only the mixers'. Each step has its own
+# time limit (BENCH_TIMEOUT, BENCH_CONV_TIMEOUT, BENCH_RECURRENT_TIMEOUT, BENCH_MIXERS_TIMEOUT, ...) so that one slow
+# step cannot starve the others.
 set -u
 out=${OUT:-/tmp/menagerie-gpu}
 mkdir -p "$out"
@@ -70,5 +74,9 @@ fi
 if [[ $steps == *" bench "* || $steps == *" bench-recurrent "* ]]; then
   step bench-recurrent "${BENCH_RECURRENT_TIMEOUT:-420}" build/bin/menagerie bench recurrent --out "$out/bench-recurrent"
   grep -E "^- \*\*(MET|MISSED|NOT MEASURED)\*\*" "$out/bench-recurrent/throughput-recurrent.md" 2>/dev/null
+fi
+if [[ $steps == *" bench "* || $steps == *" bench-mixers "* ]]; then
+  step bench-mixers "${BENCH_MIXERS_TIMEOUT:-540}" build/bin/menagerie bench mixers --out "$out/bench-mixers"
+  grep -E "^- (\*\*NOT MEASURED\*\*|[a-z_0-9]+ .*\): )" "$out/bench-mixers/throughput-mixers.md" 2>/dev/null
 fi
 exit $rc_all

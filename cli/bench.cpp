@@ -12,16 +12,33 @@
 // loops over T, as RWKV-4's and Mamba's reference paths compute them, timed under a time budget: cases that would
 // exceed it are written as skipped) and bench/recurrent_report.py: <out>/throughput-recurrent.md and
 // throughput-recurrent.png.
+// menagerie bench mixers [--out DIR]: the same for the mixers with GPU variants (base_conv, hyena, h3, rwkv, mamba:
+// kernels_bench --ops= those of them that have a variant table in this build; the others are named and left out),
+// bench/mixers_torch.py (zoology's own modules, ../shared/peers/zoology, on the same cases; it first checks each
+// module's state_dict against the contract's tensors, which it asks this binary for) and bench/mixers_report.py:
+// <out>/throughput-mixers.md and throughput-mixers.png.
+// menagerie bench mixers --tensors REQUEST: prints, as JSON on stdout, the state_dict tensors (parameters: name and
+// shape) and the state_dict aliases of each mixer object of REQUEST ({"mixers": [{"mixer": {"id": ..., <config
+// keys>}, "d_model": d, "B": b, "T": t}, ...]}, the mixer object as run configs write it, train::mixer_from_json),
+// from the contracts (core/mixers/<id>.hpp tensors()); needs no GPU. bench/mixers_torch.py compares zoology's
+// modules' state_dicts with it before timing them.
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/output_paths.hpp"
 #include "cli/scripts.hpp"
+#include "cli/verify_gpu.hpp"
+#include "cli/verify_zoology.hpp"
 #include "core/errors.hpp"
+#include "core/json.hpp"
 #include "optimized/common/device.hpp"
+#include "train/run_config.hpp"
 
 namespace menagerie::cli {
 
@@ -39,12 +56,33 @@ std::filesystem::path script(const std::string& sub, const std::string& relative
 
 // One family's benchmark: kernels_bench on the family's operators, its peers' script on the cases file, the report.
 struct Family {
-  std::string sub;     // "kernels", "conv", "recurrent"
-  std::string ops;     // kernels_bench --ops
-  std::string stem;    // attention, conv, recurrent: bench/<stem>_torch.py, bench/<stem>_report.py,
+  std::string sub;     // "kernels", "conv", "recurrent", "mixers"
+  std::string ops;     // kernels_bench --ops: those of them with GPU variants in this build (the others are named)
+  std::string stem;    // attention, conv, recurrent, mixers: bench/<stem>_torch.py, bench/<stem>_report.py,
                        // <out>/<stem>_torch.json
   bool errors = false;  // kernels_bench --error-out=<out>/<stem>_errors.json
+  bool pass_binary = false;  // the peers' script gets --menagerie <this binary> (for the contracts' tensors)
 };
+
+// The ids of `ops` (comma-separated) that have GPU variants in this build; the others are printed as left out.
+std::string with_kernels(const Family& f) {
+  const std::string known = ", " + gpu_kernel_ids() + ", ";
+  std::string kept, dropped;
+  std::size_t start = 0;
+  while (start <= f.ops.size()) {
+    const std::size_t comma = std::min(f.ops.find(',', start), f.ops.size());
+    const std::string id = f.ops.substr(start, comma - start);
+    std::string& list = known.find(", " + id + ", ") != std::string::npos ? kept : dropped;
+    list += (list.empty() ? "" : ",") + id;
+    start = comma + 1;
+  }
+  if (!dropped.empty())
+    std::printf("bench %s: no GPU variant in this build of %s: not timed (the report names them)\n", f.sub.c_str(),
+                dropped.c_str());
+  require<NotAvailableError>(!kept.empty(), "menagerie bench ", f.sub, ": none of ", f.ops,
+                             " has GPU variants in this build");
+  return kept;
+}
 
 void run_family(const Family& f, const std::string& out) {
   require_output_dir("--out", out);
@@ -55,13 +93,14 @@ void run_family(const Family& f, const std::string& out) {
   const fs::path exe = fs::canonical("/proc/self/exe").parent_path();
   const fs::path bin = exe.parent_path() / "bench" / "kernels_bench";
   require<NotAvailableError>(fs::exists(bin), "menagerie bench ", f.sub, ": ", bin.string(), " is not built");
+  const std::string ops = with_kernels(f);
   fs::create_directories(out);
   const fs::path dir(out);
   // The attention family keeps the file names it had before the families were split.
   const std::string prefix = f.sub == "kernels" ? "kernels" : f.stem;
   const fs::path bj = dir / (prefix + "_bench.json"), cj = dir / (prefix + "_cases.json"),
                  tj = dir / (f.stem + "_torch.json"), ej = dir / (f.stem + "_errors.json");
-  run_or_throw(quoted(bin) + " --ops=" + f.ops + " --cases-out=" + quoted(cj) +
+  run_or_throw(quoted(bin) + " --ops=" + ops + " --cases-out=" + quoted(cj) +
                    (f.errors ? " --error-out=" + quoted(ej) : std::string()) + " --benchmark_out=" + quoted(bj) +
                    " --benchmark_out_format=json",
                "kernels_bench");
@@ -70,7 +109,8 @@ void run_family(const Family& f, const std::string& out) {
     std::printf("bench %s: no python3 with torch; the report has no PyTorch peers\n", f.sub.c_str());
     fs::remove(tj);
   } else {
-    run_or_throw(torch + " " + quoted(torch_py) + " --cases " + quoted(cj) + " --out " + quoted(tj),
+    run_or_throw(torch + " " + quoted(torch_py) + " --cases " + quoted(cj) + " --out " + quoted(tj) +
+                     (f.pass_binary ? " --menagerie " + quoted(fs::canonical("/proc/self/exe")) : std::string()),
                  (f.stem + "_torch.py").c_str());
   }
   const std::string plot = python_with("matplotlib");
@@ -78,6 +118,37 @@ void run_family(const Family& f, const std::string& out) {
                     quoted(tj) + " " + quoted(dir);
   if (f.errors) cmd += " " + quoted(ej);
   run_or_throw(cmd, (f.stem + "_report.py").c_str());
+}
+
+// --tensors REQUEST: each mixer object's parameters (name, shape) and state_dict aliases, as JSON on stdout.
+void print_tensors(const std::string& request) {
+  const json req = read_json_file(request);
+  const auto mixers = get_field<json>(req, "mixers", request);
+  require<FormatError>(mixers.is_array(), request, ": mixers must be an array of mixer requests");
+  json out = json::array();
+  for (std::size_t i = 0; i < mixers.size(); ++i) {
+    const std::string where = cat(json_path(request, "mixers"), "[", i, "]");
+    const json& m = mixers[i];
+    reject_unknown_keys(m, {"mixer", "d_model", "B", "T"}, where);
+    const auto d = get_field<std::int64_t>(m, "d_model", where), B = get_field<std::int64_t>(m, "B", where),
+               T = get_field<std::int64_t>(m, "T", where);
+    require<InputError>(d >= 1 && B >= 1 && T >= 1, where, ": d_model, B, T = ", d, ", ", B, ", ", T,
+                        " must all be >= 1");
+    const auto mixer = train::mixer_from_json(get_field<json>(m, "mixer", where), d, T, json_path(where, "mixer"));
+    std::vector<TensorSpec> specs;
+    try {
+      specs = mixer.tensors(B, T);  // validates the problem
+    } catch (const InputError& e) {
+      throw InputError(cat(where, ": ", e.what()));
+    }
+    json tensors = json::array(), aliases = json::array();
+    for (const auto& s : specs)
+      if (s.role == Role::param) tensors.push_back({{"name", s.name}, {"shape", s.shape}});
+    for (const auto& a : mixer_aliases(mixer, d)) aliases.push_back({{"alias", a.alias}, {"canonical", a.canonical}});
+    out.push_back(json{{"mixer", m.at("mixer")}, {"d_model", d}, {"B", B}, {"T", T}, {"tensors", tensors},
+                       {"aliases", aliases}});
+  }
+  std::printf("%s\n", json{{"mixers", out}}.dump(1).c_str());
 }
 
 }  // namespace
@@ -100,6 +171,19 @@ void add_bench(CLI::App& app) {
   rec->add_option("--out", recurrent_out,
                   "directory for throughput-recurrent.md, .png and the JSON (default reports)");
   rec->callback([] { run_family({"recurrent", "wkv,selective_scan", "recurrent", true}, recurrent_out); });
+  auto* mix = bench->add_subcommand(
+      "mixers", "every mixer's GPU variants (base_conv, hyena, h3, rwkv, mamba) beside zoology's own modules");
+  static std::string mixers_out = "reports", tensors_request;
+  mix->add_option("--out", mixers_out, "directory for throughput-mixers.md, .png and the JSON (default reports)");
+  mix->add_option("--tensors", tensors_request,
+                  "print the contracts' state_dict tensors of the mixer objects in this JSON file and exit (what "
+                  "bench/mixers_torch.py checks zoology's modules against; no GPU needed)");
+  mix->callback([] {
+    if (!tensors_request.empty()) return print_tensors(tensors_request);
+    Family f{"mixers", "base_conv,hyena,h3,rwkv,mamba", "mixers", false};
+    f.pass_binary = true;
+    run_family(f, mixers_out);
+  });
 }
 
 }  // namespace menagerie::cli

@@ -20,6 +20,8 @@
 
 namespace menagerie::cli {
 
+std::string gpu_kernel_ids() { return contract_ids(harness::KernelContracts{}); }
+
 void verify_gpu(const GpuVerifyOptions& o) {
   const std::string ids = contract_ids(harness::KernelContracts{});
   for (const auto& id : o.only)

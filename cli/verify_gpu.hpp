@@ -17,4 +17,8 @@ struct GpuVerifyOptions {
 // Throws InputError for an unknown --only id, NotAvailableError without a GPU (or CUDA), Error on a failure.
 void verify_gpu(const GpuVerifyOptions& options);
 
+// The ids of the operators and mixers with GPU variants in this build (harness::KernelContracts), ", "-separated;
+// empty in a build without CUDA. `menagerie bench` times only those of a family.
+std::string gpu_kernel_ids();
+
 }  // namespace menagerie::cli

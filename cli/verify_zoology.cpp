@@ -121,7 +121,8 @@ Named<double> read_state(const Safetensors& file, const std::vector<TensorSpec>&
   return params;
 }
 
-// A lone mixer's state_dict aliases: those of a one-layer model holding it, without the layer's prefix.
+}  // namespace
+
 std::vector<model::Alias> mixer_aliases(const model::LayerMixer& m, std::int64_t d) {
   model::Config c;
   c.vocab = 1;
@@ -135,6 +136,8 @@ std::vector<model::Alias> mixer_aliases(const model::LayerMixer& m, std::int64_t
       out.push_back({a.alias.substr(prefix.size()), a.canonical.substr(prefix.size())});
   return out;
 }
+
+namespace {
 
 std::int64_t positive(const json& j, const char* key, const std::string& where) {
   const auto v = get_field<std::int64_t>(j, key, where);
