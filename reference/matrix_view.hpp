@@ -38,6 +38,8 @@ inline Tensor<double> view_output(const MatrixView& view) { return view.finish(m
 // in: "u" [B, T, d] and the mixer's parameters, named as its contract's tensors(p).
 namespace menagerie::mixers::mha { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::sliding_attn { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
+namespace menagerie::mixers::based { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
+namespace menagerie::mixers::jrt { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::sigmoid_lookups { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 
 namespace menagerie::ref {
