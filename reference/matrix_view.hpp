@@ -39,6 +39,7 @@ inline Tensor<double> view_output(const MatrixView& view) { return view.finish(m
 namespace menagerie::mixers::mha { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::sliding_attn { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::based { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
+namespace menagerie::mixers::base_conv { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::jrt { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::sigmoid_lookups { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 
