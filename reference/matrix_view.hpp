@@ -40,7 +40,9 @@ namespace menagerie::mixers::mha { ref::MatrixView matrix_view(const Problem& p,
 namespace menagerie::mixers::sliding_attn { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::based { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::base_conv { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
+namespace menagerie::mixers::hyena { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::jrt { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
+namespace menagerie::mixers::m2 { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::sigmoid_lookups { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 
 namespace menagerie::ref {
