@@ -44,6 +44,7 @@ namespace menagerie::mixers::hyena { ref::MatrixView matrix_view(const Problem& 
 namespace menagerie::mixers::h3 { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::rwkv { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::mamba { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
+namespace menagerie::mixers::gla { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::mamba2 { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::jrt { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::m2 { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
