@@ -40,14 +40,16 @@ namespace menagerie::mixers::mha { ref::MatrixView matrix_view(const Problem& p,
 namespace menagerie::mixers::sliding_attn { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::based { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::base_conv { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
-namespace menagerie::mixers::hyena { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
-namespace menagerie::mixers::h3 { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::rwkv { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::mamba { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
+namespace menagerie::mixers::hyena { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
+namespace menagerie::mixers::h3 { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::gla { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::mamba2 { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
-namespace menagerie::mixers::jrt { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::m2 { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
+namespace menagerie::mixers::deltanet { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
+namespace menagerie::mixers::jrt { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
+namespace menagerie::mixers::gated_deltanet { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::sigmoid_lookups { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 
 namespace menagerie::ref {
