@@ -17,6 +17,7 @@ void add_gate(CLI::App& app);   // menagerie gate | baseline update   (cli/gate.
 void add_bench(CLI::App& app);  // menagerie bench kernels | conv   (cli/bench.cpp)
 void add_theory(CLI::App& app);  // menagerie theory [--quick] [--out reports/theory.md] (cli/theory.cpp)
 void add_distill(CLI::App& app);  // menagerie distill [--out reports/distillation.md] (cli/distill.cpp)
+void add_inspect(CLI::App& app);  // menagerie inspect --checkpoint RUN [--example N] [--out DIR] (cli/inspect.cpp)
 void add_train(CLI::App& app);  // menagerie train --config run.json   (cli/train.cpp)
 void add_sweep(CLI::App& app);  // menagerie sweep --config sweep.json (cli/sweep.cpp)
 // --seed, the same rule on every subcommand (cli/seed_option.cpp): a decimal integer in [0, 2^32 - 1], numpy's

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   menagerie::cli::add_sweep(app);
   menagerie::cli::add_theory(app);
   menagerie::cli::add_distill(app);
+  menagerie::cli::add_inspect(app);
   menagerie::cli::add_report(app);
   try {
     app.parse(argc, argv);
