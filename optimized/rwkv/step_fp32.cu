@@ -16,6 +16,7 @@
 #include "optimized/common/check.hpp"
 #include "optimized/common/gemm.hpp"
 #include "optimized/common/pointwise.hpp"
+#include "optimized/common/step_form.hpp"
 #include "optimized/rwkv/variants.hpp"
 #include "optimized/wkv/stable_step.cuh"
 
@@ -94,15 +95,12 @@ void step(const Problem& p, const DeviceArgs& a, float* state, const float* u_t,
 }
 
 std::vector<BufferSpec> buffers(const Problem& p) {
-  return {{"state", state_bytes(p), false}, {"workspace", workspace_bytes(p), false}};
+  return step_buffers(StepForm<Problem>{state_bytes, workspace_bytes, reset, step}, p);
 }
 
 void forward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
   require_supported(unsupported, p);
-  float *state = a.as<float>("state"), *ws = a.as<float>("workspace"), *y = a.as<float>("y");
-  const float* u = a.as<float>("u");
-  reset(p, state, s);
-  for (std::int64_t t = 0; t < p.T; ++t) step(p, a, state, u + t * p.d, p.T * p.d, y + t * p.d, p.T * p.d, ws, s);
+  run_steps(StepForm<Problem>{state_bytes, workspace_bytes, reset, step}, p, p.T, p.d, a, s);
 }
 
 }  // namespace menagerie::opt::rwkv::step_fp32

@@ -45,7 +45,8 @@ void reset(const Problem& p, float* state, cudaStream_t stream);
 // come from a by the contract's names; advances state.
 void step(const Problem& p, const DeviceArgs& a, float* state, const float* u_t, std::int64_t ld_u, float* y_t,
           std::int64_t ld_y, float* workspace, cudaStream_t stream);
-// buffers: "state" and "workspace" (scratch); forward: reset, then step() for t = 0 .. T − 1.
+// buffers: "state" and "workspace" (scratch); forward: reset, then step() for t = 0 .. T − 1
+// (optimized/common/step_form.hpp).
 std::vector<BufferSpec> buffers(const Problem& p);
 void forward(const Problem& p, const DeviceArgs& a, cudaStream_t stream);
 }  // namespace step_fp32
