@@ -16,7 +16,8 @@
 // kernels_bench --ops= those of them that have a variant table in this build; the others are named and left out),
 // bench/mixers_torch.py (zoology's own modules, ../shared/peers/zoology, on the same cases; it first checks each
 // module's state_dict against the contract's tensors, which it asks this binary for) and bench/mixers_report.py:
-// <out>/throughput-mixers.md and throughput-mixers.png.
+// <out>/throughput-mixers.md and throughput-mixers.png, then bench/decode_report.py: <out>/decode.md (the step
+// variants' tokens/s and state bytes against attention's KV cache).
 // menagerie bench mixers --tensors REQUEST: prints, as JSON on stdout, the state_dict tensors (parameters: name and
 // shape) and the state_dict aliases of each mixer object of REQUEST ({"mixers": [{"mixer": {"id": ..., <config
 // keys>}, "d_model": d, "B": b, "T": t}, ...]}, the mixer object as run configs write it, train::mixer_from_json),
@@ -118,6 +119,10 @@ void run_family(const Family& f, const std::string& out) {
                     quoted(tj) + " " + quoted(dir);
   if (f.errors) cmd += " " + quoted(ej);
   run_or_throw(cmd, (f.stem + "_report.py").c_str());
+  if (f.stem == "mixers")  // the step variants' decoding table, from the same timings
+    run_or_throw((plot.empty() ? std::string("python3") : plot) + " " +
+                     quoted(script(f.sub, "bench/decode_report.py")) + " " + quoted(bj) + " " + quoted(dir),
+                 "decode_report.py");
 }
 
 // --tensors REQUEST: each mixer object's parameters (name, shape) and state_dict aliases, as JSON on stdout.
