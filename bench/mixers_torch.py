@@ -365,27 +365,9 @@ def main():
             continue
         Tp = min([PROBE_T] + [q["T"] for q in mine])
         try:
-            if cuda:
-                torch.cuda.empty_cache()
-                base = torch.cuda.memory_allocated()
-                torch.cuda.reset_peak_memory_stats()
-            fn, setup = build(r, Tp)
-            setup_s = 0.0
-            if setup:
-                sync()
-                t0 = time.perf_counter()
-                setup()
-                sync()
-                setup_s = time.perf_counter() - t0
-            sync()
-            t0 = time.perf_counter()
-            fn()
-            sync()
-            call_s = time.perf_counter() - t0
-            mem = (torch.cuda.max_memory_allocated() - base) / Tp if cuda else 0.0
-            probes[fam] = {"T": Tp, "call_s": call_s / Tp, "setup_s": setup_s / Tp, "bytes": mem}
-            print(f"probe {r['peer']} {r['direction']} {shape(r)} at T={Tp}: {1e6 * call_s / Tp:.0f} us per token"
-                  + (f", {mem / 2**20:.2f} MiB per token" if cuda else ""), flush=True)
+            pr = probes[fam] = peer.probe(lambda: build(r, Tp), Tp)
+            print(f"probe {r['peer']} {r['direction']} {shape(r)} at T={Tp}: {1e6 * pr['call_s']:.0f} us per token"
+                  + (f", {pr['bytes'] / 2**20:.2f} MiB per token" if cuda else ""), flush=True)
         except Exception as e:
             probes[fam] = {"error": f"probe failed: {err(e)}"}
             print(f"probe {r['peer']} {r['direction']} {shape(r)} failed: {probes[fam]['error']}", flush=True)

@@ -233,28 +233,10 @@ def main():
         f = dict(fam[3])
         f["T"] = Tp
         try:
-            if cuda:
-                torch.cuda.empty_cache()
-                base = torch.cuda.memory_allocated()
-                torch.cuda.reset_peak_memory_stats()
-            fn, setup = build(r["op"], r["dtype"], r["direction"], f)
-            setup_s = 0.0
-            if setup:
-                sync()
-                t0 = time.perf_counter()
-                setup()
-                sync()
-                setup_s = time.perf_counter() - t0
-            sync()
-            t0 = time.perf_counter()
-            fn()
-            sync()
-            call_s = time.perf_counter() - t0
-            mem = (torch.cuda.max_memory_allocated() - base) / Tp if cuda else 0.0
-            probes[fam] = {"T": Tp, "call_s": call_s / Tp, "setup_s": setup_s / Tp, "bytes": mem}
-            print(f"probe {r['peer']} {r['dtype']} {r['direction']} {shape(f)}: {1e6 * call_s / Tp:.0f} us per step"
-                  + (f" (+ {1e6 * setup_s / Tp:.0f} us per step for the retained forward)" if setup else "")
-                  + (f", {mem / 2**20:.2f} MiB per step" if cuda else ""), flush=True)
+            pr = probes[fam] = peer.probe(lambda: build(r["op"], r["dtype"], r["direction"], f), Tp)
+            print(f"probe {r['peer']} {r['dtype']} {r['direction']} {shape(f)}: {1e6 * pr['call_s']:.0f} us per step"
+                  + (f" (+ {1e6 * pr['setup_s']:.0f} us per step for the retained forward)" if pr["setup_s"] else "")
+                  + (f", {pr['bytes'] / 2**20:.2f} MiB per step" if cuda else ""), flush=True)
         except Exception as e:  # e.g. out of memory
             msg = str(e).splitlines()[0][:200] if str(e) else ""
             probes[fam] = {"error": f"probe failed: {type(e).__name__}: {msg}"}

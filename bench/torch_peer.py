@@ -48,6 +48,36 @@ class Peer:
         self.skipped = reason
         json.dump({"skipped": reason}, open(self.args.out, "w"))
 
+    def probe(self, build, T):
+        """One call of a case at length T, timed by the wall clock around synchronisations (a budget estimate, not a
+        measurement): build() returns (fn, setup), setup (or None) the untimed part fn needs, such as a backward's
+        retained forward. Returns the seconds per token of fn and of setup, and on a GPU the peak memory per token
+        that building and running them allocated: what a family's estimate for a longer case scales by T."""
+        torch, cuda = self.torch, self.dev.type == "cuda"
+
+        def sync():
+            if cuda:
+                torch.cuda.synchronize()
+        if cuda:
+            torch.cuda.empty_cache()
+            base = torch.cuda.memory_allocated()
+            torch.cuda.reset_peak_memory_stats()
+        fn, setup = build()
+        setup_s = 0.0
+        if setup:
+            sync()
+            t0 = time.perf_counter()
+            setup()
+            sync()
+            setup_s = time.perf_counter() - t0
+        sync()
+        t0 = time.perf_counter()
+        fn()
+        sync()
+        call_s = time.perf_counter() - t0
+        mem = (torch.cuda.max_memory_allocated() - base) / T if cuda else 0.0
+        return {"T": T, "call_s": call_s / T, "setup_s": setup_s / T, "bytes": mem}
+
     def median_ms(self, fn, iters, warmups=2):
         torch = self.torch
         for _ in range(warmups):
