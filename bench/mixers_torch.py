@@ -58,7 +58,6 @@ runs out of memory anyway gets "skipped" with the error. Each timed call: L2 flu
 import datetime
 import glob
 import json
-import math
 import os
 import subprocess
 import sys
@@ -353,27 +352,9 @@ def main():
         return f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
 
     # ---- probes: time (and peak memory) per token of each family at T = min(T, PROBE_T) ----
-    probes = {}
     live = [r for r in rows if "error" not in r]
-    fams = sorted({family(r) for r in live}, key=lambda fam: (math.prod(v for _, v in fam[3]), fam))
-    for fam in fams:
-        mine = [r for r in live if family(r) == fam]
-        r = mine[0]
-        if time.monotonic() - t_start > PROBE_SHARE * budget:
-            probes[fam] = {"skipped": f"time budget: not probed (the probes had used {PROBE_SHARE:.0%} of the "
-                                      f"{budget:.0f} s budget)"}
-            continue
-        Tp = min([PROBE_T] + [q["T"] for q in mine])
-        try:
-            pr = probes[fam] = peer.probe(lambda: build(r, Tp), Tp)
-            print(f"probe {r['peer']} {r['direction']} {shape(r)} at T={Tp}: {1e6 * pr['call_s']:.0f} us per token"
-                  + (f", {pr['bytes'] / 2**20:.2f} MiB per token" if cuda else ""), flush=True)
-        except Exception as e:
-            probes[fam] = {"error": f"probe failed: {err(e)}"}
-            print(f"probe {r['peer']} {r['direction']} {shape(r)} failed: {probes[fam]['error']}", flush=True)
-        fn = setup = None
-        if cuda:
-            torch.cuda.empty_cache()
+    probes = peer.probe_families(live, family, build, lambda r, T: f"{r['peer']} {r['direction']} {shape(r)} at T={T}",
+                                 t_start=t_start, budget=budget, probe_t=PROBE_T, share=PROBE_SHARE, unit="token")
 
     # ---- the timings, cheapest first, each within its share of the budget ----
     def estimate(r):

@@ -55,7 +55,6 @@ wkv_sequential and scan_sequential can be imported (their check: bench/recurrent
 """
 import datetime
 import json
-import math
 import os
 import sys
 import time
@@ -220,31 +219,10 @@ def main():
                 setup()
             fn()
     sync()
-    probes = {}
-    fams = sorted({family(r) for r in rows}, key=lambda fam: (math.prod(v for _, v in fam[3]), fam))
-    for fam in fams:
-        mine = [q for q in rows if family(q) == fam]
-        r = mine[0]
-        if time.monotonic() - t_start > PROBE_SHARE * budget:
-            probes[fam] = {"skipped": f"time budget: not probed (the probes had used {PROBE_SHARE:.0%} of the "
-                                      f"{budget:.0f} s budget)"}
-            continue
-        Tp = min([PROBE_T] + [q["T"] for q in mine])
-        f = dict(fam[3])
-        f["T"] = Tp
-        try:
-            pr = probes[fam] = peer.probe(lambda: build(r["op"], r["dtype"], r["direction"], f), Tp)
-            print(f"probe {r['peer']} {r['dtype']} {r['direction']} {shape(f)}: {1e6 * pr['call_s']:.0f} us per step"
-                  + (f" (+ {1e6 * pr['setup_s']:.0f} us per step for the retained forward)" if pr["setup_s"] else "")
-                  + (f", {pr['bytes'] / 2**20:.2f} MiB per step" if cuda else ""), flush=True)
-        except Exception as e:  # e.g. out of memory
-            msg = str(e).splitlines()[0][:200] if str(e) else ""
-            probes[fam] = {"error": f"probe failed: {type(e).__name__}: {msg}"}
-            print(f"probe {r['peer']} {r['dtype']} {r['direction']} {shape(f)} failed: {probes[fam]['error']}",
-                  flush=True)
-        fn = setup = None
-        if cuda:
-            torch.cuda.empty_cache()
+    probes = peer.probe_families(
+        rows, family, lambda r, T: build(r["op"], r["dtype"], r["direction"], dict(family(r)[3], T=T)),
+        lambda r, T: f"{r['peer']} {r['dtype']} {r['direction']} {shape(dict(family(r)[3], T=T))}",
+        t_start=t_start, budget=budget, probe_t=PROBE_T, share=PROBE_SHARE, unit="step")
 
     # ---- the timings, cheapest first, each within its share of the budget ----
     def estimate(r):

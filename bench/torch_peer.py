@@ -9,6 +9,7 @@ time.perf_counter around each call, so that a script's own logic can be exercise
 """
 import argparse
 import json
+import math
 import os
 import time
 
@@ -77,6 +78,35 @@ class Peer:
         call_s = time.perf_counter() - t0
         mem = (torch.cuda.max_memory_allocated() - base) / T if cuda else 0.0
         return {"T": T, "call_s": call_s / T, "setup_s": setup_s / T, "bytes": mem}
+
+    def probe_families(self, rows, family, build_at, describe, *, t_start, budget, probe_t, share, unit):
+        """One probe per family of rows (rows with the same family(r); its last element the fields without T),
+        smallest family first, at T = min(probe_t, the family's shortest T); build_at(r, T) gives (fn, setup) of row
+        r at length T, describe(r, T) names it in the log. Once the probes have used `share` of the budget the rest
+        are skipped. Returns {family: probe(...)'s dict, or {"skipped": reason} or {"error": reason}}."""
+        torch, cuda = self.torch, self.dev.type == "cuda"
+        probes = {}
+        for fam in sorted({family(r) for r in rows}, key=lambda fam: (math.prod(v for _, v in fam[-1]), fam)):
+            mine = [q for q in rows if family(q) == fam]
+            r = mine[0]
+            if time.monotonic() - t_start > share * budget:
+                probes[fam] = {"skipped": f"time budget: not probed (the probes had used {share:.0%} of the "
+                                          f"{budget:.0f} s budget)"}
+                continue
+            Tp = min([probe_t] + [q["T"] for q in mine])
+            try:
+                pr = probes[fam] = self.probe(lambda: build_at(r, Tp), Tp)
+                print(f"probe {describe(r, Tp)}: {1e6 * pr['call_s']:.0f} us per {unit}"
+                      + (f" (+ {1e6 * pr['setup_s']:.0f} us per {unit} for the retained forward)" if pr["setup_s"]
+                         else "")
+                      + (f", {pr['bytes'] / 2**20:.2f} MiB per {unit}" if cuda else ""), flush=True)
+            except Exception as e:  # e.g. out of memory
+                msg = str(e).splitlines()[0][:200] if str(e) else ""
+                probes[fam] = {"error": f"probe failed: {type(e).__name__}: {msg}"}
+                print(f"probe {describe(r, Tp)} failed: {probes[fam]['error']}", flush=True)
+            if cuda:
+                torch.cuda.empty_cache()
+        return probes
 
     def median_ms(self, fn, iters, warmups=2):
         torch = self.torch
