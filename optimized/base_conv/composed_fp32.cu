@@ -104,8 +104,6 @@ __global__ void residual_backward_kernel(const float* __restrict__ dy, const flo
   du[i] += inner_residual ? dy[i] + dc[i] : dy[i];
 }
 
-unsigned blocks(std::int64_t n) { return pointwise_blocks(n); }
-
 }  // namespace
 
 std::string unsupported(const Problem& p) {
@@ -141,7 +139,7 @@ void forward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
     cuda::gemm_rm(s, Op::N, Op::T, T, H, E, 1.f, a.as<float>("conv.pos_emb.z"), E, a.as<float>("conv.mlp.0.weight"),
                   E, 0.f, hidden);
     add_bias(s, hidden, a.as<float>("conv.mlp.0.bias"), T, H);
-    relu_kernel<<<blocks(T * H), kThreads, 0, s>>>(hidden, r, T * H, false);
+    relu_kernel<<<pointwise_blocks(T * H), kThreads, 0, s>>>(hidden, r, T * H, false);
     cuda::gemm_rm(s, Op::N, Op::T, D, T, H, 1.f, a.as<float>("conv.mlp.2.weight"), H, r, H, 0.f, filter);
     add_bias(s, filter, a.as<float>("conv.mlp.2.bias"), D, T, true);
     MENAGERIE_LAUNCH_CHECK();
@@ -159,8 +157,8 @@ void forward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
       opt::long_conv::fft_cufft::forward(long_problem(p), u, a.as<float>("filter"), conv, ws + l.conv, s);
       break;
   }
-  gate_forward_kernel<<<blocks(n), kThreads, 0, s>>>(u, a.as<float>("projection.bias"), gate, conv, a.as<float>("y"),
-                                                     n, D, p.conv != Conv::short_conv);
+  gate_forward_kernel<<<pointwise_blocks(n), kThreads, 0, s>>>(u, a.as<float>("projection.bias"), gate, conv,
+                                                               a.as<float>("y"), n, D, p.conv != Conv::short_conv);
   MENAGERIE_LAUNCH_CHECK();
 }
 
@@ -173,7 +171,8 @@ void backward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
   const Layout l(p);
   float *ones = ws + l.ones, *dg = ws + l.dg, *dc = ws + l.dc;
   fill(s, ones, M > T ? M : T, 1.f);
-  gate_backward_kernel<<<blocks(n), kThreads, 0, s>>>(dy, a.as<float>("gate"), a.as<float>("conv"), dg, dc, n);
+  gate_backward_kernel<<<pointwise_blocks(n), kThreads, 0, s>>>(dy, a.as<float>("gate"), a.as<float>("conv"), dg,
+                                                                dc, n);
   MENAGERIE_LAUNCH_CHECK();
   cuda::gemm_rm(s, Op::T, Op::N, D, D, M, 1.f, dg, D, u, D, 0.f, a.as<float>("dprojection.weight"));
   cuda::column_sums(s, M, D, dg, ones, a.as<float>("dprojection.bias"));
@@ -193,18 +192,18 @@ void backward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
                                           s);
       break;
   }
-  residual_backward_kernel<<<blocks(n), kThreads, 0, s>>>(dy, dc, du, n, long_conv);
+  residual_backward_kernel<<<pointwise_blocks(n), kThreads, 0, s>>>(dy, dc, du, n, long_conv);
   MENAGERIE_LAUNCH_CHECK();
   cuda::gemm_rm(s, Op::N, Op::N, M, D, D, 1.f, dg, D, W, D, 1.f, du);
   if (p.conv != Conv::long_implicit) return;
   const float *hidden = a.as<float>("hidden"), *dh = ws + l.dh, *z = a.as<float>("conv.pos_emb.z");
   float* r = ws + l.r;
   cuda::row_sums(s, D, T, dh, ones, a.as<float>("dconv.mlp.2.bias"));
-  relu_kernel<<<blocks(T * H), kThreads, 0, s>>>(hidden, r, T * H, false);
+  relu_kernel<<<pointwise_blocks(T * H), kThreads, 0, s>>>(hidden, r, T * H, false);
   MENAGERIE_LAUNCH_CHECK();
   cuda::gemm_rm(s, Op::N, Op::N, D, H, T, 1.f, dh, T, r, H, 0.f, a.as<float>("dconv.mlp.2.weight"));
   cuda::gemm_rm(s, Op::T, Op::N, T, H, D, 1.f, dh, T, a.as<float>("conv.mlp.2.weight"), H, 0.f, r);  // r <- dr
-  relu_kernel<<<blocks(T * H), kThreads, 0, s>>>(hidden, r, T * H, true);                              // r <- da
+  relu_kernel<<<pointwise_blocks(T * H), kThreads, 0, s>>>(hidden, r, T * H, true);  // r <- da
   MENAGERIE_LAUNCH_CHECK();
   cuda::column_sums(s, T, H, r, ones, a.as<float>("dconv.mlp.0.bias"));
   cuda::gemm_rm(s, Op::T, Op::N, H, E, T, 1.f, r, H, z, E, 0.f, a.as<float>("dconv.mlp.0.weight"));

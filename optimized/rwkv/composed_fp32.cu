@@ -106,8 +106,6 @@ __global__ void mix_grad_terms_kernel(const float* __restrict__ u, float* __rest
   dxr[i] *= diff;
 }
 
-unsigned blocks(std::int64_t n) { return pointwise_blocks(n); }
-
 }  // namespace
 
 std::string unsupported(const Problem& p) {
@@ -136,7 +134,7 @@ void forward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
   const float* u = a.as<float>("u");
   float *xk = ws + l.x[0], *xv = ws + l.x[1], *xr = ws + l.x[2], *g = ws + l.g;
   float *k = a.as<float>("k"), *v = a.as<float>("v"), *r = a.as<float>("r"), *out = a.as<float>("wkv");
-  mix_kernel<<<blocks(n), kThreads, 0, s>>>(u, a.as<float>("time_mix_k"), a.as<float>("time_mix_v"),
+  mix_kernel<<<pointwise_blocks(n), kThreads, 0, s>>>(u, a.as<float>("time_mix_k"), a.as<float>("time_mix_v"),
                                             a.as<float>("time_mix_r"), xk, xv, xr, p.T, d, n);
   MENAGERIE_LAUNCH_CHECK();
   cuda::gemm_rm(s, Op::N, Op::T, M, d, d, 1.f, xk, d, a.as<float>("key.weight"), d, 0.f, k);
@@ -145,7 +143,7 @@ void forward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
   wkv::split_fp32::forward(mixers::rwkv::wkv_problem(p),
                            {k, v, a.as<float>("time_decay"), a.as<float>("time_first")}, out,
                            a.as<float>("wkv_state"), s);
-  gate_kernel<<<blocks(n), kThreads, 0, s>>>(r, out, g, n);
+  gate_kernel<<<pointwise_blocks(n), kThreads, 0, s>>>(r, out, g, n);
   MENAGERIE_LAUNCH_CHECK();
   cuda::gemm_rm(s, Op::N, Op::T, M, d, d, 1.f, g, d, a.as<float>("output.weight"), d, 0.f, a.as<float>("y"));
 }
@@ -160,17 +158,17 @@ void backward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
   float *xk = ws + l.x[0], *xv = ws + l.x[1], *xr = ws + l.x[2], *g = ws + l.g, *dwkv = ws + l.dwkv;
   float *dk = ws + l.dk, *dv = ws + l.dv, *dr = ws + l.dr, *ones = ws + l.ones;
   fill(s, ones, M, 1.f);
-  gate_kernel<<<blocks(n), kThreads, 0, s>>>(r, out, g, n);
+  gate_kernel<<<pointwise_blocks(n), kThreads, 0, s>>>(r, out, g, n);
   MENAGERIE_LAUNCH_CHECK();
   cuda::gemm_rm(s, Op::T, Op::N, d, d, M, 1.f, dy, d, g, d, 0.f, a.as<float>("doutput.weight"));
   cuda::gemm_rm(s, Op::N, Op::N, M, d, d, 1.f, dy, d, a.as<float>("output.weight"), d, 0.f, g);  // g <- dg
-  gate_backward_kernel<<<blocks(n), kThreads, 0, s>>>(g, r, out, dwkv, dr, n);
+  gate_backward_kernel<<<pointwise_blocks(n), kThreads, 0, s>>>(g, r, out, dwkv, dr, n);
   MENAGERIE_LAUNCH_CHECK();
   wkv::split_fp32::backward(mixers::rwkv::wkv_problem(p),
                             {a.as<float>("k"), a.as<float>("v"), a.as<float>("time_decay"), a.as<float>("time_first")},
                             a.as<float>("wkv_state"), dwkv,
                             {dk, dv, a.as<float>("dtime_decay"), a.as<float>("dtime_first")}, ws + l.wkv, s);
-  mix_kernel<<<blocks(n), kThreads, 0, s>>>(u, mk, mv, mr, xk, xv, xr, p.T, d, n);
+  mix_kernel<<<pointwise_blocks(n), kThreads, 0, s>>>(u, mk, mv, mr, xk, xv, xr, p.T, d, n);
   MENAGERIE_LAUNCH_CHECK();
   const struct {
     float *dproj, *x;
@@ -183,8 +181,8 @@ void backward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
     cuda::gemm_rm(s, Op::T, Op::N, d, d, M, 1.f, j.dproj, d, j.x, d, 0.f, a.as<float>(j.dweight));
     cuda::gemm_rm(s, Op::N, Op::N, M, d, d, 1.f, j.dproj, d, W, d, 0.f, j.x);  // x <- dx
   }
-  shift_backward_kernel<<<blocks(n), kThreads, 0, s>>>(xk, xv, xr, mk, mv, mr, a.as<float>("du"), p.T, d, n);
-  mix_grad_terms_kernel<<<blocks(n), kThreads, 0, s>>>(u, xk, xv, xr, p.T, d, n);
+  shift_backward_kernel<<<pointwise_blocks(n), kThreads, 0, s>>>(xk, xv, xr, mk, mv, mr, a.as<float>("du"), p.T, d, n);
+  mix_grad_terms_kernel<<<pointwise_blocks(n), kThreads, 0, s>>>(u, xk, xv, xr, p.T, d, n);
   MENAGERIE_LAUNCH_CHECK();
   cuda::column_sums(s, M, d, xk, ones, a.as<float>("dtime_mix_k"));
   cuda::column_sums(s, M, d, xv, ones, a.as<float>("dtime_mix_v"));
