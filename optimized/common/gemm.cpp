@@ -43,6 +43,14 @@ void gemm_rm(cudaStream_t stream, Op op_a, Op op_b, std::int64_t M, std::int64_t
                                      as_int(lda, "lda"), &beta, C, as_int(ldc > 0 ? ldc : N, "ldc")));
 }
 
+void gemm_rm(cudaStream_t stream, Op op_a, Op op_b, std::int64_t M, std::int64_t N, std::int64_t K, double alpha,
+             const double* A, std::int64_t lda, const double* B, std::int64_t ldb, double beta, double* C,
+             std::int64_t ldc) {
+  MENAGERIE_CUBLAS_CHECK(cublasDgemm(cublas_for(stream), to_cublas(op_b), to_cublas(op_a), as_int(N, "N"),
+                                     as_int(M, "M"), as_int(K, "K"), &alpha, B, as_int(ldb, "ldb"), A,
+                                     as_int(lda, "lda"), &beta, C, as_int(ldc > 0 ? ldc : N, "ldc")));
+}
+
 void column_sums(cudaStream_t stream, std::int64_t rows, std::int64_t cols, const float* A, const float* ones,
                  float* out) {
   // Column-major A^T [cols, rows] times ones [rows].
@@ -55,6 +63,20 @@ void row_sums(cudaStream_t stream, std::int64_t rows, std::int64_t cols, const f
               float* out) {
   const float one = 1.f, zero = 0.f;
   MENAGERIE_CUBLAS_CHECK(cublasSgemv(cublas_for(stream), CUBLAS_OP_T, as_int(cols, "cols"), as_int(rows, "rows"),
+                                     &one, A, as_int(cols, "lda"), ones, 1, &zero, out, 1));
+}
+
+void column_sums(cudaStream_t stream, std::int64_t rows, std::int64_t cols, const double* A, const double* ones,
+                 double* out) {
+  const double one = 1, zero = 0;
+  MENAGERIE_CUBLAS_CHECK(cublasDgemv(cublas_for(stream), CUBLAS_OP_N, as_int(cols, "cols"), as_int(rows, "rows"),
+                                     &one, A, as_int(cols, "lda"), ones, 1, &zero, out, 1));
+}
+
+void row_sums(cudaStream_t stream, std::int64_t rows, std::int64_t cols, const double* A, const double* ones,
+              double* out) {
+  const double one = 1, zero = 0;
+  MENAGERIE_CUBLAS_CHECK(cublasDgemv(cublas_for(stream), CUBLAS_OP_T, as_int(cols, "cols"), as_int(rows, "rows"),
                                      &one, A, as_int(cols, "lda"), ones, 1, &zero, out, 1));
 }
 

@@ -1,5 +1,5 @@
-// Row-major fp32 GEMM and row/column sums through cuBLAS, for launchers that compose kernels with projections (the
-// mixers' GPU variants). cuBLAS is column-major; a row-major X [r, c] is the column-major X^T, so
+// Row-major fp32 (and fp64) GEMM and row/column sums through cuBLAS, for launchers that compose kernels with
+// projections (the mixers' GPU variants). cuBLAS is column-major; a row-major X [r, c] is the column-major X^T, so
 //   C = op(A) op(B)  (row-major, C [M, N], op(A) [M, K], op(B) [K, N])
 // is computed as C^T = op(B)^T op(A)^T, i.e. cublasSgemm(opB, opA, N, M, K, B, ldb, A, lda, C, ldc = N).
 // lda / ldb are the row strides of A and B as stored (their column counts). cuBLAS's default math mode is kept: FP32
@@ -24,11 +24,21 @@ void gemm_rm(cudaStream_t stream, Op op_a, Op op_b, std::int64_t M, std::int64_t
              const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C,
              std::int64_t ldc = 0);
 
+// The same in fp64 (cublasDgemm), for the small double-precision parts of a composed variant (hyena's filter).
+void gemm_rm(cudaStream_t stream, Op op_a, Op op_b, std::int64_t M, std::int64_t N, std::int64_t K, double alpha,
+             const double* A, std::int64_t lda, const double* B, std::int64_t ldb, double beta, double* C,
+             std::int64_t ldc = 0);
+
 // out [cols] = sum over the rows of A [rows, cols] (row-major); ones holds >= rows ones.
 void column_sums(cudaStream_t stream, std::int64_t rows, std::int64_t cols, const float* A, const float* ones,
                  float* out);
 // out [rows] = sum over the columns of A [rows, cols] (row-major); ones holds >= cols ones.
 void row_sums(cudaStream_t stream, std::int64_t rows, std::int64_t cols, const float* A, const float* ones,
               float* out);
+// The fp64 sums.
+void column_sums(cudaStream_t stream, std::int64_t rows, std::int64_t cols, const double* A, const double* ones,
+                 double* out);
+void row_sums(cudaStream_t stream, std::int64_t rows, std::int64_t cols, const double* A, const double* ones,
+              double* out);
 
 }  // namespace menagerie::cuda

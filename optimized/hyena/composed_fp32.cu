@@ -16,8 +16,13 @@
 //   the Sin MLP, last layer first: dW6 = dhr s2, ds2 = dhr^T W6;  da_k = ω cos(ω a_k) ds_k;
 //   dW_k = da_k^T s_(k−1), db_k = column sums, ds_(k−1) = da_k W_k;  dω = column sums of Σ_k a_k cos(ω a_k) ds_k;
 //   dz[:T] = da0 W0, dz[T:] = 0;  dtt[T:] = 0
-// Every GEMM is cuBLAS's FP32 SGEMM (no TF32), every reduction a fixed-order GEMV or the conv kernels' own
-// fixed-order sums: bitwise deterministic.
+// Precision: everything of size B T D is fp32 (cuBLAS's SGEMM without TF32, cuFFT, the conv kernels, element-wise
+// kernels). The filter (the Sin MLP, the modulation and every gradient of the filter's parameters) is computed in
+// fp64 (cuBLAS's DGEMM, DGEMV) from the fp32 parameters and rounded once to fp32: it is O(T F (F + D)) work with
+// no factor B, and three chained Sin layers amplify the rounding of each
+// intermediate into the deepest gradients (dz, db0): with the MLP in fp32 the H100 measured dz and db0 at 1.05-1.22
+// of the tolerance at B = 2, T = 7, D = 5, F = 3, errors of 2e-6 against the fp32 reference's 6e-7.
+// Every reduction is a fixed-order GEMM/GEMV or the conv kernels' own fixed-order sums: bitwise deterministic.
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -44,11 +49,16 @@ ops::short_conv::Problem short_problem(const Problem& p) {
 ops::long_conv::Problem long_problem(const Problem& p) { return {.B = p.B, .T = p.T, .D = p.D, .L = p.T}; }
 
 std::size_t floats_of(std::size_t bytes) { return (bytes + sizeof(float) - 1) / sizeof(float); }
+std::size_t doubles(std::size_t n) { return 2 * n; }  // floats of workspace per n doubles
 
 // The workspace: ones [max(M, D, T)]; dg, dw, dv1, prod [M, D]; dQ, dP [M, 3D]; the short conv's partial sums; the
-// long conv's workspace; dh, A1, A2 [D, T]; ds, da, q [T, F].
+// long conv's workspace; dh [D, T]; then in fp64: ones; the filter's parameters (z, W0, b0, W2, b2, W4, b4, ω, W6,
+// tt, δ); dhr, A1, A2 [D, T]; ds, da, q [T, F]; the filter's gradients before their rounding (dz, dW0, db0, dW2,
+// db2, dW4, db4, dω, dW6, dtt, dδ).
 struct Layout {
-  std::size_t ones, dg, dw, dv1, prod, dQ, dP, partial, conv, dh, A1, A2, ds, da, q, total;
+  std::size_t ones, dg, dw, dv1, prod, dQ, dP, partial, conv, dh;
+  std::size_t ones_d, z, W0, b0, W2, b2, W4, b4, w, W6, tt, delta, dhr, A1, A2, ds, da, q;
+  std::size_t dz, dW0, db0, dW2, db2, dW4, db4, dw_, dW6, dtt, ddelta, total;
   explicit Layout(const Problem& p) {
     const auto M = static_cast<std::size_t>(p.B * p.T), D = static_cast<std::size_t>(p.D),
                T = static_cast<std::size_t>(p.T), F = static_cast<std::size_t>(p.filter_order);
@@ -64,60 +74,116 @@ struct Layout {
                                               (p.short_filter_order + 1) * 3 * p.D));
     conv = c.take(floats_of(opt::long_conv::fft_cufft::workspace_bytes(long_problem(p))));
     dh = c.take(D * T);
-    A1 = c.take(D * T);
-    A2 = c.take(D * T);
-    ds = c.take(T * F);
-    da = c.take(T * F);
-    q = c.take(T * F);
+    ones_d = c.take(doubles(std::max(D, T)));
+    z = c.take(doubles(T * 3));
+    W0 = c.take(doubles(F * 3));
+    b0 = c.take(doubles(F));
+    W2 = c.take(doubles(F * F));
+    b2 = c.take(doubles(F));
+    W4 = c.take(doubles(F * F));
+    b4 = c.take(doubles(F));
+    w = c.take(doubles(F));
+    W6 = c.take(doubles(D * F));
+    tt = c.take(doubles(T));
+    delta = c.take(doubles(D));
+    dhr = c.take(doubles(D * T));
+    A1 = c.take(doubles(D * T));
+    A2 = c.take(doubles(D * T));
+    ds = c.take(doubles(T * F));
+    da = c.take(doubles(T * F));
+    q = c.take(doubles(T * F));
+    dz = c.take(doubles(T * 3));
+    dW0 = c.take(doubles(F * 3));
+    db0 = c.take(doubles(F));
+    dW2 = c.take(doubles(F * F));
+    db2 = c.take(doubles(F));
+    dW4 = c.take(doubles(F * F));
+    db4 = c.take(doubles(F));
+    dw_ = c.take(doubles(F));
+    dW6 = c.take(doubles(D * F));
+    dtt = c.take(doubles(T));
+    ddelta = c.take(doubles(D));
     total = c.total();
   }
 };
 
-// The filter's sines, cosines and exponentials are evaluated in double on the fp32 argument and rounded once, as
-// the fp32 reference's libm does (CUDA's sinf, cosf and expf are within 2 units in the last place, not 0.5): these
-// T F and D T values feed every gradient of the filter, and the H100 run of the fp32 functions measured dz at 1.22
-// of its tolerance (B = 2, T = 7, D = 5, F = 3).
-__device__ __forceinline__ float sin_rn(float x) { return static_cast<float>(sin(static_cast<double>(x))); }
-__device__ __forceinline__ float cos_rn(float x) { return static_cast<float>(cos(static_cast<double>(x))); }
-__device__ __forceinline__ float exp_rn(float x) { return static_cast<float>(exp(static_cast<double>(x))); }
+// Up to kMaxCasts element-wise conversions in one launch (blockIdx.y picks the array): the filter's fp32
+// parameters to fp64 before its forward and backward, its fp64 gradients to fp32 after.
+constexpr int kMaxCasts = 12;
+template <class From, class To>
+struct Casts {
+  const From* src[kMaxCasts];
+  To* dst[kMaxCasts];
+  std::int64_t n[kMaxCasts];
+  int count = 0;
+  std::int64_t largest = 0;
+  void add(const From* from, To* to, std::int64_t elements) {
+    src[count] = from, dst[count] = to, n[count] = elements, ++count;
+    largest = std::max(largest, elements);
+  }
+};
 
-// s = sin(ω a), a and s [T, F], ω [F].
-__global__ void sin_kernel(const float* __restrict__ a, const float* __restrict__ w, float* __restrict__ s,
-                           std::int64_t F, std::int64_t n) {
-  const std::int64_t i = element_index();
-  if (i < n) s[i] = sin_rn(__fmul_rn(w[i % F], a[i]));
+template <class From, class To>
+__global__ void cast_kernel(Casts<From, To> c) {
+  const int j = blockIdx.y;
+  for (std::int64_t i = element_index(); i < c.n[j]; i += static_cast<std::int64_t>(gridDim.x) * kThreads)
+    c.dst[j][i] = static_cast<To>(c.src[j][i]);
 }
 
-// da = ω cos(ω a) ds;  q (+)= a cos(ω a) ds  (the dω terms, summed over the three layers).
-__global__ void sin_backward_kernel(const float* __restrict__ a, const float* __restrict__ w,
-                                    const float* __restrict__ ds, float* __restrict__ da, float* __restrict__ q,
+template <class From, class To>
+void cast_all(cudaStream_t s, const Casts<From, To>& c) {
+  const dim3 grid(std::min(pointwise_blocks(c.largest), 1024u), static_cast<unsigned>(c.count));
+  cast_kernel<<<grid, kThreads, 0, s>>>(c);
+  MENAGERIE_LAUNCH_CHECK();
+}
+
+__global__ void fill_kernel(double* __restrict__ x, std::int64_t n, double v) {
+  const std::int64_t i = element_index();
+  if (i < n) x[i] = v;
+}
+
+// a [T, F] += b;  s = sin(ω a), in fp64.
+__global__ void bias_sin_kernel(double* __restrict__ a, const double* __restrict__ b, const double* __restrict__ w,
+                                double* __restrict__ s, std::int64_t F, std::int64_t n) {
+  const std::int64_t i = element_index();
+  if (i >= n) return;
+  const double x = a[i] + b[i % F];
+  a[i] = x;
+  s[i] = sin(w[i % F] * x);
+}
+
+// da = ω cos(ω a) ds;  q (+)= a cos(ω a) ds  (the dω terms, summed over the three layers), in fp64.
+__global__ void sin_backward_kernel(const double* __restrict__ a, const double* __restrict__ w,
+                                    const double* __restrict__ ds, double* __restrict__ da, double* __restrict__ q,
                                     std::int64_t F, std::int64_t n, bool first) {
   const std::int64_t i = element_index();
   if (i >= n) return;
-  const float wi = w[i % F], ai = a[i], c = cos_rn(__fmul_rn(wi, ai)) * ds[i];
+  const double wi = w[i % F], ai = a[i], c = cos(wi * ai) * ds[i];
   da[i] = wi * c;
   q[i] = first ? ai * c : q[i] + ai * c;
 }
 
-// h[c, t] *= exp(−tt[t] |δ_c|), h [D, T].
-__global__ void modulate_kernel(float* __restrict__ h, const float* __restrict__ tt, const float* __restrict__ delta,
-                                std::int64_t T, std::int64_t n) {
+// hd [D, T] *= exp(−tt[t] |δ_c|) in fp64;  h = hd rounded to fp32 (the long conv's filter).
+__global__ void modulate_kernel(double* __restrict__ hd, float* __restrict__ h, const double* __restrict__ tt,
+                                const double* __restrict__ delta, std::int64_t T, std::int64_t n) {
   const std::int64_t i = element_index();
   if (i >= n) return;
-  h[i] *= exp_rn(-tt[i % T] * fabsf(delta[i / T]));
+  const double x = hd[i] * exp(-tt[i % T] * fabs(delta[i / T]));
+  hd[i] = x;
+  h[i] = static_cast<float>(x);
 }
 
-// dh <- dh exp(−tt |δ|) (dhr, in place);  A1 = −|δ_c| dh h;  A2 = −sign(δ_c) tt[t] dh h.
-__global__ void modulate_backward_kernel(float* __restrict__ dh, const float* __restrict__ h,
-                                         const float* __restrict__ tt, const float* __restrict__ delta,
-                                         float* __restrict__ A1, float* __restrict__ A2, std::int64_t T,
-                                         std::int64_t n) {
+// dhr = dh exp(−tt |δ|);  A1 = −|δ_c| dh h;  A2 = −sign(δ_c) tt[t] dh h  (fp64; dh the long conv's fp32 gradient).
+__global__ void modulate_backward_kernel(const float* __restrict__ dh, const double* __restrict__ hd,
+                                         const double* __restrict__ tt, const double* __restrict__ delta,
+                                         double* __restrict__ dhr, double* __restrict__ A1, double* __restrict__ A2,
+                                         std::int64_t T, std::int64_t n) {
   const std::int64_t i = element_index();
   if (i >= n) return;
-  const float d = delta[i / T], t = tt[i % T], g = dh[i], gh = g * h[i];
-  dh[i] = g * exp_rn(-t * fabsf(d));
-  A1[i] = -fabsf(d) * gh;
-  A2[i] = d > 0.f ? -t * gh : d < 0.f ? t * gh : 0.f;
+  const double d = delta[i / T], t = tt[i % T], g = dh[i], gh = g * hd[i];
+  dhr[i] = g * exp(-t * fabs(d));
+  A1[i] = -fabs(d) * gh;
+  A2[i] = d > 0 ? -t * gh : d < 0 ? t * gh : 0.0;
 }
 
 // v1 = v ⊙ x1 from Q [M, 3D].
@@ -179,39 +245,54 @@ std::string unsupported(const Problem& p) {
 }
 
 std::vector<BufferSpec> buffers(const Problem& p) {
-  const auto f = sizeof(float);
-  const auto md = static_cast<std::size_t>(p.B * p.T * p.D) * f, tf = static_cast<std::size_t>(p.T * p.filter_order) * f;
+  const auto f = sizeof(float), d = sizeof(double);
+  const auto md = static_cast<std::size_t>(p.B * p.T * p.D) * f, tf = static_cast<std::size_t>(p.T * p.filter_order),
+             dt = static_cast<std::size_t>(p.D * p.T);
   return {{"P", 3 * md, true},
           {"Q", 3 * md, true},
           {"v1", md, true},
           {"w", md, true},
           {"g", md, true},
-          {"h", static_cast<std::size_t>(p.D * p.T) * f, true},
-          {"a", 3 * tf, true},
-          {"s", 3 * tf, true},
+          {"h", dt * f, true},
+          {"hd", dt * d, true},
+          {"a", 3 * tf * d, true},
+          {"s", 3 * tf * d, true},
           {"workspace", Layout(p).total * f, false}};
 }
 
 void forward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
   require_supported(unsupported, p);
   const std::int64_t M = p.B * p.T, D = p.D, T = p.T, F = p.filter_order, n = M * D, tf = T * F;
-  const float* w = a.as<float>(kF + "1.freq");
-  float *A = a.as<float>("a"), *S = a.as<float>("s"), *h = a.as<float>("h");
-  const float* in = a.as<float>("filter_fn.pos_emb.z");
-  std::int64_t in_width = 3;
+  const Layout l(p);
+  float* ws = a.as<float>("workspace");
+  const auto dbl = [&](std::size_t at) { return reinterpret_cast<double*>(ws + at); };
+  Casts<float, double> in;
+  in.add(a.as<float>("filter_fn.pos_emb.z"), dbl(l.z), T * 3);
   for (int k = 0; k < 3; ++k) {
     const std::string layer = kF + std::to_string(2 * k);
-    cuda::gemm_rm(s, Op::N, Op::T, T, F, in_width, 1.f, in, in_width, a.as<float>(layer + ".weight"), in_width, 0.f,
-                  A + k * tf);
-    add_bias(s, A + k * tf, a.as<float>(layer + ".bias"), T, F);
-    sin_kernel<<<pointwise_blocks(tf), kThreads, 0, s>>>(A + k * tf, w, S + k * tf, F, tf);
-    MENAGERIE_LAUNCH_CHECK();
-    in = S + k * tf;
-    in_width = F;
+    const std::int64_t width = k == 0 ? 3 : F;
+    in.add(a.as<float>(layer + ".weight"), dbl(k == 0 ? l.W0 : k == 1 ? l.W2 : l.W4), F * width);
+    in.add(a.as<float>(layer + ".bias"), dbl(k == 0 ? l.b0 : k == 1 ? l.b2 : l.b4), F);
   }
-  cuda::gemm_rm(s, Op::N, Op::T, D, T, F, 1.f, a.as<float>(kF + "6.weight"), F, S + 2 * tf, F, 0.f, h);
-  modulate_kernel<<<pointwise_blocks(D * T), kThreads, 0, s>>>(h, a.as<float>("filter_fn.pos_emb.t"),
-                                                                a.as<float>("filter_fn.modulation.deltas"), T, D * T);
+  in.add(a.as<float>(kF + "1.freq"), dbl(l.w), F);
+  in.add(a.as<float>(kF + "6.weight"), dbl(l.W6), D * F);
+  in.add(a.as<float>("filter_fn.pos_emb.t"), dbl(l.tt), T);
+  in.add(a.as<float>("filter_fn.modulation.deltas"), dbl(l.delta), D);
+  cast_all(s, in);
+  double *A = a.as<double>("a"), *S = a.as<double>("s"), *hd = a.as<double>("hd");
+  const double* x = dbl(l.z);
+  for (int k = 0; k < 3; ++k) {
+    const std::int64_t width = k == 0 ? 3 : F;
+    cuda::gemm_rm(s, Op::N, Op::T, T, F, width, 1.0, x, width, dbl(k == 0 ? l.W0 : k == 1 ? l.W2 : l.W4), width, 0.0,
+                  A + k * tf);
+    bias_sin_kernel<<<pointwise_blocks(tf), kThreads, 0, s>>>(A + k * tf, dbl(k == 0 ? l.b0 : k == 1 ? l.b2 : l.b4),
+                                                              dbl(l.w), S + k * tf, F, tf);
+    MENAGERIE_LAUNCH_CHECK();
+    x = S + k * tf;
+  }
+  cuda::gemm_rm(s, Op::N, Op::T, D, T, F, 1.0, dbl(l.W6), F, S + 2 * tf, F, 0.0, hd);
+  modulate_kernel<<<pointwise_blocks(D * T), kThreads, 0, s>>>(hd, a.as<float>("h"), dbl(l.tt), dbl(l.delta), T,
+                                                                D * T);
   MENAGERIE_LAUNCH_CHECK();
 
   const float* u = a.as<float>("u");
@@ -223,7 +304,7 @@ void forward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
                            {P, a.get("short_filter.weight"), a.get("short_filter.bias"), Q}, s);
   inner_gate_kernel<<<pointwise_blocks(n), kThreads, 0, s>>>(Q, v1, D, n);
   MENAGERIE_LAUNCH_CHECK();
-  opt::long_conv::fft_cufft::forward(long_problem(p), v1, h, wv, a.as<float>("workspace") + Layout(p).conv, s);
+  opt::long_conv::fft_cufft::forward(long_problem(p), v1, a.as<float>("h"), wv, ws + l.conv, s);
   outer_gate_kernel<<<pointwise_blocks(n), kThreads, 0, s>>>(Q, v1, a.as<float>("filter_fn.bias"), wv, g, D, n);
   MENAGERIE_LAUNCH_CHECK();
   float* y = a.as<float>("y");
@@ -261,36 +342,60 @@ void backward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
   cuda::column_sums(s, M, 3 * D, dP, ones, a.as<float>("din_proj.bias"));
   cuda::gemm_rm(s, Op::N, Op::N, M, D, 3 * D, 1.f, dP, 3 * D, Win, D, 0.f, a.as<float>("du"));
 
-  // The filter: modulation, then the Sin MLP from its last layer down.
-  const float *tt = a.as<float>("filter_fn.pos_emb.t"), *delta = a.as<float>("filter_fn.modulation.deltas");
-  modulate_backward_kernel<<<pointwise_blocks(D * T), kThreads, 0, s>>>(dh, h, tt, delta, ws + l.A1, ws + l.A2, T,
+  // The filter in fp64: modulation, then the Sin MLP from its last layer down; its gradients rounded once at the end.
+  const auto dbl = [&](std::size_t at) { return reinterpret_cast<double*>(ws + at); };
+  Casts<float, double> in;
+  in.add(a.as<float>("filter_fn.pos_emb.z"), dbl(l.z), T * 3);
+  in.add(a.as<float>(kF + "0.weight"), dbl(l.W0), F * 3);
+  in.add(a.as<float>(kF + "2.weight"), dbl(l.W2), F * F);
+  in.add(a.as<float>(kF + "4.weight"), dbl(l.W4), F * F);
+  in.add(a.as<float>(kF + "1.freq"), dbl(l.w), F);
+  in.add(a.as<float>(kF + "6.weight"), dbl(l.W6), D * F);
+  in.add(a.as<float>("filter_fn.pos_emb.t"), dbl(l.tt), T);
+  in.add(a.as<float>("filter_fn.modulation.deltas"), dbl(l.delta), D);
+  cast_all(s, in);
+  double* ones_d = dbl(l.ones_d);
+  fill_kernel<<<pointwise_blocks(std::max(D, T)), kThreads, 0, s>>>(ones_d, std::max(D, T), 1.0);
+  MENAGERIE_LAUNCH_CHECK();
+  double *dhr = dbl(l.dhr), *ds = dbl(l.ds), *da = dbl(l.da), *q = dbl(l.q);
+  modulate_backward_kernel<<<pointwise_blocks(D * T), kThreads, 0, s>>>(dh, a.as<double>("hd"), dbl(l.tt),
+                                                                         dbl(l.delta), dhr, dbl(l.A1), dbl(l.A2), T,
                                                                          D * T);
   MENAGERIE_LAUNCH_CHECK();
-  float* dtt = a.as<float>("dfilter_fn.pos_emb.t");
-  cuda::column_sums(s, D, T, ws + l.A1, ones, dtt);
-  cuda::row_sums(s, D, T, ws + l.A2, ones, a.as<float>("dfilter_fn.modulation.deltas"));
-  const float *A = a.as<float>("a"), *S = a.as<float>("s"), *w = a.as<float>(kF + "1.freq"),
-              *z = a.as<float>("filter_fn.pos_emb.z");
-  float *ds = ws + l.ds, *da = ws + l.da, *q = ws + l.q;
-  cuda::gemm_rm(s, Op::N, Op::N, D, F, T, 1.f, dh, T, S + 2 * tf, F, 0.f, a.as<float>("d" + kF + "6.weight"));
-  cuda::gemm_rm(s, Op::T, Op::N, T, F, D, 1.f, dh, T, a.as<float>(kF + "6.weight"), F, 0.f, ds);
+  cuda::column_sums(s, D, T, dbl(l.A1), ones_d, dbl(l.dtt));
+  cuda::row_sums(s, D, T, dbl(l.A2), ones_d, dbl(l.ddelta));
+  const double *A = a.as<double>("a"), *S = a.as<double>("s");
+  cuda::gemm_rm(s, Op::N, Op::N, D, F, T, 1.0, dhr, T, S + 2 * tf, F, 0.0, dbl(l.dW6));
+  cuda::gemm_rm(s, Op::T, Op::N, T, F, D, 1.0, dhr, T, dbl(l.W6), F, 0.0, ds);
   for (int k = 2; k >= 0; --k) {
-    sin_backward_kernel<<<pointwise_blocks(tf), kThreads, 0, s>>>(A + k * tf, w, ds, da, q, F, tf, k == 2);
+    sin_backward_kernel<<<pointwise_blocks(tf), kThreads, 0, s>>>(A + k * tf, dbl(l.w), ds, da, q, F, tf, k == 2);
     MENAGERIE_LAUNCH_CHECK();
-    const std::string layer = kF + std::to_string(2 * k);
-    const std::int64_t in_width = k == 0 ? 3 : F;
-    const float* in = k == 0 ? z : S + (k - 1) * tf;
-    cuda::gemm_rm(s, Op::T, Op::N, F, in_width, T, 1.f, da, F, in, in_width, 0.f,
-                  a.as<float>("d" + layer + ".weight"));
-    cuda::column_sums(s, T, F, da, ones, a.as<float>("d" + layer + ".bias"));
-    float* dnext = k == 0 ? a.as<float>("dfilter_fn.pos_emb.z") : ds;
-    cuda::gemm_rm(s, Op::N, Op::N, T, in_width, F, 1.f, da, F, a.as<float>(layer + ".weight"), in_width, 0.f, dnext);
+    const std::int64_t width = k == 0 ? 3 : F;
+    const double* x = k == 0 ? dbl(l.z) : S + (k - 1) * tf;
+    cuda::gemm_rm(s, Op::T, Op::N, F, width, T, 1.0, da, F, x, width, 0.0, dbl(k == 0 ? l.dW0 : k == 1 ? l.dW2 : l.dW4));
+    cuda::column_sums(s, T, F, da, ones_d, dbl(k == 0 ? l.db0 : k == 1 ? l.db2 : l.db4));
+    cuda::gemm_rm(s, Op::N, Op::N, T, width, F, 1.0, da, F, dbl(k == 0 ? l.W0 : k == 1 ? l.W2 : l.W4), width, 0.0,
+                  k == 0 ? dbl(l.dz) : ds);
   }
-  cuda::column_sums(s, T, F, q, ones, a.as<float>("d" + kF + "1.freq"));
+  cuda::column_sums(s, T, F, q, ones_d, dbl(l.dw_));
+  Casts<double, float> out;
+  out.add(dbl(l.dz), a.as<float>("dfilter_fn.pos_emb.z"), T * 3);
+  out.add(dbl(l.dW0), a.as<float>("d" + kF + "0.weight"), F * 3);
+  out.add(dbl(l.db0), a.as<float>("d" + kF + "0.bias"), F);
+  out.add(dbl(l.dW2), a.as<float>("d" + kF + "2.weight"), F * F);
+  out.add(dbl(l.db2), a.as<float>("d" + kF + "2.bias"), F);
+  out.add(dbl(l.dW4), a.as<float>("d" + kF + "4.weight"), F * F);
+  out.add(dbl(l.db4), a.as<float>("d" + kF + "4.bias"), F);
+  out.add(dbl(l.dw_), a.as<float>("d" + kF + "1.freq"), F);
+  out.add(dbl(l.dW6), a.as<float>("d" + kF + "6.weight"), D * F);
+  out.add(dbl(l.dtt), a.as<float>("dfilter_fn.pos_emb.t"), T);
+  out.add(dbl(l.ddelta), a.as<float>("dfilter_fn.modulation.deltas"), D);
+  cast_all(s, out);
   if (p.l_max > T) {
     const auto rest = static_cast<std::size_t>(p.l_max - T);
-    MENAGERIE_CUDA_CHECK(cudaMemsetAsync(a.as<float>("dfilter_fn.pos_emb.z") + T * 3, 0, rest * 3 * sizeof(float), s));
-    MENAGERIE_CUDA_CHECK(cudaMemsetAsync(dtt + T, 0, rest * sizeof(float), s));
+    MENAGERIE_CUDA_CHECK(
+        cudaMemsetAsync(a.as<float>("dfilter_fn.pos_emb.z") + T * 3, 0, rest * 3 * sizeof(float), s));
+    MENAGERIE_CUDA_CHECK(cudaMemsetAsync(a.as<float>("dfilter_fn.pos_emb.t") + T, 0, rest * sizeof(float), s));
   }
 }
 
