@@ -5,7 +5,7 @@
 //                output and saved buffer NaN-filled before the forward, every gradient before the backward (an
 //                unwritten element fails); each output and input gradient against the oracle by the rule of
 //                harness/tolerance.hpp, one Measure each
-//   causality    inputs after t0 replaced: every output up to t0 bitwise unchanged, and some output after t0
+//   causality    inputs (and token ids) after t0 replaced: every output up to t0 bitwise unchanged, and some output after t0
 //                changed (else the check examined nothing and fails); for a variant that mixes positions (an FFT,
 //                Variant::mixes_positions) the outputs up to t0 may move by rounding only: their change, normwise
 //                relative to them, at most causal_rounding(dtype) (16 units of the dtype's rounding; an acausal
@@ -175,14 +175,28 @@ struct Verdict {
 // its storage dtype (fp32 2^-20, bf16 2^-5: a changed scale can flip the last bit of many bf16 outputs).
 inline double causal_rounding(DType dtype) { return dtype == DType::bf16 ? 0x1p-5 : 0x1p-20; }
 
+// A Problem carrying token ids (the embedding): integer data outside Named<T>, perturbed in the Problem itself.
+template <class P>
+constexpr bool has_token_ids = requires(P& p) { p.ids[0] = p.V; };
+
 // Causality at t0 = T / 2 (needs T >= 2): outputs up to t0 unchanged (bitwise, or to rounding for a variant that
-// mixes positions), some output after t0 changed.
+// mixes positions), some output after t0 changed. Inputs with a leading B,T axis and, for a Problem with token ids,
+// the ids after t0 are changed.
 template <class P>
 Verdict check_causality(const opt::Variant<P>& v, const P& p, std::uint64_t seed) {
   Verdict r;
   const std::int64_t t0 = p.T / 2;
   const auto in = draw_inputs(p, seed, v.dtype), noise = draw_inputs(p, seed + 1, v.dtype);
   auto changed = in;
+  P q = p;
+  if constexpr (has_token_ids<P>) {  // the embedding's ids are data in the Problem: each after t0 moved to another id
+    if (q.V > 1)
+      for (std::int64_t b = 0; b < q.B; ++b)
+        for (std::int64_t t = t0 + 1; t < q.T; ++t) {
+          auto& id = q.ids[static_cast<std::size_t>(b * q.T + t)];
+          id = (id + 1 + (b * q.T + t) % (q.V - 1)) % q.V;  // a step in [1, V - 1]: always another id
+        }
+  }
   const auto specs = tensors(p);
   for (const auto& s : specs) {
     if (s.role == Role::output || s.axes.rfind("B,T", 0) != 0) continue;
@@ -195,7 +209,7 @@ Verdict check_causality(const opt::Variant<P>& v, const P& p, std::uint64_t seed
   DeviceProblem<P> dp(v, p);
   run(v, p, dp, in, false);
   const auto a = dp.results(false);
-  run(v, p, dp, changed, false);
+  run(v, q, dp, changed, false);
   const auto b2 = dp.results(false);
   bool later_changed = false;
   for (const auto& s : specs) {

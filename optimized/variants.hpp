@@ -2,9 +2,13 @@
 // which finds the operators and mixers of core/registry.hpp that have one. A new table adds its line here.
 #pragma once
 #include "optimized/base_conv/variants.hpp"
+#include "optimized/cross_entropy/variants.hpp"
+#include "optimized/embedding/variants.hpp"
 #include "optimized/h3/variants.hpp"
 #include "optimized/hyena/variants.hpp"
+#include "optimized/layer_norm/variants.hpp"
 #include "optimized/linear_attention/variants.hpp"
+#include "optimized/lm_head/variants.hpp"
 #include "optimized/long_conv/variants.hpp"
 #include "optimized/mamba/variants.hpp"
 #include "optimized/rwkv/variants.hpp"

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench_case.hpp"
 #include "core/contract.hpp"
 
 namespace menagerie::ops::cross_entropy {
@@ -69,6 +70,22 @@ struct Contract {
                               with_pattern_labels(1, 16, 7, 2), with_pattern_labels(1, 13, 1, 1)};
     if (full) g.insert(g.end(), {with_pattern_labels(2, 97, 31, 4), with_pattern_labels(1, 113, 257, 5)});
     return g;
+  }
+  // GPU conformance (harness/kernels.hpp): T = 1, 7, 97, 1000; V = 1, 7, 97, 8192 (one row longer than a 256-thread
+  // block's pass); labelled fractions from one position in 1000 (n = 1) through every 3rd, 4th, 7th to all; B > 1.
+  static std::vector<Problem> gpu_grid(bool full) {
+    std::vector<Problem> g = {with_pattern_labels(1, 1, 1, 1),      with_pattern_labels(3, 1, 7, 1),
+                              with_pattern_labels(2, 7, 7, 3),      with_pattern_labels(2, 97, 1, 5),
+                              with_pattern_labels(2, 97, 8192, 4),  with_pattern_labels(1, 1000, 7, 1),
+                              with_pattern_labels(1, 1000, 97, 1000), with_pattern_labels(1, 1000, 8192, 7)};
+    if (full) g.push_back(with_pattern_labels(8, 256, 8192, 4));
+    return g;
+  }
+  // Not benchmarked yet: the benchmark's small() check problem shrinks B and T, which the labels (sized B T) do not
+  // follow.
+  static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() { return {}; }
+  static BenchFields bench_fields(const Problem& p) {
+    return {{"B", static_cast<double>(p.B)}, {"T", static_cast<double>(p.T)}, {"V", static_cast<double>(p.V)}};
   }
 };
 

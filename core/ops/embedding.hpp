@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench_case.hpp"
 #include "core/contract.hpp"
 
 namespace menagerie::ops::embedding {
@@ -58,6 +59,23 @@ struct Contract {
                               with_pattern_ids(1, 16, 7, 3), with_pattern_ids(1, 13, 1, 2)};
     if (full) g.insert(g.end(), {with_pattern_ids(2, 97, 31, 16), with_pattern_ids(1, 113, 8192, 7)});
     return g;
+  }
+  // GPU conformance (harness/kernels.hpp): T = 1, 7, 97, 1000; D = 1, 5, 64, 1000; V = 1, 7, 97, 8192, so that ids
+  // repeat heavily (V = 7 at B T = 194) or never (V = 8192); B > 1. V = 1 only at T = 1: with one id the causality
+  // check has no other id to move a position to.
+  static std::vector<Problem> gpu_grid(bool full) {
+    std::vector<Problem> g = {with_pattern_ids(3, 1, 1, 4),     with_pattern_ids(1, 1, 7, 1),
+                              with_pattern_ids(2, 7, 7, 5),     with_pattern_ids(2, 97, 7, 64),
+                              with_pattern_ids(2, 97, 8192, 64), with_pattern_ids(1, 1000, 97, 1000),
+                              with_pattern_ids(3, 1000, 8192, 5)};
+    if (full) g.push_back(with_pattern_ids(64, 256, 8192, 128));
+    return g;
+  }
+  // Not benchmarked yet: the benchmark's small() check problem shrinks B and T, which the ids (sized B T) do not follow.
+  static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() { return {}; }
+  static BenchFields bench_fields(const Problem& p) {
+    return {{"B", static_cast<double>(p.B)}, {"T", static_cast<double>(p.T)}, {"V", static_cast<double>(p.V)},
+            {"D", static_cast<double>(p.D)}};
   }
 };
 

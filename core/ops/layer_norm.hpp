@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench_case.hpp"
 #include "core/contract.hpp"
 
 namespace menagerie::ops::layer_norm {
@@ -52,6 +53,27 @@ struct Contract {
                               {.B = 1, .T = 16, .D = 3, .eps = 1e-5}, {.B = 1, .T = 13, .D = 1, .eps = 1e-5}};
     if (full) g.insert(g.end(), {{.B = 2, .T = 97, .D = 16, .eps = 1e-5}, {.B = 1, .T = 113, .D = 7, .eps = 1e-3}});
     return g;
+  }
+  // GPU conformance (harness/kernels.hpp): T = 1, 7, 97, 1000; D = 1, 5, 33, 64, 1000 (not multiples of the 32-lane
+  // warp, and one row longer than a warp's 32 lanes x 32); B > 1. D = 1 only at T = 1: there y = bias whatever x, so
+  // a causality case (T >= 7) would change nothing and examine nothing.
+  static std::vector<Problem> gpu_grid(bool full) {
+    std::vector<Problem> g = {{.B = 1, .T = 1, .D = 1, .eps = 1e-5},     {.B = 3, .T = 1, .D = 5, .eps = 1e-5},
+                              {.B = 2, .T = 7, .D = 5, .eps = 1e-5},     {.B = 2, .T = 7, .D = 1000, .eps = 1e-5},
+                              {.B = 2, .T = 97, .D = 64, .eps = 1e-5},   {.B = 1, .T = 97, .D = 33, .eps = 1e-3},
+                              {.B = 1, .T = 1000, .D = 1000, .eps = 1e-5}, {.B = 3, .T = 1000, .D = 5, .eps = 1e-5}};
+    if (full) g.push_back({.B = 64, .T = 256, .D = 512, .eps = 1e-5});
+    return g;
+  }
+  // Benchmarks (bench/kernels_bench.cpp): Zoology's training shapes (B = 256, T = 64-512, d_model 64-512).
+  static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
+    std::vector<GpuBenchCase<Problem>> c;
+    for (std::int64_t d : {64, 128, 256, 512})
+      for (std::int64_t T : {64, 256, 512}) c.push_back({{.B = 256, .T = T, .D = d, .eps = 1e-5}, {}, {"fwd", "bwd"}});
+    return c;
+  }
+  static BenchFields bench_fields(const Problem& p) {
+    return {{"B", static_cast<double>(p.B)}, {"T", static_cast<double>(p.T)}, {"D", static_cast<double>(p.D)}};
   }
 };
 

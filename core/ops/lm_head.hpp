@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench_case.hpp"
 #include "core/contract.hpp"
 
 namespace menagerie::ops::lm_head {
@@ -45,6 +46,27 @@ struct Contract {
                               {.B = 1, .T = 16, .D = 3, .V = 7}, {.B = 1, .T = 13, .D = 6, .V = 1}};
     if (full) g.insert(g.end(), {{.B = 2, .T = 97, .D = 16, .V = 31}, {.B = 1, .T = 113, .D = 7, .V = 257}});
     return g;
+  }
+  // GPU conformance (harness/kernels.hpp): T = 1, 7, 97, 1000; D = 1, 5, 64, 1000; V = 1, 7, 97, 8192; B > 1.
+  static std::vector<Problem> gpu_grid(bool full) {
+    std::vector<Problem> g = {{.B = 1, .T = 1, .D = 1, .V = 1},      {.B = 3, .T = 1, .D = 5, .V = 7},
+                              {.B = 2, .T = 7, .D = 5, .V = 7},      {.B = 1, .T = 7, .D = 1000, .V = 1},
+                              {.B = 2, .T = 97, .D = 64, .V = 8192}, {.B = 2, .T = 97, .D = 1000, .V = 97},
+                              {.B = 1, .T = 1000, .D = 64, .V = 7},  {.B = 1, .T = 1000, .D = 5, .V = 8192}};
+    if (full) g.push_back({.B = 8, .T = 256, .D = 128, .V = 8192});
+    return g;
+  }
+  // Benchmarks (bench/kernels_bench.cpp): Zoology's training shapes (B = 256, T = 64-512, d_model 64-512, the MQAR
+  // vocabulary of 8192).
+  static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
+    std::vector<GpuBenchCase<Problem>> c;
+    for (std::int64_t d : {64, 128, 256, 512})
+      for (std::int64_t T : {64, 256}) c.push_back({{.B = 256, .T = T, .D = d, .V = 8192}, {}, {"fwd", "bwd"}});
+    return c;
+  }
+  static BenchFields bench_fields(const Problem& p) {
+    return {{"B", static_cast<double>(p.B)}, {"T", static_cast<double>(p.T)}, {"D", static_cast<double>(p.D)},
+            {"V", static_cast<double>(p.V)}};
   }
 };
 
