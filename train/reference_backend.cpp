@@ -8,6 +8,7 @@
 
 #include "train/adamw.hpp"
 #include "train/backend.hpp"
+#include "train/gpu_backend.hpp"
 
 namespace menagerie::train {
 
@@ -180,7 +181,8 @@ class ReferenceBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> make_backend(const RunConfig& c) {
-  require<InputError>(c.backend == "reference", "backend '", c.backend, "' is not available (expected reference)");
+  if (c.backend == "gpu") return make_gpu_backend(c);
+  require<InputError>(c.backend == "reference", "backend '", c.backend, "' is not available (expected reference or gpu)");
   if (c.precision == Precision::f64) return std::make_unique<ReferenceBackend<double>>(c.model, c.threads);
   return std::make_unique<ReferenceBackend<float>>(c.model, c.threads);
 }

@@ -240,8 +240,8 @@ RunConfig parse_run_config(const json& j, std::string_view where) {
   c.threads = int_at_least(j, "threads", c.threads, 1, where);
   require<InputError>(c.threads <= 256, json_path(where, "threads"), " = ", c.threads, " must be <= 256");
   c.backend = get_field_or<std::string>(j, "backend", c.backend, where);
-  require<InputError>(c.backend == "reference", json_path(where, "backend"), " = \"", c.backend,
-                      "\": expected \"reference\" (the CPU backend; the GPU backend is not built yet)");
+  require<InputError>(c.backend == "reference" || c.backend == "gpu", json_path(where, "backend"), " = \"", c.backend,
+                      "\": expected \"reference\" (CPU) or \"gpu\"");
   c.shuffle = get_field_or<bool>(j, "shuffle", false, where);
   c.source = j;
   return c;

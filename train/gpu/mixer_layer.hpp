@@ -1,0 +1,40 @@
+// One layer's sequence mixer inside the GPU backend: the registry's mixer contract whose id the layer names, run by
+// its GPU variant (optimized/<id>/variants.hpp) with every tensor bound once, at a fixed (B, T), to device memory:
+//   "u" the mixer's input, "y" its output, "dy" the upstream gradient, "du" the input gradient;
+//   each parameter <name> and its gradient "d<name>" inside the backend's parameter and gradient arenas;
+//   the variant's own buffers (saved state and scratch, BufferSpec) allocated here, one set per layer.
+// The variant is `composed_fp32` where the table has it, else the table's first one with a backward that is not the
+// recurrent (step) form. A mixer without a GPU variant, or whose variants do not support the problem, is an
+// InputError naming the mixer and what exists.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <cuda_runtime.h>
+
+#include "core/layer_mixer.hpp"
+
+namespace menagerie::train::gpu {
+
+struct LayerBinding {
+  const float* u = nullptr;
+  float* y = nullptr;
+  const float* dy = nullptr;
+  float* du = nullptr;
+  std::function<float*(const std::string&)> param, grad;  // by the name relative to the mixer
+};
+
+class MixerLayer {
+ public:
+  virtual ~MixerLayer() = default;
+  virtual std::string variant() const = 0;  // "hyena/composed_fp32"
+  virtual void forward(cudaStream_t stream) = 0;
+  virtual void backward(cudaStream_t stream) = 0;
+};
+
+std::unique_ptr<MixerLayer> make_mixer_layer(const model::LayerMixer& mixer, std::int64_t B, std::int64_t T,
+                                             const LayerBinding& binding);
+
+}  // namespace menagerie::train::gpu

@@ -1,0 +1,10 @@
+// make_gpu_backend in a build without CUDA (the cpu-only preset): the backend does not exist here.
+#include "train/gpu_backend.hpp"
+
+namespace menagerie::train {
+
+std::unique_ptr<Backend> make_gpu_backend(const RunConfig&) {
+  throw InputError("backend \"gpu\": this build has no CUDA (configure with MENAGERIE_WITH_CUDA=ON, the release preset)");
+}
+
+}  // namespace menagerie::train
