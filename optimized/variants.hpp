@@ -7,6 +7,7 @@
 #include "optimized/linear_attention/variants.hpp"
 #include "optimized/long_conv/variants.hpp"
 #include "optimized/mamba/variants.hpp"
+#include "optimized/mha/variants.hpp"
 #include "optimized/rwkv/variants.hpp"
 #include "optimized/s4d_kernel/variants.hpp"
 #include "optimized/selective_scan/variants.hpp"
