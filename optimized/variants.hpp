@@ -13,5 +13,6 @@
 #include "optimized/selective_scan/variants.hpp"
 #include "optimized/shift_ssm_kernel/variants.hpp"
 #include "optimized/short_conv/variants.hpp"
+#include "optimized/sliding_attn/variants.hpp"
 #include "optimized/softmax_attention/variants.hpp"
 #include "optimized/wkv/variants.hpp"
