@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench_case.hpp"
 #include "core/config_key.hpp"
 #include "core/contract.hpp"
 #include "core/init_law.hpp"
@@ -88,6 +89,27 @@ struct Contract {
     if (full) g.insert(g.end(), {{.B = 1, .T = 97, .d = 8, .heads = 2}, {.B = 1, .T = 113, .d = 9, .heads = 3}});
     return g;
   }
+  // GPU conformance (harness/kernels.hpp): T = 1, 7, 97, 200, 1025; widths off the blocks (d 5, 33, 130); one head
+  // (the attention's gemm_cublas_fp32 at T <= 1024) and several (flash_tiled_fp32, head dims 3-65), and T = 1025,
+  // where one head also takes the flash kernel.
+  static std::vector<Problem> gpu_grid(bool full) {
+    std::vector<Problem> g = {{.B = 3, .T = 1, .d = 4, .heads = 1},    {.B = 2, .T = 7, .d = 6, .heads = 2},
+                              {.B = 2, .T = 97, .d = 33, .heads = 1},  {.B = 2, .T = 97, .d = 64, .heads = 4},
+                              {.B = 1, .T = 200, .d = 130, .heads = 2}, {.B = 1, .T = 256, .d = 256, .heads = 1},
+                              {.B = 1, .T = 1025, .d = 64, .heads = 1}};
+    if (full) g.push_back({.B = 4, .T = 512, .d = 256, .heads = 4});
+    return g;
+  }
+  // Benchmarks (bench/kernels_bench.cpp): B = 8, d = 1024 (8 heads of 128: the flash kernel), T = 1k-16k, and
+  // Zoology's training shapes (B = 256, T = 256, d_model 128 and 512, one head).
+  static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
+    std::vector<GpuBenchCase<Problem>> c;
+    const std::vector<std::string_view> all = {"fwd", "bwd", "fwdbwd"};
+    for (std::int64_t T : {1024, 4096, 16384}) c.push_back({{.B = 8, .T = T, .d = 1024, .heads = 8}, {}, all});
+    for (std::int64_t d : {128, 512}) c.push_back({{.B = 256, .T = 256, .d = d, .heads = 1}, {}, all});
+    return c;
+  }
+  static BenchFields bench_fields(const Problem& p) { return {{"B", p.B}, {"T", p.T}, {"D", p.d}, {"H", p.heads}}; }
 };
 
 }  // namespace menagerie::mixers::mha

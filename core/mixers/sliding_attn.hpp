@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench_case.hpp"
 #include "core/config_key.hpp"
 #include "core/contract.hpp"
 #include "core/init_law.hpp"
@@ -85,6 +86,29 @@ struct Contract {
                               {.B = 1, .T = 16, .d = 4, .window = 20}};
     if (full) g.insert(g.end(), {{.B = 1, .T = 97, .d = 8, .window = 31}, {.B = 1, .T = 113, .d = 7, .window = 8}});
     return g;
+  }
+  // GPU conformance (harness/kernels.hpp): T = 1, 7, 97, 200, 1025; widths off the blocks (5, 33, 130); windows 0,
+  // ones that cut the attention's tiles (2, 31, 100) and one wider than T; d up to 512 (the attention's gemm_cublas_fp32
+  // at T <= 1024) and T = 1025 (its flash_tiled_fp32, d <= 128).
+  static std::vector<Problem> gpu_grid(bool full) {
+    std::vector<Problem> g = {{.B = 3, .T = 1, .d = 4, .window = 0},     {.B = 2, .T = 7, .d = 5, .window = 2},
+                              {.B = 2, .T = 97, .d = 33, .window = 31},  {.B = 1, .T = 97, .d = 8, .window = 200},
+                              {.B = 2, .T = 200, .d = 130, .window = 0}, {.B = 1, .T = 1025, .d = 64, .window = 100}};
+    if (full) g.push_back({.B = 4, .T = 512, .d = 256, .window = 64});
+    return g;
+  }
+  // Benchmarks (bench/kernels_bench.cpp): Zoology's training shapes (B = 256, T = 256, d_model 128 and 512) for the
+  // parallel variant; decoding (256 tokens from the empty state at batch 1, 16, 256, d = 512) for both: the step
+  // variant's time per token. Window 64 (the Based paper's sliding-window sweep point of state_columns).
+  static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
+    std::vector<GpuBenchCase<Problem>> c;
+    const std::vector<std::string_view> all = {"fwd", "bwd", "fwdbwd"};
+    for (std::int64_t d : {128, 512}) c.push_back({{.B = 256, .T = 256, .d = d, .window = 64}, {"composed_fp32"}, all});
+    for (std::int64_t B : {1, 16, 256}) c.push_back({{.B = B, .T = 256, .d = 512, .window = 64}, {}, {"fwd"}});
+    return c;
+  }
+  static BenchFields bench_fields(const Problem& p) {
+    return {{"B", p.B}, {"T", p.T}, {"D", p.d}, {"W", p.window}};
   }
 };
 
