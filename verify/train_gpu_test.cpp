@@ -42,6 +42,9 @@ const Case kCases[] = {
     {"h3", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2, "mixers": [{"id": "h3"}]})"},
     {"rwkv", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2, "mixers": [{"id": "rwkv"}]})"},
     {"mamba", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2, "block": "mamba", "mixers": [{"id": "mamba"}]})"},
+    {"conv_mha", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2, "hybrid": true,
+        "mixers": [{"id": "base_conv", "conv": "short", "kernel_size": 3}, {"id": "mha", "heads": 2}]})"},
+    {"sliding_attn", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2, "mixers": [{"id": "sliding_attn", "window": 5}]})"},
 };
 
 constexpr std::int64_t kB = 4, kT = 16, kSteps = 20;

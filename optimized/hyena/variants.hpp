@@ -4,7 +4,8 @@
 //   w = h ∗ v1 + Dh ⊙ v1;  y = (w ⊙ x2) Wout^T + bout
 //   composed_fp32   fp32: the projections and the filter's MLP through cuBLAS (optimized/common/gemm.hpp), the
 //                   convolutions through the conv family's kernels (short_conv direct_fp32 over the 3D channels,
-//                   long_conv fft_cufft), element-wise kernels for the gates, the sines and the modulation.
+//                   long_conv direct_fp32 for T <= 64, fft_cufft above), element-wise kernels for the gates, the
+//                   sines and the modulation; the filter's MLP and its gradients in fp64.
 //                   optimized/hyena/composed_fp32.cu has the order of operations.
 // Launchers take a stream, never allocate (beyond cuBLAS's handle and cuFFT's plans on first use) and never synchronise.
 #pragma once

@@ -7,6 +7,8 @@
 //   fft_cufft      fp32; cuFFT's batched real FFTs (plans cached per size and stream, created on first use), with
 //                  the padding, the [B,T,D] <-> [B*D, n] transposes, the pointwise products and the 1/n scale fused
 //                  into one small kernel each side of the transforms; any T
+//   direct_fp32    fp32; the defining sums, one thread per output (O(T) each; O(B T) per filter tap), for T <= 256:
+//                  cheaper than the FFTs at short T and with the direct sum's error; bitwise causal
 //   fft_tc_bf16    bf16 storage: the FFT of size n done as small DFT matrix products with twiddles on tensor cores
 //                  (FlashFFTConv's method), padding, product with the filter's spectrum and inverse fused, nothing of
 //                  size 2T per sequence in HBM (optimized/long_conv/fft_tc_bf16.cu has the algorithm and its limits)
@@ -37,6 +39,16 @@ void forward(const Problem& p, const float* u, const float* h, float* y, void* w
 void backward(const Problem& p, const float* u, const float* h, const float* dy, float* du, float* dh,
               void* workspace, cudaStream_t stream);
 }  // namespace fft_cufft
+
+namespace direct_fp32 {
+inline constexpr std::int64_t kMaxT = 256;
+std::string unsupported(const Problem& p);
+// u [B, T, D], h [D, L], y [B, T, D]; no workspace.
+void forward(const Problem& p, const float* u, const float* h, float* y, cudaStream_t stream);
+// dy [B, T, D] -> du [B, T, D], dh [D, L].
+void backward(const Problem& p, const float* u, const float* h, const float* dy, float* du, float* dh,
+              cudaStream_t stream);
+}  // namespace direct_fp32
 
 namespace fft_tc_bf16 {
 std::string unsupported(const Problem& p);
