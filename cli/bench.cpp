@@ -177,7 +177,8 @@ void add_bench(CLI::App& app) {
                   "directory for throughput-recurrent.md, .png and the JSON (default reports)");
   rec->callback([] { run_family({"recurrent", "wkv,selective_scan", "recurrent", true}, recurrent_out); });
   auto* mix = bench->add_subcommand(
-      "mixers", "every mixer's GPU variants (base_conv, hyena, h3, rwkv, mamba) beside zoology's own modules");
+      "mixers", "every mixer's GPU variants (base_conv, hyena, h3, rwkv, mamba, mha, sliding_attn, based) beside "
+                "zoology's own modules (peers for the first five)");
   static std::string mixers_out = "reports", tensors_request;
   mix->add_option("--out", mixers_out, "directory for throughput-mixers.md, .png and the JSON (default reports)");
   mix->add_option("--tensors", tensors_request,
@@ -185,7 +186,7 @@ void add_bench(CLI::App& app) {
                   "bench/mixers_torch.py checks zoology's modules against; no GPU needed)");
   mix->callback([] {
     if (!tensors_request.empty()) return print_tensors(tensors_request);
-    Family f{"mixers", "base_conv,hyena,h3,rwkv,mamba", "mixers", false};
+    Family f{"mixers", "base_conv,hyena,h3,rwkv,mamba,mha,sliding_attn,based", "mixers", false};
     f.pass_binary = true;
     run_family(f, mixers_out);
   });

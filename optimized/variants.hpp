@@ -2,6 +2,7 @@
 // which finds the operators and mixers of core/registry.hpp that have one. A new table adds its line here.
 #pragma once
 #include "optimized/base_conv/variants.hpp"
+#include "optimized/based/variants.hpp"
 #include "optimized/cross_entropy/variants.hpp"
 #include "optimized/embedding/variants.hpp"
 #include "optimized/h3/variants.hpp"

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench_case.hpp"
 #include "core/config_key.hpp"
 #include "core/contract.hpp"
 #include "core/init_law.hpp"
@@ -116,6 +117,35 @@ struct Contract {
       g.insert(g.end(), {{.B = 1, .T = 97, .d = 8, .f = 4, .heads = 1, .eps = 1e-12},
                          {.B = 1, .T = 113, .d = 9, .f = 3, .heads = 3, .eps = 1e-12}});
     return g;
+  }
+  // GPU conformance (harness/kernels.hpp): T = 1 (eps 0.1, as test_grid), 7, 97, 200, 1025; feature dims 8 and 16
+  // (the linear attention's chunked_smem); head dims 5, 33, 64 and ones split into column blocks of <= 64 (65 as
+  // 5 x 13, 256 as 4 x 64); two heads.
+  static std::vector<Problem> gpu_grid(bool full) {
+    std::vector<Problem> g = {{.B = 3, .T = 1, .d = 4, .f = 8, .heads = 1, .eps = 0.1},
+                              {.B = 2, .T = 7, .d = 5, .f = 16, .heads = 1, .eps = 1e-12},
+                              {.B = 2, .T = 97, .d = 33, .f = 8, .heads = 1, .eps = 1e-12},
+                              {.B = 2, .T = 97, .d = 130, .f = 16, .heads = 2, .eps = 1e-12},
+                              {.B = 1, .T = 200, .d = 256, .f = 8, .heads = 1, .eps = 1e-12},
+                              {.B = 1, .T = 1025, .d = 64, .f = 16, .heads = 1, .eps = 1e-12}};
+    if (full) g.push_back({.B = 4, .T = 512, .d = 512, .f = 16, .heads = 1, .eps = 1e-12});
+    return g;
+  }
+  // Benchmarks (bench/kernels_bench.cpp): B = 8, d = 1024, T = 1k-16k, and Zoology's training shapes (B = 256,
+  // T = 256, d_model 128 and 512) for the parallel variant; decoding (256 tokens from the empty state at batch 1, 16,
+  // 256, d = 1024) for both: the step variant's time per token. Feature dim 16 (Zoology's), one head.
+  static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
+    std::vector<GpuBenchCase<Problem>> c;
+    const std::vector<std::string_view> all = {"fwd", "bwd", "fwdbwd"};
+    for (std::int64_t T : {1024, 4096, 16384})
+      c.push_back({{.B = 8, .T = T, .d = 1024, .f = 16, .heads = 1}, {"composed_fp32"}, all});
+    for (std::int64_t d : {128, 512})
+      c.push_back({{.B = 256, .T = 256, .d = d, .f = 16, .heads = 1}, {"composed_fp32"}, all});
+    for (std::int64_t B : {1, 16, 256}) c.push_back({{.B = B, .T = 256, .d = 1024, .f = 16, .heads = 1}, {}, {"fwd"}});
+    return c;
+  }
+  static BenchFields bench_fields(const Problem& p) {
+    return {{"B", p.B}, {"T", p.T}, {"D", p.d}, {"F", p.f}, {"H", p.heads}};
   }
 };
 

@@ -5,9 +5,14 @@
 //                   (optimized/common/gemm.hpp), the convolution through the conv family's own kernels (short_conv
 //                   direct_fp32, long_conv fft_cufft), one fused pointwise kernel each side for the gate, the biases
 //                   and the residuals. optimized/base_conv/composed_fp32.cu has the order of operations.
+//   step_fp32       the short conv's recurrent (decoding) form, one token per call with the last K - 1 inputs of
+//                   each sequence as state: one GEMM for the gate over the B rows, one kernel for the conv tap sum,
+//                   the ring's shift, the gate and the residual. Forward only; short conv only.
+//                   optimized/base_conv/step_fp32.cu.
 // Launchers take a stream, never allocate (beyond cuBLAS's handle and cuFFT's plans on first use) and never synchronise.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -31,6 +36,20 @@ std::vector<BufferSpec> buffers(const Problem& p);
 void forward(const Problem& p, const DeviceArgs& a, cudaStream_t stream);
 void backward(const Problem& p, const DeviceArgs& a, cudaStream_t stream);
 }  // namespace composed_fp32
+
+namespace step_fp32 {
+std::string unsupported(const Problem& p);
+std::size_t state_bytes(const Problem& p);      // [B, D, K - 1] floats: the last K - 1 inputs, oldest first
+std::size_t workspace_bytes(const Problem& p);  // one token's gate [B, D]
+void reset(const Problem& p, float* state, cudaStream_t stream);  // zeros: no token seen
+// One token of the B sequences: u_t [B, D] with row stride ld_u -> y_t [B, D] with row stride ld_y; advances state.
+void step(const Problem& p, const DeviceArgs& a, float* state, const float* u_t, std::int64_t ld_u, float* y_t,
+          std::int64_t ld_y, float* workspace, cudaStream_t stream);
+// buffers: "state" and "workspace" (scratch); forward: reset, then step() for t = 0 .. T - 1
+// (optimized/common/step_form.hpp).
+std::vector<BufferSpec> buffers(const Problem& p);
+void forward(const Problem& p, const DeviceArgs& a, cudaStream_t stream);
+}  // namespace step_fp32
 
 }  // namespace menagerie::opt::base_conv
 

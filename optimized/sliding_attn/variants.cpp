@@ -1,5 +1,5 @@
 // The variant table of sliding_attn (see variants.hpp). composed_fp32 is bitwise causal; its forward is
-// deterministic, its backward is where the attention operator runs flash_tiled_fp32 (T > 1024 or d in (512, ...)),
+// deterministic, its backward is where the attention operator runs flash_tiled_fp32 (T > 1024, d <= 128),
 // whose dq sums key tiles by atomics, so du and Wqkv's gradients are declared nondeterministic. step_fp32 is
 // bitwise causal and deterministic; it evaluates the recurrent form but is not flagged `recurrent`, since the
 // reference has no recurrent form of this mixer (the yardstick is then the parallel form's float reference).
