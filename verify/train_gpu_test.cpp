@@ -10,8 +10,8 @@
 // / ||oracle||_2 over all parameters, of each backend's change from its own start (the fp32 backends start from the
 // double init rounded to float; so neither the untouched bulk of the parameters nor that rounding hides the error of
 // the updates). A checkpoint-style round trip (parameters and AdamW state of the GPU
-// backend moved into a fresh reference backend) must continue identically to the GPU backend's own next step
-// within the same rule.
+// backend moved into a fresh reference backend) must continue like the GPU backend's own next step within the same
+// rule, and the reference backend's state moved into a fresh GPU backend like the reference's next step.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -45,6 +45,8 @@ const Case kCases[] = {
     {"mamba", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2, "block": "mamba", "mixers": [{"id": "mamba"}]})"},
     {"conv_mha", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2, "hybrid": true,
         "mixers": [{"id": "base_conv", "conv": "short", "kernel_size": 3}, {"id": "mha", "heads": 2}]})"},
+    {"conv_based", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2, "hybrid": true,
+        "mixers": [{"id": "base_conv", "conv": "short", "kernel_size": 3}, {"id": "based", "feature_dim": 8}]})"},
     {"sliding_attn", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2, "mixers": [{"id": "sliding_attn", "window": 5}]})"},
 };
 
@@ -140,9 +142,27 @@ TEST_P(GpuBackendEquivalence, FollowsTheReferenceStepByStep) {
   for (auto* b : {gpu.get(), resumed.get(), yard.get()}) b->step(h, 3e-3);
   const Trajectory r{resumed->parameters(), start};
   const double e = relerr({gpu->parameters(), start}, r), ey = relerr({yard->parameters(), start}, r);
-  std::printf("[ %s ] resumed step: relerr %.3e yardstick %.3e ratio %.3f\n", c.name, e, ey,
+  std::printf("[ %s ] resumed on the CPU: relerr %.3e yardstick %.3e ratio %.3f\n", c.name, e, ey,
               e / harness::tolerance(true, ey));
   EXPECT_LE(e / harness::tolerance(true, ey), 1.0);
+  // And the other way: the reference backend's state continues in a fresh GPU backend.
+  auto moved = train::make_backend(config(c, "gpu", "float"));
+  const auto from = resumed->parameters();
+  moved->set_parameters(from);
+  moved->set_optimizer_state(resumed->optimizer_step(), resumed->optimizer_state());
+  yard->set_parameters(from);
+  yard->set_optimizer_state(resumed->optimizer_step(), resumed->optimizer_state());
+  const auto next = batch(rc.model.vocab, seed, kSteps + 1);
+  const train::Dropout drop2{0.1, 0, seed + kSteps + 1, 0};
+  for (auto* b : {moved.get(), resumed.get(), yard.get()}) {
+    b->forward_backward(next, drop2);
+    b->step(h, 3e-3);
+  }
+  const Trajectory r2{resumed->parameters(), from};
+  const double e2 = relerr({moved->parameters(), from}, r2), ey2 = relerr({yard->parameters(), from}, r2);
+  std::printf("[ %s ] resumed on the GPU: relerr %.3e yardstick %.3e ratio %.3f\n", c.name, e2, ey2,
+              e2 / harness::tolerance(true, ey2));
+  EXPECT_LE(e2 / harness::tolerance(true, ey2), 1.0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Mixers, GpuBackendEquivalence, ::testing::ValuesIn(kCases),
