@@ -356,6 +356,21 @@ struct Reference final : Kernel<T> {
       for (std::int64_t k = 0; k < t.numel(); ++k) dst[k] += t.data()[k];
     }
   }
+  bool has_auxiliary_loss() const override { return static_cast<bool>(math.aux_loss); }
+  T auxiliary_loss(const typename Kernel<T>::Params& p, std::int64_t B, std::int64_t T_, const T* u) const override {
+    return math.aux_loss(B, T_, inputs(p, B, T_, u));
+  }
+  // The reference adds into Named tensors: start them at zero, then add them into du and g.
+  void auxiliary_backward(const typename Kernel<T>::Params& p, std::int64_t B, std::int64_t T_, const T* u,
+                          const T& scale, T* du, typename Kernel<T>::Grads& g) const override {
+    Named<T> in = inputs(p, B, T_, u), d_in;
+    for (const auto& [name, t] : in) d_in.emplace(name, Tensor<T>(t.shape(), T(0)));
+    math.aux_backward(B, T_, in, scale, d_in);
+    for (const auto& [name, t] : d_in) {
+      T* dst = name == "u" ? du : g(name);
+      for (std::int64_t k = 0; k < t.numel(); ++k) dst[k] += t.data()[k];
+    }
+  }
 };
 
 }  // namespace kernel_detail
