@@ -29,6 +29,7 @@
 #include "reference/jrt.hpp"
 #include "reference/m2.hpp"
 #include "reference/sigmoid_lookups.hpp"
+#include "reference/repeat_lookups.hpp"
 #include "reference/layer_norm.hpp"
 #include "reference/embedding.hpp"
 #include "reference/lm_head.hpp"

@@ -143,6 +143,15 @@ consteval bool auxiliary_loss_declared_iff_provided() {
   static_assert(declared == has_reference_auxiliary_loss<T, typename C::problem_type>,
                 "a mixer contract's has_auxiliary_loss disagrees with its reference: declare it exactly when "
                 "reference/<id>.hpp has auxiliary_loss and auxiliary_loss_backward");
+  constexpr bool reads = [] {
+    if constexpr (requires { C::reads_token_ids; })
+      return C::reads_token_ids;
+    else
+      return false;
+  }();
+  static_assert(reads == reads_token_ids<typename C::problem_type>,
+                "a mixer contract's reads_token_ids disagrees with its Problem: declare it exactly when the Problem "
+                "holds ids and V");
   return true;
 }
 
@@ -201,7 +210,7 @@ typename Model<T>::Trace Model<T>::run(const Named<T>& params, const Batch& b) c
                          : layer_norm(c, params, c.layer_prefix(l) + "norm1", tr.s.back()));
     Named<T> out{{"y", Tensor<T>(tr.s.back().shape())}};
     math_[static_cast<std::size_t>(l % static_cast<std::int64_t>(math_.size()))].forward(
-        b.B, b.T, mixer_inputs(c, l, params, b, tr.a.back()), out);
+        b.B, b.T, {&b.ids, c.vocab}, mixer_inputs(c, l, params, b, tr.a.back()), out);
     tr.m.push_back(add(tr.s.back(), out.at("y")));
     tr.s.push_back(mamba ? tr.m.back()
                          : add(tr.m.back(), layer_norm(c, params, c.layer_prefix(l) + "norm2", tr.m.back())));
@@ -243,7 +252,8 @@ T Model<T>::auxiliary_terms(const Named<T>& params, const Batch& b, const Trace&
   for (std::int64_t l = 0; l < config_.n_layers; ++l) {
     const auto& math = math_[static_cast<std::size_t>(l % static_cast<std::int64_t>(math_.size()))];
     if (math.aux_loss)
-      sum += math.aux_loss(b.B, b.T, mixer_inputs(config_, l, params, b, tr.a[static_cast<std::size_t>(l)]));
+      sum += math.aux_loss(b.B, b.T, {&b.ids, config_.vocab},
+                           mixer_inputs(config_, l, params, b, tr.a[static_cast<std::size_t>(l)]));
   }
   return sum;
 }
@@ -286,8 +296,8 @@ T Model<T>::evaluate(const Named<T>& params, const Batch& b, Named<T>* grads) co
     Named<T> d_in;
     const auto& math = math_[static_cast<std::size_t>(layer % static_cast<std::int64_t>(math_.size()))];
     const Named<T> in = mixer_inputs(c, layer, params, b, tr.a[li]);
-    math.backward(b.B, b.T, in, {{"y", dm}}, d_in);
-    if (math.aux_backward) math.aux_backward(b.B, b.T, in, T(1), d_in);
+    math.backward(b.B, b.T, {&b.ids, c.vocab}, in, {{"y", dm}}, d_in);
+    if (math.aux_backward) math.aux_backward(b.B, b.T, {&b.ids, c.vocab}, in, T(1), d_in);
     for (const auto& s : c.mixer(layer).tensors(b.B, b.T))
       if (s.role == Role::param) g.insert_or_assign(c.mixer_prefix(layer) + s.name, get(d_in, s.name, s.shape));
     const Tensor<T>& du = get(d_in, "u", ds.shape());

@@ -22,16 +22,21 @@ namespace menagerie::model {
 
 // One layer mixer's reference math at batch size B = batch and length T = length, type-erased.
 // in: "u" and the mixer's params (names relative to the mixer); out / d_out: "y"; d_in: "u" and every param.
+// tokens: the batch's ids, which a mixer whose contract declares reads_token_ids receives in its Problem (ids, V);
+// the others ignore them.
 template <class T>
 struct MixerMath {
-  std::function<void(std::int64_t batch, std::int64_t length, const Named<T>& in, Named<T>& out)> forward;
-  std::function<void(std::int64_t batch, std::int64_t length, const Named<T>& in, const Named<T>& d_out,
-                     Named<T>& d_in)>
+  std::function<void(std::int64_t batch, std::int64_t length, const Tokens& tokens, const Named<T>& in,
+                     Named<T>& out)>
+      forward;
+  std::function<void(std::int64_t batch, std::int64_t length, const Tokens& tokens, const Named<T>& in,
+                     const Named<T>& d_out, Named<T>& d_in)>
       backward;
   // The auxiliary training loss of a contract with has_auxiliary_loss (below), empty otherwise: its
   // value on (u, params), and scale x its gradient added into d_in["u"] and d_in[param].
-  std::function<T(std::int64_t batch, std::int64_t length, const Named<T>& in)> aux_loss;
-  std::function<void(std::int64_t batch, std::int64_t length, const Named<T>& in, const T& scale, Named<T>& d_in)>
+  std::function<T(std::int64_t batch, std::int64_t length, const Tokens& tokens, const Named<T>& in)> aux_loss;
+  std::function<void(std::int64_t batch, std::int64_t length, const Tokens& tokens, const Named<T>& in,
+                     const T& scale, Named<T>& d_in)>
       aux_backward;
 };
 
@@ -46,25 +51,48 @@ concept has_reference_auxiliary_loss = requires(const P& p, const Named<T>& in, 
 
 // The math of a mixer of Problem type P through its reference_forward / reference_backward (found by ADL): for
 // contracts outside core/registry.hpp (tests), or to pair a LayerMixer with a reference explicitly.
+// A Problem that carries the sequence's token ids (`ids` [B, T] row-major, in [0, V)): its contract declares
+// `static constexpr bool reads_token_ids = true;` and the model fills ids and V from its batch (registry_math checks
+// at compile time that the two agree).
+template <class P>
+concept reads_token_ids = requires(P& p, const Tokens& t) {
+  p.ids = *t.ids;
+  p.V = t.vocab;
+};
+
+// The mixer's Problem at (B, T), with the batch's ids when it reads them.
+template <class P>
+P problem_with_tokens(const LayerMixer& m, std::int64_t B, std::int64_t T_, const Tokens& tokens) {
+  P p = *m.problem<P>(B, T_);
+  if constexpr (reads_token_ids<P>) {
+    require<InputError>(tokens.ids != nullptr, "model: mixer '", m.id(), "' reads the token ids, none were given");
+    p.ids = *tokens.ids;
+    p.V = tokens.vocab;
+  }
+  return p;
+}
+
 // The auxiliary loss is wired when the reference has auxiliary_loss and auxiliary_loss_backward for P (registry_math
 // also checks, at compile time, that exactly the contracts declaring has_auxiliary_loss have them).
 template <class T, class P>
 MixerMath<T> mixer_math(const LayerMixer& m) {
   require<InputError>(m.problem<P>(1, 1).has_value(), "model: mixer '", m.id(), "' is not of the given problem type");
-  MixerMath<T> math{[m](std::int64_t B, std::int64_t T_, const Named<T>& in, Named<T>& out) {
-                      reference_forward<T>(*m.problem<P>(B, T_), in, out);
+  MixerMath<T> math{[m](std::int64_t B, std::int64_t T_, const Tokens& tok, const Named<T>& in, Named<T>& out) {
+                      reference_forward<T>(problem_with_tokens<P>(m, B, T_, tok), in, out);
                     },
-                    [m](std::int64_t B, std::int64_t T_, const Named<T>& in, const Named<T>& d_out, Named<T>& d_in) {
-                      reference_backward<T>(*m.problem<P>(B, T_), in, d_out, d_in);
+                    [m](std::int64_t B, std::int64_t T_, const Tokens& tok, const Named<T>& in, const Named<T>& d_out,
+                        Named<T>& d_in) {
+                      reference_backward<T>(problem_with_tokens<P>(m, B, T_, tok), in, d_out, d_in);
                     },
                     {},
                     {}};
   if constexpr (has_reference_auxiliary_loss<T, P>) {
-    math.aux_loss = [m](std::int64_t B, std::int64_t T_, const Named<T>& in) {
-      return auxiliary_loss<T>(*m.problem<P>(B, T_), in);
+    math.aux_loss = [m](std::int64_t B, std::int64_t T_, const Tokens& tok, const Named<T>& in) {
+      return auxiliary_loss<T>(problem_with_tokens<P>(m, B, T_, tok), in);
     };
-    math.aux_backward = [m](std::int64_t B, std::int64_t T_, const Named<T>& in, const T& s, Named<T>& d_in) {
-      auxiliary_loss_backward<T>(*m.problem<P>(B, T_), in, s, d_in);
+    math.aux_backward = [m](std::int64_t B, std::int64_t T_, const Tokens& tok, const Named<T>& in, const T& s,
+                            Named<T>& d_in) {
+      auxiliary_loss_backward<T>(problem_with_tokens<P>(m, B, T_, tok), in, s, d_in);
     };
   }
   return math;

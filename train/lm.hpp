@@ -46,6 +46,7 @@ struct Kernel {
   struct Params {
     const Named<T>* all;
     std::string prefix;
+    model::Tokens tokens;  // the shard's ids, for mixers that read them (repeat_lookups)
     const T* operator()(const std::string& name) const;
   };
   struct Grads {
