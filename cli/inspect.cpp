@@ -127,7 +127,7 @@ void run(const Options& o) {
                       seen_in.push_back(in);
                       seen_out.push_back(y);
                     },
-                    inner.backward});
+                    inner.backward, inner.aux_loss, inner.aux_backward});
   }
   const model::Model<double> net(mc, math);
   const Tensor<double> logits = net.logits(params, batch);
