@@ -14,6 +14,7 @@
 #include "reference/shift_ssm_kernel.hpp"
 #include "reference/rtf_kernel.hpp"
 #include "reference/monarch_conv.hpp"
+#include "reference/m2_channel.hpp"
 #include "reference/s4_kernel.hpp"
 #include "reference/lssl.hpp"
 #include "reference/wkv.hpp"
