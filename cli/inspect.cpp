@@ -121,13 +121,13 @@ void run(const Options& o) {
   std::vector<model::MixerMath<double>> math;
   for (const auto& m : mc.mixers) {
     auto inner = model::registry_math<double>(m);
-    math.push_back({[inner, &seen_in, &seen_out](std::int64_t B, std::int64_t Tn, const Named<double>& in,
-                                                 Named<double>& y) {
-                      inner.forward(B, Tn, in, y);
+    math.push_back({[inner, &seen_in, &seen_out](std::int64_t B, std::int64_t Tn, const model::Tokens& tokens,
+                                                 const Named<double>& in, Named<double>& y) {
+                      inner.forward(B, Tn, tokens, in, y);
                       seen_in.push_back(in);
                       seen_out.push_back(y);
                     },
-                    inner.backward});
+                    inner.backward, inner.aux_loss, inner.aux_backward});
   }
   const model::Model<double> net(mc, math);
   const Tensor<double> logits = net.logits(params, batch);

@@ -90,6 +90,13 @@ struct Batch {
   }
 };
 
+// The token ids a layer's mixer may read (a contract with reads_token_ids, repeat_lookups; reference/model.hpp):
+// the batch's ids [B, T] row-major and the vocabulary they lie in.
+struct Tokens {
+  const std::vector<std::int64_t>* ids = nullptr;
+  std::int64_t vocab = 0;
+};
+
 // Every parameter of the model (role param), named and shaped as zoology's state_dict, in its order. Test ranges:
 // norms' weights in [0.5, 1.5], everything else as the mixer contracts say or [-1, 1].
 inline std::vector<TensorSpec> tensors(const Config& c) {

@@ -28,6 +28,7 @@
 #include "core/ops/shift_ssm_kernel.hpp"
 #include "core/ops/rtf_kernel.hpp"
 #include "core/ops/monarch_conv.hpp"
+#include "core/ops/m2_channel.hpp"
 #include "core/ops/s4_kernel.hpp"
 #include "core/ops/lssl.hpp"
 #include "core/ops/layer_norm.hpp"
@@ -47,6 +48,7 @@
 #include "core/mixers/jrt.hpp"
 #include "core/mixers/m2.hpp"
 #include "core/mixers/sigmoid_lookups.hpp"
+#include "core/mixers/repeat_lookups.hpp"
 
 namespace menagerie {
 
@@ -56,9 +58,9 @@ struct TypeList {};
 template <class A, class B> struct Concat;
 template <class... A, class... B> struct Concat<TypeList<A...>, TypeList<B...>> { using type = TypeList<A..., B...>; };
 
-using Operators = TypeList<ops::softmax_attention::Contract, ops::linear_attention::Contract, ops::short_conv::Contract, ops::long_conv::Contract, ops::s4d_kernel::Contract, ops::shift_ssm_kernel::Contract, ops::rtf_kernel::Contract, ops::monarch_conv::Contract, ops::s4_kernel::Contract, ops::lssl::Contract, ops::wkv::Contract, ops::selective_scan::Contract, ops::gated_linear_attention::Contract, ops::delta_rule::Contract, ops::layer_norm::Contract, ops::embedding::Contract, ops::lm_head::Contract, ops::cross_entropy::Contract>;
+using Operators = TypeList<ops::softmax_attention::Contract, ops::linear_attention::Contract, ops::short_conv::Contract, ops::long_conv::Contract, ops::s4d_kernel::Contract, ops::shift_ssm_kernel::Contract, ops::rtf_kernel::Contract, ops::monarch_conv::Contract, ops::m2_channel::Contract, ops::s4_kernel::Contract, ops::lssl::Contract, ops::wkv::Contract, ops::selective_scan::Contract, ops::gated_linear_attention::Contract, ops::delta_rule::Contract, ops::layer_norm::Contract, ops::embedding::Contract, ops::lm_head::Contract, ops::cross_entropy::Contract>;
 
-using Mixers = TypeList<mixers::mha::Contract, mixers::sliding_attn::Contract, mixers::based::Contract, mixers::base_conv::Contract, mixers::hyena::Contract, mixers::h3::Contract, mixers::rwkv::Contract, mixers::mamba::Contract, mixers::gla::Contract, mixers::mamba2::Contract, mixers::deltanet::Contract, mixers::gated_deltanet::Contract, mixers::jrt::Contract, mixers::m2::Contract, mixers::sigmoid_lookups::Contract>;
+using Mixers = TypeList<mixers::mha::Contract, mixers::sliding_attn::Contract, mixers::based::Contract, mixers::base_conv::Contract, mixers::hyena::Contract, mixers::h3::Contract, mixers::rwkv::Contract, mixers::mamba::Contract, mixers::gla::Contract, mixers::mamba2::Contract, mixers::deltanet::Contract, mixers::gated_deltanet::Contract, mixers::jrt::Contract, mixers::m2::Contract, mixers::sigmoid_lookups::Contract, mixers::repeat_lookups::Contract>;
 
 using AllContracts = Concat<Operators, Mixers>::type;
 

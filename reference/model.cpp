@@ -131,8 +131,33 @@ std::pair<Tensor<T>, std::vector<std::int64_t>> labelled_rows(const Tensor<T>& o
   return {Tensor<T>({1, n, d}, std::move(rows)), std::move(labels)};
 }
 
+// A contract declares has_auxiliary_loss exactly when its reference provides the auxiliary loss.
+template <class T, class C>
+consteval bool auxiliary_loss_declared_iff_provided() {
+  constexpr bool declared = [] {
+    if constexpr (requires { C::has_auxiliary_loss; })
+      return C::has_auxiliary_loss;
+    else
+      return false;
+  }();
+  static_assert(declared == has_reference_auxiliary_loss<T, typename C::problem_type>,
+                "a mixer contract's has_auxiliary_loss disagrees with its reference: declare it exactly when "
+                "reference/<id>.hpp has auxiliary_loss and auxiliary_loss_backward");
+  constexpr bool reads = [] {
+    if constexpr (requires { C::reads_token_ids; })
+      return C::reads_token_ids;
+    else
+      return false;
+  }();
+  static_assert(reads == reads_token_ids<typename C::problem_type>,
+                "a mixer contract's reads_token_ids disagrees with its Problem: declare it exactly when the Problem "
+                "holds ids and V");
+  return true;
+}
+
 template <class T, class... C>
 MixerMath<T> resolve(const LayerMixer& m, TypeList<C...>) {
+  static_assert((auxiliary_loss_declared_iff_provided<T, C>() && ...));
   std::optional<MixerMath<T>> found;
   (void)((!found && m.problem<typename C::problem_type>(1, 1) &&
           (found = mixer_math<T, typename C::problem_type>(m), true)) ||
@@ -185,7 +210,7 @@ typename Model<T>::Trace Model<T>::run(const Named<T>& params, const Batch& b) c
                          : layer_norm(c, params, c.layer_prefix(l) + "norm1", tr.s.back()));
     Named<T> out{{"y", Tensor<T>(tr.s.back().shape())}};
     math_[static_cast<std::size_t>(l % static_cast<std::int64_t>(math_.size()))].forward(
-        b.B, b.T, mixer_inputs(c, l, params, b, tr.a.back()), out);
+        b.B, b.T, {&b.ids, c.vocab}, mixer_inputs(c, l, params, b, tr.a.back()), out);
     tr.m.push_back(add(tr.s.back(), out.at("y")));
     tr.s.push_back(mamba ? tr.m.back()
                          : add(tr.m.back(), layer_norm(c, params, c.layer_prefix(l) + "norm2", tr.m.back())));
@@ -216,10 +241,29 @@ T Model<T>::loss_and_gradients(const Named<T>& params, const Batch& b, Named<T>&
 }
 
 template <class T>
+T Model<T>::auxiliary_loss(const Named<T>& params, const Batch& b) const {
+  b.validate(config_, false);
+  return auxiliary_terms(params, b, run(params, b));
+}
+
+template <class T>
+T Model<T>::auxiliary_terms(const Named<T>& params, const Batch& b, const Trace& tr) const {
+  T sum = T(0);
+  for (std::int64_t l = 0; l < config_.n_layers; ++l) {
+    const auto& math = math_[static_cast<std::size_t>(l % static_cast<std::int64_t>(math_.size()))];
+    if (math.aux_loss)
+      sum += math.aux_loss(b.B, b.T, {&b.ids, config_.vocab},
+                           mixer_inputs(config_, l, params, b, tr.a[static_cast<std::size_t>(l)]));
+  }
+  return sum;
+}
+
+template <class T>
 T Model<T>::evaluate(const Named<T>& params, const Batch& b, Named<T>* grads) const {
   const Config& c = config_;
   b.validate(c, true);
   const Trace tr = run(params, b);
+  const T aux = auxiliary_terms(params, b, tr);
   const auto [rows, labels] = labelled_rows(tr.out, b);  // the head runs only where labels exist
   const std::int64_t n = rows.size(1);
   const ops::lm_head::Problem head{1, n, c.d_model, c.vocab};
@@ -229,7 +273,7 @@ T Model<T>::evaluate(const Named<T>& params, const Batch& b, Named<T>* grads) co
   Named<T> z{{"logits", Tensor<T>({1, n, c.vocab})}}, l{{"loss", Tensor<T>(Shape{})}};
   ops::lm_head::reference_forward<T>(head, head_in, z);
   ops::cross_entropy::reference_forward<T>(ce, z, l);
-  if (!grads) return l.at("loss").data()[0];
+  if (!grads) return l.at("loss").data()[0] + aux;
 
   Named<T>& g = *grads;
   g.clear();
@@ -250,8 +294,10 @@ T Model<T>::evaluate(const Named<T>& params, const Batch& b, Named<T>* grads) co
     const bool mamba = c.block == Block::mamba;
     const Tensor<T> dm = mamba ? ds : add(ds, layer_norm_backward(c, params, norm + "norm2", tr.m[li], ds, g));
     Named<T> d_in;
-    math_[static_cast<std::size_t>(layer % static_cast<std::int64_t>(math_.size()))].backward(
-        b.B, b.T, mixer_inputs(c, layer, params, b, tr.a[li]), {{"y", dm}}, d_in);
+    const auto& math = math_[static_cast<std::size_t>(layer % static_cast<std::int64_t>(math_.size()))];
+    const Named<T> in = mixer_inputs(c, layer, params, b, tr.a[li]);
+    math.backward(b.B, b.T, {&b.ids, c.vocab}, in, {{"y", dm}}, d_in);
+    if (math.aux_backward) math.aux_backward(b.B, b.T, {&b.ids, c.vocab}, in, T(1), d_in);
     for (const auto& s : c.mixer(layer).tensors(b.B, b.T))
       if (s.role == Role::param) g.insert_or_assign(c.mixer_prefix(layer) + s.name, get(d_in, s.name, s.shape));
     const Tensor<T>& du = get(d_in, "u", ds.shape());
@@ -262,7 +308,7 @@ T Model<T>::evaluate(const Named<T>& params, const Batch& b, Named<T>* grads) co
   if (c.max_position_embeddings > 0)
     g.insert_or_assign(position_embeddings,
                        embed_backward(position_problem(c, b), params.at(position_embeddings), ds));
-  return l.at("loss").data()[0];
+  return l.at("loss").data()[0] + aux;
 }
 
 #define INSTANTIATE(T) \

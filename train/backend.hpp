@@ -3,7 +3,9 @@
 // of a later issue), and exchanges them with the loop only as double tensors named as zoology's state_dict
 // (model::tensors order), for checkpoints and tests. One training step is forward_backward(batch) then step(lr).
 //   forward_backward: mean cross-entropy over the batch's labelled positions (the head evaluated only there),
-//                     with dropout as given (masks are a function of drop.seed and the position in the batch);
+//                     with dropout as given (masks are a function of drop.seed and the position in the batch),
+//                     plus the mixers' auxiliary losses on the whole batch (train/lm.hpp), and its gradient;
+//   auxiliary_loss:   the auxiliary part of the last forward_backward's loss (0 when no mixer has one);
 //   step:             one AdamW update (train/adamw.hpp) of every trained (non-frozen) parameter;
 //   evaluate:         dropout off; per labelled position, whether argmax(logits) equals the label.
 #pragma once
@@ -29,6 +31,8 @@ class Backend {
 
   virtual double forward_backward(const model::Batch& batch, const Dropout& drop) = 0;
   virtual Named<double> gradients() const = 0;  // of the last forward_backward
+  virtual bool has_auxiliary_loss() const = 0;  // some layer's mixer has one
+  virtual double auxiliary_loss() const = 0;
   virtual void step(const AdamWConfig& hyper, double lr) = 0;
 
   // AdamW state: the number of steps taken and the moments, as "exp_avg.<name>" and "exp_avg_sq.<name>" (trained

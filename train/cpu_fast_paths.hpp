@@ -336,7 +336,7 @@ struct Reference final : Kernel<T> {
   void forward(const typename Kernel<T>::Params& p, std::int64_t B, std::int64_t T_, const T* u, T* y,
                typename Kernel<T>::Cache&, const Dropout&, std::int64_t) const override {
     Named<T> out{{"y", Tensor<T>({B, T_, mixer.tensors(1, 1).back().shape.back()})}};
-    math.forward(B, T_, inputs(p, B, T_, u), out);
+    math.forward(B, T_, p.tokens, inputs(p, B, T_, u), out);
     std::copy(out.at("y").data(), out.at("y").data() + out.at("y").numel(), y);
   }
   void backward(const typename Kernel<T>::Params& p, std::int64_t B, std::int64_t T_, const T* u, const T* dy, T* du,
@@ -346,13 +346,28 @@ struct Reference final : Kernel<T> {
     Tensor<T> dyt(in.at("u").shape());
     std::copy(dy, dy + dyt.numel(), dyt.data());
     Named<T> d_in;
-    math.backward(B, T_, in, {{"y", std::move(dyt)}}, d_in);
+    math.backward(B, T_, p.tokens, in, {{"y", std::move(dyt)}}, d_in);
     for (const auto& [name, t] : d_in) {
       if (name == "u") {
         std::copy(t.data(), t.data() + t.numel(), du);
         continue;
       }
       T* dst = g(name);
+      for (std::int64_t k = 0; k < t.numel(); ++k) dst[k] += t.data()[k];
+    }
+  }
+  bool has_auxiliary_loss() const override { return static_cast<bool>(math.aux_loss); }
+  T auxiliary_loss(const typename Kernel<T>::Params& p, std::int64_t B, std::int64_t T_, const T* u) const override {
+    return math.aux_loss(B, T_, p.tokens, inputs(p, B, T_, u));
+  }
+  // The reference adds into Named tensors: start them at zero, then add them into du and g.
+  void auxiliary_backward(const typename Kernel<T>::Params& p, std::int64_t B, std::int64_t T_, const T* u,
+                          const T& scale, T* du, typename Kernel<T>::Grads& g) const override {
+    Named<T> in = inputs(p, B, T_, u), d_in;
+    for (const auto& [name, t] : in) d_in.emplace(name, Tensor<T>(t.shape(), T(0)));
+    math.aux_backward(B, T_, p.tokens, in, scale, d_in);
+    for (const auto& [name, t] : d_in) {
+      T* dst = name == "u" ? du : g(name);
       for (std::int64_t k = 0; k < t.numel(); ++k) dst[k] += t.data()[k];
     }
   }

@@ -4,6 +4,10 @@
 //   h0 = W_E[x] (+ P[t]);  s_0 = drop_e(h0)                          embedding dropout (zoology embed_dropout)
 //   transformer block l: a = LN1(s), m = s + Mixer(a), s' = m + LN2(m)   (mamba block: s' = s + Mixer(RMSNorm(s)))
 //   out = LN_f(s_L);  logits_i = out_i W_E^T only at labelled rows i;  loss = sum_i CE(logits_i, y_i) / denom
+//   + sum_l aux_l(a_l) over the layers whose mixer declares an auxiliary loss (reference/model.hpp; zoology's
+//   get_auxiliary_loss(), e.g. sigmoid_lookups' selection penalty). aux_l is a function of the mixer input of every
+//   row of this call (a batch mean, not a sum over rows), so it is exact only when the call holds the whole batch:
+//   ReferenceBackend does not split such a model's batches across threads.
 // drop_p(x) = x ⊙ keep / (1 - p), keep ~ Bernoulli(1 - p) from Philox (core/philox.hpp): word(seed, stream, index)
 // >= p 2^32 with the index counted over the whole batch (shard offset added), so the masks do not depend on how a
 // batch is split across threads. Attention dropout acts on the softmax probabilities inside mha (zoology MHA's
@@ -42,6 +46,7 @@ struct Kernel {
   struct Params {
     const Named<T>* all;
     std::string prefix;
+    model::Tokens tokens;  // the shard's ids, for mixers that read them (repeat_lookups)
     const T* operator()(const std::string& name) const;
   };
   struct Grads {
@@ -54,6 +59,11 @@ struct Kernel {
   // du is overwritten; parameter gradients are added to g.
   virtual void backward(const Params& p, std::int64_t B, std::int64_t T_, const T* u, const T* dy, T* du, Grads& g,
                         Cache& cache, const Dropout& drop, std::int64_t layer) const = 0;
+  // The mixer's auxiliary training loss on u [B, T_, d] (mixers that declare none: false, 0, nothing added), and
+  // scale x its gradient added into du and g.
+  virtual bool has_auxiliary_loss() const { return false; }
+  virtual T auxiliary_loss(const Params&, std::int64_t, std::int64_t, const T*) const { return T(0); }
+  virtual void auxiliary_backward(const Params&, std::int64_t, std::int64_t, const T*, const T&, T*, Grads&) const {}
 };
 
 // The kernel that runs mixer m: fast for mha, sliding_attn, base_conv; the reference for the others.
@@ -71,11 +81,14 @@ class TrainModel {
  public:
   explicit TrainModel(model::Config config);
   const model::Config& config() const { return config_; }
-  // Loss of the shard: sum over its labelled rows of CE, divided by denom. grads (may be null) are accumulated
-  // (+=) and must hold every parameter of model::tensors(config), zero-initialised by the caller. predictions (may
-  // be null) receive the argmax check of every labelled row.
+  // Loss of the shard: sum over its labelled rows of CE, divided by denom, plus the layers' auxiliary losses on the
+  // shard's rows. grads (may be null) are accumulated (+=) and must hold every parameter of model::tensors(config),
+  // zero-initialised by the caller. predictions (may be null) receive the argmax check of every labelled row.
+  // auxiliary (may be null) receives the auxiliary part of the returned loss.
   T forward_backward(const Named<T>& params, const model::Batch& batch, double denom, const Dropout& drop,
-                     Named<T>* grads, Predictions* predictions) const;
+                     Named<T>* grads, Predictions* predictions, T* auxiliary = nullptr) const;
+  // Whether some layer's mixer has an auxiliary loss.
+  bool has_auxiliary_loss() const;
 
  private:
   model::Config config_;

@@ -108,8 +108,15 @@ TrainModel<T>::TrainModel(model::Config config) : config_(std::move(config)) {
 }
 
 template <class T>
+bool TrainModel<T>::has_auxiliary_loss() const {
+  for (const auto& k : kernels_)
+    if (k->has_auxiliary_loss()) return true;
+  return false;
+}
+
+template <class T>
 T TrainModel<T>::forward_backward(const Named<T>& params, const model::Batch& b, double denom, const Dropout& drop,
-                                  Named<T>* grads, Predictions* predictions) const {
+                                  Named<T>* grads, Predictions* predictions, T* auxiliary) const {
   using namespace lm_detail;
   const model::Config& c = config_;
   b.validate(c, true);
@@ -136,6 +143,8 @@ T TrainModel<T>::forward_backward(const Named<T>& params, const model::Batch& b,
     }
   }
   std::vector<T> y(n);
+  T aux = T(0);
+  const model::Tokens tokens{&b.ids, c.vocab};
   for (std::int64_t l = 0; l < L; ++l) {
     const auto li = static_cast<std::size_t>(l);
     const std::string pre = c.layer_prefix(l);
@@ -146,7 +155,9 @@ T TrainModel<T>::forward_backward(const Named<T>& params, const model::Batch& b,
       ln_forward(s[li].data(), param(params, pre + "norm1.weight"), param(params, pre + "norm1.bias"), rows, d,
                  model::block_norm_eps, a[li].data(), xh1[li].data(), rs1[li].data());
     const auto& kernel = *kernels_[static_cast<std::size_t>(l % static_cast<std::int64_t>(kernels_.size()))];
-    kernel.forward({&params, c.mixer_prefix(l)}, b.B, b.T, a[li].data(), y.data(), caches[li], drop, l);
+    kernel.forward({&params, c.mixer_prefix(l), tokens}, b.B, b.T, a[li].data(), y.data(), caches[li], drop, l);
+    if (kernel.has_auxiliary_loss())
+      aux += kernel.auxiliary_loss({&params, c.mixer_prefix(l), tokens}, b.B, b.T, a[li].data());
     if (mamba) {
       for (std::size_t k = 0; k < n; ++k) s[li + 1][k] = s[li][k] + y[k];
       continue;
@@ -198,6 +209,8 @@ T TrainModel<T>::forward_backward(const Named<T>& params, const model::Batch& b,
       }
     }
   }
+  if (auxiliary) *auxiliary = aux;
+  if (has_auxiliary_loss()) loss += aux;
   if (!grads) return loss;
 
   // Backward.
@@ -217,8 +230,10 @@ T TrainModel<T>::forward_backward(const Named<T>& params, const model::Batch& b,
     }
     const auto& kernel = *kernels_[static_cast<std::size_t>(l % static_cast<std::int64_t>(kernels_.size()))];
     typename Kernel<T>::Grads kg{&g, c.mixer_prefix(l)};
-    kernel.backward({&params, c.mixer_prefix(l)}, b.B, b.T, a[li].data(), dm.data(), du.data(), kg, caches[li], drop,
+    kernel.backward({&params, c.mixer_prefix(l), tokens}, b.B, b.T, a[li].data(), dm.data(), du.data(), kg, caches[li], drop,
                     l);
+    if (kernel.has_auxiliary_loss())
+      kernel.auxiliary_backward({&params, c.mixer_prefix(l), tokens}, b.B, b.T, a[li].data(), T(1), du.data(), kg);
     if (mamba)
       rms_backward(du.data(), param(params, pre + "norm.weight"), xh1[li].data(), rs1[li].data(), rows, d, tmp.data(),
                    grad(g, pre + "norm.weight"));

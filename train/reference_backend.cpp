@@ -2,6 +2,8 @@
 // A batch is split into `threads` contiguous shards of examples, one std::thread each; each shard's loss and
 // gradients are divided by the whole batch's labelled count, and the shard gradients are summed in shard order, so
 // the result depends on the thread count (summation order) but not on scheduling: runs are bitwise repeatable.
+// A model with an auxiliary loss (train/lm.hpp: a batch mean, not a sum over examples) trains each batch in one
+// shard, so the term is zoology's; evaluation (no auxiliary term) is still split.
 #include <algorithm>
 #include <set>
 #include <thread>
@@ -27,7 +29,8 @@ model::Batch shard(const model::Batch& b, std::int64_t first, std::int64_t count
 template <class T>
 class ReferenceBackend final : public Backend {
  public:
-  ReferenceBackend(const model::Config& c, std::int64_t threads) : model_(c), threads_(threads) {
+  ReferenceBackend(const model::Config& c, std::int64_t threads)
+      : model_(c), threads_(threads), train_threads_(model_.has_auxiliary_loss() ? 1 : threads) {
     for (const auto& s : model::tensors(c)) params_.emplace(s.name, Tensor<T>(s.shape, T(0)));
     for (std::int64_t l = 0; l < c.n_layers; ++l)
       for (const auto& f : c.mixer(l).frozen()) frozen_.insert(c.mixer_prefix(l) + f);
@@ -35,7 +38,8 @@ class ReferenceBackend final : public Backend {
   }
 
   std::string name() const override {
-    return cat("reference/", sizeof(T) == 4 ? "float" : "double", " (", threads_, " threads)");
+    return cat("reference/", sizeof(T) == 4 ? "float" : "double", " (", threads_, " threads",
+               train_threads_ < threads_ ? "; training batches unsplit: auxiliary loss" : "", ")");
   }
   const model::Config& config() const override { return model_.config(); }
 
@@ -51,15 +55,17 @@ class ReferenceBackend final : public Backend {
     std::int64_t labelled = 0;
     for (auto l : b.labels) labelled += l != ops::cross_entropy::ignore_index;
     const double denom = static_cast<double>(std::max<std::int64_t>(labelled, 1));
-    const auto shards = split(b.B);
+    const auto shards = split(b.B, train_threads_);
     std::vector<Named<T>> g(shards.size());
-    std::vector<T> loss(shards.size(), T(0));
+    std::vector<T> loss(shards.size(), T(0)), aux(shards.size(), T(0));
     run(shards, [&](std::size_t k) {
       g[k] = zeros();
       Dropout d = drop;
       d.row_offset = shards[k].first;
-      loss[k] = model_.forward_backward(params_, shard(b, shards[k].first, shards[k].second), denom, d, &g[k], nullptr);
+      loss[k] = model_.forward_backward(params_, shard(b, shards[k].first, shards[k].second), denom, d, &g[k], nullptr,
+                                        &aux[k]);
     });
+    aux_ = static_cast<double>(aux[0]);  // one shard whenever a mixer has an auxiliary loss
     grads_ = std::move(g[0]);
     double total = static_cast<double>(loss[0]);
     for (std::size_t k = 1; k < shards.size(); ++k) {
@@ -72,6 +78,8 @@ class ReferenceBackend final : public Backend {
     return total;
   }
   Named<double> gradients() const override { return widen(grads_); }
+  bool has_auxiliary_loss() const override { return model_.has_auxiliary_loss(); }
+  double auxiliary_loss() const override { return aux_; }
 
   void step(const AdamWConfig& h, double lr) override {
     ++step_;
@@ -108,7 +116,7 @@ class ReferenceBackend final : public Backend {
   }
 
   Predictions evaluate(const model::Batch& b) override {
-    const auto shards = split(b.B);
+    const auto shards = split(b.B, threads_);
     std::vector<Predictions> parts(shards.size());
     run(shards, [&](std::size_t k) {
       model_.forward_backward(params_, shard(b, shards[k].first, shards[k].second), 1.0, Dropout{}, nullptr,
@@ -138,8 +146,8 @@ class ReferenceBackend final : public Backend {
     return out;
   }
   // (first example, count) of each shard: min(threads, B) near-equal contiguous pieces.
-  std::vector<std::pair<std::int64_t, std::int64_t>> split(std::int64_t B) const {
-    const std::int64_t n = std::min(threads_, B);
+  static std::vector<std::pair<std::int64_t, std::int64_t>> split(std::int64_t B, std::int64_t threads) {
+    const std::int64_t n = std::min(threads, B);
     std::vector<std::pair<std::int64_t, std::int64_t>> out;
     for (std::int64_t k = 0, first = 0; k < n; ++k) {
       const std::int64_t count = B / n + (k < B % n ? 1 : 0);
@@ -171,7 +179,8 @@ class ReferenceBackend final : public Backend {
   }
 
   TrainModel<T> model_;
-  std::int64_t threads_;
+  std::int64_t threads_, train_threads_;  // train_threads_: 1 when a mixer has an auxiliary loss
+  double aux_ = 0;
   Named<T> params_, grads_;
   std::set<std::string> frozen_;
   std::map<std::string, AdamWState> state_;

@@ -142,6 +142,7 @@ TrainSummary train_run(const RunConfig& c, const TrainOptions& opt) {
           ")", summary.resumed ? cat("; resumed after epoch ", state.epochs_done) : std::string()));
 
   const auto batches = make_batches(data.train, c.batch_size);
+  const bool aux = backend->has_auxiliary_loss();  // train/loss includes it, train/aux_loss is its part
   const double epoch_tokens = static_cast<double>(tokens(data.train));
   Progress bar{opt.progress && ::isatty(2) != 0};
   double last_acc = -1;
@@ -149,7 +150,7 @@ TrainSummary train_run(const RunConfig& c, const TrainOptions& opt) {
   for (std::int64_t e = state.epochs_done; e < c.epochs && !state.finished; ++e) {
     const double lr = scheduled_lr(c, e);
     const auto t0 = Clock::now();
-    double loss_sum = 0;
+    double loss_sum = 0, aux_sum = 0;
     std::int64_t done = 0;
     for (const auto& ref : epoch_order(batches, c.shuffle, c.seed, e)) {
       const Dropout drop{c.dropout.embedding, c.dropout.attention, step_seed(c.seed, state.step), 0};
@@ -159,6 +160,7 @@ TrainSummary train_run(const RunConfig& c, const TrainOptions& opt) {
                         state.epochs_done == 0 ? "; nothing was kept (no checkpoint yet)" : "", "; try a smaller lr"));
       backend->step(c.optimizer, lr);
       loss_sum += loss;
+      aux_sum += backend->auxiliary_loss();
       ++state.step;
       ++done;
       const double el = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -184,6 +186,7 @@ TrainSummary train_run(const RunConfig& c, const TrainOptions& opt) {
                  {"tokens_per_s", epoch_tokens / std::max(train_s, 1e-9)},
                  {"seconds", state.seconds},
                  {"final", state.finished}};
+    if (aux) line["train/aux_loss"] = aux_sum / static_cast<double>(batches.size());
     for (const auto& [k, v] : ev.slices) line[k] = v;
     if (state.finished) line["early_stopped"] = ev.accuracy > c.early_stop_accuracy && e + 1 < c.epochs;
     append_json_line(results, line);

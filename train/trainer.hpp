@@ -2,6 +2,8 @@
 //   lr = schedule(e) (cosine, stepped per epoch); for each train batch (train/evaluate.hpp's order):
 //     loss = backend.forward_backward(batch, dropout seeded by (seed, global step)); backend.step(lr);
 //   evaluate on the test segments; append one JSON line to <run>/results.jsonl (train/results.hpp); checkpoint;
+//   train/loss is the mean of the step losses (cross-entropy plus any mixer's auxiliary loss), and when a mixer has
+//   an auxiliary loss (sigmoid_lookups) train/aux_loss is the mean of that part alone;
 //   stop after the last epoch or once valid/accuracy > early_stop_accuracy. The last line carries "final": true.
 // Run directory: config.json (the run config), results.jsonl, checkpoint/{state.json, model-<e>.safetensors
 // (zoology state_dict names, the backend's precision), optimizer-<e>.safetensors (AdamW moments, float64)}.

@@ -14,8 +14,9 @@
 //   of selected positions, each selected output still reads only u_{<=t}. Traits.causal describes training mode,
 //   the only mode of the test grid and of the trainer; `inference` is not a config key.
 // Auxiliary loss (training): selection_penalty ReLU(mean_{b,t} g - n/T), n = n_lookups or sqrt(T) (real, not
-//   rounded). The trainer has no auxiliary-loss hook, so it is NOT added during training here; the reference
-//   exposes it and its gradient (reference/sigmoid_lookups.hpp).
+//   rounded), the mean over the whole batch. Declared by has_auxiliary_loss (reference/model.hpp): the model adds
+//   it to the training loss of each sigmoid_lookups layer (reference/sigmoid_lookups.hpp computes it and its
+//   gradient); selection_penalty is the config key, 0.001 by default as in zoology.
 // Parameters are named as the module's state_dict. Params 4d^2 + 5d. state_size 2 d T: zoology defines none for
 // this module; the selected queries attend over every earlier position, so the KV cache is MHA's.
 #pragma once
@@ -94,6 +95,7 @@ struct Contract {
   static constexpr std::string_view id = "sigmoid_lookups";
   using problem_type = Problem;
   static constexpr Traits traits{.causal = true};  // training mode; inference mode is not causal (above)
+  static constexpr bool has_auxiliary_loss = true;
   static constexpr std::array<std::string_view, 0> frozen{};
   static constexpr std::int64_t Problem::*model_width = &Problem::d;
   static std::vector<ConfigKey<Problem>> config_keys() {
