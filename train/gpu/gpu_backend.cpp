@@ -72,6 +72,9 @@ class GpuBackend final : public Backend {
   Named<double> parameters() const override { return download(params_); }
   void set_parameters(const Named<double>& p) override { upload(p, params_); }
   Named<double> gradients() const override { return download(grads_); }
+  // No mixer with an auxiliary loss (sigmoid_lookups) has a GPU variant yet: make_mixer_layer refuses such a model.
+  bool has_auxiliary_loss() const override { return false; }
+  double auxiliary_loss() const override { return 0; }
 
   double forward_backward(const model::Batch& b, const Dropout& drop) override {
     b.validate(config_, true);
