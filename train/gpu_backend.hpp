@@ -4,10 +4,15 @@
 #pragma once
 #include <memory>
 
+#include "core/provenance.hpp"
 #include "train/backend.hpp"
 
 namespace menagerie::train {
 
 std::unique_ptr<Backend> make_gpu_backend(const RunConfig& config);
+
+// The provenance of results trained on `backend`: the GPU's (name, CUDA runtime and driver) for "gpu", the host's
+// otherwise.
+Provenance backend_provenance(const std::string& backend);
 
 }  // namespace menagerie::train

@@ -7,4 +7,6 @@ std::unique_ptr<Backend> make_gpu_backend(const RunConfig&) {
   throw InputError("backend \"gpu\": this build has no CUDA (configure with MENAGERIE_WITH_CUDA=ON, the release preset)");
 }
 
+Provenance backend_provenance(const std::string&) { return host_provenance(); }
+
 }  // namespace menagerie::train

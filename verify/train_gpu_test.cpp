@@ -38,7 +38,8 @@ struct Case {
 
 const Case kCases[] = {
     {"base_conv", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2,
-        "mixers": [{"id": "base_conv", "conv": "short", "kernel_size": 3}, {"id": "base_conv", "conv": "long_implicit"}]})"},
+        "mixers": [{"id": "base_conv", "conv": "short", "kernel_size": 3},
+                   {"id": "base_conv", "conv": "long_implicit"}]})"},
     {"hyena", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2, "mixers": [{"id": "hyena"}]})"},
     {"h3", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2, "mixers": [{"id": "h3"}]})"},
     {"rwkv", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2, "mixers": [{"id": "rwkv"}]})"},
@@ -47,7 +48,8 @@ const Case kCases[] = {
         "mixers": [{"id": "base_conv", "conv": "short", "kernel_size": 3}, {"id": "mha", "heads": 2}]})"},
     {"conv_based", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2, "hybrid": true,
         "mixers": [{"id": "base_conv", "conv": "short", "kernel_size": 3}, {"id": "based", "feature_dim": 8}]})"},
-    {"sliding_attn", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2, "mixers": [{"id": "sliding_attn", "window": 5}]})"},
+    {"sliding_attn", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2,
+        "mixers": [{"id": "sliding_attn", "window": 5}]})"},
 };
 
 constexpr std::int64_t kB = 4, kT = 16, kSteps = 20;
@@ -116,7 +118,8 @@ TEST_P(GpuBackendEquivalence, FollowsTheReferenceStepByStep) {
     const double lg = gpu->forward_backward(data, drop), lo = oracle->forward_backward(data, drop),
                  ly = yard->forward_backward(data, drop);
     for (auto* b : {gpu.get(), oracle.get(), yard.get()}) b->step(h, 3e-3);
-    const double loss_ratio = std::abs(lg - lo) / std::abs(lo) / harness::tolerance(true, std::abs(ly - lo) / std::abs(lo));
+    const double loss_ratio =
+        std::abs(lg - lo) / std::abs(lo) / harness::tolerance(true, std::abs(ly - lo) / std::abs(lo));
     const Trajectory o{oracle->parameters(), o0};
     const double pe = relerr({gpu->parameters(), g0}, o), pey = relerr({yard->parameters(), y0}, o);
     const double param_ratio = pe / harness::tolerance(true, pey);

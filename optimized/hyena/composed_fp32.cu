@@ -394,7 +394,8 @@ void backward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
     MENAGERIE_LAUNCH_CHECK();
     const std::int64_t width = k == 0 ? 3 : F;
     const double* x = k == 0 ? dbl(l.z) : S + (k - 1) * tf;
-    cuda::gemm_rm(s, Op::T, Op::N, F, width, T, 1.0, da, F, x, width, 0.0, dbl(k == 0 ? l.dW0 : k == 1 ? l.dW2 : l.dW4));
+    cuda::gemm_rm(s, Op::T, Op::N, F, width, T, 1.0, da, F, x, width, 0.0,
+                  dbl(k == 0 ? l.dW0 : k == 1 ? l.dW2 : l.dW4));
     cuda::column_sums(s, T, F, da, ones_d, dbl(k == 0 ? l.db0 : k == 1 ? l.db2 : l.db4));
     cuda::gemm_rm(s, Op::N, Op::N, T, width, F, 1.0, da, F, dbl(k == 0 ? l.W0 : k == 1 ? l.W2 : l.W4), width, 0.0,
                   k == 0 ? dbl(l.dz) : ds);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/registry.hpp"
+#include "optimized/common/device.hpp"
 #include "optimized/common/device_buffer.hpp"
 #include "optimized/adamw/adamw_fp32.hpp"
 #include "optimized/common/stream.hpp"
@@ -188,8 +189,8 @@ class GpuBackend final : public Backend {
       }
       const auto n = static_cast<std::int64_t>(labels.size());
       if (n == 0) return 0;
-      MENAGERIE_CUDA_CHECK(cudaMemcpyAsync(lab_rows.data(), lab_rows_host.data(), lab_rows_host.size() * sizeof(std::int32_t),
-                                           cudaMemcpyHostToDevice, st));
+      MENAGERIE_CUDA_CHECK(cudaMemcpyAsync(lab_rows.data(), lab_rows_host.data(),
+                                           lab_rows_host.size() * sizeof(std::int32_t), cudaMemcpyHostToDevice, st));
       MENAGERIE_CUDA_CHECK(cudaMemcpyAsync(lab_labels.data(), labels.data(), labels.size() * sizeof(std::int64_t),
                                            cudaMemcpyHostToDevice, st));
       if (static_cast<std::int64_t>(logits.size()) < n * V) {
@@ -375,6 +376,10 @@ class GpuBackend final : public Backend {
 };
 
 }  // namespace
+
+Provenance backend_provenance(const std::string& backend) {
+  return backend == "gpu" ? current_provenance() : host_provenance();
+}
 
 std::unique_ptr<Backend> make_gpu_backend(const RunConfig& c) {
   require<InputError>(c.precision == Precision::f32, "gpu backend: precision must be \"float\" (fp32 storage), got \"",
