@@ -26,9 +26,9 @@
 #include "optimized/embedding/variants.hpp"
 #include "optimized/layer_norm/variants.hpp"
 #include "optimized/lm_head/variants.hpp"
+#include "optimized/model/kernels.hpp"
 #include "train/backend.hpp"
 #include "train/gpu/mixer_layer.hpp"
-#include "train/gpu/model_kernels.hpp"
 #include "train/gpu_backend.hpp"
 
 namespace menagerie::train {
@@ -39,6 +39,7 @@ namespace ln = opt::layer_norm::rowwise_fp32;
 namespace emb = opt::embedding::gather_fp32;
 namespace head_op = opt::lm_head::gemm_fp32;
 namespace ce = opt::cross_entropy::labelled_fp32;
+namespace mk = opt::model;  // the model-level kernels
 
 std::size_t aligned(std::int64_t n) { return static_cast<std::size_t>((n + 63) / 64 * 64); }
 
@@ -144,10 +145,10 @@ class GpuBackend final : public Backend {
     forward(p, Dropout{});
     std::vector<std::int32_t> best(static_cast<std::size_t>(n));
     if (n > 0) {
-      gpu::gather_rows(p.out.data(), p.lab_rows.data(), n, config_.d_model, p.o_lab.data(), stream_.get());
+      mk::gather_rows(p.out.data(), p.lab_rows.data(), n, config_.d_model, p.o_lab.data(), stream_.get());
       head_op::forward_rows(n, config_.d_model, config_.vocab, p.o_lab.data(), param(model::word_embeddings),
                             p.logits.data(), stream_.get());
-      gpu::argmax_rows(p.logits.data(), n, config_.vocab, p.best.data(), stream_.get());
+      mk::argmax_rows(p.logits.data(), n, config_.vocab, p.best.data(), stream_.get());
       MENAGERIE_CUDA_CHECK(cudaMemcpyAsync(best.data(), p.best.data(), best.size() * sizeof(std::int32_t),
                                            cudaMemcpyDeviceToHost, stream_.get()));
     }
@@ -223,7 +224,7 @@ class GpuBackend final : public Backend {
     p->count = DeviceBuffer<int>(1);
     p->ln_ws = DeviceBuffer<unsigned char>(ln::workspace_bytes(rows, d));
     p->emb_ws = DeviceBuffer<unsigned char>(emb::workspace_bytes(rows, V));
-    p->rms_ws = DeviceBuffer<float>(static_cast<std::size_t>(gpu::rms_partial_floats(rows, d)));
+    p->rms_ws = DeviceBuffer<float>(static_cast<std::size_t>(mk::rms_partial_floats(rows, d)));
     p->ids = DeviceBuffer<std::int64_t>(nr);
     p->lab_labels = DeviceBuffer<std::int64_t>(nr);
     p->lab_rows = DeviceBuffer<std::int32_t>(nr);
@@ -254,26 +255,26 @@ class GpuBackend final : public Backend {
     const bool mamba = config_.block == model::Block::mamba;
     const auto eps = static_cast<float>(model::block_norm_eps);
     emb::forward_ids(rows, d, p.ids.data(), param(model::word_embeddings), p.s[0].data(), st);
-    gpu::embed_finish(config_.max_position_embeddings > 0 ? param(model::position_embeddings) : nullptr, rows, p.T, d,
+    mk::embed_finish(config_.max_position_embeddings > 0 ? param(model::position_embeddings) : nullptr, rows, p.T, d,
                       drop.embedding, drop.seed, p.s[0].data(), st);
     for (std::int64_t l = 0; l < config_.n_layers; ++l) {
       const auto li = static_cast<std::size_t>(l);
       const std::string pre = config_.layer_prefix(l);
       if (mamba)
-        gpu::rms_forward(p.s[li].data(), param(pre + "norm.weight"), rows, d, model::block_norm_eps, p.a[li].data(),
+        mk::rms_forward(p.s[li].data(), param(pre + "norm.weight"), rows, d, model::block_norm_eps, p.a[li].data(),
                          p.rs1[li].data(), st);
       else
         ln::forward_rows(rows, d, eps, p.s[li].data(), param(pre + "norm1.weight"), param(pre + "norm1.bias"),
                          p.a[li].data(), p.mean1[li].data(), p.rs1[li].data(), st);
       p.layers[li]->forward(st);
       if (mamba) {
-        gpu::add(p.s[li].data(), p.y[li].data(), p.s[li + 1].data(), rows * d, st);
+        mk::add(p.s[li].data(), p.y[li].data(), p.s[li + 1].data(), rows * d, st);
         continue;
       }
-      gpu::add(p.s[li].data(), p.y[li].data(), p.m[li].data(), rows * d, st);
+      mk::add(p.s[li].data(), p.y[li].data(), p.m[li].data(), rows * d, st);
       ln::forward_rows(rows, d, eps, p.m[li].data(), param(pre + "norm2.weight"), param(pre + "norm2.bias"),
                        p.tmp.data(), p.mean2[li].data(), p.rs2[li].data(), st);
-      gpu::add(p.m[li].data(), p.tmp.data(), p.s[li + 1].data(), rows * d, st);
+      mk::add(p.m[li].data(), p.tmp.data(), p.s[li + 1].data(), rows * d, st);
     }
     ln::forward_rows(rows, d, static_cast<float>(config_.layer_norm_eps), p.s.back().data(),
                      param("backbone.ln_f.weight"), param("backbone.ln_f.bias"), p.out.data(), p.meanf.data(),
@@ -285,7 +286,7 @@ class GpuBackend final : public Backend {
     if (n == 0) return;
     const auto st = stream_.get();
     const std::int64_t d = config_.d_model, V = config_.vocab;
-    gpu::gather_rows(p.out.data(), p.lab_rows.data(), n, d, p.o_lab.data(), st);
+    mk::gather_rows(p.out.data(), p.lab_rows.data(), n, d, p.o_lab.data(), st);
     head_op::forward_rows(n, d, V, p.o_lab.data(), param(model::word_embeddings), p.logits.data(), st);
     ce::forward_labels(n, V, p.lab_labels.data(), p.logits.data(), p.loss.data(), p.lse.data(), p.terms.data(),
                        p.count.data(), st);
@@ -302,7 +303,7 @@ class GpuBackend final : public Backend {
     if (n > 0) {
       head_op::backward_rows(n, d, V, p.o_lab.data(), param(model::word_embeddings), p.dlogits.data(), p.d_lab.data(),
                              dWE, 0.f, st);
-      gpu::scatter_rows(p.d_lab.data(), p.lab_rows.data(), n, d, p.dout.data(), st);
+      mk::scatter_rows(p.d_lab.data(), p.lab_rows.data(), n, d, p.dout.data(), st);
     } else {
       MENAGERIE_CUDA_CHECK(cudaMemsetAsync(dWE, 0, static_cast<std::size_t>(V * d) * sizeof(float), st));
     }
@@ -318,22 +319,22 @@ class GpuBackend final : public Backend {
         ln::backward_rows(rows, d, p.m[li].data(), param(pre + "norm2.weight"), p.mean2[li].data(), p.rs2[li].data(),
                           p.ds.data(), p.tmp.data(), grad(pre + "norm2.weight"), grad(pre + "norm2.bias"),
                           p.ln_ws.data(), st);
-        gpu::add(p.ds.data(), p.tmp.data(), p.dm.data(), rows * d, st);
+        mk::add(p.ds.data(), p.tmp.data(), p.dm.data(), rows * d, st);
       }
       p.layers[li]->backward(st);
       if (mamba)
-        gpu::rms_backward(p.du.data(), p.s[li].data(), param(pre + "norm.weight"), p.rs1[li].data(), rows, d,
+        mk::rms_backward(p.du.data(), p.s[li].data(), param(pre + "norm.weight"), p.rs1[li].data(), rows, d,
                           p.tmp.data(), grad(pre + "norm.weight"), p.rms_ws.data(), st);
       else
         ln::backward_rows(rows, d, p.s[li].data(), param(pre + "norm1.weight"), p.mean1[li].data(), p.rs1[li].data(),
                           p.du.data(), p.tmp.data(), grad(pre + "norm1.weight"), grad(pre + "norm1.bias"),
                           p.ln_ws.data(), st);
-      gpu::add(p.dm.data(), p.tmp.data(), p.ds.data(), rows * d, st);
+      mk::add(p.dm.data(), p.tmp.data(), p.ds.data(), rows * d, st);
     }
-    gpu::embed_grad(p.ds.data(), rows, p.T, d, drop.embedding, drop.seed, p.tmp.data(),
+    mk::embed_grad(p.ds.data(), rows, p.T, d, drop.embedding, drop.seed, p.tmp.data(),
                     config_.max_position_embeddings > 0 ? grad(model::position_embeddings) : nullptr, st);
     emb::backward_ids(rows, V, d, p.ids.data(), p.tmp.data(), p.dWE_emb.data(), p.emb_ws.data(), st);
-    gpu::add(dWE, p.dWE_emb.data(), dWE, V * d, st);
+    mk::add(dWE, p.dWE_emb.data(), dWE, V * d, st);
   }
 
   void reset_moments() {

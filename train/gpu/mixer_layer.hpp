@@ -12,9 +12,8 @@
 #include <memory>
 #include <string>
 
-#include <cuda_runtime.h>
-
 #include "core/layer_mixer.hpp"
+#include "optimized/common/variant.hpp"
 
 namespace menagerie::train::gpu {
 

@@ -1,17 +1,14 @@
-// The kernels of model_kernels.hpp (the math is there).
+// The kernels of optimized/model/kernels.hpp (the math is there).
 #include <algorithm>
 
 #include "core/philox.hpp"
 #include "optimized/common/check.hpp"
 #include "optimized/common/pointwise.hpp"
-#include "train/gpu/model_kernels.hpp"
+#include "optimized/model/kernels.hpp"
 
-namespace menagerie::train::gpu {
+namespace menagerie::opt::model {
 namespace {
 
-using opt::element_index;
-using opt::kPointwiseThreads;
-using opt::pointwise_blocks;
 constexpr int kWarp = 32, kRowsPerBlock = 8, kChunkRows = 64;
 
 std::uint64_t threshold_of(double p) { return p > 0 ? static_cast<std::uint64_t>(p * 4294967296.0) : 0; }
@@ -202,4 +199,4 @@ void argmax_rows(const float* z, std::int64_t n, std::int64_t V, std::int32_t* b
   MENAGERIE_LAUNCH_CHECK();
 }
 
-}  // namespace menagerie::train::gpu
+}  // namespace menagerie::opt::model

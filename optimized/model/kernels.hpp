@@ -1,4 +1,4 @@
-// The GPU backend's own model-level kernels: the parts of train/lm.hpp's model that no operator contract covers
+// The GPU trainer's model-level kernels (train/gpu/): the parts of train/lm.hpp's model that no operator contract covers
 // (the operators' GPU variants do the rest: layer_norm rowwise_fp32, embedding gather_fp32, lm_head gemm_fp32,
 // cross_entropy labelled_fp32, adamw step_fp32). fp32 storage:
 //   embed_finish     s0[i, e] = drop_e(s0[i, e] + P[i mod T, e]), s0 holding the word embeddings' gather (P may be
@@ -17,7 +17,7 @@
 
 #include <cuda_runtime.h>
 
-namespace menagerie::train::gpu {
+namespace menagerie::opt::model {
 
 void embed_finish(const float* P, std::int64_t rows, std::int64_t T, std::int64_t d, double p_drop,
                   std::uint64_t seed, float* s0, cudaStream_t stream);
@@ -40,4 +40,4 @@ void scatter_rows(const float* src, const std::int32_t* rows, std::int64_t n, st
                   cudaStream_t stream);
 void argmax_rows(const float* z, std::int64_t n, std::int64_t V, std::int32_t* best, cudaStream_t stream);
 
-}  // namespace menagerie::train::gpu
+}  // namespace menagerie::opt::model
