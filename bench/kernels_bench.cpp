@@ -7,7 +7,9 @@
 //   --error-out=FILE             the error of every variant against the double reference over the contract's
 //                                gpu_error_sweep() (for each operator of --ops that declares one): one JSON row per
 //                                problem, variant and tensor (harness::check_accuracy, forward and backward), with
-//                                the provenance and the seed. It runs first, before the ceilings are measured; when
+//                                the provenance and the seed; then the extreme-input cases of harness/
+//                                extreme_cases.hpp (wkv, selective_scan: the error against the decay range), rows
+//                                with "scale" and "case". It runs first, before the ceilings are measured; when
 //                                it is the only work asked for (no --cases-out and no --benchmark_* flag) the
 //                                program exits after it without timing anything. Rows that miss the tolerance are
 //                                information (where bf16 stops being adequate), not a failure: exit 0.
@@ -41,6 +43,7 @@
 
 #include "core/io/atomic_file.hpp"
 #include "core/provenance.hpp"
+#include "harness/extreme_cases.hpp"
 #include "harness/kernels.hpp"
 #include "harness/timing.hpp"
 #include "optimized/common/cublas_handle.hpp"
@@ -205,39 +208,52 @@ template <class C>
 constexpr bool has_error_sweep = requires { C::gpu_error_sweep(); };
 
 // --error-out: every variant's error against the double reference over the contract's gpu_error_sweep(), one row
-// per problem, variant and tensor (the outputs, then the input gradients when the variant has a backward).
+// per problem, variant and tensor (the outputs, then the input gradients when the variant has a backward); then, for
+// an operator with extreme-input cases (harness/extreme_cases.hpp, the list verify/recurrent_gpu_test.cpp checks), the
+// same rows per case at its one problem, each carrying "scale" (input name -> factor) and its label "case".
 template <class... C>
 nlohmann::json error_sweep(TypeList<C...>) {
   auto rows = nlohmann::json::array();
+  const auto measure = [&]<class K>(const typename K::problem_type& p, const opt::Variant<typename K::problem_type>& v,
+                                    const harness::InputScale& scale) {
+    auto base = nlohmann::json{{"op", K::id}, {"variant", v.name}, {"dtype", dtype_name(v.dtype)}};
+    for (const auto& [k, val] : K::bench_fields(p)) base[std::string(k)] = static_cast<std::int64_t>(val);
+    if (!scale.empty()) base["scale"] = scale, base["case"] = harness::scale_label(scale);
+    std::fprintf(stderr, "error sweep: %s %s %s %s\n", std::string(K::id).c_str(), v.name, label<K>(p).c_str(),
+                 harness::scale_label(scale).c_str());
+    try {
+      for (const auto& m : harness::check_accuracy(v, p, g_seed, true, scale)) {
+        auto r = base;
+        r["tensor"] = m.name;
+        r["relerr"] = m.finite ? nlohmann::json(m.kernel) : nlohmann::json(nullptr);  // NaN is no JSON number
+        r["yardstick"] = m.yardstick;
+        r["tolerance"] = m.tolerance;
+        r["finite"] = m.finite;
+        r["pass"] = m.pass();
+        rows.push_back(r);
+        std::fprintf(stderr, "  %-6s relerr %.3e yardstick %.3e tolerance %.3e %s\n", m.name.c_str(), m.kernel,
+                     m.yardstick, m.tolerance, m.pass() ? "ok" : "FAIL");
+      }
+    } catch (const std::exception& e) {  // e.g. out of memory: the row says so, the sweep goes on
+      auto r = base;
+      r["error"] = e.what();
+      rows.push_back(r);
+      std::fprintf(stderr, "  error: %s\n", e.what());
+    }
+  };
   const auto one = [&]<class K>() {
+    using P = typename K::problem_type;
+    if (!selected(K::id)) return;
     if constexpr (has_error_sweep<K>) {
-      if (!selected(K::id)) return;
       for (const auto& p : K::gpu_error_sweep())
-        for (const auto& v : harness::variants_of<K>()) {
-          if (!v.supports(p)) continue;
-          auto base = nlohmann::json{{"op", K::id}, {"variant", v.name}, {"dtype", dtype_name(v.dtype)}};
-          for (const auto& [k, val] : K::bench_fields(p)) base[std::string(k)] = static_cast<std::int64_t>(val);
-          std::fprintf(stderr, "error sweep: %s %s %s\n", std::string(K::id).c_str(), v.name, label<K>(p).c_str());
-          try {
-            for (const auto& m : harness::check_accuracy(v, p, g_seed, true)) {
-              auto r = base;
-              r["tensor"] = m.name;
-              r["relerr"] = m.finite ? nlohmann::json(m.kernel) : nlohmann::json(nullptr);  // NaN is no JSON number
-              r["yardstick"] = m.yardstick;
-              r["tolerance"] = m.tolerance;
-              r["finite"] = m.finite;
-              r["pass"] = m.pass();
-              rows.push_back(r);
-              std::fprintf(stderr, "  %-6s relerr %.3e yardstick %.3e tolerance %.3e %s\n", m.name.c_str(), m.kernel,
-                           m.yardstick, m.tolerance, m.pass() ? "ok" : "FAIL");
-            }
-          } catch (const std::exception& e) {  // e.g. out of memory: the row says so, the sweep goes on
-            auto r = base;
-            r["error"] = e.what();
-            rows.push_back(r);
-            std::fprintf(stderr, "  error: %s\n", e.what());
-          }
-        }
+        for (const auto& v : harness::variants_of<K>())
+          if (v.supports(p)) measure.template operator()<K>(p, v, {});
+    }
+    if constexpr (harness::has_extreme_cases<P>) {
+      const P p = harness::ExtremeCases<P>::problem();
+      for (const auto& v : harness::variants_of<K>())
+        if (v.supports(p))
+          for (const auto& scale : harness::ExtremeCases<P>::cases()) measure.template operator()<K>(p, v, scale);
     }
   };
   (one.template operator()<C>(), ...);

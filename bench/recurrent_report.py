@@ -3,7 +3,9 @@
 of `menagerie bench recurrent`: bench/kernels_bench.cpp's timings (--ops=wkv,selective_scan), bench/recurrent_torch.py's
 peers on the same cases file, and kernels_bench's --error-out sweep. Reads only those files.
   python3 bench/recurrent_report.py BENCH_JSON TORCH_JSON OUT_DIR [ERRORS_JSON]
-TORCH_JSON may be missing or {"skipped": reason} (no peer columns), ERRORS_JSON missing (no error table).
+TORCH_JSON may be missing or {"skipped": reason} (no peer columns), ERRORS_JSON missing (no error tables). The error
+tables: against T (the rows of each contract's gpu_error_sweep()) and against the decay range (the rows carrying
+"scale": harness/extreme_cases.hpp's extreme inputs, the cases verify/recurrent_gpu_test.cpp checks).
 
 The operators (core/ops/wkv.hpp, core/ops/selective_scan.hpp), both causal recurrences with state per (b, d):
   wkv (RWKV-4): k, v [B, T, D], w = exp(time_decay), u = time_first [D];
@@ -160,13 +162,22 @@ intro = ("harness::check_accuracy, the tests' rule. Each cell: the kernel's rela
          "kernel's dtype) and the verdict (relerr <= tolerance, the factor-times-yardstick-plus-floor rule of "
          "harness/tolerance.hpp). The column names the tensor: y the output, the others the gradients of the inputs "
          "(k, v, time_decay, time_first; x, delta, A, B, C, D).")
-if run.e is not None and not any(r.get("op") in OPS for r in run.e.get("rows", [])):
+if run.e is not None and not any(r.get("op") in OPS and "scale" not in r for r in run.e.get("rows", [])):
     lines += ["## Error against the double reference as T grows", "",
               "The error sweep ran but wrote no rows for these operators: only a contract that declares "
               "`gpu_error_sweep()` is swept (core/ops/wkv.hpp and core/ops/selective_scan.hpp), so there is no "
               "error-vs-T table in this run.", ""]
 else:
     lines += run.error_lines(intro, {"wkv": ("B", "D"), "selective_scan": ("B", "D", "N")})
+
+# ---- error against the decay range (the extreme-input cases of harness/extreme_cases.hpp) ----
+lines += run.range_lines(
+    "the extreme-input cases that verify/recurrent_gpu_test.cpp checks (harness/extreme_cases.hpp), one problem per "
+    "operator: the contract's O(1) inputs with the named ones multiplied by the factors of the first column "
+    "(selective_scan: delta from 1e-4, decays within 1.5e-4 of 1, to 1e2, decays that underflow; A, x, B, C "
+    "magnitudes; wkv: w = exp(time_decay) from e^-20 to e^10, the bonus time_first to +-1e2, k and v magnitudes). "
+    "Cells as in the T table: relerr / yardstick and the verdict.",
+    {"wkv": ("B", "T", "D"), "selective_scan": ("B", "T", "D", "N")})
 
 write_atomic(os.path.join(out, "throughput-recurrent.md"), "\n".join(lines) + "\n")
 if plt is None:

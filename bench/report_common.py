@@ -232,7 +232,7 @@ class Run:
         if e is None:
             return ["## Error against the double reference as T grows", "",
                     "No error sweep in this run (no ERRORS_JSON).", ""]
-        rows = e.get("rows", [])
+        rows = [r for r in e.get("rows", []) if "scale" not in r]  # the extreme-input rows: range_lines
         ep = e.get("provenance", {})
         lines = ["## Error against the double reference as T grows", "",
                  f"kernels_bench `--error-out` (seed {e.get('seed')}, git {ep.get('git_sha')}, {ep.get('gpu')}): "
@@ -256,8 +256,7 @@ class Run:
                     m = next((r for r in rs if r["T"] == T and r["variant"] == v and r.get("tensor") == tn), None)
                     err = next((r for r in rs if r["T"] == T and r["variant"] == v and "error" in r), None)
                     if m:
-                        rel = "NaN" if m["relerr"] is None else f"{m['relerr']:.2e}"
-                        cells.append(f"{rel} / {fmt(m.get('yardstick'), '.2e')} {'pass' if m['pass'] else '**FAIL**'}")
+                        cells.append(error_cell(m))
                     elif err:
                         cells.append("error")
                     else:
@@ -278,6 +277,65 @@ class Run:
                 lines.append("- every variant within tolerance at every T of the sweep")
             lines.append("")
         return lines
+
+    def range_lines(self, intro, keys):
+        """The error against the input range (kernels_bench --error-out's rows with "scale": harness/extreme_cases.hpp's
+        cases at one problem per op), one table per op, a row per case in the sweep's order, the cells as the T
+        table's. intro: the sentence after the provenance; keys: op -> the shape fields named in its heading."""
+        title = "## Error against the decay range"
+        e = self.e
+        if e is None:
+            return [title, "", "No error sweep in this run (no ERRORS_JSON).", ""]
+        rows = [r for r in e.get("rows", []) if "scale" in r and r.get("op") in self.ops]
+        if not rows:
+            return [title, "", "The error sweep has no extreme-input rows (rows with \"scale\": kernels_bench writes "
+                    "them for the operators of harness/extreme_cases.hpp).", ""]
+        ep = e.get("provenance", {})
+        lines = [title, "", f"kernels_bench `--error-out` (seed {e.get('seed')}, git {ep.get('git_sha')}, "
+                 f"{ep.get('gpu')}): " + intro, ""]
+        for op in [o for o in self.ops if any(r["op"] == o for r in rows)]:
+            rs = [r for r in rows if r["op"] == op]
+            cols, cases = [], []
+            for r in rs:
+                if "tensor" in r and (r["variant"], r["dtype"], r["tensor"]) not in cols:
+                    cols.append((r["variant"], r["dtype"], r["tensor"]))
+                if r["case"] not in cases:
+                    cases.append(r["case"])
+            shapes = sorted({tuple(r.get(k) for k in keys[op]) for r in rs})
+            lines += [f"### {op} (" + "; ".join(", ".join(f"{k}={v}" for k, v in zip(keys[op], sh)) for sh in shapes)
+                      + ")", "",
+                      "| inputs scaled | " + " | ".join(f"{v} ({'bf16' if d == 'bfloat16' else 'fp32'}) {tn}"
+                                                       for v, d, tn in cols) + " |", "|---|" + "---|" * len(cols)]
+            for c in cases:
+                cells = []
+                for v, d, tn in cols:
+                    m = next((r for r in rs if r["case"] == c and r["variant"] == v and r.get("tensor") == tn), None)
+                    err = next((r for r in rs if r["case"] == c and r["variant"] == v and "error" in r), None)
+                    cells.append(error_cell(m) if m else "error" if err else "-")
+                lines.append(f"| {c} | " + " | ".join(cells) + " |")
+            lines.append("")
+            lines += [f"- {r['variant']} at {r['case']}: {r['error']}" for r in rs if "error" in r]
+            fails = [r for r in rs if "tensor" in r and not r["pass"]]
+            if fails:
+                seen = []
+                for r in fails:
+                    if (r["variant"], r["case"]) not in seen:
+                        seen.append((r["variant"], r["case"]))
+                lines.append("- over tolerance: " + "; ".join(
+                    f"{v} at {c} (" + ", ".join(r["tensor"] for r in fails if r["variant"] == v and r["case"] == c)
+                    + ")" for v, c in seen))
+            elif any("error" in r for r in rs):
+                lines.append("- no measured case over tolerance (the errored ones above are unmeasured)")
+            else:
+                lines.append("- every variant within tolerance in every case")
+            lines.append("")
+        return lines
+
+
+def error_cell(m):
+    """An error table's cell: the kernel's relerr / the yardstick's, and the verdict of the tolerance rule."""
+    rel = "NaN" if m["relerr"] is None else f"{m['relerr']:.2e}"
+    return f"{rel} / {fmt(m.get('yardstick'), '.2e')} {'pass' if m['pass'] else '**FAIL**'}"
 
 
 def write_atomic(path, text):

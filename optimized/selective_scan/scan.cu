@@ -9,10 +9,13 @@
 // of kChunk = 64 tokens gives warp w the 8 tokens 8w..8w+7, held in registers. B and C of the chunk (64 x N, shared by
 // every channel) are staged in shared memory. Grid (ceil(D / 32), B).
 // Forward, per chunk and per n (N <= 16, unrolled so that the carried states stay in registers):
-//   1. each thread folds its 8 tokens from zero: P = prod a_t (the segment's decay), hl = its final state;
-//   2. (P, hl) of the 8 warps meet in shared memory (double-buffered by n, one barrier per n); every thread folds
-//      them in warp order: H_w = P_{w-1} H_{w-1} + hl_{w-1}, H_0 = the carry from the previous chunk, and keeps the
-//      fold over all 8 as the next chunk's carry (each thread computes it identically, so it never leaves registers);
+//   1. each thread folds its 8 tokens from zero: P = prod a_t (the segment's decay), Q = P - 1 carried exactly as
+//      Q <- Q + e + Q e with e = a_t - 1 = expm1(delta_t A), hl = its final state (segment_decay, compose: the
+//      arithmetic of optimized/selective_scan/segment.hpp, which says why Q);
+//   2. (P, Q, hl) of the 8 warps meet in shared memory (double-buffered by n, one barrier per n); every thread folds
+//      them in warp order: H_w = P_{w-1} H_{w-1} + hl_{w-1} (compose(): H + (Q H + hl) where P >= 1/2), H_0 = the
+//      carry from the previous chunk, and keeps the fold over all 8 as the next chunk's carry (each thread computes
+//      it identically, so it never leaves registers);
 //   3. each thread rescans its tokens from H_w: h = a h + u, y += C h.
 //   One exp per (t, d, n), as in the sequential scan; the state before each chunk goes to the checkpoint buffer
 //   state[b, chunk, n, d] (N floats per 64 tokens).
@@ -37,6 +40,7 @@
 
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
+#include "optimized/selective_scan/segment.hpp"
 #include "optimized/selective_scan/variants.hpp"
 
 namespace menagerie::opt::selective_scan::scan {
@@ -49,6 +53,7 @@ static_assert(kWarps * kItems == kC);
 struct Shared {
   float Bs[kC][kN], Cs[kC][kN];           // the chunk's B and C
   float P[2][kWarps][kLanes];              // per warp segment: the decay product,
+  float Q[2][kWarps][kLanes];              //   the same minus 1 (segment_decay),
   float H[2][kWarps][kLanes];              //   its state folded from zero,
   float M[2][kWarps][kLanes];              //   and (backward) its adjoint mu folded from zero
   float dB[kC][kN], dC[kC][kN];            // backward: the chunk's dB, dC summed over the block's channels
@@ -79,13 +84,6 @@ __device__ __forceinline__ void load_bc(Shared& sh, const S* __restrict__ Bm, co
     sh.Cs[r][n] = t < T ? load(Cm, g) : 0.f;
   }
 }
-
-// exp(x) for the decay a = exp(delta A) <= 1, correctly rounded near 1: expf's error of up to 2 units in the last
-// place is a relative error of up to 2^-22 / |x| in the decay rate 1 - a, and when delta |A| is small (delta ~ 1e-4:
-// decays near 1, a memory of thousands of tokens) it biased the scan beyond the float reference: on an H100 the
-// extreme-input test measured y 6x and the gradients 12x the float yardstick's error at delta x 1e-3. 1 + expm1f(x)
-// rounds once from an exact-to-an-ulp small quantity; below -0.5 expf is kept (1 + expm1f would cancel).
-__device__ __forceinline__ float decay(float x) { return x > -0.5f ? 1.f + expm1f(x) : expf(x); }
 
 // Butterfly sum over the warp's 32 lanes; every lane gets the same bits.
 __device__ __forceinline__ float warp_sum(float v) {
@@ -129,22 +127,24 @@ __global__ void __launch_bounds__(kThreads)
     for (int n = 0; n < kN; ++n) {
       if (n >= N) break;
       const int buf = n & 1;
-      float a[kItems], u[kItems], P = 1.f, h = 0.f;
+      float a[kItems], u[kItems], P = 1.f, Q = 0.f, h = 0.f;
 #pragma unroll
       for (int i = 0; i < kItems; ++i) {
-        a[i] = decay(dr[i] * A[n]);
+        const Decay dk = decay(dr[i] * A[n]);
+        a[i] = dk.a;
         u[i] = du[i] * sh.Bs[w * kItems + i][n];
         h = fmaf(a[i], h, u[i]);
-        P *= a[i];
+        segment_decay(dk, P, Q);
       }
       sh.P[buf][w][lane] = P;
+      sh.Q[buf][w][lane] = Q;
       sh.H[buf][w][lane] = h;
       __syncthreads();
       float H = carry[n], mine = 0.f;
 #pragma unroll
       for (int v = 0; v < kWarps; ++v) {
         if (v == w) mine = H;
-        H = fmaf(sh.P[buf][v][lane], H, sh.H[buf][v][lane]);
+        H = compose(sh.P[buf][v][lane], sh.Q[buf][v][lane], H, sh.H[buf][v][lane]);
       }
       carry[n] = H;
       h = mine;
@@ -207,18 +207,20 @@ __global__ void __launch_bounds__(kThreads, 1)
     for (int n = 0; n < kN; ++n) {
       if (n >= N) break;
       const int buf = n & 1;
-      float a[kItems], u[kItems], g[kItems], hp[kItems], P = 1.f, h = 0.f, m = 0.f;
+      float a[kItems], u[kItems], g[kItems], hp[kItems], P = 1.f, Q = 0.f, h = 0.f, m = 0.f;
 #pragma unroll
       for (int i = 0; i < kItems; ++i) {
-        a[i] = decay(dr[i] * A[n]);
+        const Decay dk = decay(dr[i] * A[n]);
+        a[i] = dk.a;
         u[i] = du[i] * sh.Bs[w * kItems + i][n];
         g[i] = gr[i] * sh.Cs[w * kItems + i][n];
         h = fmaf(a[i], h, u[i]);
-        P *= a[i];
+        segment_decay(dk, P, Q);
       }
 #pragma unroll
       for (int i = kItems - 1; i >= 0; --i) m = a[i] * (g[i] + m);
       sh.P[buf][w][lane] = P;
+      sh.Q[buf][w][lane] = Q;
       sh.H[buf][w][lane] = h;
       sh.M[buf][w][lane] = m;
       __syncthreads();
@@ -226,13 +228,13 @@ __global__ void __launch_bounds__(kThreads, 1)
 #pragma unroll
       for (int v = 0; v < kWarps; ++v) {
         if (v == w) hmine = H;
-        H = fmaf(sh.P[buf][v][lane], H, sh.H[buf][v][lane]);
+        H = compose(sh.P[buf][v][lane], sh.Q[buf][v][lane], H, sh.H[buf][v][lane]);
       }
       float Mu = rcarry[n], mmine = 0.f;
 #pragma unroll
       for (int v = kWarps - 1; v >= 0; --v) {
         if (v == w) mmine = Mu;
-        Mu = fmaf(sh.P[buf][v][lane], Mu, sh.M[buf][v][lane]);
+        Mu = compose(sh.P[buf][v][lane], sh.Q[buf][v][lane], Mu, sh.M[buf][v][lane]);
       }
       rcarry[n] = Mu;
       h = hmine;

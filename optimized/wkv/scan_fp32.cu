@@ -19,9 +19,9 @@
 //   stable_step.cuh's adjoint_step, which carries the sums over the later tokens (in fp64: see there why). Bounds:
 //   e^{k_s + og} <= P[t*,s] den_{t*} <= T + 1 and |gp| <= sum |g|, so nothing overflows. Nothing per step goes to HBM:
 //   the reads are k, v, dy and the checkpoints, the writes dk, dv.
-// Parameter gradients, deterministic: each thread sums its sequence's terms per chunk, then the chunk sums in order,
-//   and writes its two partials to workspace[2, B, D]; a second kernel, one thread per channel, sums them over b in
-//   index order and writes dtime_first and dtime_decay = -w S. No atomics: bitwise reproducible.
+// Parameter gradients, deterministic: each thread sums its sequence's terms (in fp64) per chunk, then the chunk sums
+//   in order, and writes its two partials to workspace[2, B, D]; a second kernel, one thread per channel, sums them
+//   over b in index order and writes dtime_first and dtime_decay = -w S. No atomics: bitwise reproducible.
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -100,7 +100,7 @@ __global__ void __launch_bounds__(kThreads)
   const float w = expf(__ldg(time_decay + c)), u = __ldg(time_first + c);
 
   AdjointCarry carry = empty_adjoint();
-  float gu_total = 0.f, s_total = 0.f;
+  double gu_total = 0.0, s_total = 0.0;  // fp64 sums (stable_step.cuh says why)
   float kc[C], vc[C], gc[C], kn[C] = {}, vn[C] = {}, gn[C] = {};
   const std::int64_t last = nchunks - 1;
   load_chunk(kb, last * C, T, D, kc);
@@ -127,7 +127,7 @@ __global__ void __launch_bounds__(kThreads)
       }
     }
     // The adjoint recurrence over the chunk, last token first.
-    float gu_chunk = 0.f, s_chunk = 0.f;
+    double gu_chunk = 0.0, s_chunk = 0.0;
 #pragma unroll
     for (int i = C - 1; i >= 0; --i)
       if (t0 + i < T) {
@@ -144,8 +144,8 @@ __global__ void __launch_bounds__(kThreads)
     for (int i = 0; i < C; ++i) kc[i] = kn[i], vc[i] = vn[i], gc[i] = gn[i];
     saved = saved_next;
   }
-  partial[b * D + c] = gu_total;
-  partial[(B + b) * D + c] = s_total;
+  partial[b * D + c] = static_cast<float>(gu_total);
+  partial[(B + b) * D + c] = static_cast<float>(s_total);
 }
 
 // One thread per channel: the partials summed over b in index order.

@@ -124,7 +124,7 @@ __global__ void __launch_bounds__(kThreads)
   const float w = valid ? expf(__ldg(time_decay + c)) : 0.f, u = valid ? __ldg(time_first + c) : 0.f;
   const float w8 = static_cast<float>(kItems) * w;
   AdjointCarry carry = empty_adjoint();
-  float gu_total = 0.f, s_total = 0.f;
+  double gu_total = 0.0, s_total = 0.0;  // fp64 sums (stable_step.cuh says why)
   const std::int64_t nchunks = (T + kC - 1) / kC;
   for (std::int64_t j = nchunks - 1; j >= 0; --j) {
     const std::int64_t tw = j * kC + wi * kItems;
@@ -161,7 +161,7 @@ __global__ void __launch_bounds__(kThreads)
     }
     carry = a;
     __syncthreads();  // the exchange buffers are rewritten by the next chunk
-    float gu_seg = 0.f, s_seg = 0.f;
+    double gu_seg = 0.0, s_seg = 0.0;
 #pragma unroll
     for (int i = kItems - 1; i >= 0; --i)
       if (seg && tw + i < T) {
@@ -178,10 +178,10 @@ __global__ void __launch_bounds__(kThreads)
   sx[0][wi][lane] = gu_total, sx[1][wi][lane] = s_total;
   __syncthreads();
   if (wi == 0 && valid) {
-    float g = 0.f, t = 0.f;
-    for (int x = 0; x < kWarps; ++x) g += static_cast<float>(sx[0][x][lane]), t += static_cast<float>(sx[1][x][lane]);
-    partial[b * D + c] = g;
-    partial[(Bn + b) * D + c] = t;
+    double g = 0.0, t = 0.0;
+    for (int x = 0; x < kWarps; ++x) g += sx[0][x][lane], t += sx[1][x][lane];
+    partial[b * D + c] = static_cast<float>(g);
+    partial[(Bn + b) * D + c] = static_cast<float>(t);
   }
 }
 
