@@ -1,7 +1,8 @@
 // The GPU backend (train/gpu_backend.hpp) against the reference backend, step by step (issue 16's equivalence):
 // for each mixer with a GPU variant, a two-layer model with the same config, initial parameters (init_parameters
 // with the test seed), batches (ids and labels from the test seed's Philox stream, a quarter of the rows labelled)
-// and embedding-dropout masks (Philox, as on the CPU) runs 20 steps of forward_backward + AdamW on
+// and dropout masks (Philox, as on the CPU: embedding dropout 0.1 everywhere, attention dropout 0.1 in the *_dropout
+// cases, zoology's MHA setting) runs 20 steps of forward_backward + AdamW on
 //   gpu        the GPU backend (fp32 storage)
 //   oracle     the reference backend in double
 //   yardstick  the reference backend in float (1 thread)
@@ -33,7 +34,8 @@ namespace {
 
 struct Case {
   const char* name;
-  const char* model;  // the run config's "model" object
+  const char* model;       // the run config's "model" object
+  double attention = 0;    // attention dropout
 };
 
 const Case kCases[] = {
@@ -50,6 +52,10 @@ const Case kCases[] = {
         "mixers": [{"id": "base_conv", "conv": "short", "kernel_size": 3}, {"id": "based", "feature_dim": 8}]})"},
     {"sliding_attn", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2,
         "mixers": [{"id": "sliding_attn", "window": 5}]})"},
+    {"conv_mha_dropout", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2, "hybrid": true,
+        "mixers": [{"id": "base_conv", "conv": "short", "kernel_size": 3}, {"id": "mha", "heads": 2}]})", 0.1},
+    {"sliding_attn_dropout", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2,
+        "mixers": [{"id": "sliding_attn", "window": 5}]})", 0.1},
 };
 
 constexpr std::int64_t kB = 4, kT = 16, kSteps = 20;
@@ -59,7 +65,8 @@ train::RunConfig config(const Case& c, const char* backend, const char* precisio
     "data": {"seed": 1, "train": [{"task": "mqar", "count": 8, "params": {"vocab_size": 24, "input_seq_len": 16,
              "num_kv_pairs": 2}}], "test": [{"task": "mqar", "count": 8, "params": {"vocab_size": 24,
              "input_seq_len": 16, "num_kv_pairs": 2}}]},
-    "optimizer": {"lr": 3e-3, "weight_decay": 0.1}, "dropout": {"embedding": 0.1, "attention": 0},
+    "optimizer": {"lr": 3e-3, "weight_decay": 0.1}, "dropout": {"embedding": 0.1, "attention": )",
+                               c.attention, R"(},
     "epochs": 1, "batch_size": 4, "seed": 0, "threads": 1, "precision": ")",
                                precision, R"(", "backend": ")", backend, R"("})");
   return train::parse_run_config(json::parse(text), "equivalence");
@@ -114,7 +121,7 @@ TEST_P(GpuBackendEquivalence, FollowsTheReferenceStepByStep) {
   double worst = 0;
   for (std::int64_t step = 0; step < kSteps; ++step) {
     const auto data = batch(rc.model.vocab, seed, step);
-    const train::Dropout drop{0.1, 0, seed + static_cast<std::uint64_t>(step), 0};
+    const train::Dropout drop{0.1, c.attention, seed + static_cast<std::uint64_t>(step), 0};
     const double lg = gpu->forward_backward(data, drop), lo = oracle->forward_backward(data, drop),
                  ly = yard->forward_backward(data, drop);
     for (auto* b : {gpu.get(), oracle.get(), yard.get()}) b->step(h, 3e-3);
@@ -136,7 +143,7 @@ TEST_P(GpuBackendEquivalence, FollowsTheReferenceStepByStep) {
   resumed->set_optimizer_state(gpu->optimizer_step(), gpu->optimizer_state());
   const auto start = gpu->parameters();
   const auto data = batch(rc.model.vocab, seed, kSteps);
-  const train::Dropout drop{0.1, 0, seed + kSteps, 0};
+  const train::Dropout drop{0.1, c.attention, seed + kSteps, 0};
   gpu->forward_backward(data, drop);
   resumed->forward_backward(data, drop);
   yard->set_parameters(start);
@@ -156,7 +163,7 @@ TEST_P(GpuBackendEquivalence, FollowsTheReferenceStepByStep) {
   yard->set_parameters(from);
   yard->set_optimizer_state(resumed->optimizer_step(), resumed->optimizer_state());
   const auto next = batch(rc.model.vocab, seed, kSteps + 1);
-  const train::Dropout drop2{0.1, 0, seed + kSteps + 1, 0};
+  const train::Dropout drop2{0.1, c.attention, seed + kSteps + 1, 0};
   for (auto* b : {moved.get(), resumed.get(), yard.get()}) {
     b->forward_backward(next, drop2);
     b->step(h, 3e-3);

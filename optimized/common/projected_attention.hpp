@@ -14,6 +14,13 @@
 // Names (DeviceArgs): the contracts' tensors ("u", "Wqkv.weight", "Wqkv.bias", "out_proj.weight", "out_proj.bias",
 // "y" and their "d" gradients); saved "q", "k", "v", "o" [B, T, d], "lse" and "attn_saved" (the operator's);
 // scratch "workspace".
+// Attention dropout (training; the mixer contracts carry none): the overloads taking a DropoutMask
+// (optimized/softmax_attention/dropout_mask.hpp) apply it to the attention probabilities, P' = P keep / (1 - p),
+// by the gemm_cublas_fp32 attention whatever the dispatcher would choose (gemm_cublas_dropout.hpp: the mask regenerated
+// from Philox in the forward's and the backward's row kernels). Their scratch is "dropout_workspace"
+// (dropout_buffers(), allocated by whoever trains with dropout); "lse" and "q", "k", "v", "o" are shared with the
+// plain path; "attn_saved" is not read. A mask that is off runs the plain path. Supported: T <= 1024, d / heads <= 512.
+// A mixer whose composed_fp32 is this specialises WithDropout with its Shape (optimized/<id>/dropout.hpp).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -23,6 +30,7 @@
 
 #include "core/ops/softmax_attention.hpp"
 #include "optimized/common/variant.hpp"
+#include "optimized/softmax_attention/dropout_mask.hpp"
 
 namespace menagerie::opt::projected_attention {
 
@@ -36,5 +44,15 @@ std::string unsupported(const Shape& s, const std::string& who);
 std::vector<BufferSpec> buffers(const Shape& s);
 void forward(const Shape& s, const DeviceArgs& a, cudaStream_t stream);
 void backward(const Shape& s, const DeviceArgs& a, cudaStream_t stream);
+
+using softmax_attention::DropoutMask;
+std::string unsupported_dropout(const Shape& s, const std::string& who);
+std::vector<BufferSpec> dropout_buffers(const Shape& s);  // {"dropout_workspace"}
+void forward(const Shape& s, const DeviceArgs& a, const DropoutMask& mask, cudaStream_t stream);
+void backward(const Shape& s, const DeviceArgs& a, const DropoutMask& mask, cudaStream_t stream);
+
+// Specialised as { static Shape shape(const Problem&); } by each mixer whose composed_fp32 is projected attention.
+template <class Problem>
+struct WithDropout;
 
 }  // namespace menagerie::opt::projected_attention

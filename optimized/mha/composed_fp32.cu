@@ -7,14 +7,13 @@
 
 #include "optimized/common/pointwise.hpp"
 #include "optimized/common/projected_attention.hpp"
+#include "optimized/mha/dropout.hpp"
 #include "optimized/mha/variants.hpp"
 
 namespace menagerie::opt::mha::composed_fp32 {
 namespace {
 
-projected_attention::Shape shape(const Problem& p) {
-  return {.B = p.B, .T = p.T, .d = p.d, .heads = p.heads, .window = -1};
-}
+projected_attention::Shape shape(const Problem& p) { return projected_attention::WithDropout<Problem>::shape(p); }
 
 }  // namespace
 

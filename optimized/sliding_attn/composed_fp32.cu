@@ -8,14 +8,13 @@
 
 #include "optimized/common/pointwise.hpp"
 #include "optimized/common/projected_attention.hpp"
+#include "optimized/sliding_attn/dropout.hpp"
 #include "optimized/sliding_attn/variants.hpp"
 
 namespace menagerie::opt::sliding_attn::composed_fp32 {
 namespace {
 
-projected_attention::Shape shape(const Problem& p) {
-  return {.B = p.B, .T = p.T, .d = p.d, .heads = 1, .window = p.window};
-}
+projected_attention::Shape shape(const Problem& p) { return projected_attention::WithDropout<Problem>::shape(p); }
 
 }  // namespace
 

@@ -6,7 +6,9 @@
 // Row-major [T, D] blocks with row pitch H D are cuBLAS's column-major D x T matrices, so every product is one
 // strided-batched GEMM (stride T H D between batches). fp32: fp32 storage and compute on a pedantic-math handle
 // (no TF32); bf16: bf16 q, k, v, P, dS and outputs, fp32 S, dP and accumulation. The cuBLAS handle is created once
-// per host thread on first use and bound to the caller's stream on every call.
+// per host thread on first use and bound to the caller's stream on every call. Attention dropout (fp32, training:
+// gemm_cublas_dropout.hpp) swaps in the two *_dropout row kernels, which regenerate the Philox mask per row
+// (dropout_mask.hpp's for_each_key: each thread takes whole Philox blocks of 4 consecutive keys).
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -17,6 +19,7 @@
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
 #include "optimized/common/cublas_handle.hpp"
+#include "optimized/softmax_attention/gemm_cublas_dropout.hpp"
 #include "optimized/softmax_attention/variants.hpp"
 
 namespace menagerie::opt::softmax_attention::gemm_cublas {
@@ -111,8 +114,54 @@ __global__ void softmax_backward_rows(const float* __restrict__ S, const float* 
   }
 }
 
+// softmax_rows with dropout: the same max, sum and lse (of the undropped P), P' = P keep / (1 - p) written.
+__global__ void softmax_rows_dropout(const float* __restrict__ S, float* __restrict__ P, float* __restrict__ lse, int T,
+                                     int H, int h, int window, float scale, DropoutMask m) {
+  __shared__ float scratch[kRowThreads / 32];
+  const int t = blockIdx.x, b = blockIdx.y;
+  const std::int64_t row = (static_cast<std::int64_t>(b) * T + t) * T;
+  const int lo = window < 0 ? 0 : max(0, t - window);
+  float mx = -INFINITY;
+  for (int s = lo + threadIdx.x; s <= t; s += kRowThreads) mx = fmaxf(mx, scale * S[row + s]);
+  mx = block_reduce(mx, true, scratch);
+  float sum = 0.f;
+  for (int s = lo + threadIdx.x; s <= t; s += kRowThreads) sum += expf(scale * S[row + s] - mx);
+  sum = block_reduce(sum, false, scratch);
+  const float inv = 1.f / sum;
+  for_each_key(m, DropoutMask::index(b, h, t, 0, H, T), T, lo, t, threadIdx.x, kRowThreads,
+               [&](std::int64_t s, float factor) {
+                 P[row + s] = factor != 0.f ? expf(scale * S[row + s] - mx) * inv * factor : 0.f;
+               });
+  if (threadIdx.x == 0) lse[(static_cast<std::int64_t>(b) * H + h) * T + t] = mx + logf(sum);
+}
+
+// softmax_backward_rows with dropout. Pass 1: P = exp(scale S - lse), dP = dP' keep/(1-p) (in place), P' = P keep/(1-p)
+// written for dV, Delta = sum_s P dP. Pass 2: dS = P (dP - Delta).
+__global__ void softmax_backward_rows_dropout(const float* __restrict__ S, float* __restrict__ dP,
+                                              const float* __restrict__ lse, float* __restrict__ P,
+                                              float* __restrict__ dS, int T, int H, int h, int window, float scale,
+                                              DropoutMask m) {
+  __shared__ float scratch[kRowThreads / 32];
+  const int t = blockIdx.x, b = blockIdx.y;
+  const std::int64_t row = (static_cast<std::int64_t>(b) * T + t) * T;
+  const int lo = window < 0 ? 0 : max(0, t - window);
+  const float l = lse[(static_cast<std::int64_t>(b) * H + h) * T + t];
+  float delta = 0.f;
+  for_each_key(m, DropoutMask::index(b, h, t, 0, H, T), T, lo, t, threadIdx.x, kRowThreads,
+               [&](std::int64_t s, float factor) {
+                 const float p = s >= lo && s <= t ? expf(scale * S[row + s] - l) : 0.f;
+                 const float dp = dP[row + s] * factor;
+                 dP[row + s] = dp;
+                 P[row + s] = p * factor;
+                 delta += p * dp;
+               });
+  delta = block_reduce(delta, false, scratch);  // its __syncthreads also publish pass 1's dP to the whole block
+  for (int s = threadIdx.x; s < T; s += kRowThreads)
+    dS[row + s] = s >= lo && s <= t ? expf(scale * S[row + s] - l) * (dP[row + s] - delta) : 0.f;
+}
+
 template <class X>
-void forward_impl(const Problem& p, const ForwardArgs& a, cudaStream_t stream) {
+void forward_impl(const Problem& p, const ForwardArgs& a, cudaStream_t stream, const DropoutMask& m = {}) {
   p.validate();
   const std::string why = unsupported(p);
   require<ShapeError>(why.empty(), why);
@@ -132,9 +181,19 @@ void forward_impl(const Problem& p, const ForwardArgs& a, cudaStream_t stream) {
     // S^T (column-major T x T, i.e. S row-major) = K Q^T: op(A) = Kc^T, B = Qc.
     gemm(h, true, false, T, T, D, 1.f, k + hh * D, tx, H * D, p.T * H * D, q + hh * D, H * D, p.T * H * D, S,
          CUDA_R_32F, T, TT, B);
-    softmax_rows<X><<<dim3(static_cast<unsigned>(T), static_cast<unsigned>(B)), kRowThreads, 0, stream>>>(
-        S, P, a.lse, T, H, hh, static_cast<int>(p.window), static_cast<float>(p.softmax_scale()));
-    MENAGERIE_LAUNCH_CHECK();
+    const dim3 grid(static_cast<unsigned>(T), static_cast<unsigned>(B));
+    if constexpr (fp32) {
+      if (m.on) {
+        softmax_rows_dropout<<<grid, kRowThreads, 0, stream>>>(S, P, a.lse, T, H, hh, static_cast<int>(p.window),
+                                                               static_cast<float>(p.softmax_scale()), m);
+        MENAGERIE_LAUNCH_CHECK();
+      }
+    }
+    if (!m.on) {
+      softmax_rows<X><<<grid, kRowThreads, 0, stream>>>(S, P, a.lse, T, H, hh, static_cast<int>(p.window),
+                                                        static_cast<float>(p.softmax_scale()));
+      MENAGERIE_LAUNCH_CHECK();
+    }
     // O^T (Dv x T) = Vc P^T: A = Vc, B = Pc (column-major P^T).
     gemm(h, false, false, Dv, T, T, 1.f, v + hh * Dv, tx, H * Dv, p.T * H * Dv, P, T, TT, o + hh * Dv, tx, H * Dv,
          p.T * H * Dv, B);
@@ -142,7 +201,7 @@ void forward_impl(const Problem& p, const ForwardArgs& a, cudaStream_t stream) {
 }
 
 template <class X>
-void backward_impl(const Problem& p, const BackwardArgs& a, cudaStream_t stream) {
+void backward_impl(const Problem& p, const BackwardArgs& a, cudaStream_t stream, const DropoutMask& m = {}) {
   p.validate();
   const std::string why = unsupported(p);
   require<ShapeError>(why.empty(), why);
@@ -170,9 +229,19 @@ void backward_impl(const Problem& p, const BackwardArgs& a, cudaStream_t stream)
     // dP^T column-major (dP row-major) = V dO^T: op(A) = Vc^T, B = dOc.
     gemm(h, true, false, T, T, Dv, 1.f, v + hh * Dv, tx, H * Dv, sv, dO + hh * Dv, H * Dv, sv, dP, CUDA_R_32F, T, TT,
          B);
-    softmax_backward_rows<X><<<dim3(static_cast<unsigned>(T), static_cast<unsigned>(B)), kRowThreads, 0, stream>>>(
-        S, dP, a.lse, P, dS, T, H, hh, static_cast<int>(p.window), scale);
-    MENAGERIE_LAUNCH_CHECK();
+    const dim3 grid(static_cast<unsigned>(T), static_cast<unsigned>(B));
+    if constexpr (fp32) {
+      if (m.on) {
+        softmax_backward_rows_dropout<<<grid, kRowThreads, 0, stream>>>(S, dP, a.lse, P, dS, T, H, hh,
+                                                                        static_cast<int>(p.window), scale, m);
+        MENAGERIE_LAUNCH_CHECK();
+      }
+    }
+    if (!m.on) {
+      softmax_backward_rows<X><<<grid, kRowThreads, 0, stream>>>(S, dP, a.lse, P, dS, T, H, hh,
+                                                                 static_cast<int>(p.window), scale);
+      MENAGERIE_LAUNCH_CHECK();
+    }
     // dV^T (Dv x T) = dOc Pc^T;  dQ^T (D x T) = scale Kc dSc;  dK^T (D x T) = scale Qc dSc^T.
     gemm(h, false, true, Dv, T, T, 1.f, dO + hh * Dv, tx, H * Dv, sv, P, T, TT, dv + hh * Dv, tx, H * Dv, sv, B);
     gemm(h, false, false, D, T, T, scale, k + hh * D, tx, H * D, sq, dS, T, TT, dq + hh * D, tx, H * D, sq, B);
@@ -201,5 +270,11 @@ void forward_fp32(const Problem& p, const ForwardArgs& a, cudaStream_t s) { forw
 void backward_fp32(const Problem& p, const BackwardArgs& a, cudaStream_t s) { backward_impl<float>(p, a, s); }
 void forward_bf16(const Problem& p, const ForwardArgs& a, cudaStream_t s) { forward_impl<bf16>(p, a, s); }
 void backward_bf16(const Problem& p, const BackwardArgs& a, cudaStream_t s) { backward_impl<bf16>(p, a, s); }
+void forward_fp32_dropout(const Problem& p, const ForwardArgs& a, const DropoutMask& m, cudaStream_t s) {
+  forward_impl<float>(p, a, s, m);
+}
+void backward_fp32_dropout(const Problem& p, const BackwardArgs& a, const DropoutMask& m, cudaStream_t s) {
+  backward_impl<float>(p, a, s, m);
+}
 
 }  // namespace menagerie::opt::softmax_attention::gemm_cublas

@@ -9,8 +9,8 @@
 //   backward in reverse; the tied W_E's gradient is the head's dz^T out_lab plus the embedding's scatter-add
 //   AdamW: adamw step_fp32 over the trained prefix (fp32 moments)
 // Per (B, T) a Plan holds the activations and the mixers bound to them; plans are kept (training and evaluation
-// batch sizes differ). Attention dropout is not implemented on the GPU: a run with mha or sliding_attn and
-// dropout.attention > 0 is refused. The host synchronises once per step, to return the loss.
+// batch sizes differ). Attention dropout (mha, sliding_attn) is the reference's Philox masks inside the mixer's
+// attention (mixer_layer.hpp); evaluation runs without it. The host synchronises once per step, to return the loss.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -80,12 +80,6 @@ class GpuBackend final : public Backend {
 
   double forward_backward(const model::Batch& b, const Dropout& drop) override {
     b.validate(config_, true);
-    for (std::int64_t l = 0; l < config_.n_layers; ++l) {
-      const auto id = config_.mixer(l).id();
-      require<InputError>(drop.attention <= 0 || (id != "mha" && id != "sliding_attn"),
-                          "gpu backend: dropout.attention = ", drop.attention, " with mixer '", id,
-                          "': attention dropout is not implemented on the GPU (expected 0)");
-    }
     Plan& p = plan(b.B, b.T);
     const std::int64_t n = p.load(b, config_.vocab, stream_.get());
     forward(p, drop);
@@ -235,7 +229,7 @@ class GpuBackend final : public Backend {
                              p->dm.data(), p->du.data(),
                              [this, prefix](const std::string& name) { return param(prefix + name); },
                              [this, prefix](const std::string& name) { return grad(prefix + name); }};
-      p->layers.push_back(gpu::make_mixer_layer(config_.mixer(l), B, T, bind));
+      p->layers.push_back(gpu::make_mixer_layer(config_.mixer(l), l, B, T, bind));
     }
     slot = std::move(p);
     return *slot;
@@ -266,7 +260,7 @@ class GpuBackend final : public Backend {
       else
         ln::forward_rows(rows, d, eps, p.s[li].data(), param(pre + "norm1.weight"), param(pre + "norm1.bias"),
                          p.a[li].data(), p.mean1[li].data(), p.rs1[li].data(), st);
-      p.layers[li]->forward(st);
+      p.layers[li]->forward(st, {drop.attention, drop.seed});
       if (mamba) {
         mk::add(p.s[li].data(), p.y[li].data(), p.s[li + 1].data(), rows * d, st);
         continue;
@@ -321,7 +315,7 @@ class GpuBackend final : public Backend {
                           p.ln_ws.data(), st);
         mk::add(p.ds.data(), p.tmp.data(), p.dm.data(), rows * d, st);
       }
-      p.layers[li]->backward(st);
+      p.layers[li]->backward(st, {drop.attention, drop.seed});
       if (mamba)
         mk::rms_backward(p.du.data(), p.s[li].data(), param(pre + "norm.weight"), p.rs1[li].data(), rows, d,
                           p.tmp.data(), grad(pre + "norm.weight"), p.rms_ws.data(), st);
