@@ -144,7 +144,7 @@ void run(const Options& o) {
   json layers = json::array();
   for (std::int64_t l = 0; l < mc.n_layers; ++l) {
     const auto& mixer = mc.mixer(l);
-    const auto view = ref::registry_matrix_view(mixer, 1, T, seen_in[static_cast<std::size_t>(l)]);
+    const auto view = ref::registry_matrix_view(mixer, 1, T, model::Tokens{&batch.ids, mc.vocab}, seen_in[static_cast<std::size_t>(l)]);
     json layer = {{"layer", l}, {"mixer", std::string(mixer.id())}};
     if (!view) {
       layer["note"] = "no matrix view for this mixer yet";

@@ -5,7 +5,8 @@
 // matplotlib is present, <out>/<name>.png (train/plot_sweep.py: accuracy against d_model, Zoology Fig. 2 style).
 // On a Slurm cluster (cli/sweep_slurm.hpp): --slurm [--partition P --gpus-per-task G --time T --array-parallelism K]
 // submits a job array, one task per unfinished point, each running --point ID; --status prints the points' states;
-// --resubmit submits the points that failed or stopped.
+// --resubmit submits the points that failed or stopped. On one host: --workers N [--gpus LIST] trains N points at
+// once, each in its own `--point` process (cli/sweep_workers.hpp), one per GPU or several sharing one.
 #include <unistd.h>
 
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include "cli/output_paths.hpp"
 #include "cli/scripts.hpp"
 #include "cli/sweep_slurm.hpp"
+#include "cli/sweep_workers.hpp"
 #include "core/errors.hpp"
 #include "core/io/file_lock.hpp"
 #include "train/sweep.hpp"
@@ -81,7 +83,8 @@ void train_one_point(const train::Sweep& sweep, const std::string& id, const tra
 
 void add_sweep(CLI::App& app) {
   struct State {
-    std::string config, runs, out, point;
+    std::string config, runs, out, point, gpus;
+    int workers = 0;
     bool no_plot = false, no_progress = false, slurm = false, status = false, resubmit = false;
     SlurmJobOptions job;
   };
@@ -96,19 +99,26 @@ void add_sweep(CLI::App& app) {
   auto* status = sub->add_flag("--status", st->status, "print each point's state (runs directory, squeue, sacct)");
   auto* resubmit = sub->add_flag("--resubmit", st->resubmit, "submit the points that failed or stopped again");
   auto* point = sub->add_option("--point", st->point, "train this one point (what a Slurm array task runs)");
+  auto* workers = sub->add_option("--workers", st->workers,
+                                  "train N points at once on this host, each in its own process (--point)");
+  auto* gpu_list = sub->add_option("--gpus", st->gpus, "GPU ordinals for the workers, e.g. 0,1,2,3 (--workers)");
   auto* partition = sub->add_option("--partition", st->job.partition, "Slurm partition (--slurm, --resubmit)");
   auto* gpus = sub->add_option("--gpus-per-task", st->job.gpus_per_task, "GPUs per array task (--slurm, --resubmit)");
   auto* time = sub->add_option("--time", st->job.time, "time limit per task, Slurm's forms (--slurm, --resubmit)");
   auto* parallelism = sub->add_option("--array-parallelism", st->job.array_parallelism,
                                       "at most K tasks at once (--slurm, --resubmit)");
-  for (auto* a : {slurm, status, resubmit, point})
-    for (auto* b : {slurm, status, resubmit, point})
+  for (auto* a : {slurm, status, resubmit, point, workers})
+    for (auto* b : {slurm, status, resubmit, point, workers})
       if (a != b) a->excludes(b);
   sub->callback([=] {
     for (auto* f : {partition, gpus, time, parallelism})
       require<InputError>(slurm->count() + resubmit->count() > 0 || f->count() == 0, f->get_name(),
                           ": only with --slurm or --resubmit");
     validate_slurm_options(st->job, parallelism->count() > 0);
+    require<InputError>(workers->count() == 0 || (st->workers >= 1 && st->workers <= 256), "--workers ",
+                        st->workers, ": expected 1 to 256 processes");
+    require<InputError>(workers->count() > 0 || gpu_list->count() == 0, "--gpus: only with --workers");
+    WorkerOptions pool{st->workers, gpu_list->count() ? parse_gpu_list(st->gpus) : std::vector<std::string>{}};
     const auto sweep = train::read_sweep(st->config);
     train::SweepOptions opt;
     opt.runs_dir = st->runs.empty() ? fs::path("runs") / sweep.name : fs::path(st->runs);
@@ -131,6 +141,17 @@ void add_sweep(CLI::App& app) {
       std::fflush(stdout);
     };
     if (!st->point.empty()) return train_one_point(sweep, st->point, opt, !st->no_plot);
+    if (workers->count()) {
+      const int failed = run_sweep_workers(s, st->config, pool);
+      const fs::path csv = opt.out_dir / (sweep.name + ".csv");
+      const auto rows = train::write_sweep_tables(sweep, opt.runs_dir, opt.out_dir, train::process_owner_note(), [&] {
+        if (!st->no_plot) plot(csv, opt.out_dir / (sweep.name + ".png"));
+      });
+      std::printf("\n%s\nwrote %s\n", train::sweep_markdown_tables(sweep, rows).c_str(), csv.string().c_str());
+      require<Error>(failed == 0, "sweep ", sweep.name, ": ", failed, " point(s) failed (their logs: ",
+                     (opt.runs_dir / ".workers").string(), ")");
+      return;
+    }
     std::printf("sweep %s: %zu runs in %s\n", sweep.name.c_str(), sweep.points.size(), opt.runs_dir.string().c_str());
     const auto rows = train::run_sweep(sweep, opt);
     const fs::path csv = opt.out_dir / (sweep.name + ".csv"), md = opt.out_dir / (sweep.name + ".md");

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include "core/model_config.hpp"
 #include "core/registry.hpp"
 
 namespace menagerie::ref {
@@ -51,6 +52,7 @@ namespace menagerie::mixers::deltanet { ref::MatrixView matrix_view(const Proble
 namespace menagerie::mixers::jrt { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::gated_deltanet { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 namespace menagerie::mixers::sigmoid_lookups { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
+namespace menagerie::mixers::repeat_lookups { ref::MatrixView matrix_view(const Problem& p, const Named<double>& in); }
 
 namespace menagerie::ref {
 
@@ -61,8 +63,9 @@ constexpr bool has_matrix_view = requires(const P& p, const Named<double>& in) {
 };
 
 // The view of a model's layer mixer m at batch B and length T (in: "u" and its parameters, named relative to the
-// mixer, as model::MixerMath receives them); nullopt when its contract has no view yet.
+// mixer, as model::MixerMath receives them; tokens: the batch's ids, for a mixer that reads them, as the model's
+// forward passes them); nullopt when its contract has no view yet.
 std::optional<MatrixView> registry_matrix_view(const model::LayerMixer& m, std::int64_t B, std::int64_t T,
-                                               const Named<double>& in);
+                                               const model::Tokens& tokens, const Named<double>& in);
 
 }  // namespace menagerie::ref

@@ -1,0 +1,158 @@
+// menagerie sweep --workers N [--gpus LIST] (cli/sweep_workers.hpp): a small process pool over the sweep's points.
+#include "cli/sweep_workers.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <cstring>
+
+#include "core/errors.hpp"
+
+extern char** environ;
+
+namespace menagerie::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+fs::path self_executable() {
+  std::error_code ec;
+  const fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  require<Error>(!ec, "sweep --workers: cannot find this program's path (/proc/self/exe: ", ec.message(), ")");
+  return p;
+}
+
+std::string last_lines(const fs::path& log, std::size_t n) {
+  std::ifstream f(log);
+  std::deque<std::string> lines;
+  for (std::string line; std::getline(f, line);) {
+    lines.push_back(line);
+    if (lines.size() > n) lines.pop_front();
+  }
+  std::string out;
+  for (const auto& l : lines) out += "    " + l + "\n";
+  return out;
+}
+
+struct Running {
+  std::string id;
+  int slot = 0;
+  Clock::time_point start;
+};
+
+// Starts `argv` with stdout and stderr appended to `log` and CUDA_VISIBLE_DEVICES = gpu (unless empty).
+pid_t spawn(const std::vector<std::string>& argv, const fs::path& log, const std::string& gpu) {
+  std::vector<std::string> env_store;
+  for (char** e = environ; *e != nullptr; ++e)
+    if (gpu.empty() || std::string_view(*e).rfind("CUDA_VISIBLE_DEVICES=", 0) != 0) env_store.emplace_back(*e);
+  if (!gpu.empty()) env_store.push_back("CUDA_VISIBLE_DEVICES=" + gpu);
+  std::vector<char*> envp, args;
+  for (auto& s : env_store) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_store = argv;
+  for (auto& s : argv_store) args.push_back(s.data());
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  require<Error>(rc == 0, "sweep --workers: cannot start ", argv[0], ": ", std::strerror(rc));
+  return pid;
+}
+
+}  // namespace
+
+std::vector<std::string> parse_gpu_list(const std::string& list) {
+  std::vector<std::string> gpus;
+  std::stringstream ss(list);
+  for (std::string g; std::getline(ss, g, ',');) {
+    require<InputError>(!g.empty() && g.size() <= 4 && g.find_first_not_of("0123456789") == std::string::npos,
+                        "--gpus ", list, ": expected comma-separated GPU ordinals such as 0,1,2,3");
+    gpus.push_back(g);
+  }
+  require<InputError>(!gpus.empty() && list.back() != ',', "--gpus ", list,
+                      ": expected comma-separated GPU ordinals such as 0,1,2,3");
+  return gpus;
+}
+
+int run_sweep_workers(const SlurmSweep& s, const std::string& config_path, const WorkerOptions& o) {
+  const fs::path exe = self_executable();
+  const fs::path logs = s.runs_dir / ".workers";
+  fs::create_directories(logs);
+  std::deque<std::string> todo;
+  for (const auto& row : train::collect(s.sweep, s.runs_dir))
+    if (!row.finished) todo.push_back(row.point.id);
+  std::printf("sweep %s: %zu of %zu points unfinished, %d workers%s%s; logs in %s\n", s.sweep.name.c_str(),
+              todo.size(), s.sweep.points.size(), o.workers, o.gpus.empty() ? "" : " on GPUs ",
+              [&] {
+                std::string g;
+                for (const auto& x : o.gpus) g += (g.empty() ? "" : ",") + x;
+                return g;
+              }().c_str(),
+              logs.string().c_str());
+  std::fflush(stdout);
+  const std::string config = fs::absolute(config_path).string();
+  std::map<pid_t, Running> running;
+  std::vector<bool> busy(static_cast<std::size_t>(o.workers), false);
+  std::vector<std::string> failed;
+  const auto t0 = Clock::now();
+  const auto seconds = [](Clock::time_point a) {
+    return std::chrono::duration<double>(Clock::now() - a).count();
+  };
+  while (!todo.empty() || !running.empty()) {
+    for (int slot = 0; slot < o.workers && !todo.empty(); ++slot) {
+      if (busy[static_cast<std::size_t>(slot)]) continue;
+      const std::string id = todo.front();
+      todo.pop_front();
+      const std::string gpu = o.gpus.empty() ? "" : o.gpus[static_cast<std::size_t>(slot) % o.gpus.size()];
+      const pid_t pid = spawn({exe.string(), "sweep", "--config", config, "--runs", s.runs_dir.string(), "--out",
+                               s.out_dir.string(), "--point", id, "--no-plot", "--no-progress"},
+                              logs / (id + ".log"), gpu);
+      busy[static_cast<std::size_t>(slot)] = true;
+      running[pid] = {id, slot, Clock::now()};
+      std::printf("[%7.1f s] worker %d%s: %s started\n", seconds(t0), slot, gpu.empty() ? "" : (" (GPU " + gpu + ")").c_str(),
+                  id.c_str());
+      std::fflush(stdout);
+    }
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      throw Error(cat("sweep --workers: waitpid: ", std::strerror(errno)));
+    }
+    const auto it = running.find(pid);
+    if (it == running.end()) continue;
+    const Running r = it->second;
+    running.erase(it);
+    busy[static_cast<std::size_t>(r.slot)] = false;
+    const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    const std::string how = WIFEXITED(status) ? cat("exit ", WEXITSTATUS(status)) : cat("signal ", WTERMSIG(status));
+    std::printf("[%7.1f s] worker %d: %s %s (%s) after %.1f s\n", seconds(t0), r.slot, r.id.c_str(),
+                ok ? "done" : "FAILED", how.c_str(), seconds(r.start));
+    if (!ok) {
+      failed.push_back(r.id);
+      std::printf("  last lines of %s:\n%s", (logs / (r.id + ".log")).string().c_str(),
+                  last_lines(logs / (r.id + ".log"), 5).c_str());
+    }
+    std::fflush(stdout);
+  }
+  std::printf("sweep %s: workers finished in %.1f s, %zu failed\n", s.sweep.name.c_str(), seconds(t0),
+              failed.size());
+  return static_cast<int>(failed.size());
+}
+
+}  // namespace menagerie::cli

@@ -1,0 +1,31 @@
+// `menagerie sweep --workers N [--gpus LIST]`: a sweep's points trained by N processes at once on this host.
+// Each worker is a child `menagerie sweep --config C --runs R --out O --point ID --no-plot --no-progress` (the
+// command a Slurm array task runs, cli/sweep_slurm.hpp), started in grid order as earlier ones exit, for every point
+// that is not finished; worker slot k (0 <= k < N) sees only GPU gpus[k mod |gpus|] (CUDA_VISIBLE_DEVICES), so
+// `--workers 8 --gpus 0,1,2,3,4,5,6,7` is one worker per GPU of an 8-GPU host, and `--workers 4 --gpus 0` four runs
+// sharing one GPU (small models leave most of an H100 idle). A point runs only while its worker holds the point's
+// lock (train/sweep.hpp), so workers, serial sweeps and Slurm tasks may share one runs directory; each run is the
+// same deterministic computation as in a serial sweep, so the results are those of the serial sweep. A child's
+// output goes to <runs>/.workers/<id>.log; this process prints a line as each point starts and ends, and at the
+// end rewrites the tables and the plot once. A point that fails is reported with its log's last lines and the
+// command exits 1 after the others finish; a point held by another process is left to it.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "cli/sweep_slurm.hpp"
+
+namespace menagerie::cli {
+
+struct WorkerOptions {
+  int workers = 1;
+  std::vector<std::string> gpus;  // CUDA device ordinals; empty: the workers inherit the environment's devices
+};
+
+// "0,1,3" -> {"0", "1", "3"}; a one-line InputError for anything but comma-separated non-negative integers.
+std::vector<std::string> parse_gpu_list(const std::string& list);
+
+// Runs the unfinished points of s with o.workers processes at once; returns the number of failed points.
+int run_sweep_workers(const SlurmSweep& s, const std::string& config_path, const WorkerOptions& o);
+
+}  // namespace menagerie::cli
