@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -16,6 +17,7 @@
 #include <cstring>
 
 #include "core/errors.hpp"
+#include "train/run_config.hpp"
 
 extern char** environ;
 
@@ -93,9 +95,16 @@ int run_sweep_workers(const SlurmSweep& s, const std::string& config_path, const
   const fs::path exe = self_executable();
   const fs::path logs = s.runs_dir / ".workers";
   fs::create_directories(logs);
-  std::deque<std::string> todo;
+  // Cheapest first: the unfinished points by d_model x the data's longest sequence (what an epoch's work grows
+  // with; every Zoology grid point has the same example count), ties in grid order.
+  std::vector<std::pair<std::int64_t, std::string>> order;
   for (const auto& row : train::collect(s.sweep, s.runs_dir))
-    if (!row.finished) todo.push_back(row.point.id);
+    if (!row.finished)
+      order.emplace_back(row.point.d_model * train::max_sequence_length(row.point.config.data, row.point.id),
+                         row.point.id);
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::deque<std::string> todo;
+  for (const auto& [cost, id] : order) todo.push_back(id);
   std::printf("sweep %s: %zu of %zu points unfinished, %d workers%s%s; logs in %s\n", s.sweep.name.c_str(),
               todo.size(), s.sweep.points.size(), o.workers, o.gpus.empty() ? "" : " on GPUs ",
               [&] {

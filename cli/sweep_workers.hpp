@@ -1,7 +1,7 @@
 // `menagerie sweep --workers N [--gpus LIST]`: a sweep's points trained by N processes at once on this host.
 // Each worker is a child `menagerie sweep --config C --runs R --out O --point ID --no-plot --no-progress` (the
-// command a Slurm array task runs, cli/sweep_slurm.hpp), started in grid order as earlier ones exit, for every point
-// that is not finished; worker slot k (0 <= k < N) sees only GPU gpus[k mod |gpus|] (CUDA_VISIBLE_DEVICES), so
+// command a Slurm array task runs, cli/sweep_slurm.hpp), started as earlier ones exit, for every point that is not
+// finished, cheapest first (by d_model x the data's longest sequence; ties in grid order); worker slot k (0 <= k < N) sees only GPU gpus[k mod |gpus|] (CUDA_VISIBLE_DEVICES), so
 // `--workers 8 --gpus 0,1,2,3,4,5,6,7` is one worker per GPU of an 8-GPU host, and `--workers 4 --gpus 0` four runs
 // sharing one GPU (small models leave most of an H100 idle). A point runs only while its worker holds the point's
 // lock (train/sweep.hpp), so workers, serial sweeps and Slurm tasks may share one runs directory; each run is the
