@@ -112,6 +112,18 @@ def verdict():
     return [s]
 
 
+def params_line():
+    """Whether both sides trained the same model: the trainable parameter counts, ours (model::param_count) and
+    zoology's (its module's parameters with requires_grad), per row where both are known."""
+    both = [(r, peer(r)) for r in rows if peer(r) and "params" in peer(r)]
+    if not both:
+        return []
+    diff = [(r, p) for r, p in both if p["params"] != r["params"]]
+    return [f"- same model: the trainable parameter counts agree on {len(both) - len(diff)} of {len(both)} rows where "
+            "both are known" + ("; they differ at " + ", ".join(f"{shape(r)} (ours {r['params']}, zoology "
+                                                               f"{p['params']})" for r, p in diff) if diff else "")]
+
+
 spe = sorted({(r["T"], r["B"], r["steps_per_epoch"]) for r in rows})
 epochs = sorted({r["epochs"] for r in rows})
 lines = ["# Throughput: the GPU trainer's step beside zoology's own training step", "",
@@ -141,7 +153,7 @@ lines = ["# Throughput: the GPU trainer's step beside zoology's own training ste
           "- zoology's time budget: no peer run"),
          ("- figure: throughput-train.png" if plt else
           "- figure: throughput-train.png was **not drawn** (no matplotlib in the python3 that ran this report)"),
-         "", "## Target", ""] + verdict() + [""]
+         "", "## Target", ""] + verdict() + params_line() + [""]
 
 lines += ["## Summary per mixer", "",
           "The ratio over the mixer's rows with both timings, and its largest shape's 64-epoch run.", ""]
