@@ -26,7 +26,7 @@ Timing, as bench/train_steps.cpp times ours: warm-up steps, then each timed step
 torch.cuda.synchronize() after it; the median. Warm-ups and timed steps are the row's (3 and 10 in the committed config)
 where the budget allows, fewer where it does not (each row records its own).
 
-Time budget: rows are timed cheapest first (by our ms, which ranks the shapes within a mixer); every mixer family
+Rows where ours failed (an "error" instead of "ms") are skipped. Time budget: rows are timed cheapest first (by our ms, which ranks the shapes within a mixer); every mixer family
 keeps its last timed row's seconds per (token x d_model), and a row whose estimate (that x B T d_model, x2 for one
 warm-up and one timed step) exceeds what is left of --budget-s (default 240, or MENAGERIE_TRAIN_PEER_BUDGET_S) is
 skipped unbuilt with the reason; a row whose first warm-up step alone exceeds what is left is skipped likewise; one
@@ -287,6 +287,10 @@ def main():
         B, T, d = r["B"], r["T"], r["d_model"]
         tag = f"zoology {r['mixer']} d={d} T={T} B={B}"
         unit = B * T * d
+        if "ms" not in o:
+            r["skipped"] = "ours failed at this row (train_steps' error), so zoology's is not timed either"
+            print(f"{tag}: skipped ({r['skipped']})", flush=True)
+            continue
         if r["mixer"] in per_unit and 2 * per_unit[r["mixer"]] * unit > left():
             r["skipped"] = (f"time budget: estimated {2 * per_unit[r['mixer']] * unit:.0f} s for 1 warm-up and 1 "
                             f"timed step, over the {max(left(), 0):.0f} s left of the {args.budget_s:.0f} s budget")
