@@ -19,13 +19,18 @@
 #   bench-mixers/   menagerie bench mixers --out $OUT/bench-mixers (kernels_bench --ops= the mixers with GPU variants,
 #                   bench/mixers_torch.py's zoology modules under their 240 s budget, throughput-mixers.md and .png;
 #                   log bench-mixers.log)
+#   bench-train/    menagerie bench train --out $OUT/bench-train (bench/train_steps.cpp: the GPU backend's training step
+#                   per mixer x d_model x T of train/configs/throughput-train.json; bench/train_torch.py: zoology's own
+#                   training step on the same rows under its 240 s budget; throughput-train.md, .csv and .png; log
+#                   bench-train.log). Not in "bench": about 5-8 minutes on its own, so it gets a call of its own
+#                   (STEPS=bench-train)
 # VERIFY_ONLY (space-separated operator or mixer ids) restricts the verify and determinism steps to those ids;
 # SANITIZER_TESTS (a regex of test binaries, e.g. "kernel_conformance|recurrent") restricts the sanitizer step, and
 # GTEST_FILTER, passed through, the tests inside them: how one family is checked within one call.
 # STEPS (default "test verify sanitizer bench"; determinism on request) picks the steps, so that they can be split over calls of the
 # device's 10-minute limit: "bench" runs the four benchmarks, "bench-kernels" only the attention one, "bench-conv" only
-# the convolution one, "bench-recurrent" only the recurrent one, "bench-mixers" only the mixers'. Each step has its own
-# time limit (BENCH_TIMEOUT, BENCH_CONV_TIMEOUT, BENCH_RECURRENT_TIMEOUT, BENCH_MIXERS_TIMEOUT, ...) so that one slow
+# the convolution one, "bench-recurrent" only the recurrent one, "bench-mixers" only the mixers', "bench-train" the training step (never part of "bench"). Each step has its own
+# time limit (BENCH_TIMEOUT, BENCH_CONV_TIMEOUT, BENCH_RECURRENT_TIMEOUT, BENCH_MIXERS_TIMEOUT, BENCH_TRAIN_TIMEOUT, ...) so that one slow
 # step cannot starve the others.
 set -u
 out=${OUT:-/tmp/menagerie-gpu}
@@ -78,5 +83,9 @@ fi
 if [[ $steps == *" bench "* || $steps == *" bench-mixers "* ]]; then
   step bench-mixers "${BENCH_MIXERS_TIMEOUT:-540}" build/bin/menagerie bench mixers --out "$out/bench-mixers"
   grep -E "^- (\*\*NOT MEASURED\*\*|[a-z_0-9]+ .*\): )" "$out/bench-mixers/throughput-mixers.md" 2>/dev/null
+fi
+if [[ $steps == *" bench-train "* ]]; then
+  step bench-train "${BENCH_TRAIN_TIMEOUT:-560}" build/bin/menagerie bench train --out "$out/bench-train"
+  grep -E "^- \*\*(MET|MISSED|NOT MEASURED)\*\*" "$out/bench-train/throughput-train.md" 2>/dev/null
 fi
 exit $rc_all

@@ -190,6 +190,7 @@ void add_bench(CLI::App& app) {
     f.pass_binary = true;
     run_family(f, mixers_out);
   });
+  add_bench_train(*bench);
 }
 
 }  // namespace menagerie::cli

@@ -15,6 +15,7 @@ void add_report(CLI::App& app);
 void add_verify(CLI::App& app);
 void add_gate(CLI::App& app);   // menagerie gate | baseline update   (cli/gate.cpp)
 void add_bench(CLI::App& app);  // menagerie bench kernels | conv   (cli/bench.cpp)
+void add_bench_train(CLI::App& bench);  // menagerie bench train --out DIR (cli/bench_train.cpp)
 void add_theory(CLI::App& app);  // menagerie theory [--quick] [--out reports/theory.md] (cli/theory.cpp)
 void add_distill(CLI::App& app);  // menagerie distill [--out reports/distillation.md] (cli/distill.cpp)
 void add_inspect(CLI::App& app);  // menagerie inspect --checkpoint RUN [--example N] [--out DIR] (cli/inspect.cpp)

@@ -1,0 +1,274 @@
+// train_steps: the GPU backend's training step timed directly (no `menagerie train` loop around it), the "ours" side
+// of `menagerie bench train` (cli/bench_train.cpp; its peer is bench/train_torch.py).
+//   train_steps --config train/configs/throughput-train.json --out steps.json [--only NAME,...] [--smoke]
+// For each mixer entry x d_model x shape of the config, a run config is assembled (model = config.model merged with
+// the entry's model, d_model, max_position_embeddings = T where the entry says "positions"; MQAR data of B examples at
+// (T, num_kv_pairs); backend "gpu") and validated by parse_run_config, the GpuBackend built and initialised
+// (init_parameters), and one fixed batch (the first B examples) fed to it:
+//   a step = forward_backward(batch, dropout) + step(AdamW, lr), then cudaDeviceSynchronize;
+//   W warm-up steps (first-call allocation, cuBLAS handles), then K steps each timed by the host clock around the
+//   step and its synchronisation; ms = the median of the K; tokens/s = B T / (ms / 1e3);
+//   a 64-epoch run = steps_per_epoch x epochs x ms, steps_per_epoch = ceil(train_examples / B).
+// --smoke: d_model 64 and the first shape only, 1 warm-up and 1 timed step (the gpu ctest train_steps_smoke).
+// --plan-only: every point validated and written without timings (no GPU needed): the rows the peer would be given.
+// Every row is written (the file rewritten after each), a failed one with its error; exit 0 when every row was timed,
+// 1 when some failed, 2 for bad input, 77 without a GPU.
+// Output: {"provenance": {...}, "config": path, "optimizer", "dropout" (the config's), "rows": [{"mixer", "model", "d_model", "T", "B", "num_kv_pairs",
+// "steps_per_epoch", "epochs", "params", "labelled", "warmup", "steps", "ms", "ms_steps", "tokens_per_s"} or with
+// "error" instead of the timings]}; "model" is the merged model object (what the peer builds zoology's model from).
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/errors.hpp"
+#include "core/json.hpp"
+#include "core/provenance.hpp"
+#include "optimized/common/device.hpp"
+#include "train/backend.hpp"
+#include "train/evaluate.hpp"
+#include "train/gpu_backend.hpp"
+#include "train/init.hpp"
+#include "train/run_config.hpp"
+
+namespace {
+
+using namespace menagerie;
+using Clock = std::chrono::steady_clock;
+
+struct Args {
+  std::string config, out;
+  std::set<std::string> only;
+  bool smoke = false, plan_only = false;
+};
+
+Args parse_args(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string s = argv[i];
+    auto value = [&](const char* flag) {
+      require<InputError>(i + 1 < argc, "train_steps: ", flag, " needs a value");
+      return std::string(argv[++i]);
+    };
+    if (s == "--config") {
+      a.config = value("--config");
+    } else if (s == "--out") {
+      a.out = value("--out");
+    } else if (s == "--only") {
+      std::stringstream ss(value("--only"));
+      for (std::string n; std::getline(ss, n, ',');) a.only.insert(n);
+    } else if (s == "--smoke") {
+      a.smoke = true;
+    } else if (s == "--plan-only") {
+      a.plan_only = true;
+    } else {
+      throw InputError(cat("train_steps: unknown argument '", s, "' (expected --config FILE --out FILE [--only NAMES] "
+                           "[--smoke] [--plan-only])"));
+    }
+  }
+  require<InputError>(!a.config.empty() && !a.out.empty(), "train_steps: --config FILE and --out FILE are required");
+  return a;
+}
+
+struct Shape {
+  std::int64_t T = 0, kv = 0, B = 0;
+};
+
+// The run config of one point (validated by parse_run_config).
+json run_json(const json& cfg, const std::string& file, const json& entry, std::int64_t d, const Shape& s,
+              const std::string& where) {
+  json model = get_field<json>(cfg, "model", file);
+  const json patch = get_field<json>(entry, "model", where);
+  for (const auto& [k, v] : patch.items()) model[k] = v;
+  model["d_model"] = d;
+  if (get_field_or<bool>(entry, "positions", false, where)) model["max_position_embeddings"] = s.T;
+  const std::int64_t vocab = get_field<std::int64_t>(model, "vocab_size", json_path(where, "model"));
+  auto segment = [&](std::int64_t count) {
+    return json::array({json{{"task", "mqar"},
+                             {"count", count},
+                             {"params",
+                              {{"vocab_size", vocab},
+                               {"input_seq_len", s.T},
+                               {"num_kv_pairs", s.kv},
+                               {"random_non_queries", false}}}}});
+  };
+  return json{{"name", cat(entry.at("name").get<std::string>(), "-d", d, "-T", s.T)},
+              {"model", model},
+              {"data", {{"seed", 123}, {"train", segment(s.B)}, {"test", segment(1)}}},
+              {"optimizer", get_field<json>(cfg, "optimizer", file)},
+              {"dropout", get_field<json>(cfg, "dropout", file)},
+              {"batch_size", s.B},
+              {"epochs", 1},
+              {"backend", "gpu"}};
+}
+
+void sync() {
+  const cudaError_t e = cudaDeviceSynchronize();
+  if (e != cudaSuccess) throw Error(cat("train_steps: CUDA error ", cudaGetErrorString(e)));
+}
+
+// Times one point; fills row's timings.
+void time_point(const train::RunConfig& c, std::int64_t warmup, std::int64_t steps, json& row) {
+  const auto data = synthetics::build_dataset(c.data);
+  const auto refs = train::make_batches(data.train, c.batch_size);
+  const auto batch = train::batch_of(data.train[refs.at(0).segment], refs.at(0));
+  std::int64_t labelled = 0;
+  for (const auto l : batch.labels) labelled += l >= 0;
+  auto backend = train::make_backend(c);
+  backend->set_parameters(train::init_parameters(c.model, c.seed));
+  std::uint64_t step = 0;
+  auto one = [&] {
+    const train::Dropout drop{c.dropout.embedding, c.dropout.attention, 0x9e3779b97f4a7c15ull * ++step, 0};
+    const double loss = backend->forward_backward(batch, drop);
+    backend->step(c.optimizer, c.optimizer.lr);
+    sync();
+    if (!std::isfinite(loss)) throw Error(cat("loss ", loss, " at step ", step));
+  };
+  for (std::int64_t i = 0; i < warmup; ++i) one();
+  std::vector<double> ms;
+  for (std::int64_t i = 0; i < steps; ++i) {
+    const auto t0 = Clock::now();
+    one();
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  auto sorted = ms;
+  std::sort(sorted.begin(), sorted.end());
+  const double med = sorted[sorted.size() / 2];
+  row["labelled"] = labelled;
+  row["warmup"] = warmup;
+  row["steps"] = steps;
+  row["ms"] = med;
+  row["ms_steps"] = ms;
+  row["tokens_per_s"] = static_cast<double>(c.batch_size * batch.T) / (med / 1e3);
+}
+
+void write(const std::string& path, const json& j) {
+  const std::string tmp = path + ".tmp";
+  std::ofstream(tmp) << j.dump(1) << "\n";
+  std::filesystem::rename(tmp, path);
+}
+
+int run(const Args& a) {
+  const json cfg = read_json_file(a.config);
+  const std::string& w = a.config;
+  reject_unknown_keys(cfg, {"name", "model", "mixers", "d_model", "shapes", "train_examples", "epochs", "optimizer",
+                            "dropout", "warmup_steps", "timed_steps"},
+                      w);
+  const auto mixers = get_field<json>(cfg, "mixers", w), shapes_j = get_field<json>(cfg, "shapes", w);
+  auto ds = get_field<std::vector<std::int64_t>>(cfg, "d_model", w);
+  const auto examples = get_field<std::int64_t>(cfg, "train_examples", w),
+             epochs = get_field<std::int64_t>(cfg, "epochs", w);
+  std::int64_t warmup = get_field<std::int64_t>(cfg, "warmup_steps", w),
+               steps = get_field<std::int64_t>(cfg, "timed_steps", w);
+  require<InputError>(examples >= 1 && epochs >= 1 && warmup >= 0 && steps >= 1, w,
+                      ": train_examples, epochs, timed_steps must be >= 1 and warmup_steps >= 0");
+  require<InputError>(mixers.is_array() && shapes_j.is_array() && !ds.empty(), w,
+                      ": mixers and shapes must be arrays, d_model a non-empty list");
+  std::vector<Shape> shapes;
+  for (std::size_t i = 0; i < shapes_j.size(); ++i) {
+    const std::string at = cat(json_path(w, "shapes"), "[", i, "]");
+    reject_unknown_keys(shapes_j[i], {"T", "num_kv_pairs", "batch_size"}, at);
+    shapes.push_back({get_field<std::int64_t>(shapes_j[i], "T", at),
+                      get_field<std::int64_t>(shapes_j[i], "num_kv_pairs", at),
+                      get_field<std::int64_t>(shapes_j[i], "batch_size", at)});
+  }
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < mixers.size(); ++i) {
+    const std::string at = cat(json_path(w, "mixers"), "[", i, "]");
+    reject_unknown_keys(mixers[i], {"name", "model", "positions"}, at);
+    names.insert(get_field<std::string>(mixers[i], "name", at));
+  }
+  for (const auto& n : a.only)
+    require<InputError>(names.count(n) > 0, "train_steps: --only ", n, ": no mixer of that name in ", w);
+  if (a.smoke) {
+    ds = {ds.front()};
+    shapes.resize(1);
+    warmup = steps = 1;
+  }
+  // Every point is validated before the GPU is touched.
+  struct Point {
+    json row;
+    train::RunConfig config;
+  };
+  std::vector<Point> points;
+  for (std::size_t i = 0; i < mixers.size(); ++i) {
+    const std::string at = cat(json_path(w, "mixers"), "[", i, "]"), name = mixers[i].at("name");
+    if (!a.only.empty() && !a.only.count(name)) continue;
+    for (const auto& s : shapes)
+      for (const auto d : ds) {
+        const json rj = run_json(cfg, w, mixers[i], d, s, at);
+        auto c = train::parse_run_config(rj, cat(at, " at d_model ", d, ", T ", s.T));
+        json row{{"mixer", name},        {"model", rj["model"]}, {"d_model", d},
+                 {"T", s.T},             {"B", s.B},             {"num_kv_pairs", s.kv},
+                 {"steps_per_epoch", (examples + s.B - 1) / s.B}, {"epochs", epochs},
+                 {"params", model::param_count(c.model)}};
+        points.push_back({row, std::move(c)});
+      }
+  }
+  if (a.plan_only) {
+    json out{{"provenance", to_json(host_provenance())}, {"config", a.config}, {"optimizer", cfg.at("optimizer")},
+             {"dropout", cfg.at("dropout")}, {"rows", json::array()}};
+    for (auto& p : points) {
+      p.row["warmup"] = warmup;
+      p.row["steps"] = steps;
+      out["rows"].push_back(p.row);
+    }
+    write(a.out, out);
+    std::printf("train_steps: %zu points planned, none timed (--plan-only)\n", points.size());
+    return 0;
+  }
+  if (!gpu_available()) {
+    std::fprintf(stderr, "train_steps: no GPU visible; nothing timed\n");
+    return 77;
+  }
+  json out{{"provenance", to_json(train::backend_provenance("gpu"))},
+           {"config", a.config},
+           {"optimizer", cfg.at("optimizer")},
+           {"dropout", cfg.at("dropout")},
+           {"rows", json::array()}};
+  int failed = 0;
+  for (auto& p : points) {
+    const auto& r = p.row;
+    try {
+      time_point(p.config, warmup, steps, p.row);
+      std::printf("%s d=%lld T=%lld B=%lld: %.3f ms per step (median of %lld), %.2f M tokens/s\n",
+                  r["mixer"].get<std::string>().c_str(), static_cast<long long>(r["d_model"]),
+                  static_cast<long long>(r["T"]), static_cast<long long>(r["B"]), r["ms"].get<double>(),
+                  static_cast<long long>(steps), r["tokens_per_s"].get<double>() / 1e6);
+    } catch (const std::exception& e) {
+      ++failed;
+      p.row["error"] = e.what();
+      std::printf("%s d=%lld T=%lld: failed: %s\n", r["mixer"].get<std::string>().c_str(),
+                  static_cast<long long>(r["d_model"]), static_cast<long long>(r["T"]), e.what());
+      (void)cudaGetLastError();
+    }
+    std::fflush(stdout);
+    out["rows"].push_back(p.row);
+    write(a.out, out);
+  }
+  write(a.out, out);
+  std::printf("train_steps: %zu points, %d failed\n", points.size(), failed);
+  return failed ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(parse_args(argc, argv));
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "train_steps: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "train_steps: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""The ctest test bench_train_report: bench/train_report.py on a hand-written bench/train_steps.cpp JSON and a
+hand-written bench/train_torch.py JSON, three times (a missed target, a met one, no peer).
+  verify/bench_train_report_check.py SOURCE_DIR
+Expected values worked out by hand here, never read back from the script:
+  ratio = zoology ms / our ms: base_conv 40 / 2 = 20.00x, h3 12 / 1 = 12.00x, mamba 50 / 10 = 5.00x;
+  tokens/s = B T / s: base_conv ours 512 x 64 / 0.002 s = 16.38 M, zoology 512 x 64 / 0.040 s = 0.82 M;
+  a 64-epoch run = steps per epoch x 64 x step: base_conv ours 196 x 64 x 2 ms = 25 s, zoology 196 x 64 x 40 ms =
+  501.8 s = 8.4 min; mamba ours 782 x 64 x 10 ms = 500.5 s = 8.3 min, zoology 782 x 64 x 50 ms = 2502.4 s = 41.7 min;
+  the target line: worst 5.00x at mamba, median of {20, 12, 5} = 12.00x, MISSED, short by 10 / 5 = 2.00; without the
+  mamba row worst 12.00x, median 16.00x, MET; without the peer NOT MEASURED. Also: a skipped peer and our failed row
+  named in the target line and listed in their sections; a peer timed with 1 step says so; the parameter counts
+  (ours 1000 + d, zoology's the same but h3's 2128: agree on 2 of 3, h3 named); provenance; the CSV.
+"""
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+src = sys.argv[1]
+failures = []
+PROV = {"version": "0.1.0", "git_sha": "0123abcd", "build_type": "Release", "compiler": "GNU-12.2.0",
+        "date_utc": "2026-12-06T00:00:00Z", "gpu": "Test GPU (sm_90, 132 SMs)", "cuda_runtime": "13.0",
+        "cuda_driver": "13.1"}
+
+
+def ours(mixer, d, T, B, spe, ms=None, error=None):
+    r = {"mixer": mixer, "model": {}, "d_model": d, "T": T, "B": B, "num_kv_pairs": 4, "steps_per_epoch": spe,
+         "epochs": 64, "params": 1000 + d, "labelled": 4 * B, "warmup": 3, "steps": 10}
+    if error:
+        r["error"] = error
+    else:
+        r.update(ms=ms, ms_steps=[ms] * 10, tokens_per_s=B * T / (ms / 1e3))
+    return r
+
+
+def peer(mixer, d, T, B, ms=None, steps=10, skipped=None):
+    r = {"mixer": mixer, "d_model": d, "T": T, "B": B}
+    if skipped:  # skipped unbuilt: no parameter count
+        r["skipped"] = skipped
+    else:
+        r.update(params=(2000 if mixer == "h3" else 1000) + d, ms=ms, ms_steps=[ms] * steps, warmup=3, steps=steps, tokens_per_s=B * T / (ms / 1e3))
+    return r
+
+
+steps = {"provenance": PROV, "config": "/x/train/configs/throughput-train.json",
+         "optimizer": {"lr": 0.001, "weight_decay": 0.1}, "dropout": {"embedding": 0.1, "attention": 0},
+         "rows": [ours("base_conv", 64, 64, 512, 196, 2.0), ours("hyena", 64, 64, 512, 196, 4.0),
+                  ours("h3", 128, 64, 512, 196, 1.0), ours("rwkv", 64, 256, 256, 391, error="gpu backend: boom"),
+                  ours("mamba", 512, 512, 128, 782, 10.0)]}
+torch_meta = {"torch": "9.9.9-test", "cuda": "13.0", "gpu": "Test GPU", "dtype": "float32", "model": "LanguageModel",
+              "optimizer": "AdamW(lr=0.001, weight_decay=0.1)", "mamba": "ref", "rwkv_wkv": "test wkv",
+              "notes": ["a test note"], "budget_s": 240, "elapsed_s": 100.0, "import_s": 5.0, "timed": 3}
+peers = {"meta": torch_meta,
+         "results": [peer("base_conv", 64, 64, 512, 40.0), peer("hyena", 64, 64, 512, skipped="time budget: test"),
+                     peer("h3", 128, 64, 512, 12.0, steps=1), peer("mamba", 512, 512, 128, 50.0)]}
+
+
+def report(steps_j, peers_j):
+    with tempfile.TemporaryDirectory() as tmp:
+        sj, tj, out = os.path.join(tmp, "s.json"), os.path.join(tmp, "t.json"), os.path.join(tmp, "out")
+        json.dump(steps_j, open(sj, "w"))
+        if peers_j is not None:
+            json.dump(peers_j, open(tj, "w"))
+        res = subprocess.run([sys.executable, os.path.join(src, "bench", "train_report.py"), sj, tj, out],
+                             capture_output=True, text=True)
+        if res.returncode != 0:
+            sys.exit(f"FAIL: train_report.py exited {res.returncode}:\n{res.stderr}")
+        md = open(os.path.join(out, "throughput-train.md")).read()
+        rows = list(csv.DictReader(open(os.path.join(out, "throughput-train.csv"))))
+    return md, rows
+
+
+def expect(md, line, where):
+    if line not in md:
+        failures.append(f"{where}: expected the line\n    {line}")
+
+
+md, rows = report(steps, peers)
+expect(md, "\n- **MISSED** >= 10x zoology's training step at every shape: worst 5.00x (mamba d_model=512 T=512 B=128), "
+       "median 12.00x over 3 rows; short by a factor 2.00 at the worst row; 1 of 3 rows below 10x; 2 row(s) without "
+       "both timings (hyena d_model=64 T=64 B=512: zoology skipped, rwkv d_model=64 T=256 B=256: ours failed), so "
+       "the verdict covers the others\n", "target (missed)")
+expect(md, "| base_conv | 64 | 64 | 512 | 1064 | 1064 | 2.000 | 16.38 | 40.000 | 0.82 | 20.00x | 25 s | 8.4 min |",
+       "rows")
+expect(md, "| h3 | 128 | 64 | 512 | 1128 | 2128 | 1.000 | 32.77 | 12.000 (1 step) | 2.73 | 12.00x |", "rows (1 step)")
+expect(md, "| mamba | 512 | 512 | 128 | 1512 | 1512 | 10.000 | 6.55 | 50.000 | 1.31 | 5.00x | 8.3 min | 41.7 min |",
+       "rows")
+expect(md, "| hyena | 64 | 64 | 512 | 1064 | - | 4.000 | 8.19 | skipped | - | - | 50 s | - |", "rows (skipped peer)")
+expect(md, "| rwkv | 64 | 256 | 256 | 1064 | - | failed | - | - | - | - | - | - |", "rows (ours failed)")
+expect(md, "- same model: the trainable parameter counts agree on 2 of 3 rows where both are known; they differ at h3 "
+       "d_model=128 T=64 B=512 (ours 1128, zoology 2128)\n", "parameter counts")
+expect(md, "- ours rwkv d_model=64 T=256 B=256: gpu backend: boom", "rows without a timing")
+expect(md, "- zoology hyena d_model=64 T=64 B=512: time budget: test", "peers not timed")
+expect(md, "- mamba: 5.00x to 5.00x, median 5.00x over 1 rows; a 64-epoch run at d_model 512, T 512: ours 8.3 min, "
+       "zoology 41.7 min", "summary")
+expect(md, "T=64, B=512: 196, T=256, B=256: 391, T=512, B=128: 782; epochs 64", "steps per epoch")
+expect(md, "- GPU: Test GPU (sm_90, 132 SMs), CUDA runtime 13.0, driver 13.1", "provenance")
+expect(md, "- menagerie 0.1.0 git 0123abcd, Release", "provenance")
+expect(md, "- PyTorch 9.9.9-test (CUDA 13.0) on Test GPU", "provenance")
+by = {(r["mixer"], r["d_model"]): r for r in rows}
+if by.get(("base_conv", "64"), {}).get("ratio") != "20.000" or by.get(("mamba", "512"), {}).get("run_zoology_s") \
+        != "2502.4":
+    failures.append(f"CSV: base_conv ratio 20.000 and mamba run_zoology_s 2502.4 expected, got {rows}")
+
+steps_met = dict(steps, rows=[r for r in steps["rows"] if r["mixer"] != "mamba"])
+md2, _ = report(steps_met, peers)
+expect(md2, "\n- **MET** >= 10x zoology's training step at every shape: worst 12.00x (h3 d_model=128 T=64 B=512), "
+       "median 16.00x over 2 rows; 2 row(s) without both timings", "target (met)")
+
+md3, _ = report(steps, None)
+expect(md3, "\n- **NOT MEASURED** >= 10x zoology's training step at every shape: no zoology peer (no python3 with "
+       "torch on this machine)\n", "target (no peer)")
+
+if failures:
+    print("FAIL: throughput-train.md:\n" + md + "\n" + "\n".join("FAIL: " + f for f in failures))
+    sys.exit(1)
+print("bench_train_report: target lines (missed, met, not measured), rows, ratios, run times, summary, provenance and "
+      "CSV as worked out by hand")
