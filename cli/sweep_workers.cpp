@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
-#include <fstream>
 #include <map>
 #include <sstream>
 #include <cstring>
@@ -33,18 +32,6 @@ fs::path self_executable() {
   const fs::path p = fs::read_symlink("/proc/self/exe", ec);
   require<Error>(!ec, "sweep --workers: cannot find this program's path (/proc/self/exe: ", ec.message(), ")");
   return p;
-}
-
-std::string last_lines(const fs::path& log, std::size_t n) {
-  std::ifstream f(log);
-  std::deque<std::string> lines;
-  for (std::string line; std::getline(f, line);) {
-    lines.push_back(line);
-    if (lines.size() > n) lines.pop_front();
-  }
-  std::string out;
-  for (const auto& l : lines) out += "    " + l + "\n";
-  return out;
 }
 
 struct Running {
@@ -154,8 +141,8 @@ int run_sweep_workers(const SlurmSweep& s, const std::string& config_path, const
                 ok ? "done" : "FAILED", how.c_str(), seconds(r.start));
     if (!ok) {
       failed.push_back(r.id);
-      std::printf("  last lines of %s:\n%s", (logs / (r.id + ".log")).string().c_str(),
-                  last_lines(logs / (r.id + ".log"), 5).c_str());
+      std::printf("  last lines of %s:\n", (logs / (r.id + ".log")).string().c_str());
+      for (const auto& line : last_lines(logs / (r.id + ".log"), 5)) std::printf("    %s\n", line.c_str());
     }
     std::fflush(stdout);
   }
