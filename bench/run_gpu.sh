@@ -20,7 +20,7 @@
 #                   bench/mixers_torch.py's zoology modules under their 240 s budget, throughput-mixers.md and .png;
 #                   log bench-mixers.log)
 #   bench-train/    menagerie bench train --out $OUT/bench-train (bench/train_steps.cpp: the GPU backend's training step
-#                   per mixer x d_model x T of train/configs/throughput-train.json; bench/train_torch.py: zoology's own
+#                   per mixer x d_model x T of bench/throughput-train.json; bench/train_torch.py: zoology's own
 #                   training step on the same rows under its 240 s budget; throughput-train.md, .csv and .png; log
 #                   bench-train.log). Not in "bench": about 5-8 minutes on its own, so it gets a call of its own
 #                   (STEPS=bench-train)

@@ -1,6 +1,6 @@
 // train_steps: the GPU backend's training step timed directly (no `menagerie train` loop around it), the "ours" side
 // of `menagerie bench train` (cli/bench_train.cpp; its peer is bench/train_torch.py).
-//   train_steps --config train/configs/throughput-train.json --out steps.json [--only NAME,...] [--smoke]
+//   train_steps --config bench/throughput-train.json --out steps.json [--only NAME,...] [--smoke]
 // For each mixer entry x d_model x shape of the config, a run config is assembled (model = config.model merged with
 // the entry's model, d_model, max_position_embeddings = T where the entry says "positions"; MQAR data of B examples at
 // (T, num_kv_pairs); backend "gpu") and validated by parse_run_config, the GpuBackend built and initialised

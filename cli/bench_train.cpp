@@ -1,7 +1,7 @@
 // menagerie bench train [--out DIR] [--config FILE] [--only NAMES] [--budget-s S]: the GPU backend's training step
 // beside zoology's own training step, in one invocation on one GPU (issue 16 item 4):
 //   1. build/bench/train_steps --config FILE --out DIR/train_steps.json: for each mixer x d_model x (T, B) of the
-//      config (default train/configs/throughput-train.json) the GpuBackend's step (forward, backward, AdamW) on one
+//      config (default bench/throughput-train.json) the GpuBackend's step (forward, backward, AdamW) on one
 //      fixed MQAR batch, median ms of host-synchronised steps after warm-up (bench/train_steps.cpp). A row that
 //      fails is kept with its error (exit 1 of train_steps is not fatal here; exit 2, bad input, is);
 //   2. bench/train_torch.py on that file with a python3 that has torch: zoology's LanguageModel built from each row's
@@ -48,7 +48,7 @@ void run_bench_train(const Options& o) {
   namespace fs = std::filesystem;
   require_output_dir("--out", o.out);
   require<InputError>(o.budget_s > 0, "menagerie bench train: --budget-s = ", o.budget_s, " must be > 0");
-  const fs::path config = o.config.empty() ? script("train/configs/throughput-train.json") : fs::path(o.config);
+  const fs::path config = o.config.empty() ? script("bench/throughput-train.json") : fs::path(o.config);
   require<InputError>(fs::is_regular_file(config), "menagerie bench train: --config ", config.string(),
                       ": no such file");
   require<NotAvailableError>(build::with_cuda(),
@@ -88,7 +88,7 @@ void add_bench_train(CLI::App& bench) {
       "train", "the GPU backend's training step (forward, backward, AdamW) beside zoology's own training step, per "
                "mixer and shape (GPU build and a GPU needed)");
   sub->add_option("--out", o.out, "directory for throughput-train.md, .csv, .png and the JSON (default reports)");
-  sub->add_option("--config", o.config, "the benchmark's config (default train/configs/throughput-train.json)");
+  sub->add_option("--config", o.config, "the benchmark's config (default bench/throughput-train.json)");
   sub->add_option("--only", o.only, "comma-separated mixer names of the config to time (default all)");
   sub->add_option("--budget-s", o.budget_s, "the zoology peer's time budget in seconds (default 240)");
   sub->callback([] { run_bench_train(o); });

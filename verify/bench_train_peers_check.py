@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The ctest test bench_train_peers: bench/train_torch.py end to end at a tiny shape, so that building zoology's
-LanguageModel from every mixer entry of train/configs/throughput-train.json and its training step are exercised before
+LanguageModel from every mixer entry of bench/throughput-train.json and its training step are exercised before
 a GPU call depends on them. On a GPU when torch sees one, else on the CPU (MENAGERIE_PEER_CPU=1).
   verify/bench_train_peers_check.py SOURCE_DIR [TRAIN_STEPS]
 Skips (77) without a python3 that has torch, or without ../shared/peers/zoology (MENAGERIE_PEERS_DIR).
@@ -28,14 +28,14 @@ if not os.path.isdir(os.path.join(peers, "zoology")):
     print(f"bench_train_peers: skipped: no zoology under {peers}")
     sys.exit(77)
 cuda = torch.cuda.is_available()
-cfg = json.load(open(os.path.join(src, "train", "configs", "throughput-train.json")))
+cfg = json.load(open(os.path.join(src, "bench", "throughput-train.json")))
 failures = []
 with tempfile.TemporaryDirectory() as tmp:
     ours = len(sys.argv) > 2
     if ours:
         d, T, B = 64, 64, 2
         plan = os.path.join(tmp, "plan.json")
-        res = subprocess.run([sys.argv[2], "--config", os.path.join(src, "train", "configs", "throughput-train.json"),
+        res = subprocess.run([sys.argv[2], "--config", os.path.join(src, "bench", "throughput-train.json"),
                               "--out", plan, "--plan-only", "--smoke"], capture_output=True, text=True)
         if res.returncode != 0:
             sys.exit(f"FAIL: train_steps --plan-only exited {res.returncode}: {res.stderr}")

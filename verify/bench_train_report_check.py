@@ -45,7 +45,7 @@ def peer(mixer, d, T, B, ms=None, steps=10, skipped=None):
     return r
 
 
-steps = {"provenance": PROV, "config": "/x/train/configs/throughput-train.json",
+steps = {"provenance": PROV, "config": "/x/bench/throughput-train.json",
          "optimizer": {"lr": 0.001, "weight_decay": 0.1}, "dropout": {"embedding": 0.1, "attention": 0},
          "rows": [ours("base_conv", 64, 64, 512, 196, 2.0), ours("hyena", 64, 64, 512, 196, 4.0),
                   ours("h3", 128, 64, 512, 196, 1.0), ours("rwkv", 64, 256, 256, 391, error="gpu backend: boom"),
