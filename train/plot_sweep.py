@@ -8,7 +8,8 @@ One column of panels per data set (column `data`), one line per mixer; each poin
 learning rates of that (mixer, d_model), the number Zoology reports, and the figure says so. The top row is against
 d_model, the bottom row against the model's recurrent state in bytes (column `state_bytes`; mixers without one are
 left out of that row). In the bottom row, mixers named FAMILY-<letters><digits> (swa-w64, based-f16, mamba-ds8)
-are one family: one line through all their points, by state size (Based Fig. 2 draws a family's points together).
+are one family, drawn in one colour: a line by state size when each member has one point (swa-w8, swa-w16, ...),
+markers only when members have several widths (based-f16 at d 48/64/128).
 Where the sweep wrote SWEEP-oracle.csv (train/sweep_oracle.hpp), its "line" rows are drawn in the bottom row as a
 dashed black line: the exact window oracle, the accuracy the sliding-window points must land on. Reads only the
 CSVs the C++ writes (train/sweep.hpp) and, for the figure's provenance line, the Markdown report beside it
@@ -52,9 +53,13 @@ def main(argv):
     oracle = read_oracle(os.path.splitext(argv[1])[0] + "-oracle.csv")
     for ax, data in zip(axes[1], datas):
         for fam in dict.fromkeys(family(m) for m in mixers):
-            pts = sorted((state[k], a) for k, a in best.items() if k[0] == data and family(k[1]) == fam and k in state)
+            keys = [k for k in best if k[0] == data and family(k[1]) == fam and k in state]
+            pts = sorted((state[k], best[k]) for k in keys)
+            # one point per member (swa-w8, swa-w16, ...): a line by state; several (widths): markers only
+            joined = len({k[1] for k in keys}) == len(keys) or len({k[1] for k in keys}) == 1
             if pts:
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=fam)
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=fam,
+                        linestyle="-" if joined else "none")
         for (odata, d_model, mixer), pts in oracle.items():
             if odata == data:
                 pts.sort()
