@@ -5,7 +5,8 @@
 // matplotlib is present, <out>/<name>.png (train/plot_sweep.py: accuracy against d_model, Zoology Fig. 2 style).
 // On a Slurm cluster (cli/sweep_slurm.hpp): --slurm [--partition P --gpus-per-task G --time T --array-parallelism K]
 // submits a job array, one task per unfinished point, each running --point ID; --status prints the points' states;
-// --resubmit submits the points that failed or stopped. On one host: --workers N [--gpus LIST] trains N points at
+// --resubmit submits the points that failed or stopped; --tables trains nothing and rewrites the tables and plot
+// from the runs directory (results carried back from another machine). On one host: --workers N [--gpus LIST] trains N points at
 // once, each in its own `--point` process (cli/sweep_workers.hpp), one per GPU or several sharing one.
 #include <unistd.h>
 
@@ -85,7 +86,7 @@ void add_sweep(CLI::App& app) {
   struct State {
     std::string config, runs, out, point, gpus;
     int workers = 0;
-    bool no_plot = false, no_progress = false, slurm = false, status = false, resubmit = false;
+    bool no_plot = false, no_progress = false, slurm = false, status = false, resubmit = false, tables = false;
     SlurmJobOptions job;
   };
   auto st = std::make_shared<State>();
@@ -98,6 +99,8 @@ void add_sweep(CLI::App& app) {
   auto* slurm = sub->add_flag("--slurm", st->slurm, "submit the unfinished points to Slurm as one job array");
   auto* status = sub->add_flag("--status", st->status, "print each point's state (runs directory, squeue, sacct)");
   auto* resubmit = sub->add_flag("--resubmit", st->resubmit, "submit the points that failed or stopped again");
+  auto* tables = sub->add_flag("--tables", st->tables,
+                               "train nothing: rewrite <name>.md, .csv (and the plot) from the runs directory");
   auto* point = sub->add_option("--point", st->point, "train this one point (what a Slurm array task runs)");
   auto* workers = sub->add_option("--workers", st->workers,
                                   "train N points at once on this host, each in its own process (--point)");
@@ -107,8 +110,8 @@ void add_sweep(CLI::App& app) {
   auto* time = sub->add_option("--time", st->job.time, "time limit per task, Slurm's forms (--slurm, --resubmit)");
   auto* parallelism = sub->add_option("--array-parallelism", st->job.array_parallelism,
                                       "at most K tasks at once (--slurm, --resubmit)");
-  for (auto* a : {slurm, status, resubmit, point, workers})
-    for (auto* b : {slurm, status, resubmit, point, workers})
+  for (auto* a : {slurm, status, resubmit, point, workers, tables})
+    for (auto* b : {slurm, status, resubmit, point, workers, tables})
       if (a != b) a->excludes(b);
   sub->callback([=] {
     for (auto* f : {partition, gpus, time, parallelism})
@@ -135,6 +138,14 @@ void add_sweep(CLI::App& app) {
     require_output_dir(st->out.empty() ? "--out (default: the runs directory)" : "--out", opt.out_dir);
     if (st->slurm) return submit_sweep(s, flags);
     if (st->resubmit) return resubmit_sweep(s, flags);
+    if (st->tables) {
+      const fs::path csv = opt.out_dir / (sweep.name + ".csv");
+      const auto rows = train::write_sweep_tables(sweep, opt.runs_dir, opt.out_dir, train::process_owner_note(), [&] {
+        if (!st->no_plot) plot(csv, opt.out_dir / (sweep.name + ".png"));
+      });
+      std::printf("%s\nwrote %s\n", train::sweep_markdown_tables(sweep, rows).c_str(), csv.string().c_str());
+      return;
+    }
     opt.progress = !st->no_progress;
     opt.log = [](const std::string& line) {
       std::printf("%s\n", line.c_str());

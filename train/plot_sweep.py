@@ -7,13 +7,18 @@ usage: python3 train/plot_sweep.py SWEEP.csv OUT.png
 One column of panels per data set (column `data`), one line per mixer; each point is the best accuracy over the
 learning rates of that (mixer, d_model), the number Zoology reports, and the figure says so. The top row is against
 d_model, the bottom row against the model's recurrent state in bytes (column `state_bytes`; mixers without one are
-left out of that row). Reads only the CSV the C++ writes
-(train/sweep.hpp) and, for the figure's provenance line, the Markdown report beside it (SWEEP.md: git SHA, date,
-machine). The PNG is written to a temporary beside OUT.png and renamed over it, so a reader (or another node of a
+left out of that row). In the bottom row, mixers named FAMILY-<letters><digits> (swa-w64, based-f16, mamba-ds8)
+are one family, drawn in one colour: a line by state size when each member has one point (swa-w8, swa-w16, ...),
+markers only when members have several widths (based-f16 at d 48/64/128).
+Where the sweep wrote SWEEP-oracle.csv (train/sweep_oracle.hpp), its "line" rows are drawn in the bottom row as a
+dashed black line: the exact window oracle, the accuracy the sliding-window points must land on. Reads only the
+CSVs the C++ writes (train/sweep.hpp) and, for the figure's provenance line, the Markdown report beside it
+(SWEEP.md: git SHA, date, machine). The PNG is written to a temporary beside OUT.png and renamed over it, so a reader (or another node of a
 Slurm sweep, cli/sweep_slurm.hpp) never sees half a file.
 """
 import csv
 import os
+import re
 import sys
 import textwrap
 
@@ -45,11 +50,21 @@ def main(argv):
         sys.exit("plot_sweep.py: no finished runs in " + argv[1])
     width = max(6.4, 4.2 * len(datas))
     fig, axes = plt.subplots(2, len(datas), figsize=(width, 8.0), squeeze=False)
+    oracle = read_oracle(os.path.splitext(argv[1])[0] + "-oracle.csv")
     for ax, data in zip(axes[1], datas):
-        for mixer in mixers:
-            pts = sorted((state[k], a) for k, a in best.items() if k[0] == data and k[1] == mixer and k in state)
+        for fam in dict.fromkeys(family(m) for m in mixers):
+            keys = [k for k in best if k[0] == data and family(k[1]) == fam and k in state]
+            pts = sorted((state[k], best[k]) for k in keys)
+            # one point per member (swa-w8, swa-w16, ...): a line by state; several (widths): markers only
+            joined = len({k[1] for k in keys}) == len(keys) or len({k[1] for k in keys}) == 1
             if pts:
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=mixer)
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=fam,
+                        linestyle="-" if joined else "none")
+        for (odata, d_model, mixer), pts in oracle.items():
+            if odata == data:
+                pts.sort()
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], linestyle="--", color="black", linewidth=1,
+                        label=f"exact window oracle ({family(mixer)}, d_model {d_model})")
         ax.set_xscale("log", base=2)
         ax.set_xlabel("recurrent state (bytes)")
         ax.set_ylabel("MQAR accuracy")
@@ -84,6 +99,25 @@ def main(argv):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def family(mixer):
+    """'swa' for 'swa-w64', 'based' for 'based-f16'; other names unchanged."""
+    m = re.fullmatch(r"(.+)-[a-z]+[0-9]+", mixer)
+    return m.group(1) if m else mixer
+
+
+def read_oracle(path):
+    """{(data, d_model, mixer): [(state_bytes, oracle_accuracy), ...]} from the line rows of SWEEP-oracle.csv."""
+    lines = {}
+    if not os.path.exists(path):
+        return lines
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            if row["kind"] == "line" and int(row["state_bytes"]) > 0:
+                key = (row["data"], row["d_model"], row["mixer"])
+                lines.setdefault(key, []).append((int(row["state_bytes"]), float(row["oracle_accuracy"])))
+    return lines
 
 
 def provenance(md_path):

@@ -7,6 +7,8 @@
 //             "d_model": [16, 32, 64],
 //             "lr":      [1e-3, 3e-3],
 //             "data":    [{"name": "N32-D4", "data": {<synthetics mixture>}}]}}   // optional: base.data, "data"
+// A mixer entry may carry its own "d_model" list, used instead of the grid's for that mixer (Based Fig. 2: SWA only
+// at d 128, Based at 48/64/128); the tables leave the cells outside the grid empty.
 // Each grid point is base, JSON-merge-patched (RFC 7386) with {"name": id, "model": mixer.model + d_model,
 // "optimizer": {"lr"}, "data"}, then validated strictly as a run config; every point is validated before the
 // first run starts. Run id: "<mixer>-d<d_model>-lr<lr>-<data>". Runs live in <runs>/<id>/ (train/trainer.hpp): a
@@ -16,7 +18,8 @@
 // best) and <name>.md (provenance, then per data set a table mixer x d_model of the best accuracy over learning
 // rates: Zoology Fig. 2's reported number; and the same cells against the model's recurrent state in bytes, Based
 // Fig. 2's axis: model::state_size at the run's sequence length, empty where a mixer has none), written atomically
-// after every run; <name>.png by train/plot_sweep.py.
+// after every run; <name>.png by train/plot_sweep.py. When some grid model has a bounded reach and a sliding_attn
+// layer, also <name>-oracle.csv and a section of <name>.md: the exact window oracle (train/sweep_oracle.hpp).
 // Many processes may share one runs directory (a serial sweep, Slurm array tasks on other nodes; cli/sweep_slurm.hpp):
 // a process trains a point only while it holds the point's lock, <runs>/.locks/<id>.lock (core/io/file_lock.hpp;
 // the kernel drops it when the holder dies), and rewrites the tables only while it holds <out>/.<name>.lock, from

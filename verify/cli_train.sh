@@ -2,7 +2,8 @@
 # `menagerie train` and `menagerie sweep` from the command line (train/configs/tiny.json and edits of it):
 #   malformed configs: exit 2, exactly one line on stderr naming the key, no run directory created;
 #   a good run: exit 0, results.jsonl with one line per epoch and the last one final; run again: "already
-#   finished", exit 0, results unchanged; a tiny sweep: exit 0, its .md and .csv written.
+#   finished", exit 0, results unchanged; a tiny sweep: exit 0, its .md and .csv written; --tables rewrites them
+#   (and, for a sliding-window grid, the window oracle's CSV) without training.
 # Usage: cli_train.sh MENAGERIE_BINARY SOURCE_DIR
 set -u
 bin=$1
@@ -58,5 +59,29 @@ if "$bin" sweep --config "$tmp/sweep.json" --runs "$tmp/sweep" --no-plot --no-pr
   echo "ok: sweep wrote $(ls "$tmp/sweep" | tr '\n' ' ')"
 else
   echo "FAIL: sweep"; cat "$tmp/stdout"; fail=1
+fi
+
+# --tables: trains nothing, rewrites the tables from the runs (the same CSV); a sliding-window grid also gets the
+# window oracle's CSV, without any run.
+cp "$tmp/sweep/cli-sweep.csv" "$tmp/csv-before"
+rm "$tmp/sweep/cli-sweep.csv" "$tmp/sweep/cli-sweep.md"
+if "$bin" sweep --config "$tmp/sweep.json" --runs "$tmp/sweep" --tables --no-plot >"$tmp/stdout" 2>&1 &&
+   cmp -s "$tmp/csv-before" "$tmp/sweep/cli-sweep.csv" && [ -s "$tmp/sweep/cli-sweep.md" ] &&
+   [ ! -e "$tmp/sweep/cli-sweep-oracle.csv" ]; then
+  echo "ok: --tables rewrote the same CSV"
+else
+  echo "FAIL: --tables"; cat "$tmp/stdout"; fail=1
+fi
+python3 -c "
+import json
+s = json.load(open('$tmp/sweep.json')); s['name'] = 'cli-swa'
+s['grid']['mixers'] = [{'name': 'swa-w2', 'model': {'mixers': [{'id': 'base_conv'}, {'id': 'sliding_attn', 'window': 2}], 'hybrid': True}}]
+json.dump(s, open('$tmp/swa.json', 'w'))"
+if "$bin" sweep --config "$tmp/swa.json" --runs "$tmp/swa" --tables --no-plot >"$tmp/stdout" 2>&1 &&
+   grep -q "^data,point,swa-w2,8,2,4," "$tmp/swa/cli-swa-oracle.csv" && grep -q "exact window oracle" "$tmp/swa/cli-swa.md" &&
+   [ "$(ls "$tmp/swa" | grep -vc '^cli-swa')" = 0 ]; then
+  echo "ok: --tables on a sliding-window grid wrote the oracle, trained nothing"
+else
+  echo "FAIL: --tables oracle"; cat "$tmp/stdout"; ls "$tmp/swa"; cat "$tmp/swa/cli-swa-oracle.csv"; fail=1
 fi
 exit $fail
