@@ -49,7 +49,9 @@ MemoryEstimate estimate_memory(const RunConfig& c) {
       if (s.role != Role::param) act += 2 * numel(s.shape);
     if (const auto state = m.mixer(l).state_size(T)) act += static_cast<double>(B) * static_cast<double>(*state) / 4;
   }
-  e.activations = f64 * act;
+  // The GPU backend keeps the activations (fp32) in device memory, not in this process's: the host holds the
+  // parameters and the data.
+  e.activations = c.backend == "gpu" ? 0.0 : f64 * act;
   return e;
 }
 

@@ -8,6 +8,8 @@
 //                               inputs/outputs and gradients, and its recurrent state (state_size, bytes of 4)
 //                               for B = max(batch_size, eval_batch_size), T = the data's longest sequence
 //   data         2 x sum over segments of count x sequence length int64 tokens (inputs and labels)
+// With "backend": "gpu" the activations live in device memory and are not counted (the host holds the parameters
+// and the data); the device's own memory is not estimated here.
 // It is an estimate of the run's dominant terms, not a bound: a mixer's private scratch (attention's T x T
 // scores) is not counted, so a run near the limit may still not fit; a run the estimate refuses cannot.
 #pragma once

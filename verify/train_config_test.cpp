@@ -181,5 +181,24 @@ TEST(TrainMemory, ParametersTermByHandAndRefusalBeforeAnythingIsWritten) {
   EXPECT_FALSE(std::filesystem::exists(dir));
 }
 
+// The GPU backend's activations are in device memory: the host estimate leaves them out (Based Fig. 2's batch 256 x
+// length 1024 would otherwise be refused at 40 GiB on a host that trains it on the GPU), and keeps the rest.
+TEST(TrainMemory, GpuBackendActivationsAreNotCountedOnTheHost) {
+  json j = good();
+  j["batch_size"] = 1 << 16;
+  j["eval_batch_size"] = 1 << 16;
+  const auto cpu = train::parse_run_config(j, "tiny.json");
+  j["backend"] = "gpu";
+  const auto gpu = train::parse_run_config(j, "tiny.json");
+  const auto ec = train::estimate_memory(cpu), eg = train::estimate_memory(gpu);
+  // B T (12 d L + 2 V) float64 values at least: 65536 x 12 x (12 x 8 x 2 + 2 x 16) x 8 bytes = 1.4 GB
+  EXPECT_GT(ec.activations, 65536.0 * 12 * (12 * 8 * 2 + 2 * 16) * 8);
+  EXPECT_EQ(eg.activations, 0.0);
+  EXPECT_EQ(eg.parameters, ec.parameters);
+  EXPECT_EQ(eg.data, ec.data);
+  EXPECT_THROW(train::check_memory(cpu, "tiny", 1e9), InputError);
+  EXPECT_NO_THROW(train::check_memory(gpu, "tiny", 1e9));
+}
+
 }  // namespace
 }  // namespace menagerie::test
