@@ -4,7 +4,8 @@
 //   accuracy     inputs drawn O(1) from the contract's ranges (seeded) and rounded to the variant's dtype; every
 //                output and saved buffer NaN-filled before the forward, every gradient before the backward (an
 //                unwritten element fails); each output and input gradient against the oracle by the rule of
-//                harness/tolerance.hpp, one Measure each
+//                harness/tolerance.hpp, one Measure each; gradients that an operator opts in
+//                (harness/conditioning.hpp) add the conditioning term of their terms' norm to the tolerance
 //   causality    inputs (and token ids) after t0 replaced: every output up to t0 bitwise unchanged, and some output after t0
 //                changed (else the check examined nothing and fails); for a variant that mixes positions (an FFT,
 //                Variant::mixes_positions) the outputs up to t0 may move by rounding only: their change, normwise
@@ -16,11 +17,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "harness/conditioning.hpp"
 #include "harness/device_tensor.hpp"
 #include "harness/tolerance.hpp"
 #include "harness/yardstick.hpp"
@@ -38,10 +41,22 @@ inline std::int64_t gpu_max_t() {
 struct Measure {
   std::string name;  // "o", "dq", ...
   double kernel = 0, yardstick = 0, tolerance = 0;
+  double conditioning = 0;  // the part of tolerance that is the conditioning term (0 where not opted in)
   bool finite = true;
   bool pass() const { return finite && kernel <= tolerance; }  // NaN fails
   double ratio() const { return finite ? kernel / tolerance : INFINITY; }
 };
+
+// The tolerance as printed: "6.29e-07", or "4.03e-06 (6.29e-07 + conditioning 3.40e-06)" where the term applies.
+inline std::string tolerance_str(const Measure& m) {
+  char buf[96];
+  if (m.conditioning > 0)
+    std::snprintf(buf, sizeof buf, "%.6g (%.6g + conditioning %.6g)", m.tolerance, m.tolerance - m.conditioning,
+                  m.conditioning);
+  else
+    std::snprintf(buf, sizeof buf, "%.6g", m.tolerance);
+  return buf;
+}
 
 template <class P>
 std::string describe(const P& p) {
@@ -69,6 +84,12 @@ inline double rms_all(const Named<double>& m) {
   for (const auto& [name, t] : m)
     for (std::int64_t i = 0; i < t.numel(); ++i, ++n) sq += t.data()[i] * t.data()[i];
   return n ? std::sqrt(sq / static_cast<double>(n)) : 0.0;
+}
+// The norm an error is relative to: ||oracle||_2, or rms_scale sqrt(n) where the oracle is identically zero.
+inline double error_scale(const Tensor<double>& oracle, double rms_scale) {
+  double den = 0;
+  for (std::int64_t i = 0; i < oracle.numel(); ++i) den += oracle.data()[i] * oracle.data()[i];
+  return den != 0 ? std::sqrt(den) : rms_scale * std::sqrt(static_cast<double>(oracle.numel()));
 }
 // relerr against the oracle, or ||x - oracle|| / (rms_scale sqrt(n)) where the oracle is identically zero.
 inline double error(const Tensor<double>& x, const Tensor<double>& oracle, double rms_scale) {
@@ -140,25 +161,28 @@ std::vector<Measure> check_accuracy(const opt::Variant<P>& v, const P& p, std::u
   }
   std::vector<Measure> out;
   const auto measure = [&](const std::string& name, const Tensor<double>& got, const Tensor<double>& orc,
-                           const Tensor<float>& y, bool gradient, double rms) {
+                           const Tensor<float>& y, bool gradient, double rms, double terms_norm) {
     Measure m{name};
     m.kernel = detail::error(got, orc, rms);
     m.yardstick = detail::error(detail::rounded_float(y, v.dtype), orc, rms);
-    m.tolerance = tolerance(gradient, m.yardstick);
+    m.conditioning = terms_norm > 0 ? conditioning_term(terms_norm, detail::error_scale(orc, rms)) : 0.0;
+    m.tolerance = tolerance(gradient, m.yardstick) + m.conditioning;
     m.finite = ref::all_finite(got);
     out.push_back(m);
   };
   for (const auto& s : specs)
-    if (s.role == Role::output) measure(s.name, dp.download(s.name), oracle.at(s.name), yard.at(s.name), false, 0);
+    if (s.role == Role::output) measure(s.name, dp.download(s.name), oracle.at(s.name), yard.at(s.name), false, 0, 0);
   if (!backward) return out;
   Named<double> g_oracle;
   Yardstick<P>::backward(p, in, d_out, g_oracle);
   Named<float> g_yard;
   Yardstick<P>::backward(p, in_f, ref::convert<float>(d_out), g_yard, v.dtype);
   const double rms = detail::rms_all(g_oracle);
+  const auto terms = conditioned_term_norms(p, in, d_out);
   for (const auto& s : specs)
     if (s.role != Role::output)
-      measure("d" + s.name, dp.download("d" + s.name), g_oracle.at(s.name), g_yard.at(s.name), true, rms);
+      measure("d" + s.name, dp.download("d" + s.name), g_oracle.at(s.name), g_yard.at(s.name), true, rms,
+              terms.count(s.name) ? terms.at(s.name) : 0.0);
   return out;
 }
 

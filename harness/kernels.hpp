@@ -89,8 +89,8 @@ std::vector<Row> conformance(const opt::Variant<typename C::problem_type>& v, bo
       for (const auto& s : tensors(p)) is_output = is_output || (s.role == Role::output && s.name == m.name);
       Row& row = is_output ? fwd : bwd;
       ++row.cases;
-      log(cat("  ", what, "  ", m.name, " relerr ", m.kernel, " yardstick ", m.yardstick, " tolerance ", m.tolerance,
-              " ratio ", m.ratio(), m.pass() ? " ok" : " FAIL"));
+      log(cat("  ", what, "  ", m.name, " relerr ", m.kernel, " yardstick ", m.yardstick, " tolerance ",
+              tolerance_str(m), " ratio ", m.ratio(), m.pass() ? " ok" : " FAIL"));
       if (!(m.ratio() <= row.worst_ratio)) row.worst_ratio = m.ratio(), row.worst_at = cat(m.name, " at ", describe(p));
       if (!m.pass() && row.pass) row.pass = false;
     }
