@@ -160,7 +160,8 @@ if skipped_p:
 intro = ("harness::check_accuracy, the tests' rule. Each cell: the kernel's relative error against the reference in "
          "double on the kernel's rounded inputs / the yardstick's (the reference in float, its results rounded to the "
          "kernel's dtype) and the verdict (relerr <= tolerance, the factor-times-yardstick-plus-floor rule of "
-         "harness/tolerance.hpp). The column names the tensor: y the output, the others the gradients of the inputs "
+         "harness/tolerance.hpp; wkv's dtime_first and dtime_decay, sums over (b, t) that may cancel, add its "
+         "conditioning term 8 2^-24 ||terms||_2 / ||oracle||_2). The column names the tensor: y the output, the others the gradients of the inputs "
          "(k, v, time_decay, time_first; x, delta, A, B, C, D).")
 if run.e is not None and not any(r.get("op") in OPS and "scale" not in r for r in run.e.get("rows", [])):
     lines += ["## Error against the double reference as T grows", "",
