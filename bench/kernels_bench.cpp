@@ -6,7 +6,8 @@
 //                                (default: every operator with kernels); an unknown name is a one-line error, exit 2
 //   --error-out=FILE             the error of every variant against the double reference over the contract's
 //                                gpu_error_sweep() (for each operator of --ops that declares one): one JSON row per
-//                                problem, variant and tensor (harness::check_accuracy, forward and backward), with
+//                                problem, variant and tensor (harness::check_accuracy, forward and backward: relerr,
+//                                yardstick, tolerance and the conditioning term it includes), with
 //                                the provenance and the seed; then the extreme-input cases of harness/
 //                                extreme_cases.hpp (wkv, selective_scan: the error against the decay range), rows
 //                                with "scale" and "case". It runs first, before the ceilings are measured; when
@@ -228,11 +229,12 @@ nlohmann::json error_sweep(TypeList<C...>) {
         r["relerr"] = m.finite ? nlohmann::json(m.kernel) : nlohmann::json(nullptr);  // NaN is no JSON number
         r["yardstick"] = m.yardstick;
         r["tolerance"] = m.tolerance;
+        r["conditioning"] = m.conditioning;  // the part of tolerance that is the conditioning term (0: none)
         r["finite"] = m.finite;
         r["pass"] = m.pass();
         rows.push_back(r);
-        std::fprintf(stderr, "  %-6s relerr %.3e yardstick %.3e tolerance %.3e %s\n", m.name.c_str(), m.kernel,
-                     m.yardstick, m.tolerance, m.pass() ? "ok" : "FAIL");
+        std::fprintf(stderr, "  %-6s relerr %.3e yardstick %.3e tolerance %s %s\n", m.name.c_str(), m.kernel,
+                     m.yardstick, harness::tolerance_str(m).c_str(), m.pass() ? "ok" : "FAIL");
       }
     } catch (const std::exception& e) {  // e.g. out of memory: the row says so, the sweep goes on
       auto r = base;
