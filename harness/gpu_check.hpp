@@ -47,7 +47,7 @@ struct Measure {
   double ratio() const { return finite ? kernel / tolerance : INFINITY; }
 };
 
-// The tolerance as printed: "6.29e-07", or "4.03e-06 (6.29e-07 + conditioning 3.40e-06)" where the term applies.
+// The tolerance as printed: "6.29217e-07", or "4.02497e-06 (6.29217e-07 + conditioning 3.39575e-06)" with the term.
 inline std::string tolerance_str(const Measure& m) {
   char buf[96];
   if (m.conditioning > 0)

@@ -8,7 +8,8 @@
 //   - wkv: w = exp(time_decay) from e^{-20} to e^{10}, time_first of magnitude 1e2 (both signs), k of magnitude 1e2
 //     (exp(k) overflows fp32 without the running maximum), v of magnitude 1e3;
 //   - unsupported shapes are ShapeErrors naming the value.
-// Each case prints one line: the table of error against the input range in the GPU logs (reports/gpu-*/).
+// Each case prints one line: the table of error against the input range in the GPU logs (reports/gpu-*/). WKV's
+// dtime_first and dtime_decay lines show their tolerance as base + conditioning term (harness/conditioning.hpp).
 #include <gtest/gtest.h>
 
 #include <cstdio>
