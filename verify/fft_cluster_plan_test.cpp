@@ -56,8 +56,15 @@ void local_stage(cd* x, int n, int lgN, int lgS, int twS, int lgM, double sign) 
   }
 }
 
-// The whole forward transform of x (size N_tot, nonzero below len), in place, natural -> the plan's order.
-void forward(const tc::Plan& pl, std::vector<cd>& x, int len) {
+double max_component(const std::vector<cd>& x) {
+  double m = 0;
+  for (const cd& v : x) m = std::max({m, std::abs(v.real()), std::abs(v.imag())});
+  return m;
+}
+
+// The whole forward transform of x (size N_tot, nonzero below len), in place, natural -> the plan's order; peak, when
+// given, gets the largest |re| or |im| stored after any stage (what the kernel rounds to fp16).
+void forward(const tc::Plan& pl, std::vector<cd>& x, int len, double* peak = nullptr) {
   const int n = pl.n, cl = pl.cl, share = tc::cluster_share(n, cl), rows = tc::cluster_in_rows(len, pl.lg);
   const std::int64_t ntot = pl.n_total();
   if (cl > 1)
@@ -71,12 +78,14 @@ void forward(const tc::Plan& pl, std::vector<cd>& x, int len) {
           x[static_cast<std::size_t>(k) * n + p] = acc * root(tc::cluster_twiddle_index(k, p, pl.lg_total()), ntot, -1);
         }
       }
-  for (int b = 0; b < cl; ++b)
-    for (int s = 0; s < pl.stages; ++s) {
-      const bool last = s + 1 == pl.stages;
+  if (peak) *peak = std::max(*peak, max_component(x));
+  for (int s = 0; s < pl.stages; ++s) {
+    const bool last = s + 1 == pl.stages;
+    for (int b = 0; b < cl; ++b)
       local_stage(x.data() + static_cast<std::size_t>(b) * n, n, pl.lgN[s], pl.lgS[s], pl.lgS[s],
                   last ? 0 : pl.lgS[s] + pl.lgN[s], -1);
-    }
+    if (peak) *peak = std::max(*peak, max_component(x));
+  }
 }
 
 // N_tot times the inverse DFT of a spectrum in the plan's order; positions >= len of the result are left zero.
@@ -156,6 +165,8 @@ TEST(FftClusterPlan, PlansAreClustersOfLocal16384) {
   EXPECT_EQ(tc::make_plan(100).n, 512);
   EXPECT_EQ(tc::input_headroom_log2(16384), 0);
   EXPECT_EQ(tc::input_headroom_log2(65536), 2);
+  EXPECT_EQ(tc::make_plan(65536).headroom, 2);
+  EXPECT_EQ(tc::make_plan(8192).headroom, 0);
 }
 
 TEST(FftClusterPlan, SpectrumOrderMatchesNaiveDft) {
@@ -214,6 +225,34 @@ TEST(FftClusterPlan, ConvolutionAndCorrelationMatchDirectSums) {
     std::printf("T %d (cl %d): y relerr %.3g, du relerr %.3g\n", T, pl.cl, worst_y, worst_du);
     EXPECT_LT(worst_y, 1e-11) << "T = " << T;
     EXPECT_LT(worst_du, 1e-11) << "T = " << T;
+  }
+}
+
+// fp16's range (fft_tc_plan.hpp's headroom): the pair u_0 = M sign(cos(pi t / T)), u_1 = M sign(sin(pi t / T)),
+// M = 1 - 2^-8 (the largest bf16 below 1, so the kernel's power-of-two scale is 1), has Re X[1] = M sum_t (|cos| +
+// |sin|) ~ (4 / pi) M T. At T = 65536 that passes fp16's largest value, 65504, after the last forward stage; with the
+// plan's 2^-headroom every stored intermediate stays below sqrt(2) 2^14 (the header's bound). verify/conv_gpu_test.cpp
+// runs this input through the kernel.
+TEST(FftClusterPlan, SquareWavePairNeedsTheHeadroom) {
+  const double M = 1.0 - 1.0 / 256, pi = 4 * std::atan(1.0);
+  for (int T : {8193, 65536}) {
+    const tc::Plan pl = tc::make_plan(T);
+    std::vector<cd> x(static_cast<std::size_t>(pl.n_total()));
+    for (int t = 0; t < T; ++t) {
+      const double a = pi * t / T;
+      x[t] = cd(std::cos(a) >= 0 ? M : -M, std::sin(a) >= 0 ? M : -M);
+    }
+    std::vector<cd> raw = x, scaled = x;
+    for (cd& v : scaled) v = std::ldexp(1.0, -pl.headroom) * v;
+    double peak_raw = 0, peak_scaled = 0;
+    forward(pl, raw, T, &peak_raw);
+    forward(pl, scaled, T, &peak_scaled);
+    std::printf("T %d: largest stored component %.0f without the headroom, %.0f with 2^-%d\n", T, peak_raw,
+                peak_scaled, pl.headroom);
+    EXPECT_LT(peak_scaled, std::sqrt(2.0) * 16384) << "T = " << T;
+    if (T == 65536) {
+      EXPECT_GT(peak_raw, 65504.0) << "the input does not exercise the headroom";
+    }
   }
 }
 

@@ -43,12 +43,13 @@ inline constexpr int kMinLg = 9, kMaxLocalLg = 14, kMaxStages = 3;
 struct Plan {
   int n = 0, lg = 0, stages = 0;  // the local FFT of one CTA: n = 2^lg positions
   int cl = 1, lgcl = 0;           // CTAs per cluster; the transform has size n cl
+  int headroom = 0;               // inputs are scaled by 2^-headroom beyond max |x| in [1/2, 1)
   int N[kMaxStages] = {}, lgN[kMaxStages] = {}, lgS[kMaxStages] = {};
   // tab[s]: offset (halves) of stage s's DFT table in shared memory; stages of equal size share one
   int tab[kMaxStages] = {};
   int tab_halves = 0;
-  int lg_total() const { return lg + lgcl; }
-  std::int64_t n_total() const { return std::int64_t{n} << lgcl; }
+  constexpr int lg_total() const { return lg + lgcl; }
+  constexpr std::int64_t n_total() const { return std::int64_t{n} << lgcl; }
 };
 
 inline int ceil_log2(std::int64_t x) {
@@ -57,6 +58,9 @@ inline int ceil_log2(std::int64_t x) {
   return lg;
 }
 
+// Extra power of two (as its exponent) taken off the inputs so that T sqrt(2) 2^-e <= sqrt(2) 2^14.
+inline int input_headroom_log2(std::int64_t T) { return std::max(0, ceil_log2(T) - kMaxLocalLg); }
+
 inline Plan make_plan(std::int64_t T) {
   Plan pl;
   const int lg_tot = std::max(kMinLg, ceil_log2(2 * T));
@@ -64,6 +68,7 @@ inline Plan make_plan(std::int64_t T) {
   pl.cl = 1 << pl.lgcl;
   pl.lg = lg_tot - pl.lgcl;
   pl.n = 1 << pl.lg;
+  pl.headroom = input_headroom_log2(T);
   // local plans: n = 512: 32x16, 1024: 32x32, 2048: 64x32, 4096: 16x16x16, 8192: 32x16x16, 16384: 32x32x16
   static constexpr int kFactors[6][kMaxStages] = {{5, 4, 0}, {5, 5, 0}, {6, 5, 0}, {4, 4, 4}, {5, 4, 4}, {5, 5, 4}};
   const int* f = kFactors[pl.lg - kMinLg];
@@ -84,9 +89,6 @@ inline Plan make_plan(std::int64_t T) {
   }
   return pl;
 }
-
-// Extra power of two (as its exponent) taken off the inputs so that T sqrt(2) 2^-e <= sqrt(2) 2^14.
-inline int input_headroom_log2(std::int64_t T) { return std::max(0, ceil_log2(T) - kMaxLocalLg); }
 
 // First position of vector j of a stage with stride 2^lgS and length 2^lgN.
 MENAGERIE_FFT_HD int stage_base(int j, int lgS, int lgN) {
