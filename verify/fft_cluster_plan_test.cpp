@@ -35,7 +35,9 @@ using cd = std::complex<double>;
 const double kPi = 4 * std::atan(1.0);
 
 // exp(sign 2 pi i r / M)
-cd root(std::int64_t r, std::int64_t M, double sign) { return std::polar(1.0, sign * 2 * kPi * static_cast<double>(r) / static_cast<double>(M)); }
+cd root(std::int64_t r, std::int64_t M, double sign) {
+  return std::polar(1.0, sign * 2 * kPi * static_cast<double>(r) / static_cast<double>(M));
+}
 
 // One local stage on the block x[0, n): DFT of length 2^lgN along stride 2^lgS (sign), then the twiddle
 // exp(sign 2 pi i twiddle_index(p, twS, lgM) / 2^lgM) when lgM > 0, as the kernel's dft_stage + TwiddleStore do.
@@ -129,7 +131,8 @@ std::int64_t frequency_at(const tc::Plan& pl, std::int64_t P) {
 cd naive_dft_at(const std::vector<cd>& x, int len, std::int64_t f, const std::vector<cd>& w) {
   const std::int64_t ntot = static_cast<std::int64_t>(w.size());
   cd acc = 0;
-  for (std::int64_t t = 0; t < len; ++t) acc += x[static_cast<std::size_t>(t)] * w[static_cast<std::size_t>((f * t) % ntot)];
+  for (std::int64_t t = 0; t < len; ++t)
+    acc += x[static_cast<std::size_t>(t)] * w[static_cast<std::size_t>((f * t) % ntot)];
   return acc;
 }
 

@@ -30,11 +30,12 @@
 // each stage rounds its output once, and about 2L + 1 roundings at bf16's 2^-9 would give ~4e-3 relative error,
 // above the harness bound (twice the yardstick's bf16 output rounding, ~3e-3); fp16's 2^-12 gives ~5e-4. fp16's range
 // is kept by power-of-two scales (exact): each sequence pair is scaled to max |x| in [1/2, 1) before its FFT (every
-// intermediate is then below sqrt(2) T <= 11586), each spectral product is scaled to max component in [1/2, 1) (a
-// block-wide max; the inverse's intermediates stay below sqrt(2) n), and the output is rescaled in fp32 before its
-// single bf16 rounding. The data planes are padded by 2 halves per 64 (p -> p + 2 (p >> 6)) against bank conflicts.
+// intermediate is then below sqrt(2) T <= 11586; beyond T = 16384 the inputs take an extra 2^-(ceil log2 T - 14), which
+// keeps it below sqrt(2) 2^14 = 23170: fft_tc_plan.hpp), each spectral product is scaled to max component in [1/2, 1)
+// (a block- or cluster-wide max; the inverse's fp16 intermediates stay below sqrt(2) 16384), and the output is
+// rescaled in fp32 before its single bf16 rounding. The data planes are padded by 2 halves per 64 (p -> p + 2 (p >> 6)) against bank conflicts.
 //
-// Kernels, one CTA per sequence pair of one channel (nothing of size n touches HBM):
+// Kernels, one CTA (a cluster beyond T = 8192) per sequence pair of one channel (nothing of size n touches HBM):
 //   filter_spectrum   one CTA per channel: Hn = fft(pad h[c, :T]) scaled to max component < 1, fp16 complex, to the
 //                     workspace [D, n] (digit-reversed order) with its scale hscale[c] (H = Hn hscale[c])
 //   forward           load the pair (bf16, D-strided), scale, fft, times Hn, scale, inverse fft, write y[:T] in bf16
@@ -47,8 +48,8 @@
 // two padded sequences and the fp32 dh accumulator, 178 KB, in one CTA; clusters of 2-8 such CTAs beyond, 206 KB
 // each in the backward), any B <= 131070, any D (D cl < 2^31), any L >= T. Workspace: D n 4 bytes of
 // filter spectrum, D floats, and the backward's G D T floats of partial dh (G = ceil(B / 2) / pairs per group, about
-// 512 / D). Each CTA reads one channel, so its loads and stores are D-strided (2 bytes per 32-byte sector; neighbouring
-// channels' CTAs run together and share the sectors in L2).
+// 512 / (D cl)). Each CTA reads one channel, so its loads and stores are D-strided (2 bytes per 32-byte sector;
+// neighbouring channels' CTAs run together and share the sectors in L2).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -241,7 +242,8 @@ std::string unsupported(const Problem& p) {
   if ((p.B + 1) / 2 > kMaxPairs) return cat("long_conv fft_tc_bf16: B = ", p.B, " exceeds ", 2 * kMaxPairs);
   const std::int64_t cl = make_plan(p.T).cl;
   if (p.D * cl > 0x7fffffff)
-    return cat("long_conv fft_tc_bf16: D = ", p.D, " times ", cl, " CTAs per sequence exceeds 2^31 - 1");
+    return cl == 1 ? cat("long_conv fft_tc_bf16: D = ", p.D, " exceeds 2^31 - 1")
+                   : cat("long_conv fft_tc_bf16: D = ", p.D, " times ", cl, " CTAs per sequence exceeds 2^31 - 1");
   return {};
 }
 

@@ -207,7 +207,8 @@ __global__ void __launch_bounds__(256)
   const Smem sm = carve(pl, false, 0);
   cg::cluster_group cluster = cg::this_cluster();
   const int rank = static_cast<int>(cluster.block_rank());
-  const std::int64_t c = blockIdx.x / pl.cl, b0 = 2 * static_cast<std::int64_t>(blockIdx.y), t0 = std::int64_t{rank} * pl.n;
+  const std::int64_t c = blockIdx.x / pl.cl, b0 = 2 * static_cast<std::int64_t>(blockIdx.y);
+  const std::int64_t t0 = std::int64_t{rank} * pl.n;
   const bool has1 = b0 + 1 < B;
   const int len = block_len(T, t0, pl.n);
   build_tables(sm.tabs, pl);
