@@ -32,6 +32,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
+#include <mutex>
+#include <tuple>
 #include <utility>
 
 #include "core/errors.hpp"
@@ -326,7 +329,8 @@ __global__ void __launch_bounds__(256)
 }
 
 // Launches kernel over clusters of pl.cl CTAs with `bytes` of dynamic shared memory, after checking that the device
-// can hold such a cluster; a shape it cannot run is a ShapeError naming T and the bytes.
+// can hold such a cluster (the answer cached per device, kernel, size and bytes); a shape it cannot run is a
+// ShapeError naming T and the bytes.
 template <class... Params, class... Args>
 void launch(void (*kernel)(Params...), dim3 grid, const Plan& pl, std::size_t bytes, std::int64_t T, cudaStream_t s,
             Args&&... args) {
@@ -349,8 +353,20 @@ void launch(void (*kernel)(Params...), dim3 grid, const Plan& pl, std::size_t by
   attr[0].val.clusterDim.z = 1;
   cfg.attrs = attr;
   cfg.numAttrs = 1;
+  static std::mutex mu;
+  static std::map<std::tuple<int, const void*, int, std::size_t>, int> known;
   int clusters = 0;
-  MENAGERIE_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&clusters, kernel, &cfg));
+  {
+    const std::lock_guard<std::mutex> lock(mu);
+    const auto key = std::make_tuple(dev, reinterpret_cast<const void*>(kernel), pl.cl, bytes);
+    const auto it = known.find(key);
+    if (it != known.end()) {
+      clusters = it->second;
+    } else {
+      MENAGERIE_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&clusters, kernel, &cfg));
+      known.emplace(key, clusters);
+    }
+  }
   require<ShapeError>(clusters > 0, "long_conv fft_tc_bf16: T = ", T, ": no cluster of ", pl.cl, " CTAs with ", bytes,
                       " bytes of shared memory each fits on this device");
   MENAGERIE_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, std::forward<Args>(args)...));
