@@ -17,6 +17,11 @@
 // followed by conj(tw_{s-1}); it returns natural order. Plans: n = 512: 32x16, 1024: 32x32, 2048: 64x32, 4096:
 // 16x16x16, 8192: 32x16x16, 16384: 32x32x16. The first forward stage skips the k-tiles of the zero padding and the last
 // inverse stage computes only the rows that reach t < T.
+// Beyond one CTA (8192 < T <= 65536, N_tot = 32768, 65536, 131072): a thread-block cluster of cl = N_tot / 16384 =
+// 2, 4, 8 CTAs per sequence pair, CTA r holding positions [r 16384, (r + 1) 16384). One more radix, cl, in front: a
+// length-cl DFT across the CTAs (rows of stride 16384) through distributed shared memory in fp32, with the twiddle
+// exp(-2 pi i k p / N_tot), then each CTA's local 32x32x16 FFT; X[k + cl q] lands in CTA k at q's digit-reversed
+// position (fft_tc_plan.hpp has the index maps; fft_tc_bf16_cluster.cu the kernels).
 //
 // Tensor cores: mma.sync.m16n8k16 with fp16 operands and fp32 accumulators; A = a 16x16 tile of F_N (re, im and -im
 // planes, ldmatrix from shared memory), B = 16 points x 8 vectors of the data (re and im planes), four real products
@@ -25,11 +30,12 @@
 // each stage rounds its output once, and about 2L + 1 roundings at bf16's 2^-9 would give ~4e-3 relative error,
 // above the harness bound (twice the yardstick's bf16 output rounding, ~3e-3); fp16's 2^-12 gives ~5e-4. fp16's range
 // is kept by power-of-two scales (exact): each sequence pair is scaled to max |x| in [1/2, 1) before its FFT (every
-// intermediate is then below sqrt(2) T <= 11586), each spectral product is scaled to max component in [1/2, 1) (a
-// block-wide max; the inverse's intermediates stay below sqrt(2) n), and the output is rescaled in fp32 before its
-// single bf16 rounding. The data planes are padded by 2 halves per 64 (p -> p + 2 (p >> 6)) against bank conflicts.
+// intermediate is then below sqrt(2) T <= 11586; beyond T = 16384 the inputs take an extra 2^-(ceil log2 T - 14), which
+// keeps it below sqrt(2) 2^14 = 23170: fft_tc_plan.hpp), each spectral product is scaled to max component in [1/2, 1)
+// (a block- or cluster-wide max; the inverse's fp16 intermediates stay below sqrt(2) 16384), and the output is
+// rescaled in fp32 before its single bf16 rounding. The data planes are padded by 2 halves per 64 (p -> p + 2 (p >> 6)) against bank conflicts.
 //
-// Kernels, one CTA per sequence pair of one channel (nothing of size n touches HBM):
+// Kernels, one CTA (a cluster beyond T = 8192) per sequence pair of one channel (nothing of size n touches HBM):
 //   filter_spectrum   one CTA per channel: Hn = fft(pad h[c, :T]) scaled to max component < 1, fp16 complex, to the
 //                     workspace [D, n] (digit-reversed order) with its scale hscale[c] (H = Hn hscale[c])
 //   forward           load the pair (bf16, D-strided), scale, fft, times Hn, scale, inverse fft, write y[:T] in bf16
@@ -38,11 +44,12 @@
 //                     the group's partial dh [G, D, T] (fp32) goes to the workspace
 //   dh_reduce         dh[c, s] = sum over groups in index order (s < T), 0 for T <= s < L. No atomics: bitwise
 //                     reproducible.
-// Supported: 1 <= T <= 8192 (n = max(512, next power of two >= 2T) <= 16384: the backward keeps two padded sequences
-// and the fp32 dh accumulator, 178 KB, in one CTA), any B <= 131070, any D, any L >= T. Workspace: D n 4 bytes of
+// Supported: 1 <= T <= 65536 (n = max(512, next power of two >= 2T); one CTA up to n = 16384, where the backward keeps
+// two padded sequences and the fp32 dh accumulator, 178 KB, in one CTA; clusters of 2-8 such CTAs beyond, 206 KB
+// each in the backward), any B <= 131070, any D (D cl < 2^31), any L >= T. Workspace: D n 4 bytes of
 // filter spectrum, D floats, and the backward's G D T floats of partial dh (G = ceil(B / 2) / pairs per group, about
-// 512 / D). Each CTA reads one channel, so its loads and stores are D-strided (2 bytes per 32-byte sector; neighbouring
-// channels' CTAs run together and share the sectors in L2).
+// 512 / (D cl)). Each CTA reads one channel, so its loads and stores are D-strided (2 bytes per 32-byte sector;
+// neighbouring channels' CTAs run together and share the sectors in L2).
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -52,297 +59,13 @@
 
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
+#include "optimized/long_conv/fft_tc_bf16.cuh"
 #include "optimized/long_conv/variants.hpp"
-#include "optimized/softmax_attention/mma_sm80.cuh"
 
 namespace menagerie::opt::long_conv::fft_tc_bf16 {
 namespace {
 
-using attention_mma::ldmatrix_x4;
-
-constexpr std::int64_t kMaxT = 8192, kMaxPairs = 65535, kTargetCtas = 512;
-constexpr int kMinLg = 9, kMaxStages = 3;
-
-struct Plan {
-  int n = 0, lg = 0, stages = 0;
-  int N[kMaxStages] = {}, lgN[kMaxStages] = {}, lgS[kMaxStages] = {};
-  // tab[s]: offset (halves) of stage s's DFT table in shared memory; stages of equal size share one
-  int tab[kMaxStages] = {};
-  int tab_halves = 0;
-};
-
-int ceil_log2(std::int64_t x) {
-  int lg = 0;
-  while ((std::int64_t{1} << lg) < x) ++lg;
-  return lg;
-}
-
-Plan make_plan(std::int64_t T) {
-  Plan pl;
-  pl.lg = std::max(kMinLg, ceil_log2(2 * T));
-  pl.n = 1 << pl.lg;
-  static constexpr int kFactors[6][kMaxStages] = {{5, 4, 0}, {5, 5, 0}, {6, 5, 0}, {4, 4, 4}, {5, 4, 4}, {5, 5, 4}};
-  const int* f = kFactors[pl.lg - kMinLg];
-  int rest = pl.lg;
-  for (int s = 0; s < kMaxStages && f[s] > 0; ++s) {
-    pl.lgN[s] = f[s];
-    pl.N[s] = 1 << f[s];
-    rest -= f[s];
-    pl.lgS[s] = rest;
-    pl.stages = s + 1;
-    pl.tab[s] = -1;
-    for (int q = 0; q < s; ++q)
-      if (pl.N[q] == pl.N[s]) pl.tab[s] = pl.tab[q];
-    if (pl.tab[s] < 0) {
-      pl.tab[s] = pl.tab_halves;
-      pl.tab_halves += 3 * pl.N[s] * (pl.N[s] + 8);
-    }
-  }
-  return pl;
-}
-
-int padded(int n) { return n + n / 32; }
-int threads_for(const Plan& pl) { return std::clamp(pl.n / 16, 64, 256); }
-
-__device__ __forceinline__ int pad(int p) { return p + ((p >> 6) << 1); }
-
-__device__ __forceinline__ void mma_f16_16816(float (&d)[4], const std::uint32_t (&a)[4], const std::uint32_t (&b)[2]) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-      "{%0,%1,%2,%3};\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
-
-__device__ __forceinline__ std::uint32_t pack2(__half lo, __half hi) {
-  return static_cast<std::uint32_t>(__half_as_ushort(lo)) | (static_cast<std::uint32_t>(__half_as_ushort(hi)) << 16);
-}
-
-// The largest v over the block (v >= 0); red holds one float per warp. All threads take part.
-__device__ float block_max(float v, float* red) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-  if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = v;
-  __syncthreads();
-  float r = 0.f;
-  for (int w = 0; w < static_cast<int>(blockDim.x >> 5); ++w) r = fmaxf(r, red[w]);
-  __syncthreads();
-  return r;
-}
-
-// 2^-e with m 2^-e in [1/2, 1); 1 when m is 0 or not finite.
-__device__ __forceinline__ float inv_pow2_scale(float m) {
-  if (!(m > 0.f) || !isfinite(m)) return 1.f;
-  int e;
-  frexpf(m, &e);
-  return ldexpf(1.f, -e);
-}
-
-// DFT tables: for each distinct N, planes re, im, -im of F_N, each [N][N + 8] fp16.
-__device__ void build_tables(__half* tabs, const Plan& pl) {
-  for (int s = 0; s < pl.stages; ++s) {
-    bool seen = false;
-    for (int q = 0; q < s; ++q) seen = seen || pl.N[q] == pl.N[s];
-    if (seen) continue;
-    const int N = pl.N[s], P = N + 8, PL = N * P;
-    __half* t = tabs + pl.tab[s];
-    for (int i = threadIdx.x; i < N * N; i += blockDim.x) {
-      const int k = i >> pl.lgN[s], j = i & (N - 1), r = (k * j) & (N - 1);
-      float sn, cs;
-      sincospif(-2.f * static_cast<float>(r) / static_cast<float>(N), &sn, &cs);
-      t[k * P + j] = __float2half_rn(cs);
-      t[PL + k * P + j] = __float2half_rn(sn);
-      t[2 * PL + k * P + j] = __float2half_rn(-sn);
-    }
-  }
-}
-
-// One stage: the length-N DFT (conj(F_N) when inv) along the axis of stride 2^lgS of all n / N vectors, then epi(p, re,
-// im) for each result (fp32) at its position p. Input rows k >= k_rows are zero (skipped); only output rows k <
-// out_rows are computed. Warp w takes column blocks of 8 vectors w, w + warps, ...
-template <int N, class Epi>
-__device__ __forceinline__ void dft_stage(const __half* re, const __half* im, int n, int lgS, const __half* tab,
-                                          bool inv, int k_rows, int out_rows, Epi&& epi) {
-  constexpr int KT = N / 16, P = N + 8, PL = N * P, LGN = N == 16 ? 4 : N == 32 ? 5 : 6;
-  const int lane = threadIdx.x & 31, g = lane >> 2, c = lane & 3;
-  const int smask = (1 << lgS) - 1, blocks = n / (8 * N);
-  const int kt_end = ((k_rows < N ? k_rows : N) + 15) >> 4, rt_end = ((out_rows < N ? out_rows : N) + 15) >> 4;
-  const int arow = (lane & 7) + (((lane >> 3) & 1) << 3), acol = (lane >> 4) << 3;
-  for (int jb = threadIdx.x >> 5; jb < blocks; jb += blockDim.x >> 5) {
-    const int j = 8 * jb + g;
-    const int base = (((j >> lgS) << (lgS + LGN)) | (j & smask));
-    std::uint32_t xr[KT][2], xi[KT][2];
-#pragma unroll
-    for (int kt = 0; kt < KT; ++kt)
-#pragma unroll
-      for (int h = 0; h < 2; ++h) {
-        const int k = 16 * kt + 8 * h + 2 * c;
-        if (kt >= kt_end) {
-          xr[kt][h] = xi[kt][h] = 0u;
-        } else if (lgS == 0) {
-          const int a = pad(base + k);
-          xr[kt][h] = *reinterpret_cast<const std::uint32_t*>(re + a);
-          xi[kt][h] = *reinterpret_cast<const std::uint32_t*>(im + a);
-        } else {
-          const int a0 = pad(base + (k << lgS)), a1 = pad(base + ((k + 1) << lgS));
-          xr[kt][h] = pack2(re[a0], re[a1]);
-          xi[kt][h] = pack2(im[a0], im[a1]);
-        }
-      }
-    __syncwarp();
-#pragma unroll 1
-    for (int rt = 0; rt < rt_end; ++rt) {
-      float ar[4] = {0.f, 0.f, 0.f, 0.f}, ai[4] = {0.f, 0.f, 0.f, 0.f};
-#pragma unroll
-      for (int kt = 0; kt < KT; ++kt) {
-        if (kt >= kt_end) continue;
-        std::uint32_t fr[4], fi[4], fn[4];
-        const __half* t = tab + (16 * rt + arow) * P + 16 * kt + acol;
-        ldmatrix_x4(fr, t);
-        ldmatrix_x4(fi, t + PL);
-        ldmatrix_x4(fn, t + 2 * PL);
-        mma_f16_16816(ar, fr, xr[kt]);
-        mma_f16_16816(ai, fr, xi[kt]);
-        if (inv) {
-          mma_f16_16816(ar, fi, xi[kt]);
-          mma_f16_16816(ai, fn, xr[kt]);
-        } else {
-          mma_f16_16816(ar, fn, xi[kt]);
-          mma_f16_16816(ai, fi, xr[kt]);
-        }
-      }
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const int k = 16 * rt + g + ((e >> 1) << 3), jj = 8 * jb + 2 * c + (e & 1);
-        const int p = (((jj >> lgS) << (lgS + LGN)) | (jj & smask)) + (k << lgS);
-        epi(p, ar[e], ai[e]);
-      }
-    }
-    __syncwarp();
-  }
-}
-
-// Stores x tw (tw = exp(sign 2 pi i k lo / 2^lgM), k = (p >> lgS) mod 2^(lgM - lgS), lo = p mod 2^lgS) in fp16 at p;
-// lgM = 0: no twiddle.
-struct TwiddleStore {
-  __half *re, *im;
-  int lgS, lgM;
-  float sign;
-  __device__ __forceinline__ void operator()(int p, float xr, float xi) const {
-    if (lgM > 0) {
-      const int k = (p >> lgS) & ((1 << (lgM - lgS)) - 1), lo = p & ((1 << lgS) - 1);
-      float f = ldexpf(static_cast<float>((k * lo) & ((1 << lgM) - 1)), -lgM);
-      if (f > 0.5f) f -= 1.f;
-      float sn, cs;
-      __sincosf(sign * 6.283185307179586f * f, &sn, &cs);
-      const float r = xr * cs - xi * sn;
-      xi = fmaf(xr, sn, xi * cs);
-      xr = r;
-    }
-    const int a = pad(p);
-    re[a] = __float2half_rn(xr);
-    im[a] = __float2half_rn(xi);
-  }
-};
-
-template <class Epi>
-__device__ __forceinline__ void run_stage(const Plan& pl, int s, const __half* re, const __half* im, const __half* tabs,
-                                          bool inv, int k_rows, int out_rows, Epi&& epi) {
-  const __half* t = tabs + pl.tab[s];
-  switch (pl.N[s]) {
-    case 16: dft_stage<16>(re, im, pl.n, pl.lgS[s], t, inv, k_rows, out_rows, epi); break;
-    case 32: dft_stage<32>(re, im, pl.n, pl.lgS[s], t, inv, k_rows, out_rows, epi); break;
-    default: dft_stage<64>(re, im, pl.n, pl.lgS[s], t, inv, k_rows, out_rows, epi); break;
-  }
-}
-
-// In place, natural order -> digit-reversed spectrum; positions >= len hold zeros. Ends with a barrier.
-__device__ void fft_forward(const Plan& pl, __half* re, __half* im, const __half* tabs, int len) {
-  for (int s = 0; s < pl.stages; ++s) {
-    const bool last = s + 1 == pl.stages;
-    const TwiddleStore epi{re, im, pl.lgS[s], last ? 0 : pl.lgS[s] + pl.lgN[s], -1.f};
-    const int k_rows = s == 0 ? (len + (1 << pl.lgS[0]) - 1) >> pl.lgS[0] : pl.N[s];
-    run_stage(pl, s, re, im, tabs, false, k_rows, pl.N[s], epi);
-    __syncthreads();
-  }
-}
-
-// Unnormalised inverse (n times the inverse DFT) of a digit-reversed spectrum; the last stage hands each result at a
-// natural position p < len to fin(p, re, im) in fp32 instead of storing it. No barrier after the last stage.
-template <class Fin>
-__device__ void fft_inverse(const Plan& pl, __half* re, __half* im, const __half* tabs, int len, Fin&& fin) {
-  for (int s = pl.stages - 1; s >= 1; --s) {
-    const TwiddleStore epi{re, im, pl.lgS[s - 1], pl.lgS[s - 1] + pl.lgN[s - 1], 1.f};
-    run_stage(pl, s, re, im, tabs, true, pl.N[s], pl.N[s], epi);
-    __syncthreads();
-  }
-  const int out_rows = (len + (1 << pl.lgS[0]) - 1) >> pl.lgS[0];
-  run_stage(pl, 0, re, im, tabs, true, pl.N[0], out_rows, [&](int p, float xr, float xi) {
-    if (p < len) fin(p, xr, xi);
-  });
-}
-
-// Loads x0[t stride] as re and x1[t stride] as im (zeros when x1 is null) for t < T, zero-padded to n, scaled by a
-// power of two to max |x| in [1/2, 1); returns that scale. Ends with a barrier.
-__device__ float load_pair(const __nv_bfloat16* __restrict__ x0, const __nv_bfloat16* __restrict__ x1, int T,
-                           std::int64_t stride, __half* re, __half* im, int n, float* red) {
-  float m = 0.f;
-#pragma unroll 4
-  for (int t = threadIdx.x; t < n; t += blockDim.x) {
-    unsigned short r0 = 0, r1 = 0;
-    if (t < T) {
-      const __nv_bfloat16 v0 = x0[t * stride];
-      r0 = __bfloat16_as_ushort(v0);
-      m = fmaxf(m, fabsf(__bfloat162float(v0)));
-      if (x1 != nullptr) {
-        const __nv_bfloat16 v1 = x1[t * stride];
-        r1 = __bfloat16_as_ushort(v1);
-        m = fmaxf(m, fabsf(__bfloat162float(v1)));
-      }
-    }
-    re[pad(t)] = __ushort_as_half(r0);
-    im[pad(t)] = __ushort_as_half(r1);
-  }
-  const float sc = inv_pow2_scale(block_max(m, red));
-  for (int t = threadIdx.x; t < T; t += blockDim.x) {
-    const int a = pad(t);
-    re[a] = __float2half_rn(__bfloat162float(__ushort_as_bfloat16(__half_as_ushort(re[a]))) * sc);
-    im[a] = __float2half_rn(__bfloat162float(__ushort_as_bfloat16(__half_as_ushort(im[a]))) * sc);
-  }
-  __syncthreads();
-  return sc;
-}
-
-struct Smem {
-  __half *re, *im, *re2, *im2, *tabs;
-  float *acc, *red;
-};
-
-// Carves dynamic shared memory: data planes (two pairs when two), DFT tables, acc (acc_floats), red[32].
-__device__ Smem carve(const Plan& pl, bool two, int acc_floats) {
-  extern __shared__ __align__(16) unsigned char smem[];
-  const int np = pl.n + pl.n / 32;
-  Smem s{};
-  __half* h = reinterpret_cast<__half*>(smem);
-  s.re = h;
-  s.im = h + np;
-  h += 2 * np;
-  if (two) {
-    s.re2 = h;
-    s.im2 = h + np;
-    h += 2 * np;
-  }
-  s.tabs = h;
-  float* f = reinterpret_cast<float*>(h + pl.tab_halves);
-  s.acc = f;
-  s.red = f + acc_floats;
-  return s;
-}
-
-std::size_t smem_bytes(const Plan& pl, bool two, std::int64_t acc_floats) {
-  const std::size_t planes = (two ? 4 : 2) * static_cast<std::size_t>(padded(pl.n));
-  return (planes + pl.tab_halves) * sizeof(__half) + (acc_floats + 32) * sizeof(float);
-}
+constexpr std::int64_t kMaxPairs = 65535, kTargetCtas = 512;
 
 // grid D: hspec[c, :] (digit-reversed, fp16 complex, max component < 1), hscale[c] (H = hspec hscale[c]).
 __global__ void __launch_bounds__(256)
@@ -483,11 +206,12 @@ Layout layout(const Problem& p) {
   const Plan pl = make_plan(p.T);
   Layout l{};
   const std::int64_t pairs = (p.B + 1) / 2;
-  const std::int64_t want = std::clamp<std::int64_t>((kTargetCtas + p.D - 1) / p.D, 1, pairs);
+  const std::int64_t ctas = p.D * pl.cl;
+  const std::int64_t want = std::clamp<std::int64_t>((kTargetCtas + ctas - 1) / ctas, 1, pairs);
   l.ppg = (pairs + want - 1) / want;
   l.groups = (pairs + l.ppg - 1) / l.ppg;
   l.spec = 0;
-  l.scale = align256(static_cast<std::size_t>(p.D) * pl.n * sizeof(__half2));
+  l.scale = align256(static_cast<std::size_t>(p.D * pl.n_total()) * sizeof(__half2));
   l.partial = l.scale + align256(static_cast<std::size_t>(p.D) * sizeof(float));
   l.total = l.partial + static_cast<std::size_t>(l.groups * p.D * p.T) * sizeof(float);
   return l;
@@ -495,6 +219,11 @@ Layout layout(const Problem& p) {
 
 void filter_spectrum(const Problem& p, const Plan& pl, const void* h, unsigned char* ws, const Layout& l,
                      cudaStream_t s) {
+  if (pl.cl > 1) {
+    cluster_filter_spectrum(p, pl, h, reinterpret_cast<__half2*>(ws + l.spec), reinterpret_cast<float*>(ws + l.scale),
+                            s);
+    return;
+  }
   const std::size_t bytes = smem_bytes(pl, false, 0);
   MENAGERIE_CUDA_CHECK(cudaFuncSetAttribute(filter_spectrum_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                             static_cast<int>(bytes)));
@@ -509,9 +238,12 @@ void filter_spectrum(const Problem& p, const Plan& pl, const void* h, unsigned c
 std::string unsupported(const Problem& p) {
   if (p.T > kMaxT)
     return cat("long_conv fft_tc_bf16: T = ", p.T, " unsupported (needs 1 <= T <= ", kMaxT,
-               ": one CTA holds the sequence padded to n = 2T)");
+               ": a cluster of at most 8 CTAs holds the sequence padded to n = 2T)");
   if ((p.B + 1) / 2 > kMaxPairs) return cat("long_conv fft_tc_bf16: B = ", p.B, " exceeds ", 2 * kMaxPairs);
-  if (p.D > 0x7fffffff) return cat("long_conv fft_tc_bf16: D = ", p.D, " exceeds 2^31 - 1");
+  const std::int64_t cl = make_plan(p.T).cl;
+  if (p.D * cl > 0x7fffffff)
+    return cl == 1 ? cat("long_conv fft_tc_bf16: D = ", p.D, " exceeds 2^31 - 1")
+                   : cat("long_conv fft_tc_bf16: D = ", p.D, " times ", cl, " CTAs per sequence exceeds 2^31 - 1");
   return {};
 }
 
@@ -524,6 +256,11 @@ void forward(const Problem& p, const void* u, const void* h, void* y, void* work
   const Layout l = layout(p);
   auto* ws = static_cast<unsigned char*>(workspace);
   filter_spectrum(p, pl, h, ws, l, stream);
+  if (pl.cl > 1) {
+    cluster_forward(p, pl, u, reinterpret_cast<const __half2*>(ws + l.spec),
+                    reinterpret_cast<const float*>(ws + l.scale), y, stream);
+    return;
+  }
   const std::size_t bytes = smem_bytes(pl, false, 0);
   MENAGERIE_CUDA_CHECK(
       cudaFuncSetAttribute(forward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
@@ -542,15 +279,21 @@ void backward(const Problem& p, const void* u, const void* h, const void* dy, vo
   const Layout l = layout(p);
   auto* ws = static_cast<unsigned char*>(workspace);
   filter_spectrum(p, pl, h, ws, l, stream);
-  const std::size_t bytes = smem_bytes(pl, true, p.T);
-  MENAGERIE_CUDA_CHECK(
-      cudaFuncSetAttribute(backward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
-  const dim3 grid(static_cast<unsigned>(p.D), static_cast<unsigned>(l.groups));
-  backward_kernel<<<grid, threads_for(pl), bytes, stream>>>(
-      static_cast<const __nv_bfloat16*>(u), static_cast<const __nv_bfloat16*>(dy),
-      reinterpret_cast<const __half2*>(ws + l.spec), reinterpret_cast<const float*>(ws + l.scale),
-      static_cast<__nv_bfloat16*>(du), reinterpret_cast<float*>(ws + l.partial), pl, p.B, p.T, p.D, l.ppg);
-  MENAGERIE_LAUNCH_CHECK();
+  if (pl.cl > 1) {
+    cluster_backward(p, pl, l.groups, l.ppg, u, dy, reinterpret_cast<const __half2*>(ws + l.spec),
+                     reinterpret_cast<const float*>(ws + l.scale), du, reinterpret_cast<float*>(ws + l.partial),
+                     stream);
+  } else {
+    const std::size_t bytes = smem_bytes(pl, true, p.T);
+    MENAGERIE_CUDA_CHECK(
+        cudaFuncSetAttribute(backward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
+    const dim3 grid(static_cast<unsigned>(p.D), static_cast<unsigned>(l.groups));
+    backward_kernel<<<grid, threads_for(pl), bytes, stream>>>(
+        static_cast<const __nv_bfloat16*>(u), static_cast<const __nv_bfloat16*>(dy),
+        reinterpret_cast<const __half2*>(ws + l.spec), reinterpret_cast<const float*>(ws + l.scale),
+        static_cast<__nv_bfloat16*>(du), reinterpret_cast<float*>(ws + l.partial), pl, p.B, p.T, p.D, l.ppg);
+    MENAGERIE_LAUNCH_CHECK();
+  }
   const std::int64_t n = p.D * p.L;
   dh_reduce_kernel<<<static_cast<unsigned>(std::min<std::int64_t>((n + 255) / 256, 65536)), 256, 0, stream>>>(
       reinterpret_cast<const float*>(ws + l.partial), static_cast<__nv_bfloat16*>(dh), l.groups, p.T, p.D, p.L);
