@@ -40,6 +40,7 @@
 
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
+#include "optimized/selective_scan/expm1_half.cuh"
 #include "optimized/selective_scan/segment.hpp"
 #include "optimized/selective_scan/variants.hpp"
 
@@ -50,13 +51,27 @@ constexpr int kLanes = static_cast<int>(kChannels), kWarps = 8, kItems = 8, kThr
 constexpr int kC = static_cast<int>(kChunk), kN = static_cast<int>(kMaxN), kReduceThreads = 256;
 static_assert(kWarps * kItems == kC);
 
-struct Shared {
-  float Bs[kC][kN], Cs[kC][kN];           // the chunk's B and C
-  float P[2][kWarps][kLanes];              // per warp segment: the decay product,
-  float Q[2][kWarps][kLanes];              //   the same minus 1 (segment_decay),
-  float H[2][kWarps][kLanes];              //   its state folded from zero,
-  float M[2][kWarps][kLanes];              //   and (backward) its adjoint mu folded from zero
-  float dB[kC][kN], dC[kC][kN];            // backward: the chunk's dB, dC summed over the block's channels
+// Forward: 20 KiB, three blocks per SM. A and the state carried between chunks (double-buffered by chunk: warp 7
+// writes the next chunk's while the others may still read this one's) live here rather than in registers, so that
+// the kernel fits in 80 registers.
+struct FwdShared {
+  float Bs[kC][kN], Cs[kC][kN];  // the chunk's B and C
+  float P[2][kWarps][kLanes];     // per warp segment (double-buffered by n): the decay product,
+  float Q[2][kWarps][kLanes];     //   the same minus 1 (segment_decay),
+  float H[2][kWarps][kLanes];     //   its state folded from zero
+  float A[kN][kLanes];            // A[c, n] of the block's channels
+  float carry[2][kN][kLanes];     // the state before chunk j in carry[j & 1]
+};
+
+// Backward: 32 KiB, two blocks per SM; as the forward, A, the chunk's checkpoint and the carried adjoint sit here.
+struct BwdShared {
+  float Bs[kC][kN], Cs[kC][kN];
+  float P[2][kWarps][kLanes], Q[2][kWarps][kLanes], H[2][kWarps][kLanes];
+  float M[2][kWarps][kLanes];     // the segment's adjoint mu folded from zero
+  float dB[kC][kN], dC[kC][kN];   // the chunk's dB, dC summed over the block's channels
+  float A[kN][kLanes];
+  float hc[kN][kLanes];           // the chunk's checkpoint (the state before its first token)
+  float rcarry[2][kN][kLanes];    // the adjoint mu carried into the previous chunk (warp 0 writes the other buffer)
 };
 
 __device__ __forceinline__ float load(const float* p, std::int64_t i) { return __ldg(p + i); }
@@ -73,8 +88,8 @@ __device__ __forceinline__ void load_items(const S* __restrict__ x, std::int64_t
 }
 
 // The chunk's B and C into shared memory, zero past T (so that padding tokens have u = 0 and contribute nothing).
-template <class S>
-__device__ __forceinline__ void load_bc(Shared& sh, const S* __restrict__ Bm, const S* __restrict__ Cm,
+template <class S, class Sh>
+__device__ __forceinline__ void load_bc(Sh& sh, const S* __restrict__ Bm, const S* __restrict__ Cm,
                                         std::int64_t b, std::int64_t t0, std::int64_t T, int N) {
   for (int idx = threadIdx.x; idx < kC * N; idx += kThreads) {
     const int r = idx / N, n = idx - r * N;
@@ -85,29 +100,60 @@ __device__ __forceinline__ void load_bc(Shared& sh, const S* __restrict__ Bm, co
   }
 }
 
-// Butterfly sum over the warp's 32 lanes; every lane gets the same bits.
-__device__ __forceinline__ float warp_sum(float v) {
+// decay() of segment.hpp, bit for bit, with expm1f replaced by expm1_half where |x| < 1/2 (the same bits, 18
+// instructions instead of 28). x >= 1/2 (delta A > 0, outside the contract's use) takes decay() itself.
+__device__ __forceinline__ Decay decay_fast(float x) {
+  if (x >= 0.5f) return decay(x);
+  if (x > -0.5f) {
+    const float e = expm1_half(x);
+    return {1.f + e, e};
+  }
+  const float a = expf(x);
+  return {a, a - 1.f};
+}
+
+// Sixteen butterfly sums over the warp's 32 lanes at once (v[k], k = 0..15, summed over the lanes), each to the bits
+// that the old per-value butterfly v += shfl_xor(v, o), o = 16, 8, 4, 2, 1 left in lanes 0..15. Step o = 16 is that
+// butterfly's, on all 16 values (so the compiler sees the same product-plus-shuffle as before, whatever it contracts);
+// after it lanes 0..15 hold identical partial sums in both the old scheme and this one. Then at o = 8, 4, 2, 1 a lane
+// keeps the half of its sums chosen by its lane bit o and adds its partner's copy of that half: each addition is one
+// of the butterfly's (the same two partial sums; fp32 addition commutes), so lane k of 0..15 ends with sum k, bit for
+// bit what lane k had for it before. 31 shuffles instead of 80.
+__device__ __forceinline__ float warp_sum16(float (&v)[16], int lane) {
 #pragma unroll
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
+  for (int k = 0; k < 16; ++k) v[k] = v[k] + __shfl_xor_sync(0xffffffffu, v[k], 16);
+#pragma unroll
+  for (int o = 8; o > 0; o >>= 1) {
+    const bool hi = lane & o;
+#pragma unroll
+    for (int k = 0; k < o; ++k) {
+      const float keep = hi ? v[k + o] : v[k], send = hi ? v[k] : v[k + o];
+      v[k] = keep + __shfl_xor_sync(0xffffffffu, send, o);
+    }
+  }
+  return v[0];  // sum lane % 16
 }
 
 template <class S>
-__global__ void __launch_bounds__(kThreads)
+__global__ void __launch_bounds__(kThreads, 3)
     forward_kernel(Inputs<S> in, S* __restrict__ y, float* __restrict__ state, std::int64_t T, std::int64_t D, int N,
                    std::int64_t nchunks) {
-  __shared__ Shared sh;
+  __shared__ FwdShared sh;
   const int lane = threadIdx.x % kLanes, w = threadIdx.x / kLanes;
   const std::int64_t c = static_cast<std::int64_t>(blockIdx.x) * kLanes + lane, b = blockIdx.y;
   const bool valid = c < D;
   const std::int64_t off = b * T * D + c;
-  float A[kN], carry[kN];
+  for (int idx = threadIdx.x; idx < kN * kLanes; idx += kThreads) {
+    const int n = idx / kLanes, l = idx % kLanes;
+    const std::int64_t cl = static_cast<std::int64_t>(blockIdx.x) * kLanes + l;
+    sh.A[n][l] = cl < D && n < N ? load(in.A, cl * N + n) : 0.f;
+  }
+  if (w == 0) {  // warp 0 alone reads carry[0] before the first barrier (the first checkpoint)
 #pragma unroll
-  for (int n = 0; n < kN; ++n) {
-    A[n] = valid && n < N ? load(in.A, c * N + n) : 0.f;
-    carry[n] = 0.f;
+    for (int n = 0; n < kN; ++n) sh.carry[0][n][lane] = 0.f;
   }
   const float Dd = valid ? load(in.D, c) : 0.f;
+  float* ck = state + b * nchunks * N * D + c;  // the checkpoint of chunk j, state n: ck[(j N + n) D]
   for (std::int64_t j = 0; j < nchunks; ++j) {
     const std::int64_t t0 = j * kC, tw = t0 + w * kItems;
     float xr[kItems], dr[kItems];
@@ -117,7 +163,7 @@ __global__ void __launch_bounds__(kThreads)
     if (w == 0 && valid) {
 #pragma unroll
       for (int n = 0; n < kN; ++n)
-        if (n < N) state[((b * nchunks + j) * N + n) * D + c] = carry[n];
+        if (n < N) ck[(j * N + n) * D] = sh.carry[j & 1][n][lane];
     }
     __syncthreads();
     float du[kItems], yr[kItems];
@@ -127,10 +173,11 @@ __global__ void __launch_bounds__(kThreads)
     for (int n = 0; n < kN; ++n) {
       if (n >= N) break;
       const int buf = n & 1;
+      const float An = sh.A[n][lane];
       float a[kItems], u[kItems], P = 1.f, Q = 0.f, h = 0.f;
 #pragma unroll
       for (int i = 0; i < kItems; ++i) {
-        const Decay dk = decay(dr[i] * A[n]);
+        const Decay dk = decay_fast(dr[i] * An);
         a[i] = dk.a;
         u[i] = du[i] * sh.Bs[w * kItems + i][n];
         h = fmaf(a[i], h, u[i]);
@@ -140,14 +187,17 @@ __global__ void __launch_bounds__(kThreads)
       sh.Q[buf][w][lane] = Q;
       sh.H[buf][w][lane] = h;
       __syncthreads();
-      float H = carry[n], mine = 0.f;
+      // Warp w's incoming state is the carry composed with segments 0..w-1; warp 7 also composes its own for the
+      // next chunk's carry (the old kernel had every warp compose all 8 in this order: the same values).
+      h = sh.carry[j & 1][n][lane];
 #pragma unroll
-      for (int v = 0; v < kWarps; ++v) {
-        if (v == w) mine = H;
-        H = compose(sh.P[buf][v][lane], sh.Q[buf][v][lane], H, sh.H[buf][v][lane]);
+      for (int v = 0; v < kWarps - 1; ++v) {
+        if (v >= w) break;
+        h = compose(sh.P[buf][v][lane], sh.Q[buf][v][lane], h, sh.H[buf][v][lane]);
       }
-      carry[n] = H;
-      h = mine;
+      if (w == kWarps - 1)
+        sh.carry[(j + 1) & 1][n][lane] =
+            compose(sh.P[buf][w][lane], sh.Q[buf][w][lane], h, sh.H[buf][w][lane]);
 #pragma unroll
       for (int i = 0; i < kItems; ++i) {
         h = fmaf(a[i], h, u[i]);
@@ -165,34 +215,37 @@ __global__ void __launch_bounds__(kThreads)
 
 // Workspace: dBC [2, G, B, T, N] (G = gridDim.x channel blocks), dAp [B, D, N], dDp [B, D].
 template <class S>
-__global__ void __launch_bounds__(kThreads, 1)
+__global__ void __launch_bounds__(kThreads, 2)
     backward_kernel(Inputs<S> in, const float* __restrict__ state, const S* __restrict__ dy, S* __restrict__ dx,
                     S* __restrict__ ddelta, float* __restrict__ dBC,
                     float* __restrict__ dAp, float* __restrict__ dDp, std::int64_t Bn, std::int64_t T, std::int64_t D,
                     int N, std::int64_t nchunks) {
-  __shared__ Shared sh;
+  __shared__ BwdShared sh;
   const int lane = threadIdx.x % kLanes, w = threadIdx.x / kLanes;
   const std::int64_t c = static_cast<std::int64_t>(blockIdx.x) * kLanes + lane, b = blockIdx.y;
-  const std::int64_t G = gridDim.x;
+  const std::int64_t G = gridDim.x, c0 = static_cast<std::int64_t>(blockIdx.x) * kLanes;
   const bool valid = c < D;
   const std::int64_t off = b * T * D + c;
-  float A[kN], rcarry[kN], dA[kN];
-#pragma unroll
-  for (int n = 0; n < kN; ++n) {
-    A[n] = valid && n < N ? load(in.A, c * N + n) : 0.f;
-    rcarry[n] = 0.f;
-    dA[n] = 0.f;
+  for (int idx = threadIdx.x; idx < kN * kLanes; idx += kThreads) {
+    const int n = idx / kLanes, l = idx % kLanes;
+    sh.A[n][l] = c0 + l < D && n < N ? load(in.A, (c0 + l) * N + n) : 0.f;
   }
+  float dA[kN];
+#pragma unroll
+  for (int n = 0; n < kN; ++n) dA[n] = 0.f;
+  for (int idx = threadIdx.x; idx < kN * kLanes; idx += kThreads) sh.rcarry[nchunks & 1][idx / kLanes][idx % kLanes] = 0.f;
   const float Dd = valid ? load(in.D, c) : 0.f;
   float dD = 0.f;
   for (std::int64_t j = nchunks - 1; j >= 0; --j) {
     const std::int64_t t0 = j * kC, tw = t0 + w * kItems;
-    float xr[kItems], dr[kItems], gr[kItems], hc[kN];
+    float xr[kItems], dr[kItems], gr[kItems];
     load_items(in.x + off, tw, T, D, valid, xr);
     load_items(in.delta + off, tw, T, D, valid, dr);
     load_items(dy + off, tw, T, D, valid, gr);
-#pragma unroll
-    for (int n = 0; n < kN; ++n) hc[n] = valid && n < N ? state[((b * nchunks + j) * N + n) * D + c] : 0.f;
+    for (int idx = threadIdx.x; idx < kN * kLanes; idx += kThreads) {
+      const int n = idx / kLanes, l = idx % kLanes;
+      sh.hc[n][l] = c0 + l < D && n < N ? state[((b * nchunks + j) * N + n) * D + c0 + l] : 0.f;
+    }
     load_bc(sh, in.B, in.C, b, t0, T, N);
     __syncthreads();
     float du[kItems], gx[kItems], gd[kItems];
@@ -207,10 +260,11 @@ __global__ void __launch_bounds__(kThreads, 1)
     for (int n = 0; n < kN; ++n) {
       if (n >= N) break;
       const int buf = n & 1;
+      const float An = sh.A[n][lane];
       float a[kItems], u[kItems], g[kItems], hp[kItems], P = 1.f, Q = 0.f, h = 0.f, m = 0.f;
 #pragma unroll
       for (int i = 0; i < kItems; ++i) {
-        const Decay dk = decay(dr[i] * A[n]);
+        const Decay dk = decay_fast(dr[i] * An);
         a[i] = dk.a;
         u[i] = du[i] * sh.Bs[w * kItems + i][n];
         g[i] = gr[i] * sh.Cs[w * kItems + i][n];
@@ -224,26 +278,29 @@ __global__ void __launch_bounds__(kThreads, 1)
       sh.H[buf][w][lane] = h;
       sh.M[buf][w][lane] = m;
       __syncthreads();
-      float H = hc[n], hmine = 0.f;
+      // Warp w's incoming state: the checkpoint composed with segments 0..w-1; its incoming adjoint: the carried mu
+      // composed with segments 7..w+1, and warp 0 composes segment 0 as well for the previous chunk's carry (the old
+      // kernel had every warp compose all 8 both ways in these orders: the same values).
+      h = sh.hc[n][lane];
 #pragma unroll
-      for (int v = 0; v < kWarps; ++v) {
-        if (v == w) hmine = H;
-        H = compose(sh.P[buf][v][lane], sh.Q[buf][v][lane], H, sh.H[buf][v][lane]);
+      for (int v = 0; v < kWarps - 1; ++v) {
+        if (v >= w) break;
+        h = compose(sh.P[buf][v][lane], sh.Q[buf][v][lane], h, sh.H[buf][v][lane]);
       }
-      float Mu = rcarry[n], mmine = 0.f;
+      float mmine = sh.rcarry[(j + 1) & 1][n][lane];
 #pragma unroll
-      for (int v = kWarps - 1; v >= 0; --v) {
-        if (v == w) mmine = Mu;
-        Mu = compose(sh.P[buf][v][lane], sh.Q[buf][v][lane], Mu, sh.M[buf][v][lane]);
+      for (int v = kWarps - 1; v > 0; --v) {
+        if (v <= w) break;
+        mmine = compose(sh.P[buf][v][lane], sh.Q[buf][v][lane], mmine, sh.M[buf][v][lane]);
       }
-      rcarry[n] = Mu;
-      h = hmine;
+      if (w == 0) sh.rcarry[j & 1][n][lane] = compose(sh.P[buf][0][lane], sh.Q[buf][0][lane], mmine, sh.M[buf][0][lane]);
 #pragma unroll
       for (int i = 0; i < kItems; ++i) {
         hp[i] = h;
         h = fmaf(a[i], h, u[i]);
       }
       m = mmine;
+      float s[16];  // s[i]: token i's lam du (dB), s[8 + i]: its dy h (dC), before the sums over the lanes
 #pragma unroll
       for (int i = kItems - 1; i >= 0; --i) {
         const int r = w * kItems + i;
@@ -252,12 +309,14 @@ __global__ void __launch_bounds__(kThreads, 1)
         const float ah = a[i] * hp[i];
         const float ht = ah + u[i];
         gx[i] = fmaf(lam * dr[i], Bv, gx[i]);
-        gd[i] = fmaf(lam, fmaf(A[n], ah, Bv * xr[i]), gd[i]);
+        gd[i] = fmaf(lam, fmaf(An, ah, Bv * xr[i]), gd[i]);
         dA[n] = fmaf(lam * dr[i], ah, dA[n]);
-        const float sB = warp_sum(lam * du[i]), sC = warp_sum(gr[i] * ht);
-        if (lane == i) sh.dB[r][n] = sB, sh.dC[r][n] = sC;
+        s[i] = lam * du[i];
+        s[kItems + i] = gr[i] * ht;
         m = a[i] * lam;
       }
+      const float sum = warp_sum16(s, lane);
+      if (lane < 16) (lane < kItems ? sh.dB : sh.dC)[w * kItems + (lane & (kItems - 1))][n] = sum;
     }
     if (valid) {
 #pragma unroll
