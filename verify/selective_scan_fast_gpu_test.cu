@@ -203,7 +203,8 @@ __global__ void expm1_half_vs_expm1f(unsigned long long* mismatches, unsigned* f
   unsigned long long local = 0;
   for (std::uint64_t i = static_cast<std::uint64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < 2ull * kEnd;
        i += stride) {
-    const std::uint32_t bits = i < kEnd ? static_cast<std::uint32_t>(i) : 0x80000000u | static_cast<std::uint32_t>(i - kEnd);
+    const std::uint32_t bits =
+        i < kEnd ? static_cast<std::uint32_t>(i) : 0x80000000u | static_cast<std::uint32_t>(i - kEnd);
     const float x = __uint_as_float(bits);
     if (__float_as_uint(ss::expm1_half(x)) != __float_as_uint(expm1f(x))) {
       ++local;

@@ -8,24 +8,34 @@
 // each warp-wide load of one token is one coalesced 128-byte line) and splits time among its 8 warps instead: a chunk
 // of kChunk = 64 tokens gives warp w the 8 tokens 8w..8w+7, held in registers. B and C of the chunk (64 x N, shared by
 // every channel) are staged in shared memory. Grid (ceil(D / 32), B).
-// Forward, per chunk and per n (N <= 16, unrolled so that the carried states stay in registers):
+// Forward, per chunk and per n (N <= 16, unrolled; A[c, n] and the carried states in shared memory, not registers):
 //   1. each thread folds its 8 tokens from zero: P = prod a_t (the segment's decay), Q = P - 1 carried exactly as
 //      Q <- Q + e + Q e with e = a_t - 1 = expm1(delta_t A), hl = its final state (segment_decay, compose: the
 //      arithmetic of optimized/selective_scan/segment.hpp, which says why Q);
-//   2. (P, Q, hl) of the 8 warps meet in shared memory (double-buffered by n, one barrier per n); every thread folds
-//      them in warp order: H_w = P_{w-1} H_{w-1} + hl_{w-1} (compose(): H + (Q H + hl) where P >= 1/2), H_0 = the
-//      carry from the previous chunk, and keeps the fold over all 8 as the next chunk's carry (each thread computes
-//      it identically, so it never leaves registers);
+//   2. (P, Q, hl) of the 8 warps meet in shared memory (double-buffered by n, one barrier per n); warp w folds those
+//      of warps 0..w-1 in order: H_w = P_{w-1} H_{w-1} + hl_{w-1} (compose(): H + (Q H + hl) where P >= 1/2), H_0 =
+//      the carry from the previous chunk; warp 7 folds its own too and stores the result as the next chunk's carry
+//      (shared memory, double-buffered by chunk);
 //   3. each thread rescans its tokens from H_w: h = a h + u, y += C h.
 //   One exp per (t, d, n), as in the sequential scan; the state before each chunk goes to the checkpoint buffer
 //   state[b, chunk, n, d] (N floats per 64 tokens).
+// Speed (docs/recurrent-kernels.md, "The selective scan's speed"): the kernels are bound by instruction issue, not
+//   by memory, so the work per (t, d, n) is what was cut, every operation on every value kept as it was (the
+//   results are bitwise those of the earlier kernels, verify/selective_scan_fast_gpu_test.cu): expm1f as
+//   expm1_half.cuh (its own code without the special cases |x| < 1/2 cannot reach: 19 instructions, not 29), each
+//   warp composing only the segments before it (3.6 compositions per thread and n on average, not 8; 7.1 in the
+//   backward, not 16), dB and dC summed 16 at a time (31 shuffles per 8 tokens and n, not 80), and A and the carries
+//   in shared memory: 80 registers in the forward (3 blocks of 256 per SM, where 2 were: B 8, D 1536's 384 blocks in
+//   one wave on 132 SMs, not two), 128 in the backward (2 blocks, where 1 was).
 // Backward (dy given), chunks from the last to the first, with the adjoint lam_t = dy_t C_t + a_{t+1} lam_{t+1}. Write
 //   mu_t = a_t lam_t (what token t passes back to t-1): over a segment mu_first = P mu_in + ml, ml the segment's mu
 //   from mu_in = 0, so the reverse recurrence splits among the warps exactly as the forward does, with the same P. Per
 //   chunk and n: the forward states are recomputed from the chunk's checkpoint (h_{t-1} for every token), the
-//   segments' (P, hl, ml) exchanged once, then each thread walks its tokens backwards:
+//   segments' (P, hl, ml) exchanged once (warp w composes the states of warps 0..w-1 onto the checkpoint and the
+//   adjoints of warps 7..w+1 onto the carried one; warp 0 completes the carry for the previous chunk), then each
+//   thread walks its tokens backwards:
 //     dx_t += lam_t delta_t B[t,n];  ddelta_t += lam_t (A a_t h_{t-1} + B[t,n] x_t);  dA += lam_t delta_t a_t h_{t-1}
-//     dB[t,n] += lam_t delta_t x_t;  dC[t,n] += dy_t h_t   (these two summed over the 32 lanes by a shuffle butterfly)
+//     dB[t,n] += lam_t delta_t x_t;  dC[t,n] += dy_t h_t   (summed over the 32 lanes, warp_sum16 below)
 //   plus dx_t += D dy_t and dD += dy_t x_t. Nothing per step goes to HBM: the reads are x, delta, dy, B, C and the
 //   checkpoints, the writes dx, ddelta and the partial sums.
 // Determinism: no atomics. dB and dC are summed over channels: per block by the butterfly, then per-block partials
@@ -100,8 +110,8 @@ __device__ __forceinline__ void load_bc(Sh& sh, const S* __restrict__ Bm, const 
   }
 }
 
-// decay() of segment.hpp, bit for bit, with expm1f replaced by expm1_half where |x| < 1/2 (the same bits, 18
-// instructions instead of 28). x >= 1/2 (delta A > 0, outside the contract's use) takes decay() itself.
+// decay() of segment.hpp, bit for bit, with expm1f replaced by expm1_half where |x| < 1/2 (the same bits, 19
+// instructions instead of 29). x >= 1/2 (delta A > 0, outside the contract's use) takes decay() itself.
 __device__ __forceinline__ Decay decay_fast(float x) {
   if (x >= 0.5f) return decay(x);
   if (x > -0.5f) {
@@ -119,18 +129,23 @@ __device__ __forceinline__ Decay decay_fast(float x) {
 // keeps the half of its sums chosen by its lane bit o and adds its partner's copy of that half: each addition is one
 // of the butterfly's (the same two partial sums; fp32 addition commutes), so lane k of 0..15 ends with sum k, bit for
 // bit what lane k had for it before. 31 shuffles instead of 80.
+template <int O>
+__device__ __forceinline__ void keep_half(float (&v)[16], int lane) {
+  const bool hi = lane & O;
+#pragma unroll
+  for (int k = 0; k < O; ++k) {
+    const float keep = hi ? v[k + O] : v[k], send = hi ? v[k] : v[k + O];
+    v[k] = keep + __shfl_xor_sync(0xffffffffu, send, O);
+  }
+}
+
 __device__ __forceinline__ float warp_sum16(float (&v)[16], int lane) {
 #pragma unroll
   for (int k = 0; k < 16; ++k) v[k] = v[k] + __shfl_xor_sync(0xffffffffu, v[k], 16);
-#pragma unroll
-  for (int o = 8; o > 0; o >>= 1) {
-    const bool hi = lane & o;
-#pragma unroll
-    for (int k = 0; k < o; ++k) {
-      const float keep = hi ? v[k + o] : v[k], send = hi ? v[k] : v[k + o];
-      v[k] = keep + __shfl_xor_sync(0xffffffffu, send, o);
-    }
-  }
+  keep_half<8>(v, lane);
+  keep_half<4>(v, lane);
+  keep_half<2>(v, lane);
+  keep_half<1>(v, lane);
   return v[0];  // sum lane % 16
 }
 
@@ -233,7 +248,8 @@ __global__ void __launch_bounds__(kThreads, 2)
   float dA[kN];
 #pragma unroll
   for (int n = 0; n < kN; ++n) dA[n] = 0.f;
-  for (int idx = threadIdx.x; idx < kN * kLanes; idx += kThreads) sh.rcarry[nchunks & 1][idx / kLanes][idx % kLanes] = 0.f;
+  for (int idx = threadIdx.x; idx < kN * kLanes; idx += kThreads)
+    sh.rcarry[nchunks & 1][idx / kLanes][idx % kLanes] = 0.f;
   const float Dd = valid ? load(in.D, c) : 0.f;
   float dD = 0.f;
   for (std::int64_t j = nchunks - 1; j >= 0; --j) {
@@ -293,7 +309,8 @@ __global__ void __launch_bounds__(kThreads, 2)
         if (v <= w) break;
         mmine = compose(sh.P[buf][v][lane], sh.Q[buf][v][lane], mmine, sh.M[buf][v][lane]);
       }
-      if (w == 0) sh.rcarry[j & 1][n][lane] = compose(sh.P[buf][0][lane], sh.Q[buf][0][lane], mmine, sh.M[buf][0][lane]);
+      if (w == 0)
+        sh.rcarry[j & 1][n][lane] = compose(sh.P[buf][0][lane], sh.Q[buf][0][lane], mmine, sh.M[buf][0][lane]);
 #pragma unroll
       for (int i = 0; i < kItems; ++i) {
         hp[i] = h;
