@@ -24,7 +24,8 @@
 //   results are bitwise those of the earlier kernels, verify/selective_scan_fast_gpu_test.cu): expm1f as
 //   expm1_half.cuh (its own code without the special cases |x| < 1/2 cannot reach: 19 instructions, not 29), each
 //   warp composing only the segments before it (3.6 compositions per thread and n on average, not 8; 7.1 in the
-//   backward, not 16), dB and dC summed 16 at a time (31 shuffles per 8 tokens and n, not 80), and A and the carries
+//   backward, not 16), dB and dC summed 16 at a time (31 shuffles per 8 tokens and n, not 80), one float4 per
+//   segment exchanged and B, C staged transposed (a warp's 8 tokens of one n in two float4s), and A and the carries
 //   in shared memory: 80 registers in the forward (3 blocks of 256 per SM, where 2 were: B 8, D 1536's 384 blocks in
 //   one wave on 132 SMs, not two), 128 in the backward (2 blocks, where 1 was).
 // Backward (dy given), chunks from the last to the first, with the adjoint lam_t = dy_t C_t + a_{t+1} lam_{t+1}. Write
@@ -61,23 +62,23 @@ constexpr int kLanes = static_cast<int>(kChannels), kWarps = 8, kItems = 8, kThr
 constexpr int kC = static_cast<int>(kChunk), kN = static_cast<int>(kMaxN), kReduceThreads = 256;
 static_assert(kWarps * kItems == kC);
 
-// Forward: 20 KiB, three blocks per SM. A and the state carried between chunks (double-buffered by chunk: warp 7
+// Forward: 22 KiB, three blocks per SM. A and the state carried between chunks (double-buffered by chunk: warp 7
 // writes the next chunk's while the others may still read this one's) live here rather than in registers, so that
 // the kernel fits in 80 registers.
 struct FwdShared {
-  float Bs[kC][kN], Cs[kC][kN];  // the chunk's B and C
-  float P[2][kWarps][kLanes];     // per warp segment (double-buffered by n): the decay product,
-  float Q[2][kWarps][kLanes];     //   the same minus 1 (segment_decay),
-  float H[2][kWarps][kLanes];     //   its state folded from zero
+  alignas(16) float Bs[kN][kC];   // the chunk's B and C, transposed: a warp's 8 tokens of one n are two float4s
+  alignas(16) float Cs[kN][kC];
+  float4 seg[2][kWarps][kLanes];  // per warp segment (double-buffered by n): P the decay product, Q = P - 1
+                                  // (segment_decay), H its state folded from zero; one 16-byte access each
   float A[kN][kLanes];            // A[c, n] of the block's channels
   float carry[2][kN][kLanes];     // the state before chunk j in carry[j & 1]
 };
 
 // Backward: 32 KiB, two blocks per SM; as the forward, A, the chunk's checkpoint and the carried adjoint sit here.
 struct BwdShared {
-  float Bs[kC][kN], Cs[kC][kN];
-  float P[2][kWarps][kLanes], Q[2][kWarps][kLanes], H[2][kWarps][kLanes];
-  float M[2][kWarps][kLanes];     // the segment's adjoint mu folded from zero
+  alignas(16) float Bs[kN][kC];
+  alignas(16) float Cs[kN][kC];
+  float4 seg[2][kWarps][kLanes];  // P, Q, H as the forward's, and M: the segment's adjoint mu folded from zero
   float dB[kC][kN], dC[kC][kN];   // the chunk's dB, dC summed over the block's channels
   float A[kN][kLanes];
   float hc[kN][kLanes];           // the chunk's checkpoint (the state before its first token)
@@ -105,9 +106,15 @@ __device__ __forceinline__ void load_bc(Sh& sh, const S* __restrict__ Bm, const 
     const int r = idx / N, n = idx - r * N;
     const std::int64_t t = t0 + r;
     const std::int64_t g = (b * T + t) * N + n;
-    sh.Bs[r][n] = t < T ? load(Bm, g) : 0.f;
-    sh.Cs[r][n] = t < T ? load(Cm, g) : 0.f;
+    sh.Bs[n][r] = t < T ? load(Bm, g) : 0.f;
+    sh.Cs[n][r] = t < T ? load(Cm, g) : 0.f;
   }
+}
+
+// The 8 values row[w * 8 .. w * 8 + 7] of a transposed B or C stage (the same for every lane: a broadcast).
+__device__ __forceinline__ void load8(const float* row, float (&r)[kItems]) {
+  const float4 lo = reinterpret_cast<const float4*>(row)[0], hi = reinterpret_cast<const float4*>(row)[1];
+  r[0] = lo.x, r[1] = lo.y, r[2] = lo.z, r[3] = lo.w, r[4] = hi.x, r[5] = hi.y, r[6] = hi.z, r[7] = hi.w;
 }
 
 // decay() of segment.hpp, bit for bit, with expm1f replaced by expm1_half where |x| < 1/2 (the same bits, 19
@@ -189,18 +196,17 @@ __global__ void __launch_bounds__(kThreads, 3)
       if (n >= N) break;
       const int buf = n & 1;
       const float An = sh.A[n][lane];
-      float a[kItems], u[kItems], P = 1.f, Q = 0.f, h = 0.f;
+      float a[kItems], u[kItems], bc[kItems], P = 1.f, Q = 0.f, h = 0.f;
+      load8(&sh.Bs[n][w * kItems], bc);
 #pragma unroll
       for (int i = 0; i < kItems; ++i) {
         const Decay dk = decay_fast(dr[i] * An);
         a[i] = dk.a;
-        u[i] = du[i] * sh.Bs[w * kItems + i][n];
+        u[i] = du[i] * bc[i];
         h = fmaf(a[i], h, u[i]);
         segment_decay(dk, P, Q);
       }
-      sh.P[buf][w][lane] = P;
-      sh.Q[buf][w][lane] = Q;
-      sh.H[buf][w][lane] = h;
+      sh.seg[buf][w][lane] = make_float4(P, Q, h, 0.f);
       __syncthreads();
       // Warp w's incoming state is the carry composed with segments 0..w-1; warp 7 also composes its own for the
       // next chunk's carry (the old kernel had every warp compose all 8 in this order: the same values).
@@ -208,15 +214,18 @@ __global__ void __launch_bounds__(kThreads, 3)
 #pragma unroll
       for (int v = 0; v < kWarps - 1; ++v) {
         if (v >= w) break;
-        h = compose(sh.P[buf][v][lane], sh.Q[buf][v][lane], h, sh.H[buf][v][lane]);
+        const float4 sv = sh.seg[buf][v][lane];
+        h = compose(sv.x, sv.y, h, sv.z);
       }
-      if (w == kWarps - 1)
-        sh.carry[(j + 1) & 1][n][lane] =
-            compose(sh.P[buf][w][lane], sh.Q[buf][w][lane], h, sh.H[buf][w][lane]);
+      if (w == kWarps - 1) {
+        const float4 sw = sh.seg[buf][w][lane];
+        sh.carry[(j + 1) & 1][n][lane] = compose(sw.x, sw.y, h, sw.z);
+      }
+      load8(&sh.Cs[n][w * kItems], bc);
 #pragma unroll
       for (int i = 0; i < kItems; ++i) {
         h = fmaf(a[i], h, u[i]);
-        yr[i] = fmaf(sh.Cs[w * kItems + i][n], h, yr[i]);
+        yr[i] = fmaf(bc[i], h, yr[i]);
       }
     }
     if (valid) {
@@ -277,22 +286,22 @@ __global__ void __launch_bounds__(kThreads, 2)
       if (n >= N) break;
       const int buf = n & 1;
       const float An = sh.A[n][lane];
-      float a[kItems], u[kItems], g[kItems], hp[kItems], P = 1.f, Q = 0.f, h = 0.f, m = 0.f;
+      float a[kItems], u[kItems], g[kItems], hp[kItems], bc[kItems], P = 1.f, Q = 0.f, h = 0.f, m = 0.f;
+      load8(&sh.Bs[n][w * kItems], bc);
+#pragma unroll
+      for (int i = 0; i < kItems; ++i) u[i] = du[i] * bc[i];
+      load8(&sh.Cs[n][w * kItems], bc);
 #pragma unroll
       for (int i = 0; i < kItems; ++i) {
         const Decay dk = decay_fast(dr[i] * An);
         a[i] = dk.a;
-        u[i] = du[i] * sh.Bs[w * kItems + i][n];
-        g[i] = gr[i] * sh.Cs[w * kItems + i][n];
+        g[i] = gr[i] * bc[i];
         h = fmaf(a[i], h, u[i]);
         segment_decay(dk, P, Q);
       }
 #pragma unroll
       for (int i = kItems - 1; i >= 0; --i) m = a[i] * (g[i] + m);
-      sh.P[buf][w][lane] = P;
-      sh.Q[buf][w][lane] = Q;
-      sh.H[buf][w][lane] = h;
-      sh.M[buf][w][lane] = m;
+      sh.seg[buf][w][lane] = make_float4(P, Q, h, m);
       __syncthreads();
       // Warp w's incoming state: the checkpoint composed with segments 0..w-1; its incoming adjoint: the carried mu
       // composed with segments 7..w+1, and warp 0 composes segment 0 as well for the previous chunk's carry (the old
@@ -301,16 +310,20 @@ __global__ void __launch_bounds__(kThreads, 2)
 #pragma unroll
       for (int v = 0; v < kWarps - 1; ++v) {
         if (v >= w) break;
-        h = compose(sh.P[buf][v][lane], sh.Q[buf][v][lane], h, sh.H[buf][v][lane]);
+        const float4 sv = sh.seg[buf][v][lane];
+        h = compose(sv.x, sv.y, h, sv.z);
       }
       float mmine = sh.rcarry[(j + 1) & 1][n][lane];
 #pragma unroll
       for (int v = kWarps - 1; v > 0; --v) {
         if (v <= w) break;
-        mmine = compose(sh.P[buf][v][lane], sh.Q[buf][v][lane], mmine, sh.M[buf][v][lane]);
+        const float4 sv = sh.seg[buf][v][lane];
+        mmine = compose(sv.x, sv.y, mmine, sv.w);
       }
-      if (w == 0)
-        sh.rcarry[j & 1][n][lane] = compose(sh.P[buf][0][lane], sh.Q[buf][0][lane], mmine, sh.M[buf][0][lane]);
+      if (w == 0) {
+        const float4 s0 = sh.seg[buf][0][lane];
+        sh.rcarry[j & 1][n][lane] = compose(s0.x, s0.y, mmine, s0.w);
+      }
 #pragma unroll
       for (int i = 0; i < kItems; ++i) {
         hp[i] = h;
@@ -321,7 +334,7 @@ __global__ void __launch_bounds__(kThreads, 2)
 #pragma unroll
       for (int i = kItems - 1; i >= 0; --i) {
         const int r = w * kItems + i;
-        const float Bv = sh.Bs[r][n];
+        const float Bv = sh.Bs[n][r];
         const float lam = g[i] + m;
         const float ah = a[i] * hp[i];
         const float ht = ah + u[i];
