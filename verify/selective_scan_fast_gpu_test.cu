@@ -5,7 +5,8 @@
 // T not a multiple of 64 (a partial last chunk), N = 1, 5 and 16, D = 70 (a partial channel block) and B = 3; inputs
 // in the contract's ranges (delta A from -1.5 to -0.005: both sides of decay()'s -1/2 branch in most warps) and scaled
 // (delta x 1e-3: every delta A in expm1_half's |x| < 0.41 part; delta x 1e2 with A x 30: exp underflows; every
-// 7th delta exactly 0, so delta A = -0). And expm1_half against CUDA's expm1f on every float in (-1/2, 1/2).
+// 7th delta exactly 0, so delta A = -0). And expm1_half against CUDA's expm1f on every float in (-1/2, 1/2), and
+// decay_fast (the kernels' decay) against segment.hpp's decay() on all 2^32 bit patterns.
 // The comparison itself is checked to fail on one flipped bit (no GPU needed).
 #include <gtest/gtest.h>
 
@@ -23,7 +24,8 @@
 #include "optimized/common/check.hpp"
 #include "optimized/common/device.hpp"
 #include "optimized/common/device_buffer.hpp"
-#include "optimized/selective_scan/expm1_half.cuh"
+#include "optimized/selective_scan/decay_fast.cuh"
+#include "optimized/selective_scan/segment.hpp"
 #include "optimized/selective_scan/variants.hpp"
 #include "verify/support/env.hpp"
 #include "verify/support/selective_scan_chunked_baseline.cuh"
@@ -225,6 +227,36 @@ TEST(SelectiveScanFast, Expm1HalfEqualsExpm1fOnEveryFloatBelowOneHalf) {
   const auto n = host_copy(count)[0];
   const auto f = host_copy(first)[0];
   std::printf("expm1_half vs expm1f over %llu floats in (-1/2, 1/2): %llu mismatches\n", 2ull * 0x3F000000u, n);
+  EXPECT_EQ(n, 0u) << "first mismatch at bits 0x" << std::hex << f << " (x = " << std::bit_cast<float>(f) << ")";
+}
+
+// All 2^32 bit patterns (NaNs included): decay_fast's (a, e) against decay()'s, as bits.
+__global__ void decay_fast_vs_decay(unsigned long long* mismatches, unsigned* first) {
+  const std::uint64_t stride = static_cast<std::uint64_t>(gridDim.x) * blockDim.x;
+  unsigned long long local = 0;
+  for (std::uint64_t i = static_cast<std::uint64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (1ull << 32);
+       i += stride) {
+    const float x = __uint_as_float(static_cast<std::uint32_t>(i));
+    const ss::Decay f = ss::decay_fast(x), d = ss::decay(x);
+    if (__float_as_uint(f.a) != __float_as_uint(d.a) || __float_as_uint(f.e) != __float_as_uint(d.e)) {
+      ++local;
+      atomicMin(first, static_cast<std::uint32_t>(i));
+    }
+  }
+  if (local) atomicAdd(mismatches, local);
+}
+
+TEST(SelectiveScanFast, DecayFastEqualsDecayOnEveryFloat) {
+  MENAGERIE_REQUIRE_GPU_OR_SKIP();
+  DeviceBuffer<unsigned long long> count(1);
+  DeviceBuffer<unsigned> first(1);
+  MENAGERIE_CUDA_CHECK(cudaMemset(count.data(), 0, sizeof(unsigned long long)));
+  MENAGERIE_CUDA_CHECK(cudaMemset(first.data(), 0xFF, sizeof(unsigned)));
+  decay_fast_vs_decay<<<132 * 16, 256>>>(count.data(), first.data());
+  MENAGERIE_LAUNCH_CHECK();
+  const auto n = host_copy(count)[0];
+  const auto f = host_copy(first)[0];
+  std::printf("decay_fast vs decay over 2^32 bit patterns: %llu mismatches\n", n);
   EXPECT_EQ(n, 0u) << "first mismatch at bits 0x" << std::hex << f << " (x = " << std::bit_cast<float>(f) << ")";
 }
 

@@ -22,11 +22,11 @@
 // Speed (docs/recurrent-kernels.md, "The selective scan's speed"): the kernels are bound by instruction issue, not
 //   by memory, so the work per (t, d, n) is what was cut, every operation on every value kept as it was (the
 //   results are bitwise those of the earlier kernels, verify/selective_scan_fast_gpu_test.cu): expm1f as
-//   expm1_half.cuh (its own code without the special cases |x| < 1/2 cannot reach: 19 instructions, not 29), each
-//   warp composing only the segments before it (3.6 compositions per thread and n on average, not 8; 7.1 in the
+//   decay_fast.cuh's expm1_half (its own code less the special cases that |x| < 1/2 cannot reach: 19 instructions,
+//   not 29), each warp composing only the segments before it (3.6 compositions per thread and n on average, not 8; 7.1 in the
 //   backward, not 16), dB and dC summed 16 at a time (31 shuffles per 8 tokens and n, not 80), one float4 per
 //   segment exchanged and B, C staged transposed (a warp's 8 tokens of one n in two float4s), and A and the carries
-//   in shared memory: 80 registers in the forward (3 blocks of 256 per SM, where 2 were: B 8, D 1536's 384 blocks in
+//   in shared memory: 78 registers in the forward (3 blocks of 256 per SM, where 2 were: B 8, D 1536's 384 blocks in
 //   one wave on 132 SMs, not two), 128 in the backward (2 blocks, where 1 was).
 // Backward (dy given), chunks from the last to the first, with the adjoint lam_t = dy_t C_t + a_{t+1} lam_{t+1}. Write
 //   mu_t = a_t lam_t (what token t passes back to t-1): over a segment mu_first = P mu_in + ml, ml the segment's mu
@@ -51,7 +51,7 @@
 
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
-#include "optimized/selective_scan/expm1_half.cuh"
+#include "optimized/selective_scan/decay_fast.cuh"
 #include "optimized/selective_scan/segment.hpp"
 #include "optimized/selective_scan/variants.hpp"
 
@@ -115,18 +115,6 @@ __device__ __forceinline__ void load_bc(Sh& sh, const S* __restrict__ Bm, const 
 __device__ __forceinline__ void load8(const float* row, float (&r)[kItems]) {
   const float4 lo = reinterpret_cast<const float4*>(row)[0], hi = reinterpret_cast<const float4*>(row)[1];
   r[0] = lo.x, r[1] = lo.y, r[2] = lo.z, r[3] = lo.w, r[4] = hi.x, r[5] = hi.y, r[6] = hi.z, r[7] = hi.w;
-}
-
-// decay() of segment.hpp, bit for bit, with expm1f replaced by expm1_half where |x| < 1/2 (the same bits, 19
-// instructions instead of 29). x >= 1/2 (delta A > 0, outside the contract's use) takes decay() itself.
-__device__ __forceinline__ Decay decay_fast(float x) {
-  if (x >= 0.5f) return decay(x);
-  if (x > -0.5f) {
-    const float e = expm1_half(x);
-    return {1.f + e, e};
-  }
-  const float a = expf(x);
-  return {a, a - 1.f};
 }
 
 // Sixteen butterfly sums over the warp's 32 lanes at once (v[k], k = 0..15, summed over the lanes), each to the bits

@@ -1,4 +1,5 @@
-// expm1f restricted to |x| < 1/2, bit for bit the result of CUDA's expm1f (libdevice __nv_expm1f, CUDA 13.0) there,
+// decay_fast(x): segment.hpp's decay() for the scan kernels, bit for bit, with expm1f replaced by expm1_half.
+// expm1_half: expm1f restricted to |x| < 1/2, bit for bit the result of CUDA's expm1f (libdevice __nv_expm1f, CUDA 13.0) there,
 // with the special cases that cannot occur in that range left out. The library computes, for any x,
 //   j = |x| < 0.41 ? 0 : rint(x log2 e)            (0x3ED1EB85 = 0.41; here j is -1, 0 or 1)
 //   f = (x - j c1) - j c2                           (c1 = 0x3F317200, c2 = 0x35BFBE8E: ln 2 in two parts, by fma)
@@ -10,8 +11,11 @@
 // library's PTX are written as plain * and + here, as there, so that the compiler sees the same contractible
 // operations; the fmas are the library's fma.rn).
 // Cost: 19 PTX instructions against the library's 29 (constants not counted).
-// verify/selective_scan_fast_gpu_test.cu compares the two on every float in (-1/2, 1/2).
+// verify/selective_scan_fast_gpu_test.cu compares the two on every float in (-1/2, 1/2), and decay_fast with decay()
+// on every float.
 #pragma once
+
+#include "optimized/selective_scan/segment.hpp"
 
 namespace menagerie::opt::selective_scan {
 
@@ -34,6 +38,18 @@ __device__ __forceinline__ float expm1_half(float x) {
   const float s = ex2_approx(j);
   const float r = __fmaf_rn(q, s, s + -1.f);
   return x == 0.f ? x + x : r;
+}
+
+// decay() of segment.hpp, bit for bit, with expm1f replaced by expm1_half where |x| < 1/2 (the same bits, 19
+// instructions instead of 29). x >= 1/2 (delta A > 0, outside the contract's use) takes decay() itself.
+__device__ __forceinline__ Decay decay_fast(float x) {
+  if (x >= 0.5f) return decay(x);
+  if (x > -0.5f) {
+    const float e = expm1_half(x);
+    return {1.f + e, e};
+  }
+  const float a = expf(x);
+  return {a, a - 1.f};
 }
 
 }  // namespace menagerie::opt::selective_scan
