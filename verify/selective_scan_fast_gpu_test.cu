@@ -9,11 +9,13 @@
 // decay_fast (the kernels' decay) against segment.hpp's decay() on all 2^32 bit patterns.
 // The comparison itself is checked to fail on one flipped bit (no GPU needed). Under compute-sanitizer
 // (MENAGERIE_GPU_MAX_T set) cases longer than that cap are left out and the exhaustive sweeps take every 4099th
-// pattern.
+// pattern. At Mamba's benchmark shape (B 8, T 2048, D 1536, N 16) the bits are compared again and both kernels timed
+// (printed only).
 #include <gtest/gtest.h>
 
 #include <cuda_bf16.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstdio>
@@ -199,6 +201,60 @@ TEST(SelectiveScanFast, BitwiseEqualsTheChunkedBaseline) {
     expect_bitwise_equal<__nv_bfloat16>(c, seed + k);
     ++k;
   }
+}
+
+// Median milliseconds of f() over 5 timed calls after one warm-up.
+template <class F>
+double median_ms(F&& f) {
+  cudaEvent_t start, stop;
+  MENAGERIE_CUDA_CHECK(cudaEventCreate(&start));
+  MENAGERIE_CUDA_CHECK(cudaEventCreate(&stop));
+  f();
+  std::vector<float> ms(5);
+  for (float& m : ms) {
+    MENAGERIE_CUDA_CHECK(cudaEventRecord(start));
+    f();
+    MENAGERIE_CUDA_CHECK(cudaEventRecord(stop));
+    MENAGERIE_CUDA_CHECK(cudaEventSynchronize(stop));
+    MENAGERIE_CUDA_CHECK(cudaEventElapsedTime(&m, start, stop));
+  }
+  MENAGERIE_CUDA_CHECK(cudaEventDestroy(start));
+  MENAGERIE_CUDA_CHECK(cudaEventDestroy(stop));
+  std::sort(ms.begin(), ms.end());
+  return ms[2];
+}
+
+// Mamba's benchmark shape (B 8, T 2048, D 1536, N 16: 384 blocks, more than one SM's worth on every SM): the bits
+// again, and both kernels timed on the same device in the same process (printed; kernels_bench is the record).
+template <class S>
+void expect_equal_and_time_at_bench_shape(std::uint64_t seed) {
+  const Case c{8, 2048, 1536, 16, 1.f, 1.f};
+  const char* name = std::is_same_v<S, float> ? "scan_fp32" : "scan_bf16";
+  expect_bitwise_equal<S>(c, seed);
+  const Tensors<S> t(c, seed);
+  Outputs<S> o(c);
+  const ss::Problem p{c.B, c.T, c.D, c.N};
+  const int N = static_cast<int>(c.N);
+  const double fwd_new = median_ms([&] { sc::forward<S>(p, t.inputs(), o.y.data(), o.state.data(), nullptr); });
+  const double fwd_old = median_ms(
+      [&] { test::scan_baseline::forward<S>(c.B, c.T, c.D, N, t.inputs(), o.y.data(), o.state.data()); });
+  const double bwd_new = median_ms([&] {
+    sc::backward<S>(p, t.inputs(), o.state.data(), t.dy(), o.grads(), o.workspace.data(), nullptr);
+  });
+  const double bwd_old = median_ms([&] {
+    test::scan_baseline::backward<S>(c.B, c.T, c.D, N, t.inputs(), o.state.data(), t.dy(), o.grads(),
+                                     o.workspace.data());
+  });
+  std::printf("%s %s: forward %.3f ms (baseline %.3f ms, %.2fx), backward %.3f ms (baseline %.3f ms, %.2fx)\n", name,
+              describe(c).c_str(), fwd_new, fwd_old, fwd_old / fwd_new, bwd_new, bwd_old, bwd_old / bwd_new);
+}
+
+TEST(SelectiveScanFast, BitwiseEqualAndTimedAtTheBenchShape) {
+  MENAGERIE_REQUIRE_GPU_OR_SKIP();
+  if (harness::gpu_max_t() < 2048) GTEST_SKIP() << "T 2048 is above MENAGERIE_GPU_MAX_T (a sanitizer run)";
+  const std::uint64_t seed = test::test_seed();
+  expect_equal_and_time_at_bench_shape<float>(seed);
+  expect_equal_and_time_at_bench_shape<__nv_bfloat16>(seed);
 }
 
 // 1 (every pattern), or 4099 under compute-sanitizer.
