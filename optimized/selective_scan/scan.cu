@@ -425,7 +425,7 @@ std::string unsupported(const Problem& p) {
                " unsupported (each must be >= 1)");
   if (p.N > kMaxN)
     return cat("selective_scan scan_fp32, scan_bf16: N = ", p.N, " unsupported (1 to ", kMaxN,
-               ": the state of a channel lives in registers)");
+               ": the kernels unroll over n and size their shared memory for 16)");
   if (p.B > 65535) return cat("selective_scan scan_fp32, scan_bf16: B = ", p.B, " exceeds 65535 (one grid row per sequence)");
   if (channel_blocks(p) > std::numeric_limits<int>::max())
     return cat("selective_scan scan_fp32, scan_bf16: D = ", p.D, " exceeds ",
