@@ -9,7 +9,7 @@
 // A lease returns its stream to the pool when destroyed, after the stream's work is done (cudaStreamSynchronize);
 // streams are never destroyed (as the handles and plans bound to them). Thread safe.
 #pragma once
-#include <cuda_runtime.h>
+#include "optimized/common/stream.hpp"  // cudaStream_t (train/ reaches CUDA through optimized/)
 
 namespace menagerie::train::gpu {
 
