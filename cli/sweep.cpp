@@ -96,8 +96,8 @@ void add_sweep(CLI::App& app) {
   auto* time = sub->add_option("--time", st->job.time, "time limit per task, Slurm's forms (--slurm, --resubmit)");
   auto* parallelism = sub->add_option("--array-parallelism", st->job.array_parallelism,
                                       "at most K tasks at once (--slurm, --resubmit)");
-  for (auto* a : {slurm, status, resubmit, point, workers, tables, serve})
-    for (auto* b : {slurm, status, resubmit, point, workers, tables, serve})
+  for (auto* a : {slurm, status, resubmit, point, workers, tables})
+    for (auto* b : {slurm, status, resubmit, point, workers, tables})
       if (a != b) a->excludes(b);
   sub->callback([=] {
     for (auto* f : {partition, gpus, time, parallelism})
@@ -112,6 +112,9 @@ void add_sweep(CLI::App& app) {
                         st->runs_per_worker, ": expected 1 to 64 runs per worker process");
     require<InputError>(serve->count() == 0 || (st->worker_threads >= 1 && st->worker_threads <= 64),
                         "--worker-threads ", st->worker_threads, ": expected 1 to 64 threads");
+    for (auto* mode : {slurm, status, resubmit, point, workers, tables})
+      require<InputError>(serve->count() == 0 || mode->count() == 0, "--worker-threads (the worker process of ",
+                          "--runs-per-worker) excludes ", mode->get_name());
     WorkerOptions pool{st->workers, gpu_list->count() ? parse_gpu_list(st->gpus) : std::vector<std::string>{},
                        st->runs_per_worker};
     const auto sweep = train::read_sweep(st->config);
