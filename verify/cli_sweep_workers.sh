@@ -7,7 +7,8 @@
 # directory cannot be created must fail alone (exit 1, its id named), the other points finishing.
 # --runs-per-worker (cli/sweep_threads.hpp): --workers 2 --runs-per-worker 2 (2 processes, 2 training threads each)
 # must give the same CSV and checkpoints as the serial sweep, with runs of one process overlapping, and a point
-# that fails there must fail alone too. Bad values of --runs-per-worker: one line naming the value, exit 2.
+# that fails there must fail alone too; the pool killed (kill -9) while points sit between checkpoints and started
+# again must give the serial sweep's results. Bad values of --runs-per-worker: one line naming the value, exit 2.
 # usage: cli_sweep_workers.sh MENAGERIE SOURCE_DIR
 set -u
 bin=$1 src=$2
@@ -71,6 +72,31 @@ started=$(awk 'match($0, /worker [0-9]+/) {w = substr($0, RSTART, RLENGTH)} / st
   / done / && !(w in d) {d[w] = 1; if (s[w] > m) m = s[w]} END {print m + 0}' threads.log)
 [ "$started" -ge 2 ] || fail "the threads of a worker did not overlap (at most $started running at once)"
 echo "serial and --workers 2 --runs-per-worker 2: equal CSVs, results and $n equal checkpoints; $started points at once in one worker"
+
+# Killed (kill -9 of the whole pool, once some point has a checkpoint) and started again: the same results. A sweep
+# of 12 epochs (s12.json), so that points are caught between checkpoints.
+python3 -c "
+import json
+s = json.load(open('s.json')); s['name'] = 'workers12'; s['base']['epochs'] = 12
+json.dump(s, open('s12.json', 'w'))" || fail "writing the 12-epoch sweep config"
+"$bin" sweep --config s12.json --runs serial12 --no-plot --no-progress >serial12.log 2>&1 || { cat serial12.log; fail "serial sweep (12 epochs)"; }
+setsid "$bin" sweep --config s12.json --runs killed --workers 2 --runs-per-worker 2 --no-plot >killed.log 2>&1 &
+pool=$!
+for _ in $(seq 200); do ls killed/*/checkpoint/state.json >/dev/null 2>&1 && break; sleep 0.02; done
+kill -9 -- -"$pool" 2>/dev/null
+wait "$pool" 2>/dev/null
+cut=0
+for d in killed/*/; do
+  [ -e "$d/checkpoint/state.json" ] && ! grep -q '"final":true' "$d/results.jsonl" 2>/dev/null && cut=$((cut + 1))
+done
+[ "$cut" -ge 1 ] || fail "the kill caught no point between checkpoints (nothing to resume)"
+"$bin" sweep --config s12.json --runs killed --workers 2 --runs-per-worker 2 --no-plot >resumed.log 2>&1 ||
+  { cat resumed.log; fail "the resumed sweep"; }
+cmp serial12/workers12.csv killed/workers12.csv || fail "the resumed pool's CSV differs from the serial sweep's"
+for ck in serial12/*/checkpoint/*.safetensors; do
+  cmp -s "$ck" "killed/${ck#serial12/}" || fail "killed/${ck#serial12/} differs from the serial sweep's $ck"
+done
+echo "--runs-per-worker 2 killed with $cut point(s) between checkpoints and resumed: the serial sweep's CSV and checkpoints"
 
 for bad in "--workers 2 --runs-per-worker 0" "--workers 2 --runs-per-worker 65" "--runs-per-worker 2"; do
   "$bin" sweep --config s.json --runs badflag $bad --no-plot >bad.log 2>&1
