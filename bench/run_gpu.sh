@@ -24,12 +24,15 @@
 #                   training step on the same rows under its 240 s budget; throughput-train.md, .csv and .png; log
 #                   bench-train.log). Not in "bench": about 5-8 minutes on its own, so it gets a call of its own
 #                   (STEPS=bench-train)
+#   bench-concurrency/ bench/train_concurrency.sh build $OUT/bench-concurrency (train_steps --concurrent R for R = 2 4 8
+#                   at Zoology Fig. 2's shapes: R runs' steps one at a time against R threads at once, the speedup
+#                   table in bench-concurrency.log). Not in "bench" either (STEPS=bench-concurrency)
 # VERIFY_ONLY (space-separated operator or mixer ids) restricts the verify and determinism steps to those ids;
 # SANITIZER_TESTS (a regex of test binaries, e.g. "kernel_conformance|recurrent") restricts the sanitizer step, and
 # GTEST_FILTER, passed through, the tests inside them: how one family is checked within one call.
 # STEPS (default "test verify sanitizer bench"; determinism on request) picks the steps, so that they can be split over calls of the
 # device's 10-minute limit: "bench" runs the four benchmarks, "bench-kernels" only the attention one, "bench-conv" only
-# the convolution one, "bench-recurrent" only the recurrent one, "bench-mixers" only the mixers', "bench-train" the training step (never part of "bench"). Each step has its own
+# the convolution one, "bench-recurrent" only the recurrent one, "bench-mixers" only the mixers', "bench-train" the training step and "bench-concurrency" several runs at once (neither part of "bench"). Each step has its own
 # time limit (BENCH_TIMEOUT, BENCH_CONV_TIMEOUT, BENCH_RECURRENT_TIMEOUT, BENCH_MIXERS_TIMEOUT, BENCH_TRAIN_TIMEOUT, ...) so that one slow
 # step cannot starve the others.
 set -u
@@ -87,5 +90,9 @@ fi
 if [[ $steps == *" bench-train "* ]]; then
   step bench-train "${BENCH_TRAIN_TIMEOUT:-560}" build/bin/menagerie bench train --out "$out/bench-train"
   grep -E "^- \*\*(MET|MISSED|NOT MEASURED)\*\*" "$out/bench-train/throughput-train.md" 2>/dev/null
+fi
+if [[ $steps == *" bench-concurrency "* ]]; then
+  step bench-concurrency "${BENCH_CONCURRENCY_TIMEOUT:-560}" bench/train_concurrency.sh build "$out/bench-concurrency"
+  grep -E "^\|" "$out/bench-concurrency.log"
 fi
 exit $rc_all

@@ -10,10 +10,21 @@
 //   step and its synchronisation; ms = the median of the K; tokens/s = B T / (ms / 1e3);
 //   a 64-epoch run = steps_per_epoch x epochs x ms, steps_per_epoch = ceil(train_examples / B).
 // --smoke: d_model 64 and the first shape only, 1 warm-up and 1 timed step (the gpu ctest train_steps_smoke).
+// --concurrent R (2-64): the gain of training R runs at once in one process (sweep --runs-per-worker, one host
+// thread and stream per run) over R runs one at a time. Per point, R backends (seeds seed + r) are built and each
+// warmed up by W steps; then K rounds (a round: one step of every run) are timed twice, alternating, and the faster
+// of each kept:
+//   sequential  one host thread steps the R backends in turn, each step host-synchronised (cudaDeviceSynchronize)
+//   concurrent  R host threads, one backend each, released together (std::latch), K steps each; then one
+//               cudaDeviceSynchronize after they joined
+// ms_round_{sequential,concurrent} = wall time / K, speedup = sequential / concurrent (> 1: the runs overlapped),
+// tokens_per_s_{...} = R B T / (ms_round / 1e3). bench/train_concurrency.sh runs it at Zoology Fig. 2's shapes.
 // --plan-only: every point validated and written without timings (no GPU needed): the rows the peer would be given.
 // Every row is written (the file rewritten after each), a failed one with its error; exit 0 when every row was timed,
 // 1 when some failed, 2 for bad input, 77 without a GPU.
-// Output: {"provenance": {...}, "config": path, "optimizer", "dropout" (the config's), "rows": [{"mixer", "model", "d_model", "T", "B", "num_kv_pairs",
+// Output (--concurrent adds "concurrent", "ms_round_sequential", "ms_round_concurrent", "speedup",
+// "tokens_per_s_sequential", "tokens_per_s_concurrent" to a row instead of the one-run timings):
+// {"provenance": {...}, "config": path, "optimizer", "dropout" (the config's), "rows": [{"mixer", "model", "d_model", "T", "B", "num_kv_pairs",
 // "steps_per_epoch", "epochs", "params", "labelled", "warmup", "steps", "ms", "ms_steps", "tokens_per_s"} or with
 // "error" instead of the timings]}; "model" is the merged model object (what the peer builds zoology's model from).
 #include <cuda_runtime.h>
@@ -22,11 +33,16 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <fstream>
+#include <latch>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/errors.hpp"
@@ -48,6 +64,7 @@ struct Args {
   std::string config, out;
   std::set<std::string> only;
   bool smoke = false, plan_only = false;
+  int concurrent = 0;  // 0: one run at a time (the default rows)
 };
 
 Args parse_args(int argc, char** argv) {
@@ -69,9 +86,16 @@ Args parse_args(int argc, char** argv) {
       a.smoke = true;
     } else if (s == "--plan-only") {
       a.plan_only = true;
+    } else if (s == "--concurrent") {
+      const std::string v = value("--concurrent");
+      char* end = nullptr;
+      const long r = std::strtol(v.c_str(), &end, 10);
+      require<InputError>(!v.empty() && *end == '\0' && r >= 2 && r <= 64, "train_steps: --concurrent ", v,
+                          ": expected a number of runs from 2 to 64");
+      a.concurrent = static_cast<int>(r);
     } else {
       throw InputError(cat("train_steps: unknown argument '", s, "' (expected --config FILE --out FILE [--only NAMES] "
-                           "[--smoke] [--plan-only])"));
+                           "[--smoke] [--plan-only] [--concurrent R])"));
     }
   }
   require<InputError>(!a.config.empty() && !a.out.empty(), "train_steps: --config FILE and --out FILE are required");
@@ -148,6 +172,75 @@ void time_point(const train::RunConfig& c, std::int64_t warmup, std::int64_t ste
   row["ms"] = med;
   row["ms_steps"] = ms;
   row["tokens_per_s"] = static_cast<double>(c.batch_size * batch.T) / (med / 1e3);
+}
+
+// --concurrent R: fills row's sequential and concurrent timings of R runs of the point (see the header).
+void time_concurrent(const train::RunConfig& c, std::int64_t warmup, std::int64_t steps, int R, json& row) {
+  const auto data = synthetics::build_dataset(c.data);
+  const auto refs = train::make_batches(data.train, c.batch_size);
+  const auto batch = train::batch_of(data.train[refs.at(0).segment], refs.at(0));
+  std::vector<std::unique_ptr<train::Backend>> runs;
+  std::vector<std::uint64_t> count(static_cast<std::size_t>(R), 0);
+  for (int r = 0; r < R; ++r) {
+    runs.push_back(train::make_backend(c));
+    runs.back()->set_parameters(train::init_parameters(c.model, c.seed + static_cast<std::uint64_t>(r)));
+  }
+  auto one = [&](int r) {  // one step of run r; its loss read back (the backend synchronises its own stream)
+    auto& n = count[static_cast<std::size_t>(r)];
+    const train::Dropout drop{c.dropout.embedding, c.dropout.attention, 0x9e3779b97f4a7c15ull * ++n + r, 0};
+    const double loss = runs[static_cast<std::size_t>(r)]->forward_backward(batch, drop);
+    runs[static_cast<std::size_t>(r)]->step(c.optimizer, c.optimizer.lr);
+    if (!std::isfinite(loss)) throw Error(cat("run ", r, ": loss ", loss, " at step ", n));
+  };
+  for (int r = 0; r < R; ++r)
+    for (std::int64_t i = 0; i < warmup; ++i) one(r);
+  sync();
+  const auto sequential = [&] {
+    const auto t0 = Clock::now();
+    for (std::int64_t k = 0; k < steps; ++k)
+      for (int r = 0; r < R; ++r) {
+        one(r);
+        sync();
+      }
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  };
+  const auto concurrent = [&] {
+    std::latch go(R + 1);
+    std::vector<std::exception_ptr> error(static_cast<std::size_t>(R));
+    std::vector<std::thread> threads;
+    for (int r = 0; r < R; ++r)
+      threads.emplace_back([&, r] {
+        go.arrive_and_wait();
+        try {
+          for (std::int64_t k = 0; k < steps; ++k) one(r);
+        } catch (...) {
+          error[static_cast<std::size_t>(r)] = std::current_exception();
+        }
+      });
+    const auto t0 = Clock::now();
+    go.arrive_and_wait();
+    for (auto& t : threads) t.join();
+    sync();
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    for (const auto& e : error)
+      if (e) std::rethrow_exception(e);
+    return ms;
+  };
+  double seq = 1e300, conc = 1e300;
+  for (int rep = 0; rep < 2; ++rep) {
+    seq = std::min(seq, sequential());
+    conc = std::min(conc, concurrent());
+  }
+  const double round_seq = seq / static_cast<double>(steps), round_conc = conc / static_cast<double>(steps);
+  const double tokens = static_cast<double>(R * c.batch_size * batch.T);
+  row["concurrent"] = R;
+  row["warmup"] = warmup;
+  row["steps"] = steps;
+  row["ms_round_sequential"] = round_seq;
+  row["ms_round_concurrent"] = round_conc;
+  row["speedup"] = round_seq / round_conc;
+  row["tokens_per_s_sequential"] = tokens / (round_seq / 1e3);
+  row["tokens_per_s_concurrent"] = tokens / (round_conc / 1e3);
 }
 
 void write(const std::string& path, const json& j) {
@@ -238,6 +331,20 @@ int run(const Args& a) {
   for (auto& p : points) {
     const auto& r = p.row;
     try {
+      if (a.concurrent) {
+        time_concurrent(p.config, warmup, steps, a.concurrent, p.row);
+        std::printf("%s d=%lld T=%lld B=%lld, %d runs: a round (one step of each) %.3f ms one at a time, %.3f ms "
+                    "at once: %.2fx (%.2f -> %.2f M tokens/s)\n",
+                    r["mixer"].get<std::string>().c_str(), static_cast<long long>(r["d_model"]),
+                    static_cast<long long>(r["T"]), static_cast<long long>(r["B"]), a.concurrent,
+                    r["ms_round_sequential"].get<double>(), r["ms_round_concurrent"].get<double>(),
+                    r["speedup"].get<double>(), r["tokens_per_s_sequential"].get<double>() / 1e6,
+                    r["tokens_per_s_concurrent"].get<double>() / 1e6);
+        std::fflush(stdout);
+        out["rows"].push_back(p.row);
+        write(a.out, out);
+        continue;
+      }
       time_point(p.config, warmup, steps, p.row);
       std::printf("%s d=%lld T=%lld B=%lld: %.3f ms per step (median of %lld), %.2f M tokens/s\n",
                   r["mixer"].get<std::string>().c_str(), static_cast<long long>(r["d_model"]),

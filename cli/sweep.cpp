@@ -7,7 +7,8 @@
 // submits a job array, one task per unfinished point, each running --point ID; --status prints the points' states;
 // --resubmit submits the points that failed or stopped; --tables trains nothing and rewrites the tables and plot
 // from the runs directory (results carried back from another machine). On one host: --workers N [--gpus LIST] trains N points at
-// once, each in its own `--point` process (cli/sweep_workers.hpp), one per GPU or several sharing one.
+// once, each in its own `--point` process (cli/sweep_workers.hpp), one per GPU or several sharing one; with
+// --runs-per-worker R each worker process trains R points at once on R threads (cli/sweep_threads.hpp).
 #include <unistd.h>
 
 #include <cstdio>
@@ -20,6 +21,7 @@
 #include "cli/output_paths.hpp"
 #include "cli/scripts.hpp"
 #include "cli/sweep_slurm.hpp"
+#include "cli/sweep_threads.hpp"
 #include "cli/sweep_workers.hpp"
 #include "core/errors.hpp"
 #include "core/io/file_lock.hpp"
@@ -52,32 +54,10 @@ void plot(const fs::path& csv, const fs::path& png) {
 
 // --point ID: train one point while holding its lock, keep the task record, rewrite the tables (and the plot).
 void train_one_point(const train::Sweep& sweep, const std::string& id, const train::SweepOptions& opt, bool plot_on) {
-  const train::SweepPoint* p = train::find_point(sweep, id);
-  require<InputError>(p != nullptr, "--point ", id, ": not a point of sweep ", sweep.name, " (its ",
-                      sweep.points.size(), " points are named like ", sweep.points.front().id, ")");
-  fs::create_directories(opt.runs_dir / ".locks");
-  const std::string owner = train::process_owner_note();
-  const fs::path lock_path = train::point_lock_path(opt.runs_dir, id);
-  const auto lock = FileLock::try_acquire(lock_path, owner);
-  if (!lock)
-    return opt.log(cat(id, ": being trained by another process (", FileLock::read_note(lock_path), "); left to it"));
-  opt.log(cat(id, ": trained by ", owner));
-  write_task_record(opt.runs_dir, id, "running");
-  train::TrainSummary summary;
-  try {
-    summary = train::train_run(p->config, {opt.runs_dir / id, opt.progress, opt.log, {}});
-  } catch (const std::exception& e) {
-    write_task_record(opt.runs_dir, id, "failed", e.what());
-    throw;
-  }
-  write_task_record(opt.runs_dir, id, "done");
-  opt.log(cat(id, ": valid/accuracy ", summary.final_line.value("valid/accuracy", 0.0), " after ",
-              summary.final_line.value("epoch", std::int64_t{0}), " epochs"));
   const fs::path csv = opt.out_dir / (sweep.name + ".csv");
-  train::write_sweep_tables(sweep, opt.runs_dir, opt.out_dir, owner, [&] {
+  train_locked_point(sweep, id, opt, [&] {
     if (plot_on) plot(csv, opt.out_dir / (sweep.name + ".png"));
   });
-  opt.log(cat("wrote ", csv.string()));
 }
 
 }  // namespace
@@ -85,7 +65,7 @@ void train_one_point(const train::Sweep& sweep, const std::string& id, const tra
 void add_sweep(CLI::App& app) {
   struct State {
     std::string config, runs, out, point, gpus;
-    int workers = 0;
+    int workers = 0, runs_per_worker = 1, worker_threads = 0;
     bool no_plot = false, no_progress = false, slurm = false, status = false, resubmit = false, tables = false;
     SlurmJobOptions job;
   };
@@ -105,6 +85,12 @@ void add_sweep(CLI::App& app) {
   auto* workers = sub->add_option("--workers", st->workers,
                                   "train N points at once on this host, each in its own process (--point)");
   auto* gpu_list = sub->add_option("--gpus", st->gpus, "GPU ordinals for the workers, e.g. 0,1,2,3 (--workers)");
+  auto* per_worker = sub->add_option("--runs-per-worker", st->runs_per_worker,
+                                     "train R points at once in each worker process, one thread and CUDA stream each "
+                                     "(--workers; default 1: one process per point)");
+  auto* serve = sub->add_option("--worker-threads", st->worker_threads,
+                                "internal: the worker process of --runs-per-worker (point ids on stdin)")
+                    ->group("");
   auto* partition = sub->add_option("--partition", st->job.partition, "Slurm partition (--slurm, --resubmit)");
   auto* gpus = sub->add_option("--gpus-per-task", st->job.gpus_per_task, "GPUs per array task (--slurm, --resubmit)");
   auto* time = sub->add_option("--time", st->job.time, "time limit per task, Slurm's forms (--slurm, --resubmit)");
@@ -121,7 +107,16 @@ void add_sweep(CLI::App& app) {
     require<InputError>(workers->count() == 0 || (st->workers >= 1 && st->workers <= 256), "--workers ",
                         st->workers, ": expected 1 to 256 processes");
     require<InputError>(workers->count() > 0 || gpu_list->count() == 0, "--gpus: only with --workers");
-    WorkerOptions pool{st->workers, gpu_list->count() ? parse_gpu_list(st->gpus) : std::vector<std::string>{}};
+    require<InputError>(workers->count() > 0 || per_worker->count() == 0, "--runs-per-worker: only with --workers");
+    require<InputError>(st->runs_per_worker >= 1 && st->runs_per_worker <= 64, "--runs-per-worker ",
+                        st->runs_per_worker, ": expected 1 to 64 runs per worker process");
+    require<InputError>(serve->count() == 0 || (st->worker_threads >= 1 && st->worker_threads <= 64),
+                        "--worker-threads ", st->worker_threads, ": expected 1 to 64 threads");
+    for (auto* mode : {slurm, status, resubmit, point, workers, tables})
+      require<InputError>(serve->count() == 0 || mode->count() == 0, "--worker-threads (the worker process of ",
+                          "--runs-per-worker) excludes ", mode->get_name());
+    WorkerOptions pool{st->workers, gpu_list->count() ? parse_gpu_list(st->gpus) : std::vector<std::string>{},
+                       st->runs_per_worker};
     const auto sweep = train::read_sweep(st->config);
     train::SweepOptions opt;
     opt.runs_dir = st->runs.empty() ? fs::path("runs") / sweep.name : fs::path(st->runs);
@@ -152,8 +147,14 @@ void add_sweep(CLI::App& app) {
       std::fflush(stdout);
     };
     if (!st->point.empty()) return train_one_point(sweep, st->point, opt, !st->no_plot);
+    if (serve->count()) {
+      const int failed = serve_sweep_points(sweep, opt, st->worker_threads);
+      std::fprintf(stderr, "worker: %d point(s) failed (reported to the parent)\n", failed);
+      return;
+    }
     if (workers->count()) {
-      const int failed = run_sweep_workers(s, st->config, pool);
+      const int failed = pool.runs_per_worker > 1 ? run_sweep_thread_workers(s, st->config, pool)
+                                                  : run_sweep_workers(s, st->config, pool);
       const fs::path csv = opt.out_dir / (sweep.name + ".csv");
       const auto rows = train::write_sweep_tables(sweep, opt.runs_dir, opt.out_dir, train::process_owner_note(), [&] {
         if (!st->no_plot) plot(csv, opt.out_dir / (sweep.name + ".png"));

@@ -27,13 +27,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-fs::path self_executable() {
-  std::error_code ec;
-  const fs::path p = fs::read_symlink("/proc/self/exe", ec);
-  require<Error>(!ec, "sweep --workers: cannot find this program's path (/proc/self/exe: ", ec.message(), ")");
-  return p;
-}
-
 struct Running {
   std::string id;
   int slot = 0;
@@ -78,20 +71,33 @@ std::vector<std::string> parse_gpu_list(const std::string& list) {
   return gpus;
 }
 
-int run_sweep_workers(const SlurmSweep& s, const std::string& config_path, const WorkerOptions& o) {
-  const fs::path exe = self_executable();
-  const fs::path logs = s.runs_dir / ".workers";
-  fs::create_directories(logs);
-  // Cheapest first: the unfinished points by d_model x the data's longest sequence (what an epoch's work grows
-  // with; every Zoology grid point has the same example count), ties in grid order.
+fs::path self_executable() {
+  std::error_code ec;
+  const fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  require<Error>(!ec, "sweep --workers: cannot find this program's path (/proc/self/exe: ", ec.message(), ")");
+  return p;
+}
+
+std::vector<std::string> unfinished_points_cheapest_first(const SlurmSweep& s) {
+  // By d_model x the data's longest sequence (what an epoch's work grows with; every Zoology grid point has the same
+  // example count), ties in grid order.
   std::vector<std::pair<std::int64_t, std::string>> order;
   for (const auto& row : train::collect(s.sweep, s.runs_dir))
     if (!row.finished)
       order.emplace_back(row.point.d_model * train::max_sequence_length(row.point.config.data, row.point.id),
                          row.point.id);
   std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::deque<std::string> todo;
-  for (const auto& [cost, id] : order) todo.push_back(id);
+  std::vector<std::string> ids;
+  for (auto& [cost, id] : order) ids.push_back(std::move(id));
+  return ids;
+}
+
+int run_sweep_workers(const SlurmSweep& s, const std::string& config_path, const WorkerOptions& o) {
+  const fs::path exe = self_executable();
+  const fs::path logs = s.runs_dir / ".workers";
+  fs::create_directories(logs);
+  const auto order = unfinished_points_cheapest_first(s);
+  std::deque<std::string> todo(order.begin(), order.end());
   std::printf("sweep %s: %zu of %zu points unfinished, %d workers%s%s; logs in %s\n", s.sweep.name.c_str(),
               todo.size(), s.sweep.points.size(), o.workers, o.gpus.empty() ? "" : " on GPUs ",
               [&] {

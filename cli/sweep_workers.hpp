@@ -20,12 +20,20 @@ namespace menagerie::cli {
 struct WorkerOptions {
   int workers = 1;
   std::vector<std::string> gpus;  // CUDA device ordinals; empty: the workers inherit the environment's devices
+  int runs_per_worker = 1;        // > 1: threads of one worker process (cli/sweep_threads.hpp)
 };
 
 // "0,1,3" -> {"0", "1", "3"}; a one-line InputError for anything but comma-separated non-negative integers.
 std::vector<std::string> parse_gpu_list(const std::string& list);
 
-// Runs the unfinished points of s with o.workers processes at once; returns the number of failed points.
+// Runs the unfinished points of s with o.workers processes at once (one point each); returns the number of failed
+// points. With o.runs_per_worker > 1 the caller uses run_sweep_thread_workers (cli/sweep_threads.hpp) instead.
 int run_sweep_workers(const SlurmSweep& s, const std::string& config_path, const WorkerOptions& o);
+
+// The unfinished points of s, cheapest first (by d_model x the data's longest sequence; ties in grid order).
+std::vector<std::string> unfinished_points_cheapest_first(const SlurmSweep& s);
+
+// The path of this program (/proc/self/exe).
+std::filesystem::path self_executable();
 
 }  // namespace menagerie::cli

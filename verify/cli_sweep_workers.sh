@@ -5,6 +5,10 @@
 # for byte, and so must every run's final checkpoint (the parameters after training). The worker run must have
 # overlapped: at least two points started before the first one finished. Then a failing point: a point whose run
 # directory cannot be created must fail alone (exit 1, its id named), the other points finishing.
+# --runs-per-worker (cli/sweep_threads.hpp): --workers 2 --runs-per-worker 2 (2 processes, 2 training threads each)
+# must give the same CSV and checkpoints as the serial sweep, with runs of one process overlapping, and a point
+# that fails there must fail alone too; the pool killed (kill -9) while points sit between checkpoints and started
+# again must give the serial sweep's results. Bad values of --runs-per-worker: one line naming the value, exit 2.
 # usage: cli_sweep_workers.sh MENAGERIE SOURCE_DIR
 set -u
 bin=$1 src=$2
@@ -39,6 +43,71 @@ started=$(awk '/ started$/ {s++} / done / {print s; exit}' pool.log)
 [ "${started:-0}" -ge 2 ] || fail "the workers did not overlap: $started point(s) had started when the first finished"
 echo "serial and --workers 3: equal CSVs and $n equal checkpoints; $started points running at once"
 
+same_as_serial() {  # $1: the runs directory of a pool; prints the number of equal checkpoints
+  cmp serial/workers.csv "$1"/workers.csv || fail "$1: the CSV differs from the serial sweep's"
+  local k=0 ck
+  for ck in serial/*/checkpoint/*.safetensors; do
+    [ -e "$ck" ] || continue
+    cmp -s "$ck" "$1/${ck#serial/}" || fail "$1/${ck#serial/} differs from the serial sweep's $ck"
+    k=$((k + 1))
+  done
+  [ "$k" -ge 4 ] || fail "$1: expected checkpoint files of 4 points, compared $k"
+  for r in serial/*/results.jsonl; do  # every epoch's loss and accuracy (the wall-clock fields aside)
+    python3 -c '
+import json, sys
+strip = lambda p: [{k: v for k, v in json.loads(l).items() if k not in ("seconds", "tokens_per_s")} for l in open(p)]
+sys.exit(strip(sys.argv[1]) != strip(sys.argv[2]))' "$r" "$1/${r#serial/}" || fail "$1/${r#serial/}: its losses or accuracies differ from $r"
+  done
+  echo "$k"
+}
+"$bin" sweep --config s.json --runs threads --workers 2 --runs-per-worker 2 --no-plot >threads.log 2>&1 ||
+  { cat threads.log; fail "sweep --workers 2 --runs-per-worker 2"; }
+cat threads.log
+n=$(same_as_serial threads) || { echo "$n"; exit 1; }
+grep -q "2 workers x 2 runs each" threads.log || fail "the threaded pool's header line is missing"
+[ "$(ls threads/.workers/worker-*.log | wc -l)" = 2 ] || fail "expected 2 worker processes: $(ls threads/.workers)"
+[ "$(grep -c ' done ' threads.log)" = 4 ] || fail "expected 4 points done"
+# Threads of one process overlapped: some worker had started two points before the first of them ended.
+started=$(awk 'match($0, /worker [0-9]+/) {w = substr($0, RSTART, RLENGTH)} / started$/ {s[w]++}
+  / done / && !(w in d) {d[w] = 1; if (s[w] > m) m = s[w]} END {print m + 0}' threads.log)
+[ "$started" -ge 2 ] || fail "the threads of a worker did not overlap (at most $started running at once)"
+echo "serial and --workers 2 --runs-per-worker 2: equal CSVs, results and $n equal checkpoints; $started points at once in one worker"
+
+# Killed (kill -9 of the whole pool, once some point has a checkpoint) and started again: the same results. A sweep
+# of 12 epochs (s12.json), so that points are caught between checkpoints.
+python3 -c "
+import json
+s = json.load(open('s.json')); s['name'] = 'workers12'; s['base']['epochs'] = 12
+json.dump(s, open('s12.json', 'w'))" || fail "writing the 12-epoch sweep config"
+"$bin" sweep --config s12.json --runs serial12 --no-plot --no-progress >serial12.log 2>&1 || { cat serial12.log; fail "serial sweep (12 epochs)"; }
+setsid "$bin" sweep --config s12.json --runs killed --workers 2 --runs-per-worker 2 --no-plot >killed.log 2>&1 &
+pool=$!
+for _ in $(seq 200); do ls killed/*/checkpoint/state.json >/dev/null 2>&1 && break; sleep 0.02; done
+kill -9 -- -"$pool" 2>/dev/null
+wait "$pool" 2>/dev/null
+cut=0
+for d in killed/*/; do
+  [ -e "$d/checkpoint/state.json" ] && ! grep -q '"final":true' "$d/results.jsonl" 2>/dev/null && cut=$((cut + 1))
+done
+[ "$cut" -ge 1 ] || fail "the kill caught no point between checkpoints (nothing to resume)"
+"$bin" sweep --config s12.json --runs killed --workers 2 --runs-per-worker 2 --no-plot >resumed.log 2>&1 ||
+  { cat resumed.log; fail "the resumed sweep"; }
+cmp serial12/workers12.csv killed/workers12.csv || fail "the resumed pool's CSV differs from the serial sweep's"
+for ck in serial12/*/checkpoint/*.safetensors; do
+  cmp -s "$ck" "killed/${ck#serial12/}" || fail "killed/${ck#serial12/} differs from the serial sweep's $ck"
+done
+echo "--runs-per-worker 2 killed with $cut point(s) between checkpoints and resumed: the serial sweep's CSV and checkpoints"
+
+for bad in "--workers 2 --runs-per-worker 0" "--workers 2 --runs-per-worker 65" "--runs-per-worker 2"; do
+  "$bin" sweep --config s.json --runs badflag $bad --no-plot >bad.log 2>&1
+  rc=$?
+  [ "$rc" = 2 ] || { cat bad.log; fail "sweep $bad: exit $rc, expected 2"; }
+  [ "$(wc -l <bad.log)" = 1 ] && grep -q -- "--runs-per-worker" bad.log ||
+    { cat bad.log; fail "sweep $bad: expected one line naming --runs-per-worker"; }
+done
+[ ! -e badflag ] || fail "a refused command created its runs directory"
+echo "bad --runs-per-worker values: one line, exit 2"
+
 # A failing point: its run directory's path is taken by a file, so the point cannot start (root included).
 first=$(basename "$(ls -d serial/*/ | head -1)")
 mkdir -p broken && touch broken/"$first"
@@ -48,3 +117,11 @@ rc=$?
 grep -q "$first FAILED" broken.log || { cat broken.log; fail "the failed point $first is not named"; }
 [ "$(grep -c ' done ' broken.log)" = 3 ] || { cat broken.log; fail "the other 3 points did not finish"; }
 echo "a point that cannot start fails alone: exit 1, the other 3 done"
+
+rm -rf broken && mkdir -p broken && touch broken/"$first"
+"$bin" sweep --config s.json --runs broken --workers 1 --runs-per-worker 3 --no-plot >broken.log 2>&1
+rc=$?
+[ "$rc" = 1 ] || { cat broken.log; fail "--runs-per-worker 3, a point that cannot start: exit $rc, expected 1"; }
+grep -q "$first FAILED" broken.log || { cat broken.log; fail "the failed point $first is not named"; }
+[ "$(grep -c ' done ' broken.log)" = 3 ] || { cat broken.log; fail "the other 3 points did not finish"; }
+echo "--runs-per-worker 3: a point that cannot start fails alone: exit 1, the other 3 done"

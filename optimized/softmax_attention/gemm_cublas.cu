@@ -5,13 +5,16 @@
 //             dS = P (dP - Delta)  ->  dV = P^T dO,  dQ = scale dS K,  dK = scale dS^T Q
 // Row-major [T, D] blocks with row pitch H D are cuBLAS's column-major D x T matrices, so every product is one
 // strided-batched GEMM (stride T H D between batches). fp32: fp32 storage and compute on a pedantic-math handle
-// (no TF32); bf16: bf16 q, k, v, P, dS and outputs, fp32 S, dP and accumulation. The cuBLAS handle is created once
-// per host thread on first use and bound to the caller's stream on every call. Attention dropout (fp32, training:
+// (no TF32); bf16: bf16 q, k, v, P, dS and outputs, fp32 S, dP and accumulation. The cuBLAS handle is one per
+// (stream, device), created on first use and kept for the process (handle_for). Attention dropout (fp32, training:
 // gemm_cublas_dropout.hpp) swaps in the two *_dropout row kernels, which regenerate the Philox mask per row
 // (dropout_mask.hpp's for_each_key: each thread takes whole Philox blocks of 4 consecutive keys).
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <utility>
 #include <string>
 
 #include <cuda_bf16.h>
@@ -34,11 +37,25 @@ constexpr cudaDataType_t data_type() {
   return std::is_same_v<X, float> ? CUDA_R_32F : CUDA_R_16BF;
 }
 
+// One handle per (stream, device), bound to its stream once: a handle's workspace then never serves two streams at
+// once (cublasSetStream on a shared handle would hand the workspace to the new stream while the old one may still
+// be using it), and no handle is destroyed (cublasDestroy synchronises the device) when a host thread exits. Only
+// the math mode changes per call; a stream is driven by one host thread at a time.
 cublasHandle_t handle_for(cudaStream_t stream, bool fp32) {
-  thread_local std::unique_ptr<cuda::CublasHandle> h;
-  if (!h) h = std::make_unique<cuda::CublasHandle>(stream, cuda::MathMode::pedantic);
-  h->set_stream(stream);
-  h->set_math_mode(fp32 ? cuda::MathMode::pedantic : cuda::MathMode::default_math);
+  static std::mutex mutex;
+  static auto* handles = new std::map<std::pair<std::uintptr_t, int>, cuda::CublasHandle>;  // never destroyed
+  int device = 0;
+  MENAGERIE_CUDA_CHECK(cudaGetDevice(&device));
+  cuda::CublasHandle* h = nullptr;
+  {
+    const std::lock_guard lock(mutex);
+    const auto key = std::make_pair(reinterpret_cast<std::uintptr_t>(stream), device);
+    auto it = handles->find(key);
+    if (it == handles->end()) it = handles->emplace(key, cuda::CublasHandle(stream, cuda::MathMode::pedantic)).first;
+    h = &it->second;
+  }
+  const auto mode = fp32 ? cuda::MathMode::pedantic : cuda::MathMode::default_math;
+  if (h->math_mode() != mode) h->set_math_mode(mode);
   return h->get();
 }
 

@@ -11,6 +11,10 @@
 // Per (B, T) a Plan holds the activations and the mixers bound to them; plans are kept (training and evaluation
 // batch sizes differ). Attention dropout (mha, sliding_attn) is the reference's Philox masks inside the mixer's
 // attention (mixer_layer.hpp); evaluation runs without it. The host synchronises once per step, to return the loss.
+// Streams and threads: every kernel, cuBLAS call, cuFFT plan, memset and copy of a backend is issued on its own
+// non-blocking stream, leased from train/gpu/stream_pool.hpp; nothing synchronises the device, and a backend holds
+// no state shared with another, so backends driven by different host threads run concurrently (one thread per
+// backend: a backend itself is not thread safe).
 #include <algorithm>
 #include <map>
 #include <set>
@@ -21,7 +25,6 @@
 #include "optimized/common/device.hpp"
 #include "optimized/common/device_buffer.hpp"
 #include "optimized/adamw/adamw_fp32.hpp"
-#include "optimized/common/stream.hpp"
 #include "optimized/cross_entropy/variants.hpp"
 #include "optimized/embedding/variants.hpp"
 #include "optimized/layer_norm/variants.hpp"
@@ -29,6 +32,7 @@
 #include "optimized/model/kernels.hpp"
 #include "train/backend.hpp"
 #include "train/gpu/mixer_layer.hpp"
+#include "train/gpu/stream_pool.hpp"
 #include "train/gpu_backend.hpp"
 
 namespace menagerie::train {
@@ -364,7 +368,7 @@ class GpuBackend final : public Backend {
   std::map<std::string, std::size_t> offset_;
   std::set<std::string> frozen_;
   std::size_t trained_ = 0;
-  cuda::Stream stream_;
+  gpu::StreamLease stream_;  // before the buffers: returned to the pool after they are freed
   DeviceBuffer<float> params_, grads_, m_, v_, dloss_;
   std::int64_t step_ = 0;
   std::map<std::pair<std::int64_t, std::int64_t>, std::unique_ptr<Plan>> plans_;

@@ -1,0 +1,286 @@
+// menagerie sweep --workers N --runs-per-worker R (cli/sweep_threads.hpp): the parent feeds point ids to N
+// children through their stdin and reads their events from their stdout (poll); each child trains R points at once,
+// one host thread each.
+#include "cli/sweep_threads.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "cli/sweep_slurm.hpp"
+#include "core/errors.hpp"
+#include "core/io/file_lock.hpp"
+#include "train/trainer.hpp"
+
+extern char** environ;
+
+namespace menagerie::cli {
+
+namespace fs = std::filesystem;
+
+void train_locked_point(const train::Sweep& sweep, const std::string& id, const train::SweepOptions& opt,
+                        const std::function<void()>& after_tables) {
+  const train::SweepPoint* p = train::find_point(sweep, id);
+  require<InputError>(p != nullptr, "--point ", id, ": not a point of sweep ", sweep.name, " (its ",
+                      sweep.points.size(), " points are named like ", sweep.points.front().id, ")");
+  fs::create_directories(opt.runs_dir / ".locks");
+  const std::string owner = train::process_owner_note();
+  const fs::path lock_path = train::point_lock_path(opt.runs_dir, id);
+  const auto lock = FileLock::try_acquire(lock_path, owner);
+  if (!lock)
+    return opt.log(cat(id, ": being trained by another process (", FileLock::read_note(lock_path), "); left to it"));
+  opt.log(cat(id, ": trained by ", owner));
+  write_task_record(opt.runs_dir, id, "running");
+  train::TrainSummary summary;
+  try {
+    summary = train::train_run(p->config, {opt.runs_dir / id, opt.progress, opt.log, {}});
+  } catch (const std::exception& e) {
+    write_task_record(opt.runs_dir, id, "failed", e.what());
+    throw;
+  }
+  write_task_record(opt.runs_dir, id, "done");
+  opt.log(cat(id, ": valid/accuracy ", summary.final_line.value("valid/accuracy", 0.0), " after ",
+              summary.final_line.value("epoch", std::int64_t{0}), " epochs"));
+  train::write_sweep_tables(sweep, opt.runs_dir, opt.out_dir, owner, after_tables);
+  opt.log(cat("wrote ", (opt.out_dir / (sweep.name + ".csv")).string()));
+}
+
+// ---- the child ----
+
+int serve_sweep_points(const train::Sweep& sweep, const train::SweepOptions& opt, int threads) {
+  const fs::path logs = opt.runs_dir / ".workers";
+  fs::create_directories(logs);
+  std::mutex io;  // stdin and stdout, shared by the threads
+  int failed = 0;
+  const auto event = [&](const char* what, const std::string& id) {
+    const std::lock_guard lock(io);
+    std::printf("%s %s\n", what, id.c_str());
+    std::fflush(stdout);
+  };
+  const auto serve = [&] {
+    for (;;) {
+      std::string id;
+      {
+        const std::lock_guard lock(io);
+        if (!std::getline(std::cin, id)) return;
+      }
+      if (id.empty()) continue;
+      event("started", id);
+      FILE* log = std::fopen((logs / (id + ".log")).c_str(), "a");
+      train::SweepOptions mine = opt;
+      mine.progress = false;
+      mine.log = [log](const std::string& line) {
+        if (!log) return;
+        std::fprintf(log, "%s\n", line.c_str());
+        std::fflush(log);
+      };
+      bool ok = true;
+      try {
+        train_locked_point(sweep, id, mine, {});
+      } catch (const std::exception& e) {
+        mine.log(cat("menagerie: error: ", e.what()));
+        ok = false;
+      }
+      if (log) std::fclose(log);
+      if (!ok) {
+        const std::lock_guard lock(io);
+        ++failed;
+      }
+      event(ok ? "done" : "failed", id);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int k = 0; k < threads; ++k) pool.emplace_back(serve);
+  for (auto& t : pool) t.join();
+  return failed;
+}
+
+// ---- the parent ----
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Child {
+  pid_t pid = -1;
+  int in = -1, out = -1;  // our ends: its stdin (ids), its stdout (events)
+  std::string gpu, pending;
+  std::set<std::string> running;  // ids handed to it and not reported ended
+  int handed = 0;
+};
+
+// Starts the child with stdin and stdout on pipes and stderr appended to `log`; CUDA_VISIBLE_DEVICES = gpu.
+Child spawn_child(const std::vector<std::string>& argv, const fs::path& log, const std::string& gpu) {
+  int to_child[2], from_child[2];
+  require<Error>(pipe2(to_child, O_CLOEXEC) == 0 && pipe2(from_child, O_CLOEXEC) == 0,
+                 "sweep --runs-per-worker: pipe: ", std::strerror(errno));
+  std::vector<std::string> env_store;
+  for (char** e = environ; *e != nullptr; ++e)
+    if (gpu.empty() || std::string_view(*e).rfind("CUDA_VISIBLE_DEVICES=", 0) != 0) env_store.emplace_back(*e);
+  if (!gpu.empty()) env_store.push_back("CUDA_VISIBLE_DEVICES=" + gpu);
+  std::vector<char*> envp, args;
+  for (auto& s : env_store) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_store = argv;
+  for (auto& s : argv_store) args.push_back(s.data());
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, to_child[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, from_child[1], 1);
+  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  Child c;
+  const int rc = posix_spawn(&c.pid, args[0], &fa, nullptr, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  close(to_child[0]);
+  close(from_child[1]);
+  if (rc != 0) {
+    close(to_child[1]);
+    close(from_child[0]);
+    throw Error(cat("sweep --runs-per-worker: cannot start ", argv[0], ": ", std::strerror(rc)));
+  }
+  c.in = to_child[1], c.out = from_child[0], c.gpu = gpu;
+  return c;
+}
+
+bool send_line(int fd, const std::string& line) {
+  const std::string text = line + "\n";
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const ssize_t n = write(fd, text.data() + at, text.size() - at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    at += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path, const WorkerOptions& o) {
+  const fs::path exe = self_executable(), logs = s.runs_dir / ".workers";
+  fs::create_directories(logs);
+  const auto order = unfinished_points_cheapest_first(s);
+  std::deque<std::string> todo(order.begin(), order.end());
+  std::string gpus;
+  for (const auto& g : o.gpus) gpus += (gpus.empty() ? "" : ",") + g;
+  std::printf("sweep %s: %zu of %zu points unfinished, %d workers x %d runs each%s%s; logs in %s\n",
+              s.sweep.name.c_str(), todo.size(), s.sweep.points.size(), o.workers, o.runs_per_worker,
+              gpus.empty() ? "" : " on GPUs ", gpus.c_str(), logs.string().c_str());
+  std::fflush(stdout);
+  signal(SIGPIPE, SIG_IGN);  // a child that died is seen at its stdout's end, not as a signal here
+  const auto t0 = Clock::now();
+  const auto seconds = [](Clock::time_point a) { return std::chrono::duration<double>(Clock::now() - a).count(); };
+  std::vector<Child> children;
+  std::map<std::string, Clock::time_point> started;
+  std::vector<std::string> failed;
+  const auto hand_out = [&](std::size_t k) {  // tops child k up to R points, or closes its stdin when none is left
+    Child& c = children[k];
+    while (c.in >= 0 && !todo.empty() && static_cast<int>(c.running.size()) < o.runs_per_worker) {
+      if (!send_line(c.in, todo.front())) break;
+      c.running.insert(todo.front());
+      todo.pop_front();
+    }
+    if (todo.empty() && c.in >= 0) close(std::exchange(c.in, -1));
+  };
+  const int n = std::min<int>(o.workers, static_cast<int>((todo.size() + static_cast<std::size_t>(o.runs_per_worker) - 1) /
+                                                          static_cast<std::size_t>(o.runs_per_worker)));
+  for (int k = 0; k < n; ++k) {
+    const std::string gpu = o.gpus.empty() ? "" : o.gpus[static_cast<std::size_t>(k) % o.gpus.size()];
+    children.push_back(spawn_child({exe.string(), "sweep", "--config", fs::absolute(config_path).string(), "--runs",
+                                    s.runs_dir.string(), "--out", s.out_dir.string(), "--worker-threads",
+                                    std::to_string(o.runs_per_worker), "--no-plot", "--no-progress"},
+                                   logs / cat("worker-", k, ".log"), gpu));
+  }
+  for (std::size_t k = 0; k < children.size(); ++k) hand_out(k);
+  const auto end_point = [&](std::size_t k, const std::string& id, bool ok, const std::string& why) {
+    children[k].running.erase(id);
+    const double took = started.count(id) ? seconds(started[id]) : 0.0;
+    std::printf("[%7.1f s] worker %zu: %s %s%s after %.1f s\n", seconds(t0), k, id.c_str(), ok ? "done" : "FAILED",
+                why.c_str(), took);
+    if (!ok) {
+      failed.push_back(id);
+      std::printf("  last lines of %s:\n", (logs / (id + ".log")).string().c_str());
+      for (const auto& line : last_lines(logs / (id + ".log"), 5)) std::printf("    %s\n", line.c_str());
+    }
+  };
+  for (;;) {
+    std::vector<pollfd> fds;
+    std::vector<std::size_t> owner;
+    for (std::size_t k = 0; k < children.size(); ++k)
+      if (children[k].out >= 0) fds.push_back({children[k].out, POLLIN, 0}), owner.push_back(k);
+    if (fds.empty()) break;
+    if (poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      throw Error(cat("sweep --runs-per-worker: poll: ", std::strerror(errno)));
+    }
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].revents == 0) continue;
+      const std::size_t k = owner[i];
+      Child& c = children[k];
+      char buf[4096];
+      const ssize_t got = read(c.out, buf, sizeof buf);
+      if (got < 0 && errno == EINTR) continue;
+      if (got > 0) {
+        c.pending.append(buf, static_cast<std::size_t>(got));
+        for (std::size_t nl; (nl = c.pending.find('\n')) != std::string::npos;) {
+          const std::string line = c.pending.substr(0, nl);
+          c.pending.erase(0, nl + 1);
+          const auto sp = line.find(' ');
+          if (sp == std::string::npos) continue;
+          const std::string what = line.substr(0, sp), id = line.substr(sp + 1);
+          if (what == "started") {
+            started[id] = Clock::now();
+            std::printf("[%7.1f s] worker %zu%s: %s started\n", seconds(t0), k,
+                        c.gpu.empty() ? "" : (" (GPU " + c.gpu + ")").c_str(), id.c_str());
+          } else if (what == "done" || what == "failed") {
+            end_point(k, id, what == "done", "");
+            hand_out(k);
+          }
+          std::fflush(stdout);
+        }
+        continue;
+      }
+      // The child's stdout ended: it exited (or died); what it still held failed with it.
+      close(std::exchange(c.out, -1));
+      if (c.in >= 0) close(std::exchange(c.in, -1));
+      int status = 0;
+      while (waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      const std::string how = WIFEXITED(status) ? cat("exit ", WEXITSTATUS(status)) : cat("signal ", WTERMSIG(status));
+      for (const auto& id : std::set<std::string>(c.running)) end_point(k, id, false, cat(" (worker ", how, ")"));
+      if (!ok && c.running.empty())
+        std::printf("[%7.1f s] worker %zu ended with %s (its log: %s)\n", seconds(t0), k, how.c_str(),
+                    (logs / cat("worker-", k, ".log")).string().c_str());
+      std::fflush(stdout);
+    }
+  }
+  // Points a dead worker never took: not trained, reported as failed.
+  for (const auto& id : todo) {
+    failed.push_back(id);
+    std::printf("[%7.1f s] %s FAILED (no worker left to train it)\n", seconds(t0), id.c_str());
+  }
+  std::printf("sweep %s: workers finished in %.1f s, %zu failed\n", s.sweep.name.c_str(), seconds(t0),
+              failed.size());
+  return static_cast<int>(failed.size());
+}
+
+}  // namespace menagerie::cli
