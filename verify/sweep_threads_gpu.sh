@@ -7,7 +7,7 @@
 # wall times. Exit 77 (skip) without a GPU. CONFIG (another sweep, e.g. a reference-backend one) checks the script.
 # usage: sweep_threads_gpu.sh MENAGERIE SOURCE_DIR [CONFIG]
 set -u
-bin=$1 src=$2 cfg=$(realpath "${3:-$2/train/configs/tiny-gpu.json}")
+bin=$(realpath "$1") src=$2 cfg=$(realpath "${3:-$2/train/configs/tiny-gpu.json}")
 name=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["name"])' "$cfg")
 backend=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["base"].get("backend", ""))' "$cfg")
 [ "$backend" = gpu ] && "$bin" info 2>&1 | grep -q "^GPUs: *no GPU" && { echo "skipped: no GPU visible"; exit 77; }
