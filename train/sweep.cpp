@@ -74,14 +74,27 @@ Sweep parse_sweep(const json& j, std::string_view where) {
   std::set<std::string> ids;
   for (std::size_t di = 0; di < data.size(); ++di) {
     const std::string dw = cat(json_path(gw, "data"), "[", di, "]");
-    reject_unknown_keys(data[di], {"name", "data"}, dw);
+    reject_unknown_keys(data[di], {"name", "data", "patch"}, dw);
     const auto dname = get_field<std::string>(data[di], "name", dw);
+    const json dpatch = get_field_or<json>(data[di], "patch", json::object(), dw);
+    require_object(dpatch, json_path(dw, "patch"));
     for (std::size_t mi = 0; mi < mixers.size(); ++mi) {
       const std::string mw = cat(json_path(gw, "mixers"), "[", mi, "]");
-      reject_unknown_keys(mixers[mi], {"name", "model", "d_model"}, mw);
+      reject_unknown_keys(mixers[mi], {"name", "model", "d_model", "data_patch"}, mw);
       const auto mname = get_field<std::string>(mixers[mi], "name", mw);
       const json mmodel = get_field<json>(mixers[mi], "model", mw);
       require_object(mmodel, json_path(mw, "model"));
+      const json mdpatches = get_field_or<json>(mixers[mi], "data_patch", json::object(), mw);
+      require_object(mdpatches, json_path(mw, "data_patch"));
+      for (const auto& [key, value] : mdpatches.items()) {
+        const bool known = std::any_of(data.begin(), data.end(), [&](const json& d) {
+          return d.is_object() && d.contains("name") && d["name"] == key;
+        });
+        require<InputError>(known, json_path(json_path(mw, "data_patch"), key), ": no data entry is named '", key,
+                            "'");
+        require_object(value, json_path(json_path(mw, "data_patch"), key));
+      }
+      const json mdpatch = mdpatches.value(dname, json::object());
       const auto mdims = get_field_or<std::vector<std::int64_t>>(mixers[mi], "d_model", dims, mw);
       require<InputError>(!mdims.empty(), json_path(mw, "d_model"), " must be a non-empty list when given");
       for (const auto d : mdims)
@@ -96,6 +109,8 @@ Sweep parse_sweep(const json& j, std::string_view where) {
           patch["model"]["d_model"] = d;
           json run = base;
           run.merge_patch(patch);
+          run.merge_patch(dpatch);
+          run.merge_patch(mdpatch);
           p.config = parse_run_config(run, cat(where, " (grid point ", p.id, ")"));
           s.points.push_back(std::move(p));
         }

@@ -8,9 +8,13 @@
 //             "lr":      [1e-3, 3e-3],
 //             "data":    [{"name": "N32-D4", "data": {<synthetics mixture>}}]}}   // optional: base.data, "data"
 // A mixer entry may carry its own "d_model" list, used instead of the grid's for that mixer (Based Fig. 2: SWA only
-// at d 128, Based at 48/64/128); the tables leave the cells outside the grid empty.
+// at d 128, Based at 48/64/128); the tables leave the cells outside the grid empty. A data entry may carry a "patch"
+// (merged into every run of that data set: Zoology Fig. 2's batch size per N), and a mixer entry a "data_patch"
+// {"<data name>": patch} (merged into that mixer's runs of that data set, after the data entry's: attention's
+// position embeddings and H3's d_state follow N); a data_patch key that names no data entry is an error.
 // Each grid point is base, JSON-merge-patched (RFC 7386) with {"name": id, "model": mixer.model + d_model,
-// "optimizer": {"lr"}, "data"}, then validated strictly as a run config; every point is validated before the
+// "optimizer": {"lr"}, "data"}, then with the data entry's patch and the mixer's data_patch, then validated strictly
+// as a run config; every point is validated before the
 // first run starts. Run id: "<mixer>-d<d_model>-lr<lr>-<data>". Runs live in <runs>/<id>/ (train/trainer.hpp): a
 // run whose results end with a final line is skipped, a killed one resumes from its last checkpoint, so a sweep
 // killed at any point and started again produces the same table.

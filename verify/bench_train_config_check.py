@@ -3,7 +3,7 @@
 bench/train_torch.py's translation of it into zoology's model configs (no torch needed).
   verify/bench_train_config_check.py SOURCE_DIR
 Checks:
-  - every mixer entry of train/configs/zoology-fig2-gpu.json's grid is in throughput-train.json under its name with
+  - every mixer entry of train/configs/zoology-fig2.json's grid is in throughput-train.json under its name with
     the same model object (the mixers' hyperparameters of the Fig. 2 runs), and vocab, layers, d_model list,
     weight decay and embedding dropout are the Fig. 2 config's;
   - the shapes are zoology's Fig. 2 MQAR data (iclr24_zoology_figure2/configs.py): (T, kv pairs, batch) = (64, 4, 512),
@@ -22,22 +22,22 @@ from train_torch import zoology_model_config  # noqa: E402
 
 failures = []
 tt = json.load(open(os.path.join(src, "bench", "throughput-train.json")))
-fig2 = json.load(open(os.path.join(src, "train", "configs", "zoology-fig2-gpu.json")))
+fig2 = json.load(open(os.path.join(src, "train", "configs", "zoology-fig2.json")))
 mine = {m["name"]: m for m in tt["mixers"]}
 for m in fig2["grid"]["mixers"]:
     if m["name"] not in mine:
-        failures.append(f"mixer {m['name']} of zoology-fig2-gpu.json is missing")
+        failures.append(f"mixer {m['name']} of zoology-fig2.json is missing")
     elif mine[m["name"]]["model"] != {k: v for k, v in m["model"].items()
                                       if not (k == "max_position_embeddings" and mine[m["name"]].get("positions"))}:
-        # An entry with "positions": true gets position embeddings of each row's length T; zoology-fig2-gpu.json,
+        # An entry with "positions": true gets position embeddings of each row's length T; zoology-fig2.json,
         # one N, states its length as max_position_embeddings.
-        failures.append(f"mixer {m['name']}: model {mine[m['name']]['model']} differs from zoology-fig2-gpu.json's "
+        failures.append(f"mixer {m['name']}: model {mine[m['name']]['model']} differs from zoology-fig2.json's "
                         f"{m['model']}")
 for what, a, b in (("model", tt["model"], fig2["base"]["model"]), ("d_model", tt["d_model"], fig2["grid"]["d_model"]),
                    ("weight_decay", tt["optimizer"]["weight_decay"], fig2["base"]["optimizer"]["weight_decay"]),
                    ("embedding dropout", tt["dropout"]["embedding"], fig2["base"]["dropout"]["embedding"])):
     if a != b:
-        failures.append(f"{what}: {a} here, {b} in zoology-fig2-gpu.json")
+        failures.append(f"{what}: {a} here, {b} in zoology-fig2.json")
 if [(s["T"], s["num_kv_pairs"], s["batch_size"]) for s in tt["shapes"]] != [(64, 4, 512), (256, 16, 256),
                                                                             (512, 64, 128)]:
     failures.append(f"shapes {tt['shapes']} are not zoology's Fig. 2 MQAR shapes")
@@ -93,5 +93,5 @@ for bad, why in (({"mixers": [{"id": "gla"}]}, "no zoology peer"), ({"mixers": [
 if failures:
     print("\n".join("FAIL: " + f for f in failures))
     sys.exit(1)
-print(f"bench_train_config: {len(mine)} mixers follow zoology-fig2-gpu.json and translate to zoology's configs as "
+print(f"bench_train_config: {len(mine)} mixers follow zoology-fig2.json and translate to zoology's configs as "
       "written out by hand")

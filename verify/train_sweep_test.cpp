@@ -193,5 +193,38 @@ TEST(TrainSweep, ABadGridPointIsOneLineNamingIt) {
   EXPECT_THROW(train::parse_sweep(j, "sweep.json"), InputError);
 }
 
+// Zoology Fig. 2's grid changes more than the data with N: a data entry's "patch" sets every run's batch size, and a
+// mixer's "data_patch" only that mixer's runs of that data set (attention's position embeddings follow N); a
+// data_patch naming no data entry is a one-line error naming it.
+TEST(TrainSweep, DataPatchesReachOnlyTheirPoints) {
+  auto j = sweep_json();
+  const json mqar = {{"vocab_size", 16}, {"input_seq_len", 14}, {"num_kv_pairs", 2}, {"random_non_queries", false}};
+  j["grid"]["data"] = {{{"name", "short"}, {"data", j["base"]["data"]}},
+                       {{"name", "long"},
+                        {"data",
+                         {{"seed", 123},
+                          {"train", {{{"task", "mqar"}, {"count", 64}, {"params", mqar}}}},
+                          {"test", {{{"task", "mqar"}, {"count", 16}, {"params", mqar}}}}}},
+                        {"patch", {{"batch_size", 8}}}}};
+  j["grid"]["mixers"][0]["model"]["max_position_embeddings"] = 12;
+  j["grid"]["mixers"][0]["data_patch"] = {{"long", {{"model", {{"max_position_embeddings", 14}}}}}};
+  const auto sweep = train::parse_sweep(j, "sweep.json");
+  ASSERT_EQ(sweep.points.size(), 16u);
+  for (const auto& p : sweep.points) {
+    const bool is_long = p.data == "long", attention = p.mixer == "attention";
+    EXPECT_EQ(p.config.batch_size, is_long ? 8 : 16) << p.id;
+    EXPECT_EQ(p.config.model.max_position_embeddings, attention ? (is_long ? 14 : 12) : 0) << p.id;
+  }
+  j["grid"]["mixers"][0]["data_patch"] = {{"N128", {{"model", {{"max_position_embeddings", 24}}}}}};
+  try {
+    train::parse_sweep(j, "sweep.json");
+    FAIL() << "accepted a data_patch for a data set the grid does not have";
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("data_patch.N128: no data entry is named 'N128'"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  }
+}
+
 }  // namespace
 }  // namespace menagerie::test
