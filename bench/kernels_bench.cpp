@@ -15,6 +15,8 @@
 //                                program exits after it without timing anything. Rows that miss the tolerance are
 //                                information (where bf16 stops being adequate), not a failure: exit 0.
 //   --seed=N                     the seed of every accuracy check (default 20261202; printed)
+//   --benchmark_filter=REGEX     (Google Benchmark's) also restricts the cases file to the cases it selects (a leading
+//                                '-' negates, as there), and is recorded in the JSON context as menagerie_filter
 // `menagerie bench kernels` runs it (--ops=softmax_attention,linear_attention), then the PyTorch peers
 // (bench/attention_torch.py) on the cases file it wrote, the same grid, and bench/attention_report.py;
 // `menagerie bench conv` runs it with --ops=short_conv,long_conv and --error-out, then bench/conv_torch.py and
@@ -36,6 +38,7 @@
 #include <cstring>
 #include <exception>
 #include <map>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -283,7 +286,7 @@ class Reporter : public benchmark::ConsoleReporter {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string cases_out, error_out;
+  std::string cases_out, error_out, filter;
   bool timing_asked = false;  // --cases-out or a Google Benchmark flag: without one, --error-out alone skips timing
   std::vector<char*> rest;
   for (int i = 0; i < argc; ++i) {
@@ -320,6 +323,7 @@ int main(int argc, char** argv) {
       }
     } else {
       if (i > 0 && a.rfind("--benchmark_", 0) == 0) timing_asked = true;
+      if (a.rfind("--benchmark_filter=", 0) == 0) filter = a.substr(19);
       rest.push_back(argv[i]);
     }
   }
@@ -359,7 +363,22 @@ int main(int argc, char** argv) {
   if (!g_smoke)
     std::fprintf(stderr, "peaks: bf16 GEMM %.1f TFLOP/s, fp32 GEMM (no TF32) %.1f TFLOP/s, copy %.0f GB/s\n",
                  g_peaks.bf16_tflops, g_peaks.fp32_tflops, g_peaks.copy_gbs);
-  const auto cases = register_all(harness::KernelContracts{});
+  auto cases = register_all(harness::KernelContracts{});
+  if (!filter.empty() && filter != "all") {
+    benchmark::AddCustomContext("menagerie_filter", filter);
+    const bool negate = filter.front() == '-';
+    std::regex re;
+    try {
+      re = std::regex(negate ? filter.substr(1) : filter, std::regex::extended);
+    } catch (const std::regex_error&) {
+      std::fprintf(stderr, "kernels_bench: --benchmark_filter: '%s' is not a regular expression\n", filter.c_str());
+      return 2;
+    }
+    auto kept = nlohmann::json::array();
+    for (const auto& c : cases)
+      if (std::regex_search(c["name"].get<std::string>(), re) != negate) kept.push_back(c);
+    cases = std::move(kept);
+  }
   if (!cases_out.empty()) {
     write_file_atomic(cases_out, [&](std::ostream& f) { f << nlohmann::json{{"cases", cases}}.dump(1) << "\n"; });
   }

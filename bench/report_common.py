@@ -103,7 +103,10 @@ class Run:
                  "measured"),
                 f"- measured ceiling: device copy {fmt(self.copy_gbs, '.0f')} GB/s (read + write; kernels_bench, same "
                 "run)",
-                f"- timing: {ctx.get('timing')}; both sides"]
+                f"- timing: {ctx.get('timing')}; both sides"] + (
+                    [f"- **filtered run**: only the cases matching `{ctx['menagerie_filter']}` (`menagerie bench ... "
+                     "--filter`), without the error sweep; every target below is judged on those rows only"]
+                    if ctx.get("menagerie_filter") else [])
 
     # ---- targets ----
     def verdict(self, name, rows_, target, value, what, extra=None, roofline_peer=None, roofline_frac=False):

@@ -7,6 +7,8 @@
 // s4d_kernel, shift_ssm_kernel), with kernels_bench's --error-out (each variant's error against the double reference as T grows, written before the
 // timing), bench/conv_torch.py (torch's FFT convolution as zoology's fft_conv, torch's depthwise conv1d) and
 // bench/conv_report.py: <out>/throughput-conv.md and throughput-conv.png.
+// menagerie bench <family> --filter REGEX: only the cases whose names match (kernels_bench --benchmark_filter, which
+// also filters its cases file, so the peers time the same cases), without the error sweep; the report says so.
 // menagerie bench recurrent [--out DIR]: the same for the recurrent family (--ops=wkv,selective_scan: RWKV-4's WKV
 // and Mamba's selective scan), with --error-out, bench/recurrent_torch.py (both recurrences as sequential PyTorch
 // loops over T, as RWKV-4's and Mamba's reference paths compute them, timed under a time budget: cases that would
@@ -28,6 +30,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -85,8 +88,16 @@ std::string with_kernels(const Family& f) {
   return kept;
 }
 
-void run_family(const Family& f, const std::string& out) {
+void run_family(const Family& f, const std::string& out, const std::string& filter) {
   require_output_dir("--out", out);
+  if (!filter.empty()) {
+    try {
+      std::regex(filter.front() == '-' ? filter.substr(1) : filter, std::regex::extended);
+    } catch (const std::regex_error&) {
+      throw InputError(cat("menagerie bench ", f.sub, ": --filter '", filter,
+                           "' is not a regular expression (POSIX extended, as kernels_bench's --benchmark_filter)"));
+    }
+  }
   require<NotAvailableError>(gpu_available(), "menagerie bench ", f.sub, ": no GPU visible");
   namespace fs = std::filesystem;
   const fs::path torch_py = script(f.sub, "bench/" + f.stem + "_torch.py"),
@@ -101,9 +112,14 @@ void run_family(const Family& f, const std::string& out) {
   const std::string prefix = f.sub == "kernels" ? "kernels" : f.stem;
   const fs::path bj = dir / (prefix + "_bench.json"), cj = dir / (prefix + "_cases.json"),
                  tj = dir / (f.stem + "_torch.json"), ej = dir / (f.stem + "_errors.json");
+  const bool errors = f.errors && filter.empty();  // a filtered run is a quick look: no error sweep
+  if (f.errors && !errors)
+    std::printf("bench %s: --filter given: kernels_bench times the matching cases only, without its error sweep\n",
+                f.sub.c_str());
   run_or_throw(quoted(bin) + " --ops=" + ops + " --cases-out=" + quoted(cj) +
-                   (f.errors ? " --error-out=" + quoted(ej) : std::string()) + " --benchmark_out=" + quoted(bj) +
-                   " --benchmark_out_format=json",
+                   (errors ? " --error-out=" + quoted(ej) : std::string()) +
+                   (filter.empty() ? std::string() : " --benchmark_filter=" + quoted(std::filesystem::path(filter))) +
+                   " --benchmark_out=" + quoted(bj) + " --benchmark_out_format=json",
                "kernels_bench");
   const std::string torch = python_with("torch");
   if (torch.empty()) {
@@ -117,7 +133,7 @@ void run_family(const Family& f, const std::string& out) {
   const std::string plot = python_with("matplotlib");
   std::string cmd = (plot.empty() ? std::string("python3") : plot) + " " + quoted(report_py) + " " + quoted(bj) + " " +
                     quoted(tj) + " " + quoted(dir);
-  if (f.errors) cmd += " " + quoted(ej);
+  if (errors) cmd += " " + quoted(ej);
   run_or_throw(cmd, (f.stem + "_report.py").c_str());
   if (f.stem == "mixers")  // the step variants' decoding table, from the same timings
     run_or_throw((plot.empty() ? std::string("python3") : plot) + " " +
@@ -158,24 +174,37 @@ void print_tensors(const std::string& request) {
 
 }  // namespace
 
+void add_filter(CLI::App& sub, std::string& filter) {
+  sub.add_option("--filter", filter,
+                 "time only the cases whose name matches this regular expression (kernels_bench's "
+                 "--benchmark_filter; names like wkv/split_fp32/fwd/B:8/T:4096/D:1024), peers on the same cases, "
+                 "no error sweep; the report says it is filtered");
+}
+
 void add_bench(CLI::App& app) {
   auto* bench = app.add_subcommand("bench", "benchmark kernels against PyTorch and the machine's ceilings");
   bench->require_subcommand(1);
   auto* att = bench->add_subcommand("kernels", "every attention kernel variant beside its PyTorch peer (SDPA, Based)");
   static std::string out = "reports";
   att->add_option("--out", out, "directory for throughput-attention.md and the JSON (default reports)");
-  att->callback([] { run_family({"kernels", "softmax_attention,linear_attention", "attention", false}, out); });
+  static std::string att_filter, conv_filter, recurrent_filter, mixers_filter;
+  add_filter(*att, att_filter);
+  att->callback([] { run_family({"kernels", "softmax_attention,linear_attention", "attention", false}, out, att_filter); });
   auto* conv = bench->add_subcommand(
       "conv", "every convolution kernel variant beside its PyTorch peer (zoology's fft_conv, depthwise conv1d)");
   static std::string conv_out = "reports";
   conv->add_option("--out", conv_out, "directory for throughput-conv.md, .png and the JSON (default reports)");
-  conv->callback([] { run_family({"conv", "short_conv,long_conv,s4d_kernel,shift_ssm_kernel", "conv", true}, conv_out); });
+  add_filter(*conv, conv_filter);
+  conv->callback([] {
+    run_family({"conv", "short_conv,long_conv,s4d_kernel,shift_ssm_kernel", "conv", true}, conv_out, conv_filter);
+  });
   auto* rec = bench->add_subcommand(
       "recurrent", "every recurrent kernel variant (RWKV-4's WKV, Mamba's selective scan) beside its PyTorch peer");
   static std::string recurrent_out = "reports";
   rec->add_option("--out", recurrent_out,
                   "directory for throughput-recurrent.md, .png and the JSON (default reports)");
-  rec->callback([] { run_family({"recurrent", "wkv,selective_scan", "recurrent", true}, recurrent_out); });
+  add_filter(*rec, recurrent_filter);
+  rec->callback([] { run_family({"recurrent", "wkv,selective_scan", "recurrent", true}, recurrent_out, recurrent_filter); });
   auto* mix = bench->add_subcommand(
       "mixers", "every mixer's GPU variants (base_conv, hyena, h3, rwkv, mamba, mha, sliding_attn, based) beside "
                 "zoology's own modules (peers for the first five)");
@@ -184,11 +213,12 @@ void add_bench(CLI::App& app) {
   mix->add_option("--tensors", tensors_request,
                   "print the contracts' state_dict tensors of the mixer objects in this JSON file and exit (what "
                   "bench/mixers_torch.py checks zoology's modules against; no GPU needed)");
+  add_filter(*mix, mixers_filter);
   mix->callback([] {
     if (!tensors_request.empty()) return print_tensors(tensors_request);
     Family f{"mixers", "base_conv,hyena,h3,rwkv,mamba,mha,sliding_attn,based", "mixers", false};
     f.pass_binary = true;
-    run_family(f, mixers_out);
+    run_family(f, mixers_out, mixers_filter);
   });
   add_bench_train(*bench);
 }

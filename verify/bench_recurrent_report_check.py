@@ -66,9 +66,15 @@ with tempfile.TemporaryDirectory() as d:
     json.dump(bench, open(bj, "w"))
     json.dump(errors, open(ej, "w"))
     script = os.path.join(src, "bench", "recurrent_report.py")
-    for args in ([bj, os.path.join(d, "none.json"), out, ej], [bj, os.path.join(d, "none.json"), out + "2"]):
+    filtered = dict(bench, context=dict(bench["context"], menagerie_filter="^wkv/.*/T:4096/"))
+    fj = os.path.join(d, "f.json")
+    json.dump(filtered, open(fj, "w"))
+    for args in ([bj, os.path.join(d, "none.json"), out, ej], [bj, os.path.join(d, "none.json"), out + "2"],
+                 [fj, os.path.join(d, "none.json"), out + "3"]):
         p = subprocess.run([sys.executable, script] + args, capture_output=True, text=True)
         check(p.returncode == 0, f"recurrent_report.py {args[-1]} exited {p.returncode}: {p.stderr.strip()[-400:]}")
+    md3 = open(os.path.join(out + "3", "throughput-recurrent.md")).read() if os.path.exists(
+        os.path.join(out + "3", "throughput-recurrent.md")) else ""
     md = open(os.path.join(out, "throughput-recurrent.md")).read() if os.path.exists(
         os.path.join(out, "throughput-recurrent.md")) else ""
     md2 = open(os.path.join(out + "2", "throughput-recurrent.md")).read() if os.path.exists(
@@ -98,6 +104,10 @@ check("| 256 | 1.00e-07 / 1.10e-07 pass |" in tsec and "| 1k | 1.20e-07 / 1.30e-
 check("| 4k |" not in tsec, "the extreme-input rows leaked into the error-vs-T table")
 check(md2.count("No error sweep in this run (no ERRORS_JSON).") == 2,
       "without ERRORS_JSON both error sections should say so")
+
+check("- **filtered run**: only the cases matching `^wkv/.*/T:4096/`" in md3,
+      "a filtered run's report (context menagerie_filter, `menagerie bench --filter`) does not say it is filtered")
+check("filtered run" not in md, "an unfiltered run's report says it is filtered")
 
 if failures:
     for f in failures:
