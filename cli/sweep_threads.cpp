@@ -131,23 +131,13 @@ Child spawn_child(const std::vector<std::string>& argv, const fs::path& log, con
   int to_child[2], from_child[2];
   require<Error>(pipe2(to_child, O_CLOEXEC) == 0 && pipe2(from_child, O_CLOEXEC) == 0,
                  "sweep --runs-per-worker: pipe: ", std::strerror(errno));
-  std::vector<std::string> env_store;
-  for (char** e = environ; *e != nullptr; ++e)
-    if (gpu.empty() || std::string_view(*e).rfind("CUDA_VISIBLE_DEVICES=", 0) != 0) env_store.emplace_back(*e);
-  if (!gpu.empty()) env_store.push_back("CUDA_VISIBLE_DEVICES=" + gpu);
-  std::vector<char*> envp, args;
-  for (auto& s : env_store) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_store = argv;
-  for (auto& s : argv_store) args.push_back(s.data());
-  args.push_back(nullptr);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, to_child[0], 0);
   posix_spawn_file_actions_adddup2(&fa, from_child[1], 1);
   posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   Child c;
-  const int rc = posix_spawn(&c.pid, args[0], &fa, nullptr, args.data(), envp.data());
+  const int rc = spawn_on_gpu(c.pid, argv, gpu, fa);
   posix_spawn_file_actions_destroy(&fa);
   close(to_child[0]);
   close(from_child[1]);

@@ -35,6 +35,21 @@ struct Running {
 
 // Starts `argv` with stdout and stderr appended to `log` and CUDA_VISIBLE_DEVICES = gpu (unless empty).
 pid_t spawn(const std::vector<std::string>& argv, const fs::path& log, const std::string& gpu) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  pid_t pid = 0;
+  const int rc = spawn_on_gpu(pid, argv, gpu, fa);
+  posix_spawn_file_actions_destroy(&fa);
+  require<Error>(rc == 0, "sweep --workers: cannot start ", argv[0], ": ", std::strerror(rc));
+  return pid;
+}
+
+}  // namespace
+
+int spawn_on_gpu(pid_t& pid, const std::vector<std::string>& argv, const std::string& gpu,
+                 const posix_spawn_file_actions_t& actions) {
   std::vector<std::string> env_store;
   for (char** e = environ; *e != nullptr; ++e)
     if (gpu.empty() || std::string_view(*e).rfind("CUDA_VISIBLE_DEVICES=", 0) != 0) env_store.emplace_back(*e);
@@ -45,18 +60,8 @@ pid_t spawn(const std::vector<std::string>& argv, const fs::path& log, const std
   std::vector<std::string> argv_store = argv;
   for (auto& s : argv_store) args.push_back(s.data());
   args.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  require<Error>(rc == 0, "sweep --workers: cannot start ", argv[0], ": ", std::strerror(rc));
-  return pid;
+  return posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data());
 }
-
-}  // namespace
 
 std::vector<std::string> parse_gpu_list(const std::string& list) {
   std::vector<std::string> gpus;

@@ -10,6 +10,8 @@
 // end rewrites the tables and the plot once. A point that fails is reported with its log's last lines and the
 // command exits 1 after the others finish; a point held by another process is left to it.
 #pragma once
+#include <spawn.h>
+
 #include <string>
 #include <vector>
 
@@ -25,6 +27,11 @@ struct WorkerOptions {
 
 // "0,1,3" -> {"0", "1", "3"}; a one-line InputError for anything but comma-separated non-negative integers.
 std::vector<std::string> parse_gpu_list(const std::string& list);
+
+// posix_spawn of argv (argv[0] a path) with this process's environment, CUDA_VISIBLE_DEVICES replaced by `gpu` unless
+// it is empty, and the file actions `actions`; posix_spawn's status (0 on success), the child in `pid`.
+int spawn_on_gpu(pid_t& pid, const std::vector<std::string>& argv, const std::string& gpu,
+                 const posix_spawn_file_actions_t& actions);
 
 // Runs the unfinished points of s with o.workers processes at once (one point each); returns the number of failed
 // points. With o.runs_per_worker > 1 the caller uses run_sweep_thread_workers (cli/sweep_threads.hpp) instead.
