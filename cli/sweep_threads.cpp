@@ -29,8 +29,6 @@
 #include "core/io/file_lock.hpp"
 #include "train/trainer.hpp"
 
-extern char** environ;
-
 namespace menagerie::cli {
 
 namespace fs = std::filesystem;
