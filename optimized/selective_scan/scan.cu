@@ -21,7 +21,8 @@
 //   state[b, chunk, n, d] (N floats per 64 tokens).
 // Speed (docs/recurrent-kernels.md, "The selective scan's speed"): the kernels are bound by instruction issue, not
 //   by memory, so the work per (t, d, n) is what was cut, every operation on every value kept as it was (the
-//   results are bitwise those of the earlier kernels, verify/selective_scan_fast_gpu_test.cu): expm1f as
+//   results are bitwise those of the earlier kernels, verify/selective_scan_fast_gpu_test.cu; where the earlier
+//   kernels' compiled code fused differently from this source, as for dC's h_t, lane_terms.hpp says so): expm1f as
 //   decay_fast.cuh's expm1_half (its own code less the special cases that |x| < 1/2 cannot reach: 19 instructions,
 //   not 29), each warp composing only the segments before it (3.6 compositions per thread and n on average, not 8; 7.1 in the
 //   backward, not 16), dB and dC summed 16 at a time (31 shuffles per 8 tokens and n, not 80), one float4 per
@@ -36,7 +37,8 @@
 //   adjoints of warps 7..w+1 onto the carried one; warp 0 completes the carry for the previous chunk), then each
 //   thread walks its tokens backwards:
 //     dx_t += lam_t delta_t B[t,n];  ddelta_t += lam_t (A a_t h_{t-1} + B[t,n] x_t);  dA += lam_t delta_t a_t h_{t-1}
-//     dB[t,n] += lam_t delta_t x_t;  dC[t,n] += dy_t h_t   (summed over the 32 lanes, warp_sum16 below)
+//     dB[t,n] += lam_t delta_t x_t;  dC[t,n] += dy_t h_t   (summed over the 32 lanes, warp_sum16 below; each rounding
+//     of these terms written out as the old kernels' compiled code made it, h_t's included: lane_terms.hpp)
 //   plus dx_t += D dy_t and dD += dy_t x_t. Nothing per step goes to HBM: the reads are x, delta, dy, B, C and the
 //   checkpoints, the writes dx, ddelta and the partial sums.
 // Determinism: no atomics. dB and dC are summed over channels: per block by the butterfly, then per-block partials
@@ -52,6 +54,7 @@
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
 #include "optimized/selective_scan/decay_fast.cuh"
+#include "optimized/selective_scan/lane_terms.hpp"
 #include "optimized/selective_scan/segment.hpp"
 #include "optimized/selective_scan/variants.hpp"
 
@@ -119,24 +122,24 @@ __device__ __forceinline__ void load8(const float* row, float (&r)[kItems]) {
 
 // Sixteen butterfly sums over the warp's 32 lanes at once (v[k], k = 0..15, summed over the lanes), each to the bits
 // that the old per-value butterfly v += shfl_xor(v, o), o = 16, 8, 4, 2, 1 left in lanes 0..15. Step o = 16 is that
-// butterfly's, on all 16 values (so the compiler sees the same product-plus-shuffle as before, whatever it contracts);
-// after it lanes 0..15 hold identical partial sums in both the old scheme and this one. Then at o = 8, 4, 2, 1 a lane
-// keeps the half of its sums chosen by its lane bit o and adds its partner's copy of that half: each addition is one
-// of the butterfly's (the same two partial sums; fp32 addition commutes), so lane k of 0..15 ends with sum k, bit for
-// bit what lane k had for it before. 31 shuffles instead of 80.
+// butterfly's, on all 16 values: the values come rounded (mul_rn) and every addition is add_rn, as the old kernels'
+// SASS had them (FMUL, then FADD: lane_terms.hpp); after it lanes 0..15 hold identical partial sums in both schemes.
+// Then at o = 8, 4, 2, 1 a lane keeps the half of its sums chosen by its lane bit o and adds its partner's copy of
+// that half: each addition is one of the butterfly's (the same two partial sums; fp32 addition commutes), so lane k
+// of 0..15 ends with sum k, bit for bit what lane k had for it before. 31 shuffles instead of 80.
 template <int O>
 __device__ __forceinline__ void keep_half(float (&v)[16], int lane) {
   const bool hi = lane & O;
 #pragma unroll
   for (int k = 0; k < O; ++k) {
     const float keep = hi ? v[k + O] : v[k], send = hi ? v[k] : v[k + O];
-    v[k] = keep + __shfl_xor_sync(0xffffffffu, send, O);
+    v[k] = add_rn(keep, __shfl_xor_sync(0xffffffffu, send, O));
   }
 }
 
 __device__ __forceinline__ float warp_sum16(float (&v)[16], int lane) {
 #pragma unroll
-  for (int k = 0; k < 16; ++k) v[k] = v[k] + __shfl_xor_sync(0xffffffffu, v[k], 16);
+  for (int k = 0; k < 16; ++k) v[k] = add_rn(v[k], __shfl_xor_sync(0xffffffffu, v[k], 16));
   keep_half<8>(v, lane);
   keep_half<4>(v, lane);
   keep_half<2>(v, lane);
@@ -324,13 +327,12 @@ __global__ void __launch_bounds__(kThreads, 2)
         const int r = w * kItems + i;
         const float Bv = sh.Bs[n][r];
         const float lam = g[i] + m;
-        const float ah = a[i] * hp[i];
-        const float ht = ah + u[i];
+        const float ah = mul_rn(a[i], hp[i]);
         gx[i] = fmaf(lam * dr[i], Bv, gx[i]);
         gd[i] = fmaf(lam, fmaf(An, ah, Bv * xr[i]), gd[i]);
         dA[n] = fmaf(lam * dr[i], ah, dA[n]);
-        s[i] = lam * du[i];
-        s[kItems + i] = gr[i] * ht;
+        s[i] = mul_rn(lam, du[i]);
+        s[kItems + i] = mul_rn(gr[i], dc_state(n, i, ah, u[i], du[i], Bv));  // lane_terms.hpp: the old kernels' h_t
         m = a[i] * lam;
       }
       const float sum = warp_sum16(s, lane);
