@@ -34,6 +34,7 @@
 #include "harness/device_tensor.hpp"
 #include "harness/kernels.hpp"
 #include "optimized/common/device.hpp"
+#include "optimized/long_conv/fft_tc_bf16_tiles.hpp"
 #include "optimized/long_conv/variants.hpp"
 #include "optimized/short_conv/variants.hpp"
 #include "verify/support/env.hpp"
@@ -211,6 +212,8 @@ TEST(ConvGpu, LongConvChannelTilesMatchOneChannelKernels) {
     if (over_max_t(T)) continue;
     const std::int64_t B = 3, L = T + 3, Dt = 16, Do = 9;
     const ops::long_conv::Problem pt{.B = B, .T = T, .D = Dt, .L = L}, po{.B = B, .T = T, .D = Do, .L = L};
+    ASSERT_TRUE(opt::long_conv::fft_tc_bf16::uses_channel_tiles(pt)) << "T = " << T << ": D 16 takes no tiles";
+    ASSERT_FALSE(opt::long_conv::fft_tc_bf16::uses_channel_tiles(po)) << "T = " << T << ": D 9 takes tiles";
     Tensor<double> ut({B, T, Dt}), ht({Dt, L}), dyt({B, T, Dt}), uo({B, T, Do}), ho({Do, L}), dyo({B, T, Do});
     for (std::int64_t i = 0; i < ut.numel(); ++i) ut.data()[i] = g(rng), dyt.data()[i] = g(rng);
     for (std::int64_t i = 0; i < ht.numel(); ++i) ht.data()[i] = g(rng) / std::sqrt(1.0 + static_cast<double>(i % L));

@@ -15,6 +15,8 @@
 //     by their direct sums at 128 sampled t (the first and last included), relative to max |y| (< 1e-11);
 //   - make_plan: N_tot = next power of two >= 2T, cl = N_tot / 16384, a local 32x32x16 plan.
 // At T = 8193, 12000, 16384 (cl 2), 16385, 32768 (cl 4), 40000, 65536 (cl 8): odd T leaves partial rows.
+// Also the channel tiles' row maps (T <= 8192: tile_row_first, tile_row_step, tile_channel_bits, tile_pack) against the
+// [T, D] layout itself: every row scattered and gathered exactly once.
 #include <gtest/gtest.h>
 
 #include <algorithm>

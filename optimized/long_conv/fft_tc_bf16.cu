@@ -264,8 +264,8 @@ void forward(const Problem& p, const void* u, const void* h, void* y, void* work
                     reinterpret_cast<const float*>(ws + l.scale), y, stream);
     return;
   }
-  if (tiled_forward(p, pl, u, reinterpret_cast<const __half2*>(ws + l.spec), reinterpret_cast<const float*>(ws + l.scale),
-                    y, stream))
+  if (tiled_forward(p, pl, u, reinterpret_cast<const __half2*>(ws + l.spec),
+                    reinterpret_cast<const float*>(ws + l.scale), y, stream))
     return;
   const std::size_t bytes = smem_bytes(pl, false, 0);
   MENAGERIE_CUDA_CHECK(

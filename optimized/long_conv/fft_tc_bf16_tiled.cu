@@ -38,6 +38,7 @@
 
 #include "optimized/common/check.hpp"
 #include "optimized/long_conv/fft_tc_bf16.cuh"
+#include "optimized/long_conv/fft_tc_bf16_tiles.hpp"
 
 namespace menagerie::opt::long_conv::fft_tc_bf16 {
 namespace {
@@ -114,7 +115,10 @@ __device__ float scale_loaded(__half* re, __half* im, int T, float* red) {
   return sc;
 }
 
-__device__ __forceinline__ __half bf16_bits(float x) { return __ushort_as_half(__bfloat16_as_ushort(__float2bfloat16_rn(x))); }
+// x rounded to bf16, its bits kept in an fp16 plane slot.
+__device__ __forceinline__ __half bf16_bits(float x) {
+  return __ushort_as_half(__bfloat16_as_ushort(__float2bfloat16_rn(x)));
+}
 
 // grid (D, ceil(B / 2)), clusters (kTile, 1, 1): forward_kernel's steps with the tile's loads and stores.
 __global__ void __launch_bounds__(256, 4)
@@ -229,49 +233,64 @@ __global__ void __launch_bounds__(256)
 
 bool aligned16(const void* p) { return (reinterpret_cast<std::uintptr_t>(p) & 15u) == 0; }
 
-// Launches kernel on clusters of kTile CTAs when a cluster with `bytes` of shared memory per CTA fits (the answer
-// cached per device, kernel and bytes); false, launching nothing, otherwise.
-template <class... Params, class... Args>
-bool launch_tiles(void (*kernel)(Params...), dim3 grid, int threads, std::size_t bytes, cudaStream_t s,
-                  Args&&... args) {
+// Fills cfg (attr: its cluster dimension) for kernel on clusters of kTile CTAs with `bytes` of shared memory each;
+// whether such a cluster fits on the device (the answer cached per device, kernel and bytes).
+template <class... Params>
+bool prepare(void (*kernel)(Params...), dim3 grid, int threads, std::size_t bytes, cudaStream_t s,
+             cudaLaunchConfig_t& cfg, cudaLaunchAttribute& attr) {
   int dev = 0, optin = 0;
   MENAGERIE_CUDA_CHECK(cudaGetDevice(&dev));
   MENAGERIE_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
   if (bytes > static_cast<std::size_t>(optin)) return false;
   MENAGERIE_CUDA_CHECK(
       cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
-  cudaLaunchConfig_t cfg{};
+  cfg = cudaLaunchConfig_t{};
   cfg.gridDim = grid;
   cfg.blockDim = dim3(static_cast<unsigned>(threads));
   cfg.dynamicSmemBytes = bytes;
   cfg.stream = s;
-  cudaLaunchAttribute attr[1];
-  attr[0].id = cudaLaunchAttributeClusterDimension;
-  attr[0].val.clusterDim.x = kTile;
-  attr[0].val.clusterDim.y = 1;
-  attr[0].val.clusterDim.z = 1;
-  cfg.attrs = attr;
+  attr.id = cudaLaunchAttributeClusterDimension;
+  attr.val.clusterDim.x = kTile;
+  attr.val.clusterDim.y = 1;
+  attr.val.clusterDim.z = 1;
+  cfg.attrs = &attr;
   cfg.numAttrs = 1;
   static std::mutex mu;
   static std::map<std::tuple<int, const void*, std::size_t>, int> known;
-  int clusters = 0;
-  {
-    const std::lock_guard<std::mutex> lock(mu);
-    const auto key = std::make_tuple(dev, reinterpret_cast<const void*>(kernel), bytes);
-    const auto it = known.find(key);
-    if (it != known.end()) {
-      clusters = it->second;
-    } else {
-      MENAGERIE_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&clusters, kernel, &cfg));
-      known.emplace(key, clusters);
-    }
+  const std::lock_guard<std::mutex> lock(mu);
+  const auto key = std::make_tuple(dev, reinterpret_cast<const void*>(kernel), bytes);
+  auto it = known.find(key);
+  if (it == known.end()) {
+    int clusters = 0;
+    MENAGERIE_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&clusters, kernel, &cfg));
+    it = known.emplace(key, clusters).first;
   }
-  if (clusters <= 0) return false;
+  return it->second > 0;
+}
+
+// Launches kernel on clusters of kTile CTAs when such a cluster fits; false, launching nothing, otherwise.
+template <class... Params, class... Args>
+bool launch_tiles(void (*kernel)(Params...), dim3 grid, int threads, std::size_t bytes, cudaStream_t s,
+                  Args&&... args) {
+  cudaLaunchConfig_t cfg{};
+  cudaLaunchAttribute attr{};
+  if (!prepare(kernel, grid, threads, bytes, s, cfg, attr)) return false;
   MENAGERIE_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, std::forward<Args>(args)...));
   return true;
 }
 
 }  // namespace
+
+bool uses_channel_tiles(const Problem& p) {
+  if (!unsupported(p).empty()) return false;
+  const Plan pl = make_plan(p.T);
+  if (pl.cl != 1 || p.D % kTile != 0) return false;
+  cudaLaunchConfig_t cfg{};
+  cudaLaunchAttribute attr{};
+  const dim3 grid(kTile);
+  return prepare(tile_forward_kernel, grid, threads_for(pl), smem_bytes(pl, false, 0), nullptr, cfg, attr) &&
+         prepare(tile_backward_kernel, grid, threads_for(pl), smem_bytes(pl, true, p.T), nullptr, cfg, attr);
+}
 
 bool tiled_forward(const Problem& p, const Plan& pl, const void* u, const __half2* hspec, const float* hscale,
                    void* y, cudaStream_t s) {
