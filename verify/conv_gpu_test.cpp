@@ -16,7 +16,9 @@
 //     pair's power-of-two scale is 1) has Re X[1] = M sum_t (|cos| + |sin|) ~ (4 / pi) M T: 83000 at T = 65536,
 //     above fp16's 65504 unless the inputs keep fft_tc_plan.hpp's headroom. With h a unit impulse and dy = u:
 //     y = u, du = dy, and dh[s] = sum_b sum_t dy[b, t] u[b, t - s] by its direct sum at 9 / 22 lags; same bound
-//     (verify/fft_cluster_plan_test.cpp shows in double that this input passes 65504 without the headroom).
+//     (verify/fft_cluster_plan_test.cpp shows in double that this input passes 65504 without the headroom);
+//   - fft_tc_bf16's channel tiles (T <= 8192, D % 8 == 0: clusters of 8 CTAs on neighbouring channels) give bitwise
+//     the one-channel kernels' y, du and dh (D = 16 against D = 9 on the same channels; T = 1, 97, 1000, 4096, 8192).
 #include <gtest/gtest.h>
 
 #include <cuda_runtime.h>
@@ -25,12 +27,14 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <random>
 #include <string>
 
 #include "core/errors.hpp"
 #include "harness/device_tensor.hpp"
 #include "harness/kernels.hpp"
 #include "optimized/common/device.hpp"
+#include "optimized/long_conv/fft_tc_bf16_tiles.hpp"
 #include "optimized/long_conv/variants.hpp"
 #include "optimized/short_conv/variants.hpp"
 #include "verify/support/env.hpp"
@@ -193,6 +197,48 @@ TEST(ConvGpu, LongConvSquareWavesKeepFp16Range) {
     EXPECT_LT(ey, kExactBound) << "T = " << T;
     EXPECT_LT(eu, kExactBound) << "T = " << T;
     EXPECT_LT(eh, kExactBound) << "T = " << T;
+  }
+}
+
+// The channel-tiled kernels (fft_tc_bf16_tiled.cu: T <= 8192, D % 8 == 0) against the one-channel kernels (D = 9)
+// on the same per-channel data: each channel's y, du and dh must be bitwise equal (the tiles change only who loads
+// and stores which bytes, not one rounding). B = 3 gives an unpaired last sequence; D = 16 two tiles; both D give one
+// pair per group (so dh sums the same partials). Random normal data, L = T + 3.
+TEST(ConvGpu, LongConvChannelTilesMatchOneChannelKernels) {
+  MENAGERIE_REQUIRE_GPU_OR_SKIP();
+  std::mt19937_64 rng(20261206);
+  std::normal_distribution<double> g;
+  for (std::int64_t T : {1, 97, 1000, 4096, 8192}) {
+    if (over_max_t(T)) continue;
+    const std::int64_t B = 3, L = T + 3, Dt = 16, Do = 9;
+    const ops::long_conv::Problem pt{.B = B, .T = T, .D = Dt, .L = L}, po{.B = B, .T = T, .D = Do, .L = L};
+    ASSERT_TRUE(opt::long_conv::fft_tc_bf16::uses_channel_tiles(pt)) << "T = " << T << ": D 16 takes no tiles";
+    ASSERT_FALSE(opt::long_conv::fft_tc_bf16::uses_channel_tiles(po)) << "T = " << T << ": D 9 takes tiles";
+    Tensor<double> ut({B, T, Dt}), ht({Dt, L}), dyt({B, T, Dt}), uo({B, T, Do}), ho({Do, L}), dyo({B, T, Do});
+    for (std::int64_t i = 0; i < ut.numel(); ++i) ut.data()[i] = g(rng), dyt.data()[i] = g(rng);
+    for (std::int64_t i = 0; i < ht.numel(); ++i) ht.data()[i] = g(rng) / std::sqrt(1.0 + static_cast<double>(i % L));
+    for (std::int64_t r = 0; r < B * T; ++r)
+      for (std::int64_t c = 0; c < Do; ++c) {
+        uo.data()[r * Do + c] = ut.data()[r * Dt + c];
+        dyo.data()[r * Do + c] = dyt.data()[r * Dt + c];
+      }
+    for (std::int64_t c = 0; c < Do; ++c)
+      for (std::int64_t s = 0; s < L; ++s) ho.data()[c * L + s] = ht.data()[c * L + s];
+    const LongConvRun rt = run_tc(pt, ut, ht, dyt), ro = run_tc(po, uo, ho, dyo);
+    std::int64_t diff_y = 0, diff_du = 0, diff_dh = 0;
+    for (std::int64_t r = 0; r < B * T; ++r)
+      for (std::int64_t c = 0; c < Do; ++c) {
+        diff_y += rt.y.data()[r * Dt + c] != ro.y.data()[r * Do + c];
+        diff_du += rt.du.data()[r * Dt + c] != ro.du.data()[r * Do + c];
+      }
+    for (std::int64_t c = 0; c < Do; ++c)
+      for (std::int64_t s = 0; s < L; ++s) diff_dh += rt.dh.data()[c * L + s] != ro.dh.data()[c * L + s];
+    std::printf("fft_tc_bf16 T %lld, D 16 tiles vs D 9 one-channel: %lld y, %lld du, %lld dh values differ\n",
+                static_cast<long long>(T), static_cast<long long>(diff_y), static_cast<long long>(diff_du),
+                static_cast<long long>(diff_dh));
+    EXPECT_EQ(diff_y, 0) << "T = " << T;
+    EXPECT_EQ(diff_du, 0) << "T = " << T;
+    EXPECT_EQ(diff_dh, 0) << "T = " << T;
   }
 }
 

@@ -15,12 +15,16 @@
 //     by their direct sums at 128 sampled t (the first and last included), relative to max |y| (< 1e-11);
 //   - make_plan: N_tot = next power of two >= 2T, cl = N_tot / 16384, a local 32x32x16 plan.
 // At T = 8193, 12000, 16384 (cl 2), 16385, 32768 (cl 4), 40000, 65536 (cl 8): odd T leaves partial rows.
+// Also the channel tiles' row maps (T <= 8192: tile_row_first, tile_row_step, tile_channel_bits, tile_pack) against the
+// [T, D] layout itself: every row scattered and gathered exactly once.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <complex>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -255,6 +259,56 @@ TEST(FftClusterPlan, SquareWavePairNeedsTheHeadroom) {
     EXPECT_LT(peak_scaled, std::sqrt(2.0) * 16384) << "T = " << T;
     if (T == 65536) {
       EXPECT_GT(peak_raw, 65504.0) << "the input does not exercise the headroom";
+    }
+  }
+}
+
+// Channel tiles (fft_tc_bf16_tiled.cu, fft_tc_plan.hpp): a cluster of kTile CTAs with `threads` threads each, CTA r
+// on channel c0 + r. Emulates the scatter (each thread's rows from tile_row_first / tile_row_step, a row's 16 bytes
+// read as four 32-bit words, channel k's bits by tile_channel_bits into CTA k's plane) and the gather (tile_pack's
+// words written back as the row's 16 bytes). Expected, from the [T, D] layout itself (memcpy of the bf16 bits, so
+// the words' byte order is the machine's, as on the GPU): every plane k holds x[t, c0 + k] at every t < T, written
+// exactly once, and the gather rebuilds the tile's columns exactly, touching no other column.
+TEST(FftClusterPlan, ChannelTileMapsCoverEveryRowOnce) {
+  static_assert(tc::kTile == 8, "a row of the tile is 16 bytes: four 32-bit words");
+  std::mt19937_64 rng(test_seed());
+  const int D = 3 * tc::kTile;
+  for (int T : {1, 100, 1000, 4096, 8192}) {
+    const int threads = std::clamp(static_cast<int>(tc::make_plan(T).n_total() / 16), 64, 256);
+    std::vector<std::uint16_t> x(static_cast<std::size_t>(T) * D);
+    for (std::uint16_t& v : x) v = static_cast<std::uint16_t>(rng());
+    for (int c0 = 0; c0 < D; c0 += tc::kTile) {
+      std::vector<std::vector<std::uint32_t>> plane(tc::kTile, std::vector<std::uint32_t>(T, 0u));
+      std::vector<std::vector<int>> writes(tc::kTile, std::vector<int>(T, 0));
+      std::vector<std::uint16_t> y(x.size(), 0);
+      for (int r = 0; r < tc::kTile; ++r)
+        for (int tid = 0; tid < threads; ++tid)
+          for (int t = tc::tile_row_first(r, tid, threads); t < T; t += tc::tile_row_step(threads)) {
+            std::uint32_t w[4];
+            std::memcpy(w, &x[static_cast<std::size_t>(t) * D + c0], sizeof w);
+            for (int k = 0; k < tc::kTile; ++k) {
+              plane[k][t] = tc::tile_channel_bits(w, k);
+              ++writes[k][t];
+            }
+          }
+      for (int r = 0; r < tc::kTile; ++r)
+        for (int tid = 0; tid < threads; ++tid)
+          for (int t = tc::tile_row_first(r, tid, threads); t < T; t += tc::tile_row_step(threads)) {
+            unsigned v[tc::kTile];
+            for (int k = 0; k < tc::kTile; ++k) v[k] = plane[k][t];
+            std::uint32_t w[4];
+            tc::tile_pack(v, w);
+            std::memcpy(&y[static_cast<std::size_t>(t) * D + c0], w, sizeof w);
+          }
+      int bad = 0;
+      for (int t = 0; t < T; ++t)
+        for (int c = 0; c < D; ++c) {
+          const std::size_t i = static_cast<std::size_t>(t) * D + c;
+          const bool in_tile = c >= c0 && c < c0 + tc::kTile;
+          if (in_tile && (writes[c - c0][t] != 1 || plane[c - c0][t] != x[i])) ++bad;
+          if (y[i] != (in_tile ? x[i] : 0)) ++bad;
+        }
+      EXPECT_EQ(bad, 0) << "T = " << T << ", threads " << threads << ", tile at channel " << c0;
     }
   }
 }

@@ -49,7 +49,10 @@
 // each in the backward), any B <= 131070, any D (D cl < 2^31), any L >= T. Workspace: D n 4 bytes of
 // filter spectrum, D floats, and the backward's G D T floats of partial dh (G = ceil(B / 2) / pairs per group, about
 // 512 / (D cl)). Each CTA reads one channel, so its loads and stores are D-strided (2 bytes per 32-byte sector;
-// neighbouring channels' CTAs run together and share the sectors in L2).
+// neighbouring channels' CTAs run together and share the sectors in L2). For T <= 8192 with D % 8 == 0 and 16-byte
+// aligned tensors, forward and backward instead run fft_tc_bf16_tiled.cu's kernels: clusters of 8 CTAs on 8
+// neighbouring channels that load and store whole 16-byte rows through distributed shared memory, bitwise the same
+// results; the kernels here remain for every other shape.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -261,6 +264,9 @@ void forward(const Problem& p, const void* u, const void* h, void* y, void* work
                     reinterpret_cast<const float*>(ws + l.scale), y, stream);
     return;
   }
+  if (tiled_forward(p, pl, u, reinterpret_cast<const __half2*>(ws + l.spec),
+                    reinterpret_cast<const float*>(ws + l.scale), y, stream))
+    return;
   const std::size_t bytes = smem_bytes(pl, false, 0);
   MENAGERIE_CUDA_CHECK(
       cudaFuncSetAttribute(forward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
@@ -283,7 +289,9 @@ void backward(const Problem& p, const void* u, const void* h, const void* dy, vo
     cluster_backward(p, pl, l.groups, l.ppg, u, dy, reinterpret_cast<const __half2*>(ws + l.spec),
                      reinterpret_cast<const float*>(ws + l.scale), du, reinterpret_cast<float*>(ws + l.partial),
                      stream);
-  } else {
+  } else if (!tiled_backward(p, pl, l.groups, l.ppg, u, dy, reinterpret_cast<const __half2*>(ws + l.spec),
+                             reinterpret_cast<const float*>(ws + l.scale), du, reinterpret_cast<float*>(ws + l.partial),
+                             stream)) {
     const std::size_t bytes = smem_bytes(pl, true, p.T);
     MENAGERIE_CUDA_CHECK(
         cudaFuncSetAttribute(backward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));

@@ -55,23 +55,37 @@ __device__ __forceinline__ float inv_pow2_scale(float m) {
   return ldexpf(1.f, -e);
 }
 
-// DFT tables: for each distinct N, planes re, im, -im of F_N, each [N][N + 8] fp16.
+// DFT tables: for each distinct N, planes re, im, -im of F_N, each [N][N + 8] fp16. F_N[k][j] = F_N[1][(k j) mod N],
+// so only row 1's N entries take a sincospif (of the same argument -2 r / N as entry (k, j) with r = kj mod N: the
+// same fp16 values); the other N (N - 1) entries copy them after a barrier. All threads take part; ends with a
+// barrier.
 __device__ inline void build_tables(__half* tabs, const Plan& pl) {
   for (int s = 0; s < pl.stages; ++s) {
-    bool seen = false;
-    for (int q = 0; q < s; ++q) seen = seen || pl.N[q] == pl.N[s];
-    if (seen) continue;
+    if (!pl.first_of_size(s)) continue;
+    const int N = pl.N[s], P = N + 8, PL = N * P;
+    __half* t = tabs + pl.tab[s];
+    for (int j = threadIdx.x; j < N; j += blockDim.x) {
+      float sn, cs;
+      sincospif(-2.f * static_cast<float>(j) / static_cast<float>(N), &sn, &cs);
+      t[P + j] = __float2half_rn(cs);
+      t[PL + P + j] = __float2half_rn(sn);
+      t[2 * PL + P + j] = __float2half_rn(-sn);
+    }
+  }
+  __syncthreads();
+  for (int s = 0; s < pl.stages; ++s) {
+    if (!pl.first_of_size(s)) continue;
     const int N = pl.N[s], P = N + 8, PL = N * P;
     __half* t = tabs + pl.tab[s];
     for (int i = threadIdx.x; i < N * N; i += blockDim.x) {
       const int k = i >> pl.lgN[s], j = i & (N - 1), r = (k * j) & (N - 1);
-      float sn, cs;
-      sincospif(-2.f * static_cast<float>(r) / static_cast<float>(N), &sn, &cs);
-      t[k * P + j] = __float2half_rn(cs);
-      t[PL + k * P + j] = __float2half_rn(sn);
-      t[2 * PL + k * P + j] = __float2half_rn(-sn);
+      if (k == 1) continue;
+      t[k * P + j] = t[P + r];
+      t[PL + k * P + j] = t[PL + P + r];
+      t[2 * PL + k * P + j] = t[2 * PL + P + r];
     }
   }
+  __syncthreads();
 }
 
 // One stage: the length-N DFT (conj(F_N) when inv) along the axis of stride 2^lgS of all n / N vectors, then epi(p, re,
@@ -284,5 +298,15 @@ void cluster_forward(const Problem& p, const Plan& pl, const void* u, const __ha
 void cluster_backward(const Problem& p, const Plan& pl, std::int64_t groups, std::int64_t ppg, const void* u,
                       const void* dy, const __half2* hspec, const float* hscale, void* du, float* partial,
                       cudaStream_t s);
+
+// The channel-tiled single-CTA path (fft_tc_bf16_tiled.cu, pl.cl == 1): clusters of kTile CTAs on neighbouring
+// channels with 16-byte row accesses; the same buffers as the one-channel kernels and bitwise their results. Each
+// returns false, launching nothing, when it does not apply (cl > 1, D % kTile != 0, a tensor not 16-byte aligned, no
+// such cluster fits); the caller then runs the one-channel kernels.
+bool tiled_forward(const Problem& p, const Plan& pl, const void* u, const __half2* hspec, const float* hscale,
+                   void* y, cudaStream_t s);
+bool tiled_backward(const Problem& p, const Plan& pl, std::int64_t groups, std::int64_t ppg, const void* u,
+                    const void* dy, const __half2* hspec, const float* hscale, void* du, float* partial,
+                    cudaStream_t s);
 
 }  // namespace menagerie::opt::long_conv::fft_tc_bf16

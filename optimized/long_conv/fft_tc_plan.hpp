@@ -25,6 +25,12 @@
 // 2^-input_headroom_log2(T), which keeps them below sqrt(2) 2^14 = 23170 < 65504 (0 for T <= 16384: the single-CTA
 // plans are unchanged). The inverse's fp16 intermediates are partial sums over at most n <= 16384 terms of a spectrum
 // with components below 1; its cluster stage runs in fp32.
+//
+// Channel tiles (cl = 1, D a multiple of kTile): a cluster of kTile CTAs takes channels [c0, c0 + kTile) of one
+// sequence pair (CTA r: channel c0 + r, c0 = blockIdx.x - r). Rows t of the [B, T, D] tensors are split between the
+// CTAs: CTA r with blockDim threads reads (writes) row t = tile_row_first(r, tid, threads) + i tile_row_step(threads),
+// i = 0, 1, ..., kTile bf16 = 16 contiguous bytes per row and sequence, and scatters (gathers) channel k's value to
+// (from) CTA k's shared planes. Every row t < T then belongs to exactly one (r, tid, i).
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -49,6 +55,12 @@ struct Plan {
   int tab[kMaxStages] = {};
   int tab_halves = 0;
   constexpr int lg_total() const { return lg + lgcl; }
+  // whether stage s is the first of its size (the one whose table is built)
+  constexpr bool first_of_size(int s) const {
+    for (int q = 0; q < s; ++q)
+      if (N[q] == N[s]) return false;
+    return true;
+  }
   constexpr std::int64_t n_total() const { return std::int64_t{n} << lgcl; }
 };
 
@@ -112,5 +124,24 @@ MENAGERIE_FFT_HD int cluster_in_rows(int len, int lg) { return (len + (1 << lg) 
 
 // Rows k with k n + p < len at local offset p (the inverse's outputs).
 MENAGERIE_FFT_HD int cluster_out_rows(int len, int p, int lg) { return len > p ? (len - p + (1 << lg) - 1) >> lg : 0; }
+
+inline constexpr int kTile = 8;
+
+// First row and row step of thread tid of CTA rank in a channel tile's cluster (threads per CTA).
+MENAGERIE_FFT_HD int tile_row_first(int rank, int tid, int threads) { return rank * threads + tid; }
+MENAGERIE_FFT_HD int tile_row_step(int threads) { return kTile * threads; }
+
+// Channel k's 16 bits in a row's kTile bf16 loaded as four little-endian 32-bit words (channel 2i low, 2i + 1 high).
+MENAGERIE_FFT_HD unsigned tile_channel_bits(const std::uint32_t (&w)[4], int k) {
+  return (w[k >> 1] >> (16 * (k & 1))) & 0xffffu;
+}
+
+// The inverse: channel k's bits v[k] packed into four words.
+MENAGERIE_FFT_HD void tile_pack(const unsigned (&v)[kTile], std::uint32_t (&w)[4]) {
+  w[0] = (v[0] & 0xffffu) | ((v[1] & 0xffffu) << 16);
+  w[1] = (v[2] & 0xffffu) | ((v[3] & 0xffffu) << 16);
+  w[2] = (v[4] & 0xffffu) | ((v[5] & 0xffffu) << 16);
+  w[3] = (v[6] & 0xffffu) | ((v[7] & 0xffffu) << 16);
+}
 
 }  // namespace menagerie::opt::long_conv::fft_tc_bf16
