@@ -11,14 +11,14 @@
 // Per (B, T) a Plan holds the activations and the mixers bound to them; plans are kept (training and evaluation
 // batch sizes differ). Attention dropout (mha, sliding_attn) is the reference's Philox masks inside the mixer's
 // attention (mixer_layer.hpp); evaluation runs without it. The host synchronises once per step, to return the loss.
-// The step's dropout seed is copied to a device scalar before the step (the embedding dropout kernels read it there).
-// CUDA graphs ("cuda_graph": true, train/gpu/step_graph.hpp): forward, head and backward (everything
+// The step's dropout seed is copied to a device scalar before the step (the embedding and attention dropout kernels
+// read it there). CUDA graphs ("cuda_graph": true, train/gpu/step_graph.hpp): forward, head and backward (everything
 // forward_backward issues after the batch upload and the seed copy; the loss stays on the device) are one graph per
-// key (plan, labelled count n, embedding p). A key's first step runs plain (its lazy set-up: cuFFT plans, cuBLAS
-// handles, mixer scratch), its second is captured and launched, every later one replays the graph. Not captured:
-// steps with attention dropout (its Philox seed is a kernel argument of the mixers' attention), keys beyond
-// kGraphsPerPlan (a plan whose labelled count keeps changing), and AdamW (step(): one launch whose lr and step are
-// kernel arguments from the host). A plan whose logits buffer grows drops its graphs (they point to the old one).
+// key (plan, labelled count n, embedding p, attention p). A key's first step runs plain (its lazy set-up: cuFFT
+// plans, cuBLAS handles, the attention-dropout scratch), its second is captured and launched, every later one
+// replays the graph. Not captured: keys beyond kGraphsPerPlan (a plan whose labelled count keeps changing), and
+// AdamW (step(): one launch whose lr and step are kernel arguments from the host). A plan whose logits buffer grows
+// drops its graphs (they point to the old one).
 // Streams and threads: every kernel, cuBLAS call, cuFFT plan, memset and copy of a backend is issued on its own
 // non-blocking stream, leased from train/gpu/stream_pool.hpp; nothing synchronises the device, and a backend holds
 // no state shared with another, so backends driven by different host threads run concurrently (one thread per
@@ -209,10 +209,10 @@ class GpuBackend final : public Backend {
     DeviceBuffer<int> count;
     std::vector<std::unique_ptr<gpu::MixerLayer>> layers;
     std::vector<std::int32_t> lab_rows_host;
-    // The step graphs by (labelled count, embedding dropout p); an entry without a graph has had its plain step.
+    // The step graphs by (labelled count, dropout p's); an entry without a graph has had its plain step.
     struct Keyed {
       std::int64_t n;
-      double p_embedding;
+      double p_embedding, p_attention;
       gpu::StepGraph graph;
     };
     std::vector<Keyed> graphs;
@@ -285,11 +285,12 @@ class GpuBackend final : public Backend {
   // The graph to replay for this step, captured now if the key's plain step has run; null: run the step plainly.
   template <class Issue>
   gpu::StepGraph* graph(Plan& p, std::int64_t n, const Dropout& drop, const Issue& issue) {
-    if (!use_graph_ || drop.attention > 0) return nullptr;
-    const auto it = std::find_if(p.graphs.begin(), p.graphs.end(),
-                                 [&](const auto& k) { return k.n == n && k.p_embedding == drop.embedding; });
+    if (!use_graph_) return nullptr;
+    const auto it = std::find_if(p.graphs.begin(), p.graphs.end(), [&](const auto& k) {
+      return k.n == n && k.p_embedding == drop.embedding && k.p_attention == drop.attention;
+    });
     if (it == p.graphs.end()) {
-      if (p.graphs.size() < kGraphsPerPlan) p.graphs.push_back({n, drop.embedding, {}});
+      if (p.graphs.size() < kGraphsPerPlan) p.graphs.push_back({n, drop.embedding, drop.attention, {}});
       return nullptr;
     }
     if (!it->graph.ready()) {
@@ -325,7 +326,7 @@ class GpuBackend final : public Backend {
       else
         ln::forward_rows(rows, d, eps, p.s[li].data(), param(pre + "norm1.weight"), param(pre + "norm1.bias"),
                          p.a[li].data(), p.mean1[li].data(), p.rs1[li].data(), st);
-      p.layers[li]->forward(st, {drop.attention, drop.seed});
+      p.layers[li]->forward(st, {drop.attention, drop.seed, seed_.data()});
       if (mamba) {
         mk::add(p.s[li].data(), p.y[li].data(), p.s[li + 1].data(), rows * d, st);
         continue;
@@ -380,7 +381,7 @@ class GpuBackend final : public Backend {
                           p.ln_ws.data(), st);
         mk::add(p.ds.data(), p.tmp.data(), p.dm.data(), rows * d, st);
       }
-      p.layers[li]->backward(st, {drop.attention, drop.seed});
+      p.layers[li]->backward(st, {drop.attention, drop.seed, seed_.data()});
       if (mamba)
         mk::rms_backward(p.du.data(), p.s[li].data(), param(pre + "norm.weight"), p.rs1[li].data(), rows, d,
                           p.tmp.data(), grad(pre + "norm.weight"), p.rms_ws.data(), st);
