@@ -27,7 +27,8 @@
 // (every fourth row, as MQAR's fixed number of queries). The counts are the design's: the first step of a key runs
 // plain, the second captures, so 20 steps replay 19 times from 1 graph (attention dropout included: its masks read the
 // seed from device memory too).
-// A smaller last batch (B 3 after B 4) gets its own plan and graph and the run still equals the plain one bitwise.
+// A smaller last batch (B 3 after B 4) gets its own plan and graph, and a batch with more labelled rows (the logits
+// buffer grows) drops the plan's graphs, which are captured again; the run still equals the plain one bitwise.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -104,14 +105,14 @@ model::Batch batch(std::int64_t V, std::uint64_t seed, std::int64_t step) {
   return b;
 }
 
-// batch() with B rows of examples and a fixed labelled count: every fourth row (rows 3, 7, ...) is labelled.
-model::Batch fixed_batch(std::int64_t V, std::uint64_t seed, std::int64_t step, std::int64_t B) {
+// batch() with B examples and a fixed labelled count: every `every`-th row (rows every - 1, 2 every - 1, ...).
+model::Batch fixed_batch(std::int64_t V, std::uint64_t seed, std::int64_t step, std::int64_t B, std::int64_t every) {
   model::Batch b{B, kT, {}, {}};
   for (std::int64_t i = 0; i < B * kT; ++i) {
     const auto w = philox::word(seed, static_cast<std::uint64_t>(100 + step), static_cast<std::uint64_t>(2 * i));
     const auto l = philox::word(seed, static_cast<std::uint64_t>(100 + step), static_cast<std::uint64_t>(2 * i + 1));
     b.ids.push_back(static_cast<std::int64_t>(w % static_cast<std::uint64_t>(V)));
-    b.labels.push_back(i % 4 == 3 ? static_cast<std::int64_t>(l % static_cast<std::uint64_t>(V))
+    b.labels.push_back(i % every == every - 1 ? static_cast<std::int64_t>(l % static_cast<std::uint64_t>(V))
                                   : ops::cross_entropy::ignore_index);
   }
   return b;
@@ -292,20 +293,26 @@ TEST_P(GpuBackendConcurrency, TwoThreadsTrainAsEachAlone) {
 INSTANTIATE_TEST_SUITE_P(Mixers, GpuBackendConcurrency, ::testing::ValuesIn(kCases),
                          [](const auto& info) { return std::string(info.param.name); });
 
-// A run of the graph tests: steps of the batch sizes `sizes` (fixed labelled counts), then an evaluation.
-RunTrace graph_run(const Case& c, std::uint64_t seed, bool cuda_graph, const std::vector<std::int64_t>& sizes) {
+// A step of the graph tests: B examples, every `every`-th row labelled.
+struct Form {
+  std::int64_t B, every;
+};
+
+// A run of the graph tests: a step of each form, then an evaluation.
+RunTrace graph_run(const Case& c, std::uint64_t seed, bool cuda_graph, const std::vector<Form>& sizes) {
   const auto rc = config(c, "gpu", "float", cuda_graph);
   auto gpu = train::make_backend(rc);
   gpu->set_parameters(train::init_parameters(rc.model, seed));
   RunTrace t;
   for (std::size_t step = 0; step < sizes.size(); ++step) {
     const train::Dropout drop{0.1, c.attention, seed + 7 * static_cast<std::uint64_t>(step), 0};
-    const auto data = fixed_batch(rc.model.vocab, seed, static_cast<std::int64_t>(step), sizes[step]);
+    const auto data = fixed_batch(rc.model.vocab, seed, static_cast<std::int64_t>(step), sizes[step].B,
+                                  sizes[step].every);
     t.losses.push_back(gpu->forward_backward(data, drop));
     gpu->step(rc.optimizer, 3e-3);
   }
   t.params = gpu->parameters();
-  t.correct = gpu->evaluate(fixed_batch(rc.model.vocab, seed, 1000, kB)).correct;
+  t.correct = gpu->evaluate(fixed_batch(rc.model.vocab, seed, 1000, kB, 4)).correct;
   return t;
 }
 
@@ -327,7 +334,7 @@ TEST_P(GpuBackendGraph, ReplaysBitwiseAsThePlainStep) {
   const Case& c = GetParam();
   const std::uint64_t seed = test_seed();
   SCOPED_TRACE(cat(c.name, " seed ", seed));
-  const std::vector<std::int64_t> sizes(kSteps, kB);
+  const std::vector<Form> sizes(kSteps, Form{kB, 4});
   const RunTrace plain = graph_run(c, seed, false, sizes);
   if (const RunTrace again = graph_run(c, seed, false, sizes);
       again.losses != plain.losses || differing(again.params, plain.params) != 0)
@@ -351,16 +358,23 @@ TEST(GpuBackendGraphShapes, ASmallerLastBatchGetsItsOwnGraph) {
   MENAGERIE_REQUIRE_GPU_OR_SKIP();
   const Case& c = kCases[0];  // base_conv: short and long (cuFFT) convolutions
   const std::uint64_t seed = test_seed();
-  // B 4 x 5 (1 plain, 4 graph), B 3 (plain), B 4 x 3 (graph), B 3 x 2 (captured, replayed): 2 graphs, 9 replays.
-  const std::vector<std::int64_t> sizes = {4, 4, 4, 4, 4, 3, 4, 4, 4, 3, 3};
+  // B 4 x 5 (n 16: 1 plain, 1 captured, 4 replays), B 3 (n 12, its own plan: plain), B 4 x 3 (3 replays), B 3 x 2
+  // (captured: 2 replays), B 4 with n 32 x 3 (the logits buffer grows: B 4's graphs are dropped; plain, captured,
+  // 2 replays), B 4 with n 16 x 2 (its graph was dropped: plain, captured, 1 replay): 4 graphs, 12 replays.
+  std::vector<Form> sizes(5, Form{4, 4});
+  sizes.push_back({3, 4});
+  sizes.insert(sizes.end(), 3, Form{4, 4});
+  sizes.insert(sizes.end(), 2, Form{3, 4});
+  sizes.insert(sizes.end(), 3, Form{4, 2});
+  sizes.insert(sizes.end(), 2, Form{4, 4});
   const RunTrace plain = graph_run(c, seed, false, sizes);
   const auto before = train::cuda_graph_counts();
   const RunTrace graphed = graph_run(c, seed, true, sizes);
   const auto after = train::cuda_graph_counts();
-  EXPECT_EQ(report_difference("B 4 and 3", graphed, plain), 0);
+  EXPECT_EQ(report_difference("B 4 and 3, n 16 and 32", graphed, plain), 0);
   EXPECT_EQ(graphed.correct, plain.correct);
-  EXPECT_EQ(after.captured - before.captured, 2);
-  EXPECT_EQ(after.replayed - before.replayed, 9);
+  EXPECT_EQ(after.captured - before.captured, 4);
+  EXPECT_EQ(after.replayed - before.replayed, 12);
 }
 
 TEST(GpuStreamPool, BackendsMadeOneAfterAnotherReuseAStream) {
