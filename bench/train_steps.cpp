@@ -1,6 +1,6 @@
 // train_steps: the GPU backend's training step timed directly (no `menagerie train` loop around it), the "ours" side
 // of `menagerie bench train` (cli/bench_train.cpp; its peer is bench/train_torch.py).
-//   train_steps --config bench/throughput-train.json --out steps.json [--only NAME,...] [--smoke]
+//   train_steps --config bench/throughput-train.json --out steps.json [--only NAME,...] [--smoke] [--graph]
 // For each mixer entry x d_model x shape of the config, a run config is assembled (model = config.model merged with
 // the entry's model, d_model, max_position_embeddings = T where the entry says "positions"; MQAR data of B examples at
 // (T, num_kv_pairs); backend "gpu") and validated by parse_run_config, the GpuBackend built and initialised
@@ -9,6 +9,11 @@
 //   W warm-up steps (first-call allocation, cuBLAS handles), then K steps each timed by the host clock around the
 //   step and its synchronisation; ms = the median of the K; tokens/s = B T / (ms / 1e3);
 //   a 64-epoch run = steps_per_epoch x epochs x ms, steps_per_epoch = ceil(train_examples / B).
+// --graph: each point is also timed with the backend's CUDA graph ("cuda_graph": true, docs/gpu-trainer.md: a key's
+// first step runs plain, its second is captured, later ones replay), the two timings alternating per step on fresh
+// backends of the same parameters; the row adds "ms_graph", "ms_steps_graph", "tokens_per_s_graph", "graph_speedup"
+// (ms / ms_graph), "graph_nodes" (kernels, memsets and copies in the captured step) and "graph_replays" (timed steps
+// that replayed the graph: all of them once warmup_steps >= 2). Not with --concurrent.
 // --smoke: d_model 64 and the first shape only, 1 warm-up and 1 timed step (the gpu ctest train_steps_smoke).
 // --concurrent R (2-64): the gain of training R runs at once in one process (sweep --runs-per-worker, one host
 // thread and stream per run) over R runs one at a time. Per point, R backends (seeds seed + r) are built and each
@@ -63,7 +68,7 @@ using Clock = std::chrono::steady_clock;
 struct Args {
   std::string config, out;
   std::set<std::string> only;
-  bool smoke = false, plan_only = false;
+  bool smoke = false, plan_only = false, graph = false;
   int concurrent = 0;  // 0: one run at a time (the default rows)
 };
 
@@ -84,6 +89,8 @@ Args parse_args(int argc, char** argv) {
       for (std::string n; std::getline(ss, n, ',');) a.only.insert(n);
     } else if (s == "--smoke") {
       a.smoke = true;
+    } else if (s == "--graph") {
+      a.graph = true;
     } else if (s == "--plan-only") {
       a.plan_only = true;
     } else if (s == "--concurrent") {
@@ -95,9 +102,11 @@ Args parse_args(int argc, char** argv) {
       a.concurrent = static_cast<int>(r);
     } else {
       throw InputError(cat("train_steps: unknown argument '", s, "' (expected --config FILE --out FILE [--only NAMES] "
-                           "[--smoke] [--plan-only] [--concurrent R])"));
+                           "[--smoke] [--plan-only] [--concurrent R] [--graph])"));
     }
   }
+  require<InputError>(!(a.graph && a.concurrent), "train_steps: --graph and --concurrent ", a.concurrent,
+                      " together: expected one of them (--graph times one run with and without its CUDA graph)");
   require<InputError>(!a.config.empty() && !a.out.empty(), "train_steps: --config FILE and --out FILE are required");
   return a;
 }
@@ -139,39 +148,59 @@ void sync() {
   if (e != cudaSuccess) throw Error(cat("train_steps: CUDA error ", cudaGetErrorString(e)));
 }
 
-// Times one point; fills row's timings.
-void time_point(const train::RunConfig& c, std::int64_t warmup, std::int64_t steps, json& row) {
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Times one point; fills row's timings (with `graph`, also those of the CUDA graph, alternating step by step).
+void time_point(const train::RunConfig& c, std::int64_t warmup, std::int64_t steps, bool graph, json& row) {
   const auto data = synthetics::build_dataset(c.data);
   const auto refs = train::make_batches(data.train, c.batch_size);
   const auto batch = train::batch_of(data.train[refs.at(0).segment], refs.at(0));
   std::int64_t labelled = 0;
   for (const auto l : batch.labels) labelled += l >= 0;
-  auto backend = train::make_backend(c);
-  backend->set_parameters(train::init_parameters(c.model, c.seed));
-  std::uint64_t step = 0;
-  auto one = [&] {
-    const train::Dropout drop{c.dropout.embedding, c.dropout.attention, 0x9e3779b97f4a7c15ull * ++step, 0};
-    const double loss = backend->forward_backward(batch, drop);
-    backend->step(c.optimizer, c.optimizer.lr);
-    sync();
-    if (!std::isfinite(loss)) throw Error(cat("loss ", loss, " at step ", step));
-  };
-  for (std::int64_t i = 0; i < warmup; ++i) one();
-  std::vector<double> ms;
-  for (std::int64_t i = 0; i < steps; ++i) {
-    const auto t0 = Clock::now();
-    one();
-    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  std::vector<std::unique_ptr<train::Backend>> backends;  // [0] plain, [1] the CUDA graph's
+  for (int k = 0; k < (graph ? 2 : 1); ++k) {
+    auto ck = c;
+    ck.cuda_graph = k == 1;
+    backends.push_back(train::make_backend(ck));
+    backends.back()->set_parameters(train::init_parameters(c.model, c.seed));
   }
-  auto sorted = ms;
-  std::sort(sorted.begin(), sorted.end());
-  const double med = sorted[sorted.size() / 2];
+  std::vector<std::uint64_t> step(backends.size(), 0);
+  auto one = [&](std::size_t k) {
+    const train::Dropout drop{c.dropout.embedding, c.dropout.attention, 0x9e3779b97f4a7c15ull * ++step[k], 0};
+    const double loss = backends[k]->forward_backward(batch, drop);
+    backends[k]->step(c.optimizer, c.optimizer.lr);
+    sync();
+    if (!std::isfinite(loss)) throw Error(cat("loss ", loss, " at step ", step[k]));
+  };
+  for (std::int64_t i = 0; i < warmup; ++i)
+    for (std::size_t k = 0; k < backends.size(); ++k) one(k);
+  std::vector<std::vector<double>> ms(backends.size());
+  const auto before = train::cuda_graph_counts();
+  for (std::int64_t i = 0; i < steps; ++i)
+    for (std::size_t k = 0; k < backends.size(); ++k) {
+      const auto t0 = Clock::now();
+      one(k);
+      ms[k].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    }
+  const auto after = train::cuda_graph_counts();
+  const double med = median(ms[0]), tokens = static_cast<double>(c.batch_size * batch.T);
   row["labelled"] = labelled;
   row["warmup"] = warmup;
   row["steps"] = steps;
   row["ms"] = med;
-  row["ms_steps"] = ms;
-  row["tokens_per_s"] = static_cast<double>(c.batch_size * batch.T) / (med / 1e3);
+  row["ms_steps"] = ms[0];
+  row["tokens_per_s"] = tokens / (med / 1e3);
+  if (!graph) return;
+  const double med_graph = median(ms[1]);
+  row["ms_graph"] = med_graph;
+  row["ms_steps_graph"] = ms[1];
+  row["tokens_per_s_graph"] = tokens / (med_graph / 1e3);
+  row["graph_speedup"] = med / med_graph;
+  row["graph_nodes"] = after.nodes;
+  row["graph_replays"] = after.replayed - before.replayed;
 }
 
 // --concurrent R: fills row's sequential and concurrent timings of R runs of the point (see the header).
@@ -345,11 +374,17 @@ int run(const Args& a) {
         write(a.out, out);
         continue;
       }
-      time_point(p.config, warmup, steps, p.row);
+      time_point(p.config, warmup, steps, a.graph, p.row);
       std::printf("%s d=%lld T=%lld B=%lld: %.3f ms per step (median of %lld), %.2f M tokens/s\n",
                   r["mixer"].get<std::string>().c_str(), static_cast<long long>(r["d_model"]),
                   static_cast<long long>(r["T"]), static_cast<long long>(r["B"]), r["ms"].get<double>(),
                   static_cast<long long>(steps), r["tokens_per_s"].get<double>() / 1e6);
+      if (a.graph)
+        std::printf("  with the CUDA graph: %.3f ms per step, %.2f M tokens/s: %.2fx (%lld nodes, %lld of %lld timed "
+                    "steps replayed)\n",
+                    r["ms_graph"].get<double>(), r["tokens_per_s_graph"].get<double>() / 1e6,
+                    r["graph_speedup"].get<double>(), static_cast<long long>(r["graph_nodes"]),
+                    static_cast<long long>(r["graph_replays"]), static_cast<long long>(steps));
     } catch (const std::exception& e) {
       ++failed;
       p.row["error"] = e.what();

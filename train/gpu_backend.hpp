@@ -2,6 +2,7 @@
 // its mixers through their GPU variants (train/gpu/). Built with CUDA only; a cpu-only build's make_gpu_backend
 // (train/gpu_backend_none.cpp) refuses with an InputError saying so.
 #pragma once
+#include <cstdint>
 #include <memory>
 
 #include "core/provenance.hpp"
@@ -10,6 +11,13 @@
 namespace menagerie::train {
 
 std::unique_ptr<Backend> make_gpu_backend(const RunConfig& config);
+
+// The GPU backends' CUDA graphs so far, in this process (all backends; "cuda_graph": true, docs/gpu-trainer.md):
+// graphs captured, steps replayed from one (the capturing step included), and the nodes of the last one captured.
+struct CudaGraphCounts {
+  std::int64_t captured = 0, replayed = 0, nodes = 0;
+};
+CudaGraphCounts cuda_graph_counts();
 
 // The provenance of results trained on `backend`: the GPU's (name, CUDA runtime and driver) for "gpu", the host's
 // otherwise.

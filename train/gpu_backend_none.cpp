@@ -9,4 +9,6 @@ std::unique_ptr<Backend> make_gpu_backend(const RunConfig&) {
 
 Provenance backend_provenance(const std::string&) { return host_provenance(); }
 
+CudaGraphCounts cuda_graph_counts() { return {}; }  // no backend, no graph
+
 }  // namespace menagerie::train

@@ -204,7 +204,7 @@ RunConfig parse_run_config(const json& j, std::string_view where) {
   reject_unknown_keys(j,
                       {"name", "model", "data", "optimizer", "schedule", "epochs", "batch_size", "eval_batch_size",
                        "seed", "dropout", "early_stop_accuracy", "accuracy", "precision", "threads", "backend",
-                       "shuffle"},
+                       "shuffle", "cuda_graph"},
                       where);
   RunConfig c;
   c.name = get_field_or<std::string>(j, "name", "run", where);
@@ -243,6 +243,9 @@ RunConfig parse_run_config(const json& j, std::string_view where) {
   require<InputError>(c.backend == "reference" || c.backend == "gpu", json_path(where, "backend"), " = \"", c.backend,
                       "\": expected \"reference\" (CPU) or \"gpu\"");
   c.shuffle = get_field_or<bool>(j, "shuffle", false, where);
+  c.cuda_graph = get_field_or<bool>(j, "cuda_graph", false, where);
+  require<InputError>(!c.cuda_graph || c.backend == "gpu", json_path(where, "cuda_graph"),
+                      " = true needs \"backend\": \"gpu\" (got \"", c.backend, "\")");
   c.source = j;
   return c;
 }

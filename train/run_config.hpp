@@ -14,10 +14,12 @@
 //    "dropout": {"embedding": 0.1, "attention": 0.1},            // 0 turns one off ("enabled": false all)
 //    "early_stop_accuracy": 0.99,                                // stop once valid accuracy > this; > 1 never
 //    "accuracy": "per_example",                                  // Zoology HEAD; "pooled" = ICLR-era
-//    "precision": "float", "threads": 2, "backend": "reference", "shuffle": false}
+//    "precision": "float", "threads": 2, "backend": "reference", "shuffle": false,
+//    "cuda_graph": false}                                        // gpu backend: replay each step as a CUDA graph
 // Ranges: every integer size (model and mixer sizes, epochs, batch sizes, threads) is in [its minimum, kMaxSize];
 // optimizer.lr in (0, 1], weight_decay >= 0 with lr x weight_decay < 1, eps in (0, 1]; dropout in [0, 1); the data
-// need a train and a test segment. Whether the run fits in memory is checked before it starts (train/memory.hpp).
+// need a train and a test segment; "cuda_graph": true needs "backend": "gpu" (docs/gpu-trainer.md). Whether the run
+// fits in memory is checked before it starts (train/memory.hpp).
 // Mixer objects: {"id": <an id of core/registry.hpp's Mixers>, <that contract's config_keys>}, e.g.
 // {"id": "base_conv", "conv": "long_implicit", "kernel_size": 3, "l_max": 64}: each key's name, default and range
 // are declared in core/mixers/<id>.hpp (core/config_key.hpp); an l_max defaults to the data's longest sequence.
@@ -61,6 +63,7 @@ struct RunConfig {
   std::int64_t threads = 2;
   std::string backend = "reference";
   bool shuffle = false;
+  bool cuda_graph = false;  // the GPU backend captures a step into a CUDA graph and replays it (docs/gpu-trainer.md)
   json source;  // the config as given, after defaults were filled in (recorded in checkpoints and results)
 };
 

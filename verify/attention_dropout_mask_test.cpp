@@ -8,6 +8,8 @@
 //               each key of [0, T) exactly once, with factor inv_keep / 0 as the reference's mask on the visible band
 //               [lo, t] and 0 outside it (1 in the band when off)
 //   rate        the kept fraction over 2^16 keys is 1 - p within 5 binomial standard deviations
+//   seed_at     a mask pointing to its seed (seed_at) gives, in keep() and for_each_key, the masks of the value
+//               pointed to at each use, not of the seed it was made with (a replayed CUDA graph's step)
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -108,6 +110,32 @@ TEST(AttentionDropoutMask, KeepRateIsOneMinusP) {
     const double sd = std::sqrt(p * (1 - p) / n);
     EXPECT_NEAR(static_cast<double>(kept) / n, 1 - p, 5 * sd) << "p " << p;
   }
+}
+
+// A mask with seed_at (the trainer's CUDA graph: the seed in device memory, written before each replay) reads the
+// seed where it points at every use, not the seed it was made with: the same masks as a mask of that seed, step
+// after step, in keep() and in for_each_key.
+TEST(AttentionDropoutMask, ASeedAtIsReadAtEveryUse) {
+  const std::uint64_t seed = test_seed();
+  constexpr std::int64_t T = 64;
+  std::uint64_t at = 0;  // stands in for the device scalar
+  auto m = dropout_mask(0.1, seed + 1, 2);  // made with a stale seed, as the captured step's mask
+  m.seed_at = &at;
+  auto row = [&](const DropoutMask& mask) {
+    std::vector<float> f(T, -1.f);
+    for_each_key(mask, 5 * T, T, 0, T - 1, 0, 1, [&](std::int64_t s, float x) { f[static_cast<std::size_t>(s)] = x; });
+    return f;
+  };
+  for (const std::uint64_t step : {0u, 1u, 2u}) {
+    at = seed + 7919 * step;
+    const auto want = dropout_mask(0.1, at, 2);
+    std::int64_t differ = 0;
+    for (std::uint64_t i = 0; i < 4096; ++i) differ += m.keep(i) != want.keep(i);
+    EXPECT_EQ(differ, 0) << "step " << step;
+    EXPECT_EQ(row(m), row(want)) << "step " << step;
+  }
+  m.seed_at = nullptr;  // the stale seed's mask differs, so the checks above tell the two apart
+  EXPECT_NE(row(m), row(dropout_mask(0.1, at, 2)));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Run configs (train/run_config.hpp): the example config parses with its documented defaults, and malformed
-// configs are rejected with one-line errors naming the key path and what was expected; a config whose data do not
-// fit the model's vocabulary is rejected by train_run before anything is written.
+// configs are rejected with one-line errors naming the key path and what was expected ("cuda_graph" is a boolean
+// and only the GPU backend's option); a config whose data do not fit the model's vocabulary is rejected by
+// train_run before anything is written.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -34,6 +35,18 @@ TEST(TrainConfig, TheExampleParsesWithTheDocumentedDefaults) {
   EXPECT_EQ(c.schedule, train::Schedule::cosine);
   EXPECT_EQ(c.accuracy, train::Accuracy::per_example);
   EXPECT_EQ(c.precision, train::Precision::f32);
+  EXPECT_FALSE(c.cuda_graph);
+}
+
+TEST(TrainConfig, CudaGraphIsAnOptionOfTheGpuBackend) {
+  json j = good();
+  j["backend"] = "gpu";
+  j["cuda_graph"] = true;
+  EXPECT_TRUE(train::parse_run_config(j, "tiny.json").cuda_graph);
+  j["cuda_graph"] = false;
+  EXPECT_FALSE(train::parse_run_config(j, "tiny.json").cuda_graph);
+  j["backend"] = "reference";
+  EXPECT_FALSE(train::parse_run_config(j, "tiny.json").cuda_graph);  // false is the default on either backend
 }
 
 TEST(TrainConfig, EveryCommittedConfigParses) {
@@ -89,6 +102,9 @@ TEST(TrainConfig, MalformedConfigsAreOneLineErrorsNamingTheKey) {
       {"/data/test/0/params/input_seq_len", 2000000000,
        "tiny.json: data.test[0].params.input_seq_len = 2000000000 must be <= 1048576"},
       {"/name", "a/b", "name = \"a/b\" must be non-empty"},
+      {"/cuda_graph", "yes", "tiny.json: cuda_graph must be true or false, got"},
+      {"/cuda_graph", 1, "tiny.json: cuda_graph must be true or false, got"},
+      {"/cuda_graph", true, "tiny.json: cuda_graph = true needs \"backend\": \"gpu\" (got \"reference\")"},
   };
   for (const auto& bad : cases) {
     json j = good();

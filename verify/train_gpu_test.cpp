@@ -20,6 +20,15 @@
 // or a cuFFT plan's work area used by both streams at once, breaks the equality). A case whose run alone does not
 // repeat bitwise (a kernel with float atomics) is skipped, named. And backends made one after another reuse one
 // pooled stream: 8 of them add at most one stream to the pool.
+// CUDA graphs ("cuda_graph": true, train/gpu/gpu_backend.cpp): for each case, 20 steps of a backend replaying its
+// captured step must give bitwise the losses, the final parameters and the evaluation predictions of 20 plain steps
+// (the graph launches the same kernels with the same arguments; the batch and the dropout seed are device memory
+// written before each replay, so a stale one shows as a differing loss), on batches with a fixed labelled count
+// (every fourth row, as MQAR's fixed number of queries). The counts are the design's: the first step of a key runs
+// plain, the second captures, so 20 steps replay 19 times from 1 graph (attention dropout included: its masks read the
+// seed from device memory too).
+// A smaller last batch (B 3 after B 4) gets its own plan and graph, and a batch with more labelled rows (the logits
+// buffer grows) drops the plan's graphs, which are captured again; the run still equals the plain one bitwise.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -36,6 +45,7 @@
 #include "train/backend.hpp"
 #include "train/init.hpp"
 #include "train/gpu/stream_pool.hpp"
+#include "train/gpu_backend.hpp"
 #include "train/run_config.hpp"
 #include "verify/support/env.hpp"
 
@@ -70,7 +80,7 @@ const Case kCases[] = {
 
 constexpr std::int64_t kB = 4, kT = 16, kSteps = 20;
 
-train::RunConfig config(const Case& c, const char* backend, const char* precision) {
+train::RunConfig config(const Case& c, const char* backend, const char* precision, bool cuda_graph = false) {
   const std::string text = cat(R"({"name": "equivalence", "model": )", c.model, R"(,
     "data": {"seed": 1, "train": [{"task": "mqar", "count": 8, "params": {"vocab_size": 24, "input_seq_len": 16,
              "num_kv_pairs": 2}}], "test": [{"task": "mqar", "count": 8, "params": {"vocab_size": 24,
@@ -78,7 +88,8 @@ train::RunConfig config(const Case& c, const char* backend, const char* precisio
     "optimizer": {"lr": 3e-3, "weight_decay": 0.1}, "dropout": {"embedding": 0.1, "attention": )",
                                c.attention, R"(},
     "epochs": 1, "batch_size": 4, "seed": 0, "threads": 1, "precision": ")",
-                               precision, R"(", "backend": ")", backend, R"("})");
+                               precision, R"(", "backend": ")", backend, R"(", "cuda_graph": )",
+                               cuda_graph ? "true" : "false", "}");
   return train::parse_run_config(json::parse(text), "equivalence");
 }
 
@@ -89,6 +100,19 @@ model::Batch batch(std::int64_t V, std::uint64_t seed, std::int64_t step) {
     const auto l = philox::word(seed, static_cast<std::uint64_t>(100 + step), static_cast<std::uint64_t>(2 * i + 1));
     b.ids.push_back(static_cast<std::int64_t>(w % static_cast<std::uint64_t>(V)));
     b.labels.push_back(l % 4 == 0 ? static_cast<std::int64_t>(l / 4 % static_cast<std::uint64_t>(V))
+                                  : ops::cross_entropy::ignore_index);
+  }
+  return b;
+}
+
+// batch() with B examples and a fixed labelled count: every `every`-th row (rows every - 1, 2 every - 1, ...).
+model::Batch fixed_batch(std::int64_t V, std::uint64_t seed, std::int64_t step, std::int64_t B, std::int64_t every) {
+  model::Batch b{B, kT, {}, {}};
+  for (std::int64_t i = 0; i < B * kT; ++i) {
+    const auto w = philox::word(seed, static_cast<std::uint64_t>(100 + step), static_cast<std::uint64_t>(2 * i));
+    const auto l = philox::word(seed, static_cast<std::uint64_t>(100 + step), static_cast<std::uint64_t>(2 * i + 1));
+    b.ids.push_back(static_cast<std::int64_t>(w % static_cast<std::uint64_t>(V)));
+    b.labels.push_back(i % every == every - 1 ? static_cast<std::int64_t>(l % static_cast<std::uint64_t>(V))
                                   : ops::cross_entropy::ignore_index);
   }
   return b;
@@ -268,6 +292,90 @@ TEST_P(GpuBackendConcurrency, TwoThreadsTrainAsEachAlone) {
 
 INSTANTIATE_TEST_SUITE_P(Mixers, GpuBackendConcurrency, ::testing::ValuesIn(kCases),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// A step of the graph tests: B examples, every `every`-th row labelled.
+struct Form {
+  std::int64_t B, every;
+};
+
+// A run of the graph tests: a step of each form, then an evaluation.
+RunTrace graph_run(const Case& c, std::uint64_t seed, bool cuda_graph, const std::vector<Form>& sizes) {
+  const auto rc = config(c, "gpu", "float", cuda_graph);
+  auto gpu = train::make_backend(rc);
+  gpu->set_parameters(train::init_parameters(rc.model, seed));
+  RunTrace t;
+  for (std::size_t step = 0; step < sizes.size(); ++step) {
+    const train::Dropout drop{0.1, c.attention, seed + 7 * static_cast<std::uint64_t>(step), 0};
+    const auto data = fixed_batch(rc.model.vocab, seed, static_cast<std::int64_t>(step), sizes[step].B,
+                                  sizes[step].every);
+    t.losses.push_back(gpu->forward_backward(data, drop));
+    gpu->step(rc.optimizer, 3e-3);
+  }
+  t.params = gpu->parameters();
+  t.correct = gpu->evaluate(fixed_batch(rc.model.vocab, seed, 1000, kB, 4)).correct;
+  return t;
+}
+
+// The steps of `a` and `b` whose losses differ, and their differing parameters (printed and returned as a sum).
+std::int64_t report_difference(const char* name, const RunTrace& a, const RunTrace& b) {
+  std::int64_t loss_diff = 0;
+  for (std::size_t s = 0; s < a.losses.size(); ++s) loss_diff += a.losses[s] != b.losses[s];
+  const std::int64_t param_diff = differing(a.params, b.params);
+  std::printf("[ %s ] graph vs plain: %lld of %zu losses and %lld parameters differ; final loss %.9f\n", name,
+              static_cast<long long>(loss_diff), a.losses.size(), static_cast<long long>(param_diff),
+              b.losses.back());
+  return loss_diff + param_diff;
+}
+
+class GpuBackendGraph : public ::testing::TestWithParam<Case> {};
+
+TEST_P(GpuBackendGraph, ReplaysBitwiseAsThePlainStep) {
+  MENAGERIE_REQUIRE_GPU_OR_SKIP();
+  const Case& c = GetParam();
+  const std::uint64_t seed = test_seed();
+  SCOPED_TRACE(cat(c.name, " seed ", seed));
+  const std::vector<Form> sizes(kSteps, Form{kB, 4});
+  const RunTrace plain = graph_run(c, seed, false, sizes);
+  if (const RunTrace again = graph_run(c, seed, false, sizes);
+      again.losses != plain.losses || differing(again.params, plain.params) != 0)
+    GTEST_SKIP() << c.name << ": a run alone is not bitwise repeatable, so the graph cannot be checked bitwise";
+  const auto before = train::cuda_graph_counts();
+  const RunTrace graphed = graph_run(c, seed, true, sizes);
+  const auto after = train::cuda_graph_counts();
+  std::printf("[ %s ] %lld graph(s) captured (%lld nodes), %lld of %lld steps replayed\n", c.name,
+              static_cast<long long>(after.captured - before.captured), static_cast<long long>(after.nodes),
+              static_cast<long long>(after.replayed - before.replayed), static_cast<long long>(kSteps));
+  EXPECT_EQ(report_difference(c.name, graphed, plain), 0);
+  EXPECT_EQ(graphed.correct, plain.correct);
+  EXPECT_EQ(after.captured - before.captured, 1);
+  EXPECT_EQ(after.replayed - before.replayed, kSteps - 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Mixers, GpuBackendGraph, ::testing::ValuesIn(kCases),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(GpuBackendGraphShapes, ASmallerLastBatchGetsItsOwnGraph) {
+  MENAGERIE_REQUIRE_GPU_OR_SKIP();
+  const Case& c = kCases[0];  // base_conv: short and long (cuFFT) convolutions
+  const std::uint64_t seed = test_seed();
+  // B 4 x 5 (n 16: 1 plain, 1 captured, 4 replays), B 3 (n 12, its own plan: plain), B 4 x 3 (3 replays), B 3 x 2
+  // (captured: 2 replays), B 4 with n 32 x 3 (the logits buffer grows: B 4's graphs are dropped; plain, captured,
+  // 2 replays), B 4 with n 16 x 2 (its graph was dropped: plain, captured, 1 replay): 4 graphs, 12 replays.
+  std::vector<Form> sizes(5, Form{4, 4});
+  sizes.push_back({3, 4});
+  sizes.insert(sizes.end(), 3, Form{4, 4});
+  sizes.insert(sizes.end(), 2, Form{3, 4});
+  sizes.insert(sizes.end(), 3, Form{4, 2});
+  sizes.insert(sizes.end(), 2, Form{4, 4});
+  const RunTrace plain = graph_run(c, seed, false, sizes);
+  const auto before = train::cuda_graph_counts();
+  const RunTrace graphed = graph_run(c, seed, true, sizes);
+  const auto after = train::cuda_graph_counts();
+  EXPECT_EQ(report_difference("B 4 and 3, n 16 and 32", graphed, plain), 0);
+  EXPECT_EQ(graphed.correct, plain.correct);
+  EXPECT_EQ(after.captured - before.captured, 4);
+  EXPECT_EQ(after.replayed - before.replayed, 12);
+}
 
 TEST(GpuStreamPool, BackendsMadeOneAfterAnotherReuseAStream) {
   MENAGERIE_REQUIRE_GPU_OR_SKIP();

@@ -20,25 +20,35 @@ cublasMath_t to_cublas(MathMode m) {
 CublasHandle::CublasHandle(cudaStream_t stream, MathMode mode) {
   MENAGERIE_CUBLAS_CHECK(cublasCreate(&handle_));
   try {
+    MENAGERIE_CUDA_CHECK(cudaMalloc(&workspace_, kCublasWorkspaceBytes));
     set_stream(stream);
     set_math_mode(mode);
   } catch (...) {
-    cublasDestroy(handle_);
+    release();
     throw;
   }
 }
 
-CublasHandle::~CublasHandle() {
-  if (handle_) cublasDestroy(handle_);
+CublasHandle::~CublasHandle() { release(); }
+
+void CublasHandle::release() noexcept {
+  if (handle_) cublasDestroy(handle_);  // synchronises the device: no kernel of the handle still uses the workspace
+  if (workspace_) cudaFree(workspace_);
+  handle_ = nullptr;
+  workspace_ = nullptr;
 }
 
 CublasHandle::CublasHandle(CublasHandle&& o) noexcept
-    : handle_(std::exchange(o.handle_, nullptr)), stream_(std::exchange(o.stream_, nullptr)), mode_(o.mode_) {}
+    : handle_(std::exchange(o.handle_, nullptr)),
+      workspace_(std::exchange(o.workspace_, nullptr)),
+      stream_(std::exchange(o.stream_, nullptr)),
+      mode_(o.mode_) {}
 
 CublasHandle& CublasHandle::operator=(CublasHandle&& o) noexcept {
   if (this != &o) {
-    if (handle_) cublasDestroy(handle_);
+    release();
     handle_ = std::exchange(o.handle_, nullptr);
+    workspace_ = std::exchange(o.workspace_, nullptr);
     stream_ = std::exchange(o.stream_, nullptr);
     mode_ = o.mode_;
   }
@@ -47,6 +57,7 @@ CublasHandle& CublasHandle::operator=(CublasHandle&& o) noexcept {
 
 void CublasHandle::set_stream(cudaStream_t stream) {
   MENAGERIE_CUBLAS_CHECK(cublasSetStream(handle_, stream));
+  MENAGERIE_CUBLAS_CHECK(cublasSetWorkspace(handle_, workspace_, kCublasWorkspaceBytes));  // SetStream reset it
   stream_ = stream;
 }
 

@@ -25,18 +25,19 @@ __device__ __forceinline__ float warp_sum(float x) {
   return x;
 }
 __global__ void embed_finish_kernel(const float* __restrict__ P, std::int64_t rows, std::int64_t T, std::int64_t d,
-                                    std::uint64_t threshold, float scale, std::uint64_t seed, float* __restrict__ s0) {
+                                    std::uint64_t threshold, float scale, const std::uint64_t* __restrict__ seed,
+                                    float* __restrict__ s0) {
   const std::int64_t k = element_index();
   if (k >= rows * d) return;
   float h = s0[k];
   if (P) h += P[(k / d % T) * d + k % d];
-  s0[k] = dropped(h, seed, static_cast<std::uint64_t>(k), threshold, scale);
+  s0[k] = dropped(h, *seed, static_cast<std::uint64_t>(k), threshold, scale);
 }
 
 __global__ void embed_grad_kernel(const float* __restrict__ ds, std::int64_t n, std::uint64_t threshold, float scale,
-                                  std::uint64_t seed, float* __restrict__ g) {
+                                  const std::uint64_t* __restrict__ seed, float* __restrict__ g) {
   const std::int64_t k = element_index();
-  if (k < n) g[k] = dropped(ds[k], seed, static_cast<std::uint64_t>(k), threshold, scale);
+  if (k < n) g[k] = dropped(ds[k], *seed, static_cast<std::uint64_t>(k), threshold, scale);
 }
 
 __global__ void position_grad_kernel(const float* __restrict__ g, std::int64_t B, std::int64_t T, std::int64_t d,
@@ -138,14 +139,14 @@ float scale_of(double p) { return p > 0 ? static_cast<float>(1.0 / (1.0 - p)) : 
 }  // namespace
 
 void embed_finish(const float* P, std::int64_t rows, std::int64_t T, std::int64_t d, double p_drop,
-                  std::uint64_t seed, float* s0, cudaStream_t stream) {
+                  const std::uint64_t* seed, float* s0, cudaStream_t stream) {
   embed_finish_kernel<<<pointwise_blocks(rows * d), kPointwiseThreads, 0, stream>>>(
       P, rows, T, d, threshold_of(p_drop), scale_of(p_drop), seed, s0);
   MENAGERIE_LAUNCH_CHECK();
 }
 
-void embed_grad(const float* ds, std::int64_t rows, std::int64_t T, std::int64_t d, double p_drop, std::uint64_t seed,
-                float* g, float* dP, cudaStream_t stream) {
+void embed_grad(const float* ds, std::int64_t rows, std::int64_t T, std::int64_t d, double p_drop,
+                const std::uint64_t* seed, float* g, float* dP, cudaStream_t stream) {
   embed_grad_kernel<<<pointwise_blocks(rows * d), kPointwiseThreads, 0, stream>>>(ds, rows * d, threshold_of(p_drop),
                                                                                   scale_of(p_drop), seed, g);
   MENAGERIE_LAUNCH_CHECK();

@@ -3,7 +3,8 @@
 // cross_entropy labelled_fp32, adamw step_fp32). fp32 storage:
 //   embed_finish     s0[i, e] = drop_e(s0[i, e] + P[i mod T, e]), s0 holding the word embeddings' gather (P may be
 //                    null); drop_e(x) = x keep / (1 - p), keep by Philox word(seed, 0, i d + e) >= p 2^32
-//                    (core/philox.hpp), the reference's masks (Dropout::keep)
+//                    (core/philox.hpp), the reference's masks (Dropout::keep); `seed` points to the step's seed in
+//                    device memory (read by the kernel, so a captured CUDA graph replays with each step's seed)
 //   embed_grad       g = drop_e'(ds) (the same masks and scale) and, when dP is given, dP[t, :] = sum over b, in
 //                    increasing b, of g[b T + t, :]
 //   rms_forward      MambaBlock's RMSNorm y = x rstd ⊙ w, rstd = 1/sqrt(mean_e x² + eps); saves rstd
@@ -20,9 +21,9 @@
 namespace menagerie::opt::model {
 
 void embed_finish(const float* P, std::int64_t rows, std::int64_t T, std::int64_t d, double p_drop,
-                  std::uint64_t seed, float* s0, cudaStream_t stream);
-void embed_grad(const float* ds, std::int64_t rows, std::int64_t T, std::int64_t d, double p_drop, std::uint64_t seed,
-                float* g, float* dP, cudaStream_t stream);
+                  const std::uint64_t* seed, float* s0, cudaStream_t stream);
+void embed_grad(const float* ds, std::int64_t rows, std::int64_t T, std::int64_t d, double p_drop,
+                const std::uint64_t* seed, float* g, float* dP, cudaStream_t stream);
 
 // partial: >= rms_partial_floats(rows, d) floats of scratch.
 std::int64_t rms_partial_floats(std::int64_t rows, std::int64_t d);

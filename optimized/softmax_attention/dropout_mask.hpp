@@ -3,7 +3,9 @@
 //   index(b, h, t, s) = ((b H + h) T + t) T + s
 //   keep(b, h, t, s)  = philox::word(seed, stream, index) >= threshold,  threshold = floor(p 2^32),  stream = 1 + layer
 //   P' = P keep / (1 - p)   (1 / (1 - p) computed in double, rounded once to float)
-// so that the fp32 kernels see exactly the CPU's masks: o = P' v; dP = keep / (1 - p) (dO v^T); the softmax backward
+// The seed is `seed`, or, when `seed_at` is set, the value it points to, read where the mask is evaluated (device
+// memory on the GPU: the trainer's CUDA graph replays its captured step with each step's seed, docs/gpu-trainer.md).
+// So that the fp32 kernels see exactly the CPU's masks: o = P' v; dP = keep / (1 - p) (dO v^T); the softmax backward
 // then uses the undropped P: dS = P (dP - rowsum(P dP)). p = 0 is no dropout (every mask on, no scale).
 // for_each_key walks one row's keys in Philox blocks (4 consecutive indices share a block), thread `thread` of
 // `threads` taking blocks first + thread, first + thread + threads, ..., so that each block is computed once per row.
@@ -24,13 +26,16 @@ struct DropoutMask {
   std::uint64_t stream = 0;      // 1 + layer
   std::uint32_t threshold = 0;   // floor(p 2^32)
   float inv_keep = 1.f;          // float(1 / (1 - p))
+  const std::uint64_t* seed_at = nullptr;  // when set, the seed is read there instead of `seed`
+
+  MENAGERIE_HD std::uint64_t seed_now() const { return seed_at ? *seed_at : seed; }
 
   MENAGERIE_HD static std::uint64_t index(std::int64_t b, std::int64_t h, std::int64_t t, std::int64_t s,
                                           std::int64_t H, std::int64_t T) {
     return static_cast<std::uint64_t>(((b * H + h) * T + t) * T + s);
   }
   MENAGERIE_HD bool keep_word(std::uint32_t word) const { return word >= threshold; }
-  MENAGERIE_HD bool keep(std::uint64_t index) const { return keep_word(philox::word(seed, stream, index)); }
+  MENAGERIE_HD bool keep(std::uint64_t index) const { return keep_word(philox::word(seed_now(), stream, index)); }
   // The multiplier of P at `index`: inv_keep or 0 (1 when off).
   MENAGERIE_HD float factor(std::uint64_t index) const { return !on ? 1.f : keep(index) ? inv_keep : 0.f; }
 };
@@ -49,7 +54,7 @@ MENAGERIE_HD void for_each_key(const DropoutMask& m, std::uint64_t base, std::in
   for (std::uint64_t blk = first + thread; blk <= last; blk += threads) {
     const std::uint64_t at = blk * 4;
     philox::Counter w{};
-    if (m.on && at + 3 >= vis_lo && at <= vis_hi) w = philox::block(m.seed, m.stream, blk);
+    if (m.on && at + 3 >= vis_lo && at <= vis_hi) w = philox::block(m.seed_now(), m.stream, blk);
     for (std::uint64_t j = 0; j < 4; ++j) {
       const std::uint64_t i = at + j;
       if (i < base || i >= base + static_cast<std::uint64_t>(T)) continue;

@@ -11,11 +11,20 @@
 // Per (B, T) a Plan holds the activations and the mixers bound to them; plans are kept (training and evaluation
 // batch sizes differ). Attention dropout (mha, sliding_attn) is the reference's Philox masks inside the mixer's
 // attention (mixer_layer.hpp); evaluation runs without it. The host synchronises once per step, to return the loss.
+// The step's dropout seed is copied to a device scalar before the step (the embedding and attention dropout kernels
+// read it there). CUDA graphs ("cuda_graph": true, train/gpu/step_graph.hpp): forward, head and backward (everything
+// forward_backward issues after the batch upload and the seed copy; the loss stays on the device) are one graph per
+// key (plan, labelled count n, embedding p, attention p). A key's first step runs plain (its lazy set-up: cuFFT
+// plans, cuBLAS handles, the attention-dropout scratch), its second is captured and launched, every later one
+// replays the graph. Not captured: keys beyond kGraphsPerPlan (a plan whose labelled count keeps changing), and
+// AdamW (step(): one launch whose lr and step are kernel arguments from the host). A plan whose logits buffer grows
+// drops its graphs (they point to the old one).
 // Streams and threads: every kernel, cuBLAS call, cuFFT plan, memset and copy of a backend is issued on its own
 // non-blocking stream, leased from train/gpu/stream_pool.hpp; nothing synchronises the device, and a backend holds
 // no state shared with another, so backends driven by different host threads run concurrently (one thread per
 // backend: a backend itself is not thread safe).
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <set>
 #include <utility>
@@ -32,6 +41,7 @@
 #include "optimized/model/kernels.hpp"
 #include "train/backend.hpp"
 #include "train/gpu/mixer_layer.hpp"
+#include "train/gpu/step_graph.hpp"
 #include "train/gpu/stream_pool.hpp"
 #include "train/gpu_backend.hpp"
 
@@ -47,9 +57,21 @@ namespace mk = opt::model;  // the model-level kernels
 
 std::size_t aligned(std::int64_t n) { return static_cast<std::size_t>((n + 63) / 64 * 64); }
 
+constexpr std::size_t kGraphsPerPlan = 4;
+std::atomic<std::int64_t> graphs_captured{0}, graphs_replayed{0}, graph_nodes{0};
+
+// Pinned host memory for the step's seed: its copy to the device is asynchronous and never staged.
+struct PinnedSeed {
+  PinnedSeed() { MENAGERIE_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&value), sizeof(std::uint64_t))); }
+  ~PinnedSeed() { cudaFreeHost(value); }
+  PinnedSeed(const PinnedSeed&) = delete;
+  PinnedSeed& operator=(const PinnedSeed&) = delete;
+  std::uint64_t* value = nullptr;
+};
+
 class GpuBackend final : public Backend {
  public:
-  explicit GpuBackend(const model::Config& c) : config_(c), specs_(model::tensors(c)) {
+  GpuBackend(const model::Config& c, bool cuda_graph) : config_(c), specs_(model::tensors(c)), use_graph_(cuda_graph) {
     for (std::int64_t l = 0; l < c.n_layers; ++l)
       for (const auto& f : c.mixer(l).frozen()) frozen_.insert(c.mixer_prefix(l) + f);
     std::size_t at = 0;
@@ -70,6 +92,8 @@ class GpuBackend final : public Backend {
     reset_moments();
     const float one = 1.f;
     dloss_ = DeviceBuffer<float>(std::span<const float>(&one, 1), stream_.get());
+    seed_ = DeviceBuffer<std::uint64_t>(1);
+    seed_.fill_bytes(0, stream_.get());
   }
 
   std::string name() const override { return "gpu/fp32"; }
@@ -86,9 +110,20 @@ class GpuBackend final : public Backend {
     b.validate(config_, true);
     Plan& p = plan(b.B, b.T);
     const std::int64_t n = p.load(b, config_.vocab, stream_.get());
-    forward(p, drop);
-    head(p, n);
-    backward(p, n, drop);
+    *seed_host_.value = drop.seed;
+    MENAGERIE_CUDA_CHECK(cudaMemcpyAsync(seed_.data(), seed_host_.value, sizeof(std::uint64_t), cudaMemcpyHostToDevice,
+                                         stream_.get()));
+    const auto issue = [&] {
+      forward(p, drop);
+      head(p, n);
+      backward(p, n, drop);
+    };
+    if (gpu::StepGraph* g = graph(p, n, drop, issue)) {
+      g->launch(stream_.get());
+      ++graphs_replayed;
+    } else {
+      issue();
+    }
     float loss = 0;
     if (n > 0)
       MENAGERIE_CUDA_CHECK(cudaMemcpyAsync(&loss, p.loss.data(), sizeof(float), cudaMemcpyDeviceToHost, stream_.get()));
@@ -140,7 +175,7 @@ class GpuBackend final : public Backend {
     b.validate(config_, true);
     Plan& p = plan(b.B, b.T);
     const std::int64_t n = p.load(b, config_.vocab, stream_.get());
-    forward(p, Dropout{});
+    forward(p, Dropout{});  // p = 0: the seed is not used
     std::vector<std::int32_t> best(static_cast<std::size_t>(n));
     if (n > 0) {
       mk::gather_rows(p.out.data(), p.lab_rows.data(), n, config_.d_model, p.o_lab.data(), stream_.get());
@@ -174,6 +209,13 @@ class GpuBackend final : public Backend {
     DeviceBuffer<int> count;
     std::vector<std::unique_ptr<gpu::MixerLayer>> layers;
     std::vector<std::int32_t> lab_rows_host;
+    // The step graphs by (labelled count, dropout p's); an entry without a graph has had its plain step.
+    struct Keyed {
+      std::int64_t n;
+      double p_embedding, p_attention;
+      gpu::StepGraph graph;
+    };
+    std::vector<Keyed> graphs;
 
     // Uploads the batch's ids, its labelled rows and their labels; returns the number of labelled rows.
     std::int64_t load(const model::Batch& b, std::int64_t V, cudaStream_t st) {
@@ -194,6 +236,7 @@ class GpuBackend final : public Backend {
                                            cudaMemcpyHostToDevice, st));
       if (static_cast<std::int64_t>(logits.size()) < n * V) {
         MENAGERIE_CUDA_CHECK(cudaStreamSynchronize(st));  // the old buffers may still be read by earlier work
+        graphs.clear();                                    // they point to the old buffers
         logits = DeviceBuffer<float>(static_cast<std::size_t>(n * V));
         dlogits = DeviceBuffer<float>(static_cast<std::size_t>(n * V));
       }
@@ -239,6 +282,25 @@ class GpuBackend final : public Backend {
     return *slot;
   }
 
+  // The graph to replay for this step, captured now if the key's plain step has run; null: run the step plainly.
+  template <class Issue>
+  gpu::StepGraph* graph(Plan& p, std::int64_t n, const Dropout& drop, const Issue& issue) {
+    if (!use_graph_) return nullptr;
+    const auto it = std::find_if(p.graphs.begin(), p.graphs.end(), [&](const auto& k) {
+      return k.n == n && k.p_embedding == drop.embedding && k.p_attention == drop.attention;
+    });
+    if (it == p.graphs.end()) {
+      if (p.graphs.size() < kGraphsPerPlan) p.graphs.push_back({n, drop.embedding, drop.attention, {}});
+      return nullptr;
+    }
+    if (!it->graph.ready()) {
+      it->graph.capture(stream_.get(), issue);
+      ++graphs_captured;
+      graph_nodes = static_cast<std::int64_t>(it->graph.nodes());
+    }
+    return &it->graph;
+  }
+
   float* param(const std::string& name) { return params_.data() + at(name); }
   float* grad(const std::string& name) { return grads_.data() + at(name); }
   std::size_t at(const std::string& name) const {
@@ -254,7 +316,7 @@ class GpuBackend final : public Backend {
     const auto eps = static_cast<float>(model::block_norm_eps);
     emb::forward_ids(rows, d, p.ids.data(), param(model::word_embeddings), p.s[0].data(), st);
     mk::embed_finish(config_.max_position_embeddings > 0 ? param(model::position_embeddings) : nullptr, rows, p.T, d,
-                      drop.embedding, drop.seed, p.s[0].data(), st);
+                      drop.embedding, seed_.data(), p.s[0].data(), st);
     for (std::int64_t l = 0; l < config_.n_layers; ++l) {
       const auto li = static_cast<std::size_t>(l);
       const std::string pre = config_.layer_prefix(l);
@@ -264,7 +326,7 @@ class GpuBackend final : public Backend {
       else
         ln::forward_rows(rows, d, eps, p.s[li].data(), param(pre + "norm1.weight"), param(pre + "norm1.bias"),
                          p.a[li].data(), p.mean1[li].data(), p.rs1[li].data(), st);
-      p.layers[li]->forward(st, {drop.attention, drop.seed});
+      p.layers[li]->forward(st, {drop.attention, drop.seed, seed_.data()});
       if (mamba) {
         mk::add(p.s[li].data(), p.y[li].data(), p.s[li + 1].data(), rows * d, st);
         continue;
@@ -319,7 +381,7 @@ class GpuBackend final : public Backend {
                           p.ln_ws.data(), st);
         mk::add(p.ds.data(), p.tmp.data(), p.dm.data(), rows * d, st);
       }
-      p.layers[li]->backward(st, {drop.attention, drop.seed});
+      p.layers[li]->backward(st, {drop.attention, drop.seed, seed_.data()});
       if (mamba)
         mk::rms_backward(p.du.data(), p.s[li].data(), param(pre + "norm.weight"), p.rs1[li].data(), rows, d,
                           p.tmp.data(), grad(pre + "norm.weight"), p.rms_ws.data(), st);
@@ -329,7 +391,7 @@ class GpuBackend final : public Backend {
                           p.ln_ws.data(), st);
       mk::add(p.dm.data(), p.tmp.data(), p.ds.data(), rows * d, st);
     }
-    mk::embed_grad(p.ds.data(), rows, p.T, d, drop.embedding, drop.seed, p.tmp.data(),
+    mk::embed_grad(p.ds.data(), rows, p.T, d, drop.embedding, seed_.data(), p.tmp.data(),
                     config_.max_position_embeddings > 0 ? grad(model::position_embeddings) : nullptr, st);
     emb::backward_ids(rows, V, d, p.ids.data(), p.tmp.data(), p.dWE_emb.data(), p.emb_ws.data(), st);
     mk::add(dWE, p.dWE_emb.data(), dWE, V * d, st);
@@ -370,6 +432,9 @@ class GpuBackend final : public Backend {
   std::size_t trained_ = 0;
   gpu::StreamLease stream_;  // before the buffers: returned to the pool after they are freed
   DeviceBuffer<float> params_, grads_, m_, v_, dloss_;
+  DeviceBuffer<std::uint64_t> seed_;  // the step's dropout seed
+  PinnedSeed seed_host_;
+  bool use_graph_;
   std::int64_t step_ = 0;
   std::map<std::pair<std::int64_t, std::int64_t>, std::unique_ptr<Plan>> plans_;
 };
@@ -383,7 +448,9 @@ Provenance backend_provenance(const std::string& backend) {
 std::unique_ptr<Backend> make_gpu_backend(const RunConfig& c) {
   require<InputError>(c.precision == Precision::f32, "gpu backend: precision must be \"float\" (fp32 storage), got \"",
                       c.precision == Precision::f64 ? "double" : "?", "\"");
-  return std::make_unique<GpuBackend>(c.model);
+  return std::make_unique<GpuBackend>(c.model, c.cuda_graph);
 }
+
+CudaGraphCounts cuda_graph_counts() { return {graphs_captured.load(), graphs_replayed.load(), graph_nodes.load()}; }
 
 }  // namespace menagerie::train

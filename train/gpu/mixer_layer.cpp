@@ -97,7 +97,9 @@ class TypedLayer final : public MixerLayer {
       }
       dropout_ready_ = true;
     }
-    return opt::softmax_attention::dropout_mask(drop.attention, drop.seed, layer_);
+    auto m = opt::softmax_attention::dropout_mask(drop.attention, drop.seed, layer_);
+    m.seed_at = drop.seed_at;
+    return m;
   }
 
   P p_;

@@ -30,10 +30,12 @@ struct LayerBinding {
   std::function<float*(const std::string&)> param, grad;  // by the name relative to the mixer
 };
 
-// The attention dropout of one step: train::Dropout's attention probability and seed.
+// The attention dropout of one step: train::Dropout's attention probability and seed, and where the seed is in
+// device memory (when set, the masks read it there: a captured CUDA graph replays with each step's seed).
 struct StepDropout {
   double attention = 0;
   std::uint64_t seed = 0;
+  const std::uint64_t* seed_at = nullptr;
 };
 
 class MixerLayer {
