@@ -22,7 +22,7 @@ import os
 import statistics
 import sys
 
-from report_common import DIRS, Run, fmt, tk, write_atomic
+from report_common import DIRS, Run, fmt, peer_cell, tk, write_atomic
 
 bench, torch_j, out = sys.argv[1], sys.argv[2], sys.argv[3]
 os.makedirs(out, exist_ok=True)
@@ -61,15 +61,6 @@ def peer(r):
 
 def ratio(r):
     return run.ratio(r, "float32") if "ms" in r else None
-
-
-def peer_cell(p):
-    if p is None:
-        return "-"
-    if "ms" in p:
-        n = p.get("iters")
-        return f"{p['ms']:.3f}" + (f" ({n} call{'s' if n > 1 else ''})" if n is not None and n < 3 else "")
-    return "skipped" if "skipped" in p else "error" if "error" in p else "-"
 
 
 def key(r):

@@ -30,7 +30,7 @@ the contract's FLOPs at the measured fp32 ceiling).
 import os
 import sys
 
-from report_common import DIRS, Run, fmt, tk, write_atomic
+from report_common import DIRS, Run, fmt, peer_cell, tk, write_atomic
 
 bench, torch_j, out = sys.argv[1], sys.argv[2], sys.argv[3]
 errors_j = sys.argv[4] if len(sys.argv) > 4 else None
@@ -67,13 +67,6 @@ def frac(r):
 
 def ratio(r):
     return run.ratio(r) if "ms" in r else None
-
-
-def peer_cell(p):
-    if "ms" in p:
-        n = p.get("iters")
-        return f"{p['ms']:.3f}" + (f" ({n} call{'s' if n > 1 else ''})" if n is not None and n < 3 else "")
-    return "skipped" if "skipped" in p else "error" if "error" in p else "-"
 
 
 meta = t.get("meta", {})

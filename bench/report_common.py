@@ -26,6 +26,17 @@ def fmt(x, spec):
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
 
 
+def peer_cell(p, count="iters", unit="call"):
+    """A peer's timing cell: its median ms, with '(n calls)' when fewer than 3 were timed (count: the row's key for n,
+    unit: what one is); 'skipped' or 'error' for a peer row that has no time, '-' for none."""
+    if p is None:
+        return "-"
+    if "ms" in p:
+        n = p.get(count)
+        return f"{p['ms']:.3f}" + (f" ({n} {unit}{'s' if n > 1 else ''})" if n is not None and n < 3 else "")
+    return "skipped" if "skipped" in p else "error" if "error" in p else "-"
+
+
 def tk(T):
     return f"{T // 1024}k" if T >= 1024 and T % 1024 == 0 else str(T)
 

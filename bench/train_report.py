@@ -22,7 +22,7 @@ import os
 import statistics
 import sys
 
-from report_common import fmt, write_atomic
+from report_common import fmt, peer_cell, write_atomic
 
 TARGET = 10.0
 steps_j, torch_j, out = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -72,15 +72,6 @@ def dur(s):
 
 def shape(r):
     return f"{r['mixer']} d_model={r['d_model']} T={r['T']} B={r['B']}"
-
-
-def peer_cell(p):
-    if p is None:
-        return "-"
-    if "ms" in p:
-        n = p.get("steps")
-        return f"{p['ms']:.3f}" + (f" ({n} step{'s' if n > 1 else ''})" if n is not None and n < 3 else "")
-    return "skipped" if "skipped" in p else "error" if "error" in p else "-"
 
 
 def verdict():
@@ -182,7 +173,7 @@ for r in rows:
     lines.append(
         f"| {r['mixer']} | {r['d_model']} | {r['T']} | {r['B']} | {r['params']} | "
         f"{p.get('params', '-') if p else '-'} | {fmt(ours_ms, '.3f') if ours_ms is not None else 'failed'} | "
-        f"{fmt(r.get('tokens_per_s', 0) / 1e6 if ours_ms else None, '.2f')} | {peer_cell(p)} | "
+        f"{fmt(r.get('tokens_per_s', 0) / 1e6 if ours_ms else None, '.2f')} | {peer_cell(p, 'steps', 'step')} | "
         f"{fmt(p['tokens_per_s'] / 1e6 if pms else None, '.2f')} | {fmt(rt, '.2f')}{'x' if rt else ''} | "
         f"{dur(run_s(r, ours_ms) if ours_ms else None)} | {dur(run_s(r, pms) if pms else None)} |")
     csv_rows.append({"mixer": r["mixer"], "d_model": r["d_model"], "T": r["T"], "B": r["B"],
