@@ -33,7 +33,7 @@ struct Options {
   bool cpu = false, gpu = false, full = false, verbose = false;
   std::string report_dir, json_file, zoology_dir;
   std::uint64_t seed = 20261123;
-  std::vector<std::string> only;
+  std::vector<std::string> only, variants;
   int repeats = 3;
 };
 
@@ -110,6 +110,9 @@ void add_verify(CLI::App& app) {
   sub->add_flag("--gpu", o.gpu,
                 "check every GPU kernel variant against its reference (accuracy by the tolerance rule, causality, "
                 "determinism): one row per id, variant, dtype and check");
+  sub->add_option("--variant", o.variants,
+                  "with --gpu: check only these variants of the selected ids (repeatable; e.g. one kernel under "
+                  "compute-sanitizer)");
   sub->add_flag("--verbose", o.verbose, "with --gpu: print every measurement");
   sub->add_option("--repeats", o.repeats, "with --gpu: determinism reruns compared bit for bit with the first (default 3)")
       ->check(CLI::Range(1, 1000));
@@ -125,6 +128,7 @@ void add_verify(CLI::App& app) {
                         "menagerie verify: expected --cpu, --gpu, --zoology DIR or a combination");
     require<InputError>(o.json_file.empty() || o.cpu, "menagerie verify: --json goes with --cpu (--gpu --report DIR "
                         "writes DIR/verify-gpu.json)");
+    require<InputError>(o.variants.empty() || o.gpu, "menagerie verify: --variant goes with --gpu");
     if (!o.json_file.empty()) require_output_file("--json", o.json_file);
     if (!o.cpu && !o.gpu) {
       if (!verify_zoology(o.zoology_dir)) throw Error("zoology check failed (see FAIL rows above)");
@@ -132,7 +136,7 @@ void add_verify(CLI::App& app) {
     }
     const bool zoology_pass = o.zoology_dir.empty() || verify_zoology(o.zoology_dir);
     if (o.gpu && !o.cpu) {
-      verify_gpu({o.only, o.full, o.verbose, o.seed, o.report_dir, o.repeats});
+      verify_gpu({o.only, o.full, o.verbose, o.seed, o.report_dir, o.repeats, o.variants});
       if (!zoology_pass) throw Error("zoology check failed (see FAIL rows above)");
       return;
     }
@@ -147,7 +151,7 @@ void add_verify(CLI::App& app) {
                             {"rows", json_rows()}}.dump(1)
           << "\n";
       });
-    if (o.gpu) verify_gpu({o.only, o.full, o.verbose, o.seed, o.report_dir, o.repeats});
+    if (o.gpu) verify_gpu({o.only, o.full, o.verbose, o.seed, o.report_dir, o.repeats, o.variants});
     if (!cpu_pass || !zoology_pass) throw Error("verification failed (see FAIL lines above)");
   });
 }

@@ -4,6 +4,7 @@
 // measurement when --verbose. With --report DIR the table and the measurements are also written, atomically, to
 // DIR/verify-gpu.md with provenance (git SHA, GPU, CUDA), and the rows to DIR/verify-gpu.json (what `menagerie gate
 // --verify` reads). Exit status 1 when any row fails.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "cli/verify_gpu.hpp"
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "core/io/atomic_file.hpp"
@@ -27,6 +29,11 @@ void verify_gpu(const GpuVerifyOptions& o) {
   for (const auto& id : o.only)
     require<InputError>((", " + ids + ", ").find(", " + id + ", ") != std::string::npos, "--only ", id,
                         ": not an operator with GPU kernels, expected one of ", ids);
+  const auto known = harness::variant_names(harness::KernelContracts{}, o.only);
+  for (const auto& v : o.variants)
+    require<InputError>(std::find(known.begin(), known.end(), v) != known.end(), "--variant ", v, ": not a variant of ",
+                        o.only.empty() ? std::string("any operator") : fmt::format("{}", fmt::join(o.only, ", ")),
+                        ", expected one of ", fmt::format("{}", fmt::join(known, ", ")));
   require<NotAvailableError>(gpu_available(), "menagerie verify --gpu: no GPU visible");
   const Provenance prov = current_provenance();
   std::printf("menagerie verify --gpu: seed %llu, %s grid, %d determinism reruns, %s; tolerance: harness/tolerance.hpp (ratio = error / "
@@ -38,7 +45,7 @@ void verify_gpu(const GpuVerifyOptions& o) {
     lines.push_back(l);
     if (o.verbose) std::printf("%s\n", l.c_str()), std::fflush(stdout);
   };
-  const auto rows = harness::conformance_all(harness::KernelContracts{}, o.only, o.full, o.seed, log, o.repeats);
+  const auto rows = harness::conformance_all(harness::KernelContracts{}, o.only, o.full, o.seed, log, o.repeats, o.variants);
   std::ostringstream table;
   table << "| id | variant | dtype | check | cases | worst error / tolerance | worst at | result |\n"
         << "|---|---|---|---|---|---|---|---|\n";

@@ -12,9 +12,10 @@ struct GpuVerifyOptions {
   std::uint64_t seed = 20261123;
   std::string report_dir;  // empty: no report file
   int repeats = 3;         // determinism: reruns compared bit for bit with the first
+  std::vector<std::string> variants;  // empty: every variant of the selected ids
 };
 
-// Throws InputError for an unknown --only id, NotAvailableError without a GPU (or CUDA), Error on a failure.
+// Throws InputError for an unknown --only id or a --variant none of the selected ids has, NotAvailableError without a GPU (or CUDA), Error on a failure.
 void verify_gpu(const GpuVerifyOptions& options);
 
 // The ids of the operators and mixers with GPU variants in this build (harness::KernelContracts), ", "-separated;

@@ -115,14 +115,28 @@ std::vector<Row> conformance(const opt::Variant<typename C::problem_type>& v, bo
   return rows;
 }
 
-// Every variant of every operator with kernels (or of `only`, when non-empty).
+// The variant names of every operator with kernels (or of `only`, when non-empty), in registry order.
+template <class... C>
+std::vector<std::string> variant_names(TypeList<C...>, const std::vector<std::string>& only) {
+  std::vector<std::string> names;
+  const auto one = [&]<class K>() {
+    if (!only.empty() && std::find(only.begin(), only.end(), K::id) == only.end()) return;
+    for (const auto& v : variants_of<K>()) names.push_back(v.name);
+  };
+  (one.template operator()<C>(), ...);
+  return names;
+}
+
+// Every variant of every operator with kernels (or of `only`, when non-empty; of those, only the variants named in
+// `variants`, when non-empty).
 template <class... C>
 std::vector<Row> conformance_all(TypeList<C...>, const std::vector<std::string>& only, bool full, std::uint64_t seed,
-                                 const Log& log, int repeats = 3) {
+                                 const Log& log, int repeats = 3, const std::vector<std::string>& variants = {}) {
   std::vector<Row> rows;
   const auto one = [&]<class K>() {
     if (!only.empty() && std::find(only.begin(), only.end(), K::id) == only.end()) return;
     for (const auto& v : variants_of<K>()) {
+      if (!variants.empty() && std::find(variants.begin(), variants.end(), v.name) == variants.end()) continue;
       auto r = conformance<K>(v, full, seed, log, repeats);
       rows.insert(rows.end(), r.begin(), r.end());
     }
