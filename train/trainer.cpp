@@ -21,6 +21,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A config with "cuda_graph" left out: the key says how a step is launched, not one bit of what it computes
+// (verify/train_gpu_test's graph tests), so a run resumes, or counts as finished, with it toggled or spelled out.
+json without_launch_keys(json j) {
+  j.erase("cuda_graph");
+  return j;
+}
+
 using Clock = std::chrono::steady_clock;
 
 // SplitMix64 of (seed, step): the dropout seed of a step.
@@ -91,7 +98,9 @@ TrainSummary train_run(const RunConfig& c, const TrainOptions& opt) {
   // A run directory with a checkpoint holds progress to protect; without one (a run that failed or was killed
   // during its first epoch) there is nothing to lose, and a corrected config replaces it.
   const bool has_checkpoint = fs::exists(ckpt / "state.json");
-  const bool other_config = fs::exists(dir / "config.json") && read_json_file(dir / "config.json") != c.source;
+  const json on_disk = fs::exists(dir / "config.json") ? read_json_file(dir / "config.json") : json();
+  const bool other_config = !on_disk.is_null() && without_launch_keys(on_disk) != without_launch_keys(c.source);
+  const bool relaunched = !on_disk.is_null() && !other_config && on_disk != c.source;
   require<InputError>(!(other_config && has_checkpoint), dir.string(),
                       " holds a run with a different config.json and a checkpoint; use another directory or remove it");
   TrainSummary summary;
@@ -108,7 +117,8 @@ TrainSummary train_run(const RunConfig& c, const TrainOptions& opt) {
   const bool made_dir = !fs::exists(dir);
   fs::create_directories(dir);
   if (other_config) log(cat(c.name, ": replacing the config.json of ", dir.string(), ", which holds no checkpoint"));
-  if (other_config || !fs::exists(dir / "config.json"))
+  if (relaunched) log(cat(c.name, ": cuda_graph differs from ", dir.string(), "/config.json; the numbers do not"));
+  if (other_config || relaunched || !fs::exists(dir / "config.json"))
     write_file_atomic(dir / "config.json", std::as_bytes(std::span(config_text.data(), config_text.size())));
   // A failure before the first checkpoint leaves nothing behind: no half-started run for the next call to refuse.
   struct Undo {

@@ -13,7 +13,8 @@
 // line and its final checkpoint resumes from the checkpoint before and writes that epoch again). Before anything is
 // allocated or written, the run's memory estimate (train/memory.hpp) must fit. A call that fails before the first
 // checkpoint removes what it wrote; a directory with no checkpoint and another config.json is replaced (logged),
-// one with a checkpoint and another config.json is refused.
+// one with a checkpoint and another config.json is refused ("cuda_graph" aside: it changes no number, and a run
+// resumes with it toggled, its config.json rewritten).
 // Everything that decides the numbers (initialisation, batch order, dropout masks, thread split) is a function of
 // the config, so a run killed at any point and resumed writes the same lines, with the same numbers, as one that
 // was never interrupted (wall-clock fields aside).

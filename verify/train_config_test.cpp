@@ -140,7 +140,8 @@ TEST(TrainConfig, DataOutsideTheVocabularyIsRejectedBeforeAnythingIsWritten) {
 }
 
 // A run that fails before its first checkpoint leaves nothing behind; a directory left by a start that never
-// checkpointed (a kill) is replaced by a run with another config, one holding a checkpoint is refused.
+// checkpointed (a kill) is replaced by a run with another config, one holding a checkpoint is refused unless only
+// "cuda_graph" differs.
 TEST(TrainConfig, AFailureBeforeTheFirstCheckpointLeavesNothing) {
   json j = good();
   j["epochs"] = 1;
@@ -157,6 +158,11 @@ TEST(TrainConfig, AFailureBeforeTheFirstCheckpointLeavesNothing) {
   write_file_atomic(dir / "config.json", [](std::ostream& f) { f << R"({"name": "a start that was killed"})" << "\n"; });
   const auto s = train::train_run(c, {dir, false, {}, {}});
   EXPECT_EQ(s.epochs_run, 1);
+  EXPECT_EQ(read_json_file(dir / "config.json"), c.source);
+
+  json spelled = j;  // the same run with the launch-only key spelled out: already finished, config.json kept
+  spelled["cuda_graph"] = false;
+  EXPECT_TRUE(train::train_run(train::parse_run_config(spelled, "tiny.json"), {dir, false, {}, {}}).already_finished);
   EXPECT_EQ(read_json_file(dir / "config.json"), c.source);
 
   j["seed"] = 1;  // another config over a directory that now holds a checkpoint
