@@ -9,6 +9,8 @@ Definitions, per row (mixer, d_model, T, B):
   step ms        the median over the timed steps (host clock around each step and its synchronisation)
   tokens/s       B T / (step ms / 1e3)
   ratio          zoology ms / our ms (above 1: ours is faster)
+  graph          with `bench train --graph` (rows with "ms_graph"): our step replayed as a CUDA graph ("cuda_graph":
+                 true), its ms and zoology ms / that ms in two more columns, and a second target line on them
   64-epoch run   steps_per_epoch x epochs x step ms, steps_per_epoch = ceil(train_examples / B) (the config's);
                  its ratio is the step's (the same factor)
 Target (issue 16): ours >= 10x zoology's training step at every shape. The worst row decides: MET when every row with
@@ -55,9 +57,12 @@ def peer(r):
     return peers.get(key(r))
 
 
-def ratio(r):
+def ratio(r, field="ms"):
     p = peer(r)
-    return p["ms"] / r["ms"] if p and "ms" in p and "ms" in r and r["ms"] > 0 else None
+    return p["ms"] / r[field] if p and "ms" in p and field in r and r[field] > 0 else None
+
+
+graph = any("ms_graph" in r for r in rows)
 
 
 def run_s(r, ms):
@@ -74,9 +79,9 @@ def shape(r):
     return f"{r['mixer']} d_model={r['d_model']} T={r['T']} B={r['B']}"
 
 
-def verdict():
-    name = f">= {TARGET:.0f}x zoology's training step at every shape"
-    vals = [(ratio(r), r) for r in rows]
+def verdict(field="ms", how=""):
+    name = f">= {TARGET:.0f}x zoology's training step at every shape{how}"
+    vals = [(ratio(r, field), r) for r in rows]
     have = [(v, r) for v, r in vals if v is not None]
     missing = [r for v, r in vals if v is None]
     if not have:
@@ -144,7 +149,8 @@ lines = ["# Throughput: the GPU trainer's step beside zoology's own training ste
           "- zoology's time budget: no peer run"),
          ("- figure: throughput-train.png" if plt else
           "- figure: throughput-train.png was **not drawn** (no matplotlib in the python3 that ran this report)"),
-         "", "## Target", ""] + verdict() + params_line() + [""]
+         "", "## Target", ""] + verdict() + (verdict("ms_graph", ", our step as a CUDA graph") if graph else []) + \
+    params_line() + [""]
 
 lines += ["## Summary per mixer", "",
           "The ratio over the mixer's rows with both timings, and its largest shape's 64-epoch run.", ""]
@@ -163,8 +169,9 @@ lines.append("")
 
 lines += ["## Rows", "",
           "| mixer | d_model | T | B | params ours | params zoology | ours ms | ours M tok/s | zoology ms | "
-          "zoology M tok/s | zoology/ours | run ours | run zoology |",
-          "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+          "zoology M tok/s | zoology/ours | run ours | run zoology |" + (" ours graph ms | zoology/ours graph |" if graph
+                                                                        else ""),
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if graph else "")]
 csv_rows = []
 for r in rows:
     p, rt = peer(r), ratio(r)
@@ -175,7 +182,9 @@ for r in rows:
         f"{p.get('params', '-') if p else '-'} | {fmt(ours_ms, '.3f') if ours_ms is not None else 'failed'} | "
         f"{fmt(r.get('tokens_per_s', 0) / 1e6 if ours_ms else None, '.2f')} | {peer_cell(p, 'steps', 'step')} | "
         f"{fmt(p['tokens_per_s'] / 1e6 if pms else None, '.2f')} | {fmt(rt, '.2f')}{'x' if rt else ''} | "
-        f"{dur(run_s(r, ours_ms) if ours_ms else None)} | {dur(run_s(r, pms) if pms else None)} |")
+        f"{dur(run_s(r, ours_ms) if ours_ms else None)} | {dur(run_s(r, pms) if pms else None)} |"
+        + (f" {fmt(r.get('ms_graph'), '.3f')} | {fmt(ratio(r, 'ms_graph'), '.2f')}{'x' if ratio(r, 'ms_graph') else ''} |"
+           if graph else ""))
     csv_rows.append({"mixer": r["mixer"], "d_model": r["d_model"], "T": r["T"], "B": r["B"],
                      "steps_per_epoch": r["steps_per_epoch"], "epochs": r["epochs"], "params_ours": r["params"],
                      "params_zoology": p.get("params", "") if p else "", "ours_ms": fmt(ours_ms, ".4f"),
@@ -183,6 +192,8 @@ for r in rows:
                      "zoology_tokens_per_s": fmt(p.get("tokens_per_s") if p else None, ".0f"),
                      "ratio": fmt(rt, ".3f"), "run_ours_s": fmt(run_s(r, ours_ms) if ours_ms else None, ".1f"),
                      "run_zoology_s": fmt(run_s(r, pms) if pms else None, ".1f"),
+                     **({"ours_graph_ms": fmt(r.get("ms_graph"), ".4f"), "ratio_graph": fmt(ratio(r, "ms_graph"), ".3f")}
+                        if graph else {}),
                      "note": r.get("error", "") or (p.get("skipped", "") or p.get("error", "") if p else "")})
 lines.append("")
 

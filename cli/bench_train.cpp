@@ -1,9 +1,10 @@
-// menagerie bench train [--out DIR] [--config FILE] [--only NAMES] [--budget-s S]: the GPU backend's training step
+// menagerie bench train [--out DIR] [--config FILE] [--only NAMES] [--budget-s S] [--graph]: the GPU backend's training step
 // beside zoology's own training step, in one invocation on one GPU (issue 16 item 4):
 //   1. build/bench/train_steps --config FILE --out DIR/train_steps.json: for each mixer x d_model x (T, B) of the
 //      config (default bench/throughput-train.json) the GpuBackend's step (forward, backward, AdamW) on one
 //      fixed MQAR batch, median ms of host-synchronised steps after warm-up (bench/train_steps.cpp). A row that
-//      fails is kept with its error (exit 1 of train_steps is not fatal here; exit 2, bad input, is);
+//      fails is kept with its error (exit 1 of train_steps is not fatal here; exit 2, bad input, is); with --graph
+//      each row is also timed with the step replayed as a CUDA graph (train_steps --graph);
 //   2. bench/train_torch.py on that file with a python3 that has torch: zoology's LanguageModel built from each row's
 //      model, AdamW, fp32 with TF32 off, a step = zero_grad, forward, cross-entropy, backward, optimizer.step, timed
 //      the same way under a time budget (--budget-s, default 240 s); without torch the report has no peer columns;
@@ -30,6 +31,7 @@ namespace {
 struct Options {
   std::string out = "reports", config, only;
   double budget_s = 240;
+  bool graph = false;
 };
 
 // The exit status of cmd (-1 if it did not exit normally).
@@ -61,7 +63,8 @@ void run_bench_train(const Options& o) {
   fs::create_directories(o.out);
   const fs::path dir(o.out), steps = dir / "train_steps.json", peers = dir / "train_torch.json";
   const std::string cmd = quoted(bin) + " --config " + quoted(config) + " --out " + quoted(steps) +
-                          (o.only.empty() ? std::string() : " --only " + cli::quoted(fs::path(o.only)));
+                          (o.only.empty() ? std::string() : " --only " + cli::quoted(fs::path(o.only))) +
+                          (o.graph ? " --graph" : "");
   const int rc = status_of(cmd);
   if (rc == 2) throw InputError(cat("menagerie bench train: train_steps refused its input: ", cmd));
   if (rc != 0 && rc != 1) throw Error(cat("menagerie bench train: train_steps failed (exit ", rc, "): ", cmd));
@@ -91,6 +94,9 @@ void add_bench_train(CLI::App& bench) {
   sub->add_option("--config", o.config, "the benchmark's config (default bench/throughput-train.json)");
   sub->add_option("--only", o.only, "comma-separated mixer names of the config to time (default all)");
   sub->add_option("--budget-s", o.budget_s, "the zoology peer's time budget in seconds (default 240)");
+  sub->add_flag("--graph", o.graph,
+                "also time each row with the step replayed as a CUDA graph (\"cuda_graph\": true; train_steps "
+                "--graph): the report adds its ms and ratio and judges the target on them too");
   sub->callback([] { run_bench_train(o); });
 }
 

@@ -11,6 +11,9 @@ Expected values worked out by hand here, never read back from the script:
   mamba row worst 12.00x, median 16.00x, MET; without the peer NOT MEASURED. Also: a skipped peer and our failed row
   named in the target line and listed in their sections; a peer timed with 1 step says so; the parameter counts
   (ours 1000 + d, zoology's the same but h3's 2128: agree on 2 of 3, h3 named); provenance; the CSV.
+  With CUDA-graph timings (`bench train --graph`: base_conv 1 ms, h3 0.5 ms, mamba 4 ms): ratios 40 / 1 = 40.00x,
+  12 / 0.5 = 24.00x, 50 / 4 = 12.50x, so the graph target line is MET (worst 12.50x at mamba, median 24.00x) beside
+  the plain line's MISSED, and the rows and CSV carry both.
 """
 import csv
 import json
@@ -114,8 +117,23 @@ md3, _ = report(steps, None)
 expect(md3, "\n- **NOT MEASURED** >= 10x zoology's training step at every shape: no zoology peer (no python3 with "
        "torch on this machine)\n", "target (no peer)")
 
+graphed = dict(steps, rows=[dict(r, ms_graph={"base_conv": 1.0, "hyena": 2.0, "h3": 0.5, "mamba": 4.0}[r["mixer"]])
+                             if "ms" in r else r for r in steps["rows"]])
+md4, rows4 = report(graphed, peers)
+expect(md4, "\n- **MISSED** >= 10x zoology's training step at every shape: worst 5.00x", "target (graph run, plain line)")
+expect(md4, "\n- **MET** >= 10x zoology's training step at every shape, our step as a CUDA graph: worst 12.50x (mamba "
+       "d_model=512 T=512 B=128), median 24.00x over 3 rows; 2 row(s) without both timings", "target (graph line)")
+expect(md4, "| base_conv | 64 | 64 | 512 | 1064 | 1064 | 2.000 | 16.38 | 40.000 | 0.82 | 20.00x | 25 s | 8.4 min | 1.000 | "
+       "40.00x |", "rows (graph columns)")
+expect(md4, "| rwkv | 64 | 256 | 256 | 1064 | - | failed | - | - | - | - | - | - | - | - |", "rows (graph, ours failed)")
+if "ours graph ms" in md or "CUDA graph" in md:
+    failures.append("a run without graph timings has graph columns")
+by4 = {(r["mixer"], r["d_model"]): r for r in rows4}
+if by4.get(("mamba", "512"), {}).get("ratio_graph") != "12.500" or by4.get(("h3", "128"), {}).get("ours_graph_ms") != "0.5000":
+    failures.append(f"CSV (graph): mamba ratio_graph 12.500 and h3 ours_graph_ms 0.5000 expected, got {rows4}")
+
 if failures:
     print("FAIL: throughput-train.md:\n" + md + "\n" + "\n".join("FAIL: " + f for f in failures))
     sys.exit(1)
-print("bench_train_report: target lines (missed, met, not measured), rows, ratios, run times, summary, provenance and "
+print("bench_train_report: target lines (missed, met, not measured, graph), rows, ratios, run times, summary, provenance and "
       "CSV as worked out by hand")
