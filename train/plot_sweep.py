@@ -11,7 +11,9 @@ left out of that row). In the bottom row, mixers named FAMILY-<letters><digits> 
 are one family, drawn in one colour: a line by state size when each member has one point (swa-w8, swa-w16, ...),
 markers only when members have several widths (based-f16 at d 48/64/128).
 Where the sweep wrote SWEEP-oracle.csv (train/sweep_oracle.hpp), its "line" rows are drawn in the bottom row as a
-dashed black line: the exact window oracle, the accuracy the sliding-window points must land on. Reads only the
+dashed black line: the exact window oracle, the accuracy the sliding-window points must land on. The figure says how
+many runs have finished; with none yet it is drawn when there is an oracle line (a panel without points says so), and
+refused (exit 1) otherwise. Prints one line: the PNG, runs finished of all, points drawn, oracle points. Reads only the
 CSVs the C++ writes (train/sweep.hpp) and, for the figure's provenance line, the Markdown report beside it
 (SWEEP.md: git SHA, date, machine). The PNG is written to a temporary beside OUT.png and renamed over it, so a reader (or another node of a
 Slurm sweep, cli/sweep_slurm.hpp) never sees half a file.
@@ -33,24 +35,27 @@ def main(argv):
         sys.exit("usage: plot_sweep.py SWEEP.csv OUT.png")
     best, state, lrs = {}, {}, set()
     datas, mixers = [], []
+    runs = done = 0
     with open(argv[1], newline="") as f:
         for row in csv.DictReader(f):
+            runs += 1
+            if row["data"] not in datas:
+                datas.append(row["data"])
             if row["accuracy"] == "":
                 continue
+            done += 1
             key = (row["data"], row["mixer"], int(row["d_model"]))
             best[key] = max(best.get(key, 0.0), float(row["accuracy"]))
             if row.get("state_bytes"):
                 state[key] = int(row["state_bytes"])
             lrs.add(row.get("lr", ""))
-            if row["data"] not in datas:
-                datas.append(row["data"])
             if row["mixer"] not in mixers:
                 mixers.append(row["mixer"])
-    if not best:
+    oracle = read_oracle(os.path.splitext(argv[1])[0] + "-oracle.csv")
+    if not best and not oracle:
         sys.exit("plot_sweep.py: no finished runs in " + argv[1])
     width = max(6.4, 4.2 * len(datas))
     fig, axes = plt.subplots(2, len(datas), figsize=(width, 8.0), squeeze=False)
-    oracle = read_oracle(os.path.splitext(argv[1])[0] + "-oracle.csv")
     for ax, data in zip(axes[1], datas):
         for fam in dict.fromkeys(family(m) for m in mixers):
             keys = [k for k in best if k[0] == data and family(k[1]) == fam and k in state]
@@ -71,6 +76,8 @@ def main(argv):
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(f"{data}: accuracy against state size")
         ax.grid(alpha=0.3)
+        if not any(k[0] == data for k in best):
+            ax.text(0.5, 0.5, "no finished run yet", transform=ax.transAxes, ha="center", color="gray")
         if ax.lines:
             ax.legend(fontsize=8)
     for ax, data in zip(axes[0], datas):
@@ -84,10 +91,14 @@ def main(argv):
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(data)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        if ax.lines:
+            ax.legend(fontsize=8)
+        else:
+            ax.text(0.5, 0.5, "no finished run yet", transform=ax.transAxes, ha="center", color="gray")
     lr_text = ", ".join(sorted((lr for lr in lrs if lr), key=float))
     chars = int(width * 15)  # a line of 7-point text per inch of width
-    fig.suptitle(textwrap.fill(f"each point: the best valid accuracy over the learning rates {{{lr_text}}}", chars),
+    what = f"each point: the best valid accuracy over the learning rates {{{lr_text}}}; " if lr_text else ""
+    fig.suptitle(textwrap.fill(f"{what}{done} of {runs} runs finished", chars),
                  fontsize=9)
     fig.text(0.01, 0.005, textwrap.fill(provenance(os.path.splitext(argv[1])[0] + ".md"), int(chars * 1.3)),
              fontsize=7, color="dimgray")
@@ -96,6 +107,8 @@ def main(argv):
     try:
         fig.savefig(tmp, dpi=120, format="png")
         os.replace(tmp, argv[2])
+        print(f"plot_sweep.py: {argv[2]}: {done} of {runs} runs finished, {len(best)} points, "
+              f"{sum(len(v) for v in oracle.values())} oracle points")
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
