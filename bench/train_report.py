@@ -131,7 +131,8 @@ lines = ["# Throughput: the GPU trainer's step beside zoology's own training ste
          f"{prov.get('compiler')}, run {prov.get('date_utc')}; config {os.path.basename(str(S.get('config')))}",
          (f"- PyTorch {meta.get('torch')} (CUDA {meta.get('cuda')}) on {meta.get('gpu')}, {meta.get('dtype')}, TF32 "
           f"off; the peer: {meta.get('model')}, {meta.get('optimizer')}; mamba: {meta.get('mamba')}; RWKV's WKV: "
-          f"{meta.get('rwkv_wkv')}" + "".join(f"; {n}" for n in meta.get("notes", [])) if meta else
+          f"{meta.get('rwkv_wkv')}" + "".join(f"; {n}" for n in meta.get("notes", []))
+          + (f"; **partial**: {meta['partial']}" if "partial" in meta else "") if meta else
           f"- PyTorch: none ({T_.get('skipped')}): no peer columns, the target is not measured"),
          "- a step, ours: the GPU backend's forward_backward (embedding dropout on, the head and cross-entropy at the "
          "labelled rows) and its fused AdamW step, then a device synchronisation; zoology's: zero_grad, forward "

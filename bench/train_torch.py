@@ -26,7 +26,8 @@ Timing, as bench/train_steps.cpp times ours: warm-up steps, then each timed step
 torch.cuda.synchronize() after it; the median. Warm-ups and timed steps are the row's (3 and 10 in the committed config)
 where the budget allows, fewer where it does not (each row records its own).
 
-Rows where ours failed (an "error" instead of "ms") are skipped. Time budget: rows are timed cheapest first (by our ms, which ranks the shapes within a mixer); every mixer family
+Rows where ours failed (an "error" instead of "ms") are skipped. The JSON is rewritten (atomically) after every row,
+with meta "partial" until the last write, so a run cut by a caller's time limit keeps the rows it timed. Time budget: rows are timed cheapest first (by our ms, which ranks the shapes within a mixer); every mixer family
 keeps its last timed row's seconds per (token x d_model), and a row whose estimate (that x B T d_model, x2 for one
 warm-up and one timed step) exceeds what is left of --budget-s (default 240, or MENAGERIE_TRAIN_PEER_BUDGET_S) is
 skipped unbuilt with the reason; a row whose first warm-up step alone exceeds what is left is skipped likewise; one
@@ -270,6 +271,11 @@ def main():
     def left():
         return args.budget_s - (time.monotonic() - t_start)
 
+    def write(final=False):
+        meta = run_meta(torch, dev, cuda, args, zoo, lr, wd, time.monotonic() - t_start, import_s,
+                        sum("ms" in r for r in rows))
+        write_results(args.out, rows, meta, final)
+
     def sync():
         if cuda:
             torch.cuda.synchronize()
@@ -360,12 +366,32 @@ def main():
             model = optimizer = None
             if cuda:
                 torch.cuda.empty_cache()
+            write()
 
     timed_n = sum("ms" in r for r in rows)
     elapsed = time.monotonic() - t_start
     print(f"train_torch.py: {timed_n} rows timed, {sum('skipped' in r for r in rows)} skipped, "
           f"{sum('error' in r for r in rows)} failed in {elapsed:.0f} s of the {args.budget_s:.0f} s budget", flush=True)
-    meta = {"torch": torch.__version__, "cuda": torch.version.cuda,
+    write(final=True)
+    return 0
+
+
+def write_results(out, rows, meta, final):
+    """out, atomically: {"meta", "results": the rows so far}. Written after every row, so a run cut by a caller's
+    time limit leaves the rows it timed; until the last write, meta["partial"] names the rows not reached yet."""
+    done = rows if final else [r for r in rows if any(k in r for k in ("ms", "skipped", "error"))]
+    if not final:
+        meta = dict(meta, partial=f"written after {len(done)} of {len(rows)} rows; if this is the last write, the "
+                                  f"run was cut before the other {len(rows) - len(done)}")
+    tmp = f"{out}.tmp.{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump({"meta": meta, "results": done}, f, indent=1)
+    os.replace(tmp, out)
+
+
+def run_meta(torch, dev, cuda, args, zoo, lr, wd, elapsed, import_s, timed_n):
+    """The peer's provenance and method, as the report prints them."""
+    return {"torch": torch.__version__, "cuda": torch.version.cuda,
             "gpu": torch.cuda.get_device_name(dev) if cuda else "cpu (MENAGERIE_PEER_CPU=1: a test, not a timing)",
             "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "zoology": os.path.abspath(os.path.join(args.peers, "zoology")),
@@ -379,8 +405,6 @@ def main():
                       "warmup and steps)",
             "budget_s": args.budget_s, "elapsed_s": round(elapsed, 1), "import_s": round(import_s, 1),
             "timed": timed_n}
-    json.dump({"meta": meta, "results": rows}, open(args.out, "w"), indent=1)
-    return 0
 
 
 if __name__ == "__main__":

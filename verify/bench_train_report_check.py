@@ -16,6 +16,7 @@ Expected values worked out by hand here, never read back from the script:
   the plain line's MISSED, and the rows and CSV carry both.
 """
 import csv
+import importlib.util
 import json
 import os
 import subprocess
@@ -131,6 +132,25 @@ if "ours graph ms" in md or "CUDA graph" in md:
 by4 = {(r["mixer"], r["d_model"]): r for r in rows4}
 if by4.get(("mamba", "512"), {}).get("ratio_graph") != "12.500" or by4.get(("h3", "128"), {}).get("ours_graph_ms") != "0.5000":
     failures.append(f"CSV (graph): mamba ratio_graph 12.500 and h3 ours_graph_ms 0.5000 expected, got {rows4}")
+
+# A peer run cut after its third row: bench/train_torch.py's write_results (imported, no torch needed) keeps the rows
+# it reached, names the others, and the report says so.
+spec = importlib.util.spec_from_file_location("train_torch", os.path.join(src, "bench", "train_torch.py"))
+train_torch = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(train_torch)
+reached = [dict(p) for p in peers["results"][:3]] + [{"mixer": "mamba", "d_model": 512, "T": 512, "B": 128}]
+with tempfile.TemporaryDirectory() as tmp:
+    out = os.path.join(tmp, "t.json")
+    train_torch.write_results(out, reached, torch_meta, final=False)
+    cut = json.load(open(out))
+if len(cut["results"]) != 3 or cut["meta"].get("partial", "").split(";")[0] != "written after 3 of 4 rows":
+    failures.append(f"write_results: 3 rows and 'written after 3 of 4 rows' expected, got {cut}")
+md5, _ = report(steps, cut)
+expect(md5, "; **partial**: written after 3 of 4 rows; if this is the last write, the run was cut before the other 1",
+       "provenance (partial peer run)")
+expect(md5, "\n- **MET** >= 10x zoology's training step at every shape: worst 12.00x (h3 d_model=128 T=64 B=512), median "
+       "16.00x over 2 rows; 3 row(s) without both timings (hyena d_model=64 T=64 B=512: zoology skipped, rwkv "
+       "d_model=64 T=256 B=256: ours failed, mamba d_model=512 T=512 B=128: no zoology row)", "target (partial peer run)")
 
 if failures:
     print("FAIL: throughput-train.md:\n" + md + "\n" + "\n".join("FAIL: " + f for f in failures))
