@@ -4,7 +4,7 @@
 // (T = 1, 7, 97, 1000; D = 1, 5, 64, 1000; V = 1, 7, 8192; a batch B > 1; cross-entropy with one labelled row and with
 // all rows labelled); and no problem would make harness/kernels.hpp's causality check vacuous, which runs at
 // T >= 7: there layer norm must have D > 1 (at D = 1, y = bias whatever x) and the embedding V > 1 (one id leaves
-// nothing to move a position to).
+// nothing to move a position to). One embedding problem has an id at 2048 positions or more (MQAR's filler).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -78,6 +78,17 @@ TEST(ModelOpsGpuGrid, AwkwardSizesArePresent) {
       << "no cross_entropy problem with exactly one labelled row among several";
   EXPECT_TRUE(std::any_of(ce.begin(), ce.end(), [&](const auto& p) { return n(p) == p.B * p.T && p.T > 1; }))
       << "no cross_entropy problem with every row labelled";
+}
+
+// MQAR's filler: one id at most positions (optimized/embedding/gather_fp32.cu sums such an id's long segment of
+// sorted positions in chunks of 128, combined afterwards); the grid must hold one spanning at least 16 chunks.
+TEST(ModelOpsGpuGrid, EmbeddingHasAnIdFillingMostPositions) {
+  std::int64_t longest = 0;
+  for (const auto& p : ops::embedding::Contract::gpu_grid(false)) {
+    std::vector<std::int64_t> count(static_cast<std::size_t>(p.V), 0);
+    for (auto id : p.ids) longest = std::max(longest, ++count[static_cast<std::size_t>(id)]);
+  }
+  EXPECT_GE(longest, 16 * 128) << "no embedding problem in which one id occurs at 2048 positions or more";
 }
 
 TEST(ModelOpsGpuGrid, NoCausalityCaseIsVacuous) {

@@ -48,6 +48,14 @@ inline Problem with_pattern_ids(std::int64_t B, std::int64_t T, std::int64_t V, 
   return p;
 }
 
+// A problem shaped like MQAR's filler (random_non_queries = false): id 0 at 7 of every 8 positions, the others
+// (5 i + 3) mod V, so one id's segment of the sorted positions is long (it spans many of the GPU backward's chunks).
+inline Problem with_filler_ids(std::int64_t B, std::int64_t T, std::int64_t V, std::int64_t D) {
+  Problem p{.B = B, .T = T, .V = V, .D = D, .ids = {}};
+  for (std::int64_t i = 0; i < B * T; ++i) p.ids.push_back(i % 8 == 5 ? (5 * i + 3) % V : 0);
+  return p;
+}
+
 struct Contract {
   static constexpr std::string_view id = "embedding";
   using problem_type = Problem;
@@ -62,12 +70,14 @@ struct Contract {
   }
   // GPU conformance (harness/kernels.hpp): T = 1, 7, 97, 1000; D = 1, 5, 64, 1000; V = 1, 7, 97, 8192, so that ids
   // repeat heavily (V = 7 at B T = 194) or never (V = 8192); B > 1. V = 1 only at T = 1: with one id the causality
-  // check has no other id to move a position to.
+  // check has no other id to move a position to. Two filler problems: id 0 over 3500 of 4000 positions, and over 336
+  // of 384 (three whole chunks of 128 sorted positions).
   static std::vector<Problem> gpu_grid(bool full) {
     std::vector<Problem> g = {with_pattern_ids(3, 1, 1, 4),     with_pattern_ids(1, 1, 7, 1),
                               with_pattern_ids(2, 7, 7, 5),     with_pattern_ids(2, 97, 7, 64),
                               with_pattern_ids(2, 97, 8192, 64), with_pattern_ids(1, 1000, 97, 1000),
-                              with_pattern_ids(3, 1000, 8192, 5)};
+                              with_pattern_ids(3, 1000, 8192, 5), with_filler_ids(4, 1000, 97, 64),
+                              with_filler_ids(3, 128, 7, 5)};
     if (full) g.push_back(with_pattern_ids(64, 256, 8192, 128));
     return g;
   }

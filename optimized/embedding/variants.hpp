@@ -30,13 +30,13 @@ std::span<const Variant> variants();
 namespace gather_fp32 {
 std::string unsupported(const Problem& p);
 // scratch: "ids" [B T] int64 (the uploaded ids), "workspace" (workspace_bytes: the sort's keys, values, CUB's
-// temporary storage and the segments).
+// temporary storage, the segments and the chunk partial sums).
 std::vector<BufferSpec> buffers(const Problem& p);
 void forward(const Problem& p, const DeviceArgs& a, cudaStream_t stream);
 void backward(const Problem& p, const DeviceArgs& a, cudaStream_t stream);
 
 // rows = B T ids in [0, V) on the device. workspace_bytes asks CUB for its temporary storage (a query, no launch).
-std::size_t workspace_bytes(std::int64_t rows, std::int64_t V);
+std::size_t workspace_bytes(std::int64_t rows, std::int64_t V, std::int64_t D);
 void forward_ids(std::int64_t rows, std::int64_t D, const std::int64_t* ids, const float* weight, float* y,
                  cudaStream_t stream);
 void backward_ids(std::int64_t rows, std::int64_t V, std::int64_t D, const std::int64_t* ids, const float* dy,

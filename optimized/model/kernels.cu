@@ -40,13 +40,23 @@ __global__ void embed_grad_kernel(const float* __restrict__ ds, std::int64_t n, 
   if (k < n) g[k] = dropped(ds[k], *seed, static_cast<std::uint64_t>(k), threshold, scale);
 }
 
-__global__ void position_grad_kernel(const float* __restrict__ g, std::int64_t B, std::int64_t T, std::int64_t d,
-                                     float* __restrict__ dP) {
-  const std::int64_t k = element_index();
-  if (k >= T * d) return;
+// block (kWarp columns, kLanesB lanes) per tile of kWarp columns k of [T d]: lane y sums g[b T d + k] over
+// b = y, y + kLanesB, ... in increasing b; the lanes' sums are then added in lane order.
+constexpr int kLanesB = 8;
+__global__ void __launch_bounds__(kWarp* kLanesB) position_grad_kernel(const float* __restrict__ g, std::int64_t B,
+                                                                        std::int64_t T, std::int64_t d,
+                                                                        float* __restrict__ dP) {
+  __shared__ float part[kLanesB][kWarp];
+  const std::int64_t k = static_cast<std::int64_t>(blockIdx.x) * kWarp + threadIdx.x;
   float acc = 0.f;
-  for (std::int64_t b = 0; b < B; ++b) acc += g[b * T * d + k];
-  dP[k] = acc;
+  if (k < T * d)
+    for (std::int64_t b = threadIdx.y; b < B; b += kLanesB) acc += g[b * T * d + k];
+  part[threadIdx.y][threadIdx.x] = acc;
+  __syncthreads();
+  if (threadIdx.y != 0 || k >= T * d) return;
+  float s = part[0][threadIdx.x];
+  for (int y = 1; y < kLanesB; ++y) s += part[y][threadIdx.x];
+  dP[k] = s;
 }
 
 __global__ void rms_forward_kernel(const float* __restrict__ x, const float* __restrict__ w, std::int64_t rows,
@@ -151,7 +161,8 @@ void embed_grad(const float* ds, std::int64_t rows, std::int64_t T, std::int64_t
                                                                                   scale_of(p_drop), seed, g);
   MENAGERIE_LAUNCH_CHECK();
   if (!dP) return;
-  position_grad_kernel<<<pointwise_blocks(T * d), kPointwiseThreads, 0, stream>>>(g, rows / T, T, d, dP);
+  const auto tiles = static_cast<unsigned>((T * d + kWarp - 1) / kWarp);
+  position_grad_kernel<<<tiles, dim3(kWarp, kLanesB), 0, stream>>>(g, rows / T, T, d, dP);
   MENAGERIE_LAUNCH_CHECK();
 }
 

@@ -5,8 +5,9 @@
 //                    null); drop_e(x) = x keep / (1 - p), keep by Philox word(seed, 0, i d + e) >= p 2^32
 //                    (core/philox.hpp), the reference's masks (Dropout::keep); `seed` points to the step's seed in
 //                    device memory (read by the kernel, so a captured CUDA graph replays with each step's seed)
-//   embed_grad       g = drop_e'(ds) (the same masks and scale) and, when dP is given, dP[t, :] = sum over b, in
-//                    increasing b, of g[b T + t, :]
+//   embed_grad       g = drop_e'(ds) (the same masks and scale) and, when dP is given, dP[t, :] = sum over b of
+//                    g[b T + t, :], in a fixed order: 8 partial sums over b = j, j + 8, ... (each in increasing b),
+//                    added in order j = 0..7
 //   rms_forward      MambaBlock's RMSNorm y = x rstd ⊙ w, rstd = 1/sqrt(mean_e x² + eps); saves rstd
 //   rms_backward     dx = rstd (dy ⊙ w − xhat mean(dy ⊙ w ⊙ xhat)), xhat = x rstd; dw = Σ_rows dy xhat by a
 //                    fixed-order two-pass column sum (overwritten)

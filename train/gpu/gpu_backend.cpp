@@ -264,7 +264,7 @@ class GpuBackend final : public Backend {
     p->loss = DeviceBuffer<float>(1);
     p->count = DeviceBuffer<int>(1);
     p->ln_ws = DeviceBuffer<unsigned char>(ln::workspace_bytes(rows, d));
-    p->emb_ws = DeviceBuffer<unsigned char>(emb::workspace_bytes(rows, V));
+    p->emb_ws = DeviceBuffer<unsigned char>(emb::workspace_bytes(rows, V, d));
     p->rms_ws = DeviceBuffer<float>(static_cast<std::size_t>(mk::rms_partial_floats(rows, d)));
     p->ids = DeviceBuffer<std::int64_t>(nr);
     p->lab_labels = DeviceBuffer<std::int64_t>(nr);
