@@ -85,6 +85,8 @@ lines = ["# Throughput: recurrent-family kernels", "",
          (f"- peers' time budget: {fmt(meta.get('budget_s'), '.0f')} s ({fmt(meta.get('elapsed_s'), '.0f')} s "
           f"used, run {meta.get('date_utc', '?')} on {meta.get('gpu', '?')}): {len(timed_p)} peer rows timed, {len(skipped_p)} skipped (listed under 'Peers not timed'). Long "
           "rows are medians of fewer calls: a peer cell says '(1 call)' or '(2 calls)' when fewer than 3 were timed"
+          + (f"; **partial**: {meta['partial']}" if "partial" in meta else "")
+          + (f" (from {meta['recovered_from']})" if "recovered_from" in meta else "")
           if meta else "- peers' time budget: no peer run"),
          "- ratio = peer ms / our ms (above 1: ours is faster); GB/s = the contract's minimum HBM bytes (wkv: k, v, y "
          "and the two parameter vectors, 3BTD + 2D elements; selective_scan: x, delta, y, B, C, A, D, 3BTD + 2BTN + "

@@ -3,6 +3,8 @@
 same way in the same invocation of `menagerie bench recurrent`.
 
   python3 bench/recurrent_torch.py --cases recurrent_cases.json --out recurrent_torch.json [--budget-s 150]
+  python3 bench/recurrent_torch.py --cases recurrent_cases.json --out recurrent_torch.json --from-log LOG [--gpu NAME]
+      [--budget-s S]   (no torch needed: the JSON of a run cut before it wrote one, rebuilt from its progress lines)
 
 The shapes are the ones kernels_bench timed (kernels_bench --ops=wkv,selective_scan --cases-out writes them from the
 contracts' gpu_bench_cases), so both sides run one grid. Every case gets its peer in the case's dtype and direction:
@@ -50,7 +52,8 @@ estimate exceeds the time left (or whose autograd memory would exceed 90% of the
 off (no matrix products here anyway). "gbs" is the effective bandwidth from the contract's minimum HBM bytes
 (cost()'s second number: wkv 3BTD + 2D elements, selective_scan 3BTD + 2BTN + D(N + 1); x2 bwd, x3 fwdbwd, times the
 dtype's size), the count kernels_bench's GB/s uses, so the columns compare. Exits 0 with {"skipped": reason} when
-torch or a GPU is missing.
+torch or a GPU is missing. The JSON is written (atomically) after every row, with meta "partial" until the last
+write, so a run cut by its caller's time limit keeps the rows it timed.
 wkv_sequential and scan_sequential can be imported (their check: bench/recurrent_torch_check.py).
 """
 import datetime
@@ -63,6 +66,7 @@ FACTOR = {"fwd": 1.0, "bwd": 2.0, "fwdbwd": 3.0}
 OPS = ("wkv", "selective_scan")
 PEER = {"wkv": "torch_wkv_sequential", "selective_scan": "torch_scan_sequential"}
 SAFETY = 1.2       # on every estimate
+LAYOUT = "[B, T, D] as ours (each step reads the [B, D] slice of token t)"
 PROBE_T = 32       # steps of the probe call
 PROBE_SHARE = 0.25  # of the budget, at most, for the probes
 SHARE_TARGET_S = 0.3  # timed calls aim at this much in all, when the budget allows
@@ -136,8 +140,84 @@ def plan(call_s, setup_s, share_s, left_s):
     return (1, 1, cost) if cost <= left_s else None
 
 
+def peer_rows(cases):
+    """One peer row per (op, dtype, direction, shape) of the cases file, in its order."""
+    rows, done = [], set()
+    for c in cases:
+        if c["op"] not in OPS:
+            continue
+        f = {k: int(v) for k, v in c["fields"].items()}
+        key = (c["op"], c["dtype"], c["direction"], tuple(sorted(f.items())))
+        if key in done:
+            continue
+        done.add(key)
+        rows.append({"peer": PEER[c["op"]], "op": c["op"], "dtype": c["dtype"], "direction": c["direction"], **f})
+    return rows
+
+
+def shape(r):
+    return " ".join(f"{k}={r[k]}" for k in ("B", "T", "D", "N") if k in r)
+
+
+def tag(r):
+    """A row's progress-line prefix."""
+    return f"torch {r['peer']} {r['dtype']} {r['direction']} {shape(r)}"
+
+
+def gbs(r, ms):
+    nbytes = hbm_elements(r["op"], r) * (2 if r["dtype"] == "bfloat16" else 4) * FACTOR[r["direction"]]
+    return nbytes / (ms / 1e3) / 1e9
+
+
+def from_log(argv):
+    """--from-log: the JSON of a run cut (by its caller's time limit) before its last write, rebuilt from its
+    progress lines: "<tag>: <ms> ms (median of <n> after <w> warm-up), ..." gives a timed row (GB/s recomputed from
+    ms), "<tag>: skipped (<reason>)" and "<tag> failed: <error>" likewise; a row with no line was not reached. meta
+    says so ("partial", "recovered_from"); --gpu and --budget-s name what the lines do not."""
+    import argparse
+    import re
+    ap = argparse.ArgumentParser(description="rebuild recurrent_torch.py's JSON from the log of a cut run")
+    ap.add_argument("--cases", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--from-log", required=True)
+    ap.add_argument("--gpu", default="?")
+    ap.add_argument("--budget-s", type=float)
+    args = ap.parse_args(argv)
+    rows = peer_rows(json.load(open(args.cases))["cases"])
+    by_tag = {tag(r): r for r in rows}
+    timed_re = re.compile(r"^(torch .+?): ([0-9.]+) ms \(median of (\d+) after (\d+) warm-up\)")
+    for line in open(args.from_log):
+        line = line.rstrip("\n")
+        m = timed_re.match(line)
+        if m and m.group(1) in by_tag:
+            r, ms = by_tag[m.group(1)], float(m.group(2))
+            r.update(ms=ms, gbs=gbs(r, ms), iters=int(m.group(3)), warmups=int(m.group(4)))
+            continue
+        for sep, key in ((": skipped (", "skipped"), (": failed (", "error"), (" failed: ", "error")):
+            head, found, rest = line.partition(sep)
+            if found and head in by_tag:
+                by_tag[head][key] = rest[:-1] if sep.endswith("(") and rest.endswith(")") else rest
+                break
+    not_reached = [r for r in rows if not any(k in r for k in ("ms", "skipped", "error"))]
+    for r in not_reached:
+        r["skipped"] = "not reached: the run was cut before this row (its JSON rebuilt from its progress lines)"
+    timed = sum("ms" in r for r in rows)
+    unknown = "? (not in the progress lines)"
+    meta = {"torch": unknown, "cuda": unknown, "layout": LAYOUT, "gpu": args.gpu, "budget_s": args.budget_s,
+            "timed": timed,
+            "skipped": sum("skipped" in r for r in rows), "recovered_from": os.path.basename(args.from_log),
+            "partial": f"rebuilt from the progress lines of a run cut before it wrote its JSON: {timed} of "
+                       f"{len(rows)} rows timed, {len(not_reached)} not reached"}
+    from torch_peer import write_results
+    write_results(args.out, rows, meta, final=True)
+    print(f"recurrent_torch.py --from-log: {timed} rows timed, {len(not_reached)} not reached, of {len(rows)}")
+    return 0
+
+
 def main():
-    from torch_peer import Peer
+    if "--from-log" in sys.argv[1:]:
+        return from_log(sys.argv[1:])
+    from torch_peer import Peer, write_results
 
     t_start = time.monotonic()
     default_budget = float(os.environ.get("MENAGERIE_RECURRENT_PEER_BUDGET_S", "150"))
@@ -191,20 +271,7 @@ def main():
             state["out"] = fwd()
         return (lambda: torch.autograd.grad(state["out"], params, dy, retain_graph=True)), setup
 
-    # ---- the cases, one peer row per (op, dtype, direction, shape) ----
-    rows, done = [], set()
-    for c in cases:
-        if c["op"] not in OPS:
-            continue
-        f = {k: int(v) for k, v in c["fields"].items()}
-        key = (c["op"], c["dtype"], c["direction"], tuple(sorted(f.items())))
-        if key in done:
-            continue
-        done.add(key)
-        rows.append({"peer": PEER[c["op"]], "op": c["op"], "dtype": c["dtype"], "direction": c["direction"], **f})
-
-    def shape(r):
-        return " ".join(f"{k}={r[k]}" for k in ("B", "T", "D", "N") if k in r)
+    rows = peer_rows(cases)
 
     def family(r):
         return (r["op"], r["dtype"], r["direction"], tuple((k, r[k]) for k in ("B", "D", "N") if k in r))
@@ -229,14 +296,32 @@ def main():
         p = probes[family(r)]
         return (p["call_s"] * r["T"], p["setup_s"] * r["T"]) if "call_s" in p else (0.0, 0.0)
 
+    def write(final=False):  # after every row: a run cut by its caller's time limit keeps what it timed
+        meta = {"torch": torch.__version__, "cuda": torch.version.cuda,
+                "gpu": torch.cuda.get_device_name(dev) if cuda else "cpu (MENAGERIE_PEER_CPU=1: a test, not a timing)",
+                "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "layout": LAYOUT,
+                "wkv": "the stable running-maximum recurrence (p, q, o) per (b, d) as a Python loop over T, float32",
+                "selective_scan": "h = exp(delta_t A) h + (delta_t x_t) B_t, y_t = <h, C_t> + D x_t as a Python loop "
+                                  "over T, float32 (selective_scan_ref's math)",
+                "tf32": False,
+                "timing": "CUDA events per call, L2 flushed before each, median; 2 warm-up calls and 3 to 20 timed "
+                          "where the budget allows, down to 1 and 1 for long sequences (each row's warmups and iters)",
+                "budget_s": budget, "elapsed_s": round(time.monotonic() - t_start, 1),
+                "timed": sum("ms" in r for r in rows), "skipped": sum("skipped" in r for r in rows),
+                "budget_rule": f"probe per family at T={PROBE_T}, estimate = time per step x T x {SAFETY}; cheapest "
+                               "first, each case within (time left / cases left); over the time left: skipped"}
+        write_results(args.out, rows, meta, final)
+
     order = sorted(range(len(rows)), key=lambda i: (estimate(rows[i])[1] + 2 * estimate(rows[i])[0], i))
     for n_done, i in enumerate(order):
+        write()
         r = rows[i]
         p = probes[family(r)]
-        tag = f"torch {r['peer']} {r['dtype']} {r['direction']} {shape(r)}"
+        tag_r = tag(r)
         if "error" in p or "skipped" in p:
             r.update(p)
-            print(f"{tag}: {'failed' if 'error' in p else 'skipped'} ({p.get('error') or p['skipped']})", flush=True)
+            print(f"{tag_r}: {'failed' if 'error' in p else 'skipped'} ({p.get('error') or p['skipped']})", flush=True)
             continue
         call_s, setup_s = estimate(r)
         r["est_ms"] = 1e3 * call_s
@@ -249,14 +334,14 @@ def main():
                 r["skipped"] = (f"memory: estimated {need / 2**30:.1f} GiB for autograd's saved tensors "
                                 f"({p['bytes'] / 2**20:.2f} MiB per step at T={p['T']}), over 90% of the "
                                 f"{free / 2**30:.1f} GiB free")
-                print(f"{tag}: skipped ({r['skipped']})", flush=True)
+                print(f"{tag_r}: skipped ({r['skipped']})", flush=True)
                 continue
         lft = left()
         pl = plan(call_s, setup_s, lft / (len(order) - n_done), lft)
         if pl is None:
             r["skipped"] = (f"time budget: estimated {SAFETY * (setup_s + 2 * call_s):.0f} s for 1 warm-up and 1 timed "
                             f"call ({how}), over the {max(lft, 0):.0f} s left of the {budget:.0f} s budget")
-            print(f"{tag}: skipped ({r['skipped']})", flush=True)
+            print(f"{tag_r}: skipped ({r['skipped']})", flush=True)
             continue
         w, n, _ = pl
         try:
@@ -271,36 +356,22 @@ def main():
             ms = median_ms(fn, n, w)
             if ms / 1e3 / r["T"] > p["call_s"]:
                 p["call_s"], p["T"] = ms / 1e3 / r["T"], r["T"]
-            nbytes = hbm_elements(r["op"], r) * (2 if r["dtype"] == "bfloat16" else 4) * FACTOR[r["direction"]]
-            r.update(ms=ms, gbs=nbytes / (ms / 1e3) / 1e9, warmups=w, iters=n)
-            print(f"{tag}: {ms:.3f} ms (median of {n} after {w} warm-up), {r['gbs']:.3g} GB/s, estimated "
+            r.update(ms=ms, gbs=gbs(r, ms), warmups=w, iters=n)
+            print(f"{tag_r}: {ms:.3f} ms (median of {n} after {w} warm-up), {r['gbs']:.3g} GB/s, estimated "
                   f"{1e3 * call_s:.0f} ms; {left():.0f} s of the budget left", flush=True)
         except Exception as e:  # e.g. out of memory at T = 16k backward
             r["error"] = f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
-            print(f"{tag} failed: {r['error']}", flush=True)
+            print(f"{tag_r} failed: {r['error']}", flush=True)
         fn = setup = None
         if cuda:
             torch.cuda.empty_cache()
 
     timed = sum("ms" in r for r in rows)
     skipped = sum("skipped" in r for r in rows)
-    elapsed = time.monotonic() - t_start
     print(f"recurrent_torch.py: {timed} peer rows timed, {skipped} skipped, "
-          f"{sum('error' in r for r in rows)} failed in {elapsed:.0f} s of the {budget:.0f} s budget", flush=True)
-    meta = {"torch": torch.__version__, "cuda": torch.version.cuda,
-            "gpu": torch.cuda.get_device_name(dev) if cuda else "cpu (MENAGERIE_PEER_CPU=1: a test, not a timing)",
-            "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "layout": "[B, T, D] as ours (each step reads the [B, D] slice of token t)",
-            "wkv": "the stable running-maximum recurrence (p, q, o) per (b, d) as a Python loop over T, float32",
-            "selective_scan": "h = exp(delta_t A) h + (delta_t x_t) B_t, y_t = <h, C_t> + D x_t as a Python loop "
-                              "over T, float32 (selective_scan_ref's math)",
-            "tf32": False,
-            "timing": "CUDA events per call, L2 flushed before each, median; 2 warm-up calls and 3 to 20 timed where "
-                      "the budget allows, down to 1 and 1 for long sequences (each row's warmups and iters)",
-            "budget_s": budget, "elapsed_s": round(elapsed, 1), "timed": timed, "skipped": skipped,
-            "budget_rule": f"probe per family at T={PROBE_T}, estimate = time per step x T x {SAFETY}; cheapest "
-                           "first, each case within (time left / cases left); over the time left: skipped"}
-    json.dump({"meta": meta, "results": rows}, open(args.out, "w"), indent=1)
+          f"{sum('error' in r for r in rows)} failed in {time.monotonic() - t_start:.0f} s of the {budget:.0f} s "
+          "budget", flush=True)
+    write(final=True)
     return 0
 
 

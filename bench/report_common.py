@@ -154,7 +154,7 @@ class Run:
                 if "error" in r:  # one of our failed rows, where a report puts them in scope
                     return " (ours failed: 'Rows without a timing')"
                 p = self.peer_of(r) if what == "x" else None
-                return " (peer skipped: time budget)" if p and "skipped" in p else ""
+                return f" (peer skipped: {p['skipped'].split(':')[0]})" if p and "skipped" in p else ""
             s += (f"; {len(missing)} row(s) in scope without a " + ("peer timing" if what == "x" else "value") + " ("
                   + ", ".join(f"{r['direction']} {shape(r)}{why_missing(r)}" for r in missing)
                   + "), so the verdict covers the others")

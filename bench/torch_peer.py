@@ -6,12 +6,26 @@ timed call the L2 flushed (a fill of twice its size) and CUDA events around the 
 
 MENAGERIE_PEER_CPU=1 (tests only, never in a report): without a GPU, run on the CPU instead of skipping, with
 time.perf_counter around each call, so that a script's own logic can be exercised on a machine without one.
+write_results: a script's JSON written atomically after every row (bench/train_torch.py, bench/recurrent_torch.py).
 """
 import argparse
 import json
 import math
 import os
 import time
+
+
+def write_results(out, rows, meta, final):
+    """out, atomically: {"meta", "results": the rows so far}. Written after every row, so a run cut by a caller's
+    time limit leaves the rows it timed; until the last write, meta["partial"] names the rows not reached yet."""
+    done = rows if final else [r for r in rows if any(k in r for k in ("ms", "skipped", "error"))]
+    if not final:
+        meta = dict(meta, partial=f"written after {len(done)} of {len(rows)} rows; if this is the last write, the "
+                                  f"run was cut before the other {len(rows) - len(done)}")
+    tmp = f"{out}.tmp.{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump({"meta": meta, "results": done}, f, indent=1)
+    os.replace(tmp, out)
 
 
 class Peer:

@@ -51,6 +51,8 @@ import sys
 import time
 import types
 
+from torch_peer import write_results
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONV = {"short": None, "long_implicit": True, "long_explicit": False}  # zoology BaseConv's implicit_long_conv
 # Our mixers' config keys and their defaults (core/mixers/<id>.hpp config_keys), and zoology's module for each.
@@ -374,19 +376,6 @@ def main():
           f"{sum('error' in r for r in rows)} failed in {elapsed:.0f} s of the {args.budget_s:.0f} s budget", flush=True)
     write(final=True)
     return 0
-
-
-def write_results(out, rows, meta, final):
-    """out, atomically: {"meta", "results": the rows so far}. Written after every row, so a run cut by a caller's
-    time limit leaves the rows it timed; until the last write, meta["partial"] names the rows not reached yet."""
-    done = rows if final else [r for r in rows if any(k in r for k in ("ms", "skipped", "error"))]
-    if not final:
-        meta = dict(meta, partial=f"written after {len(done)} of {len(rows)} rows; if this is the last write, the "
-                                  f"run was cut before the other {len(rows) - len(done)}")
-    tmp = f"{out}.tmp.{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump({"meta": meta, "results": done}, f, indent=1)
-    os.replace(tmp, out)
 
 
 def run_meta(torch, dev, cuda, args, zoo, lr, wd, elapsed, import_s, timed_n):

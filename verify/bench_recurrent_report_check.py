@@ -11,6 +11,10 @@ Checks, against cells written out by hand here (relerr / yardstick, 2 significan
     that the errored cases are unmeasured)
   - the error-vs-T table keeps only the rows without "scale": T = 256 and 1k, no 4k row from the extreme cases
   - without ERRORS_JSON both sections say there was no sweep
+  - bench/recurrent_torch.py --from-log on a hand-written cases file (three wkv rows) and log (one timed line, one
+    skipped line, the third row without a line): the timed row keeps ms 0.5, 3 calls after 2 warm-ups and GB/s
+    recomputed by hand (3 B T D + 2 D = 208 elements x 4 bytes / 0.5 ms = 0.001664 GB/s), the skipped row its reason,
+    the third "not reached"; meta "partial" counts them, and the report's peer line says **partial** and the log
 """
 import json
 import os
@@ -108,6 +112,39 @@ check(md2.count("No error sweep in this run (no ERRORS_JSON).") == 2,
 check("- **filtered run**: only the cases matching `^wkv/.*/T:4096/`" in md3,
       "a filtered run's report (context menagerie_filter, `menagerie bench --filter`) does not say it is filtered")
 check("filtered run" not in md, "an unfiltered run's report says it is filtered")
+
+# ---- recurrent_torch.py --from-log: the JSON of a cut peer run, rebuilt from its progress lines ----
+with tempfile.TemporaryDirectory() as d:
+    cases = {"cases": [{"op": "wkv", "dtype": "float32", "direction": "fwd", "fields": {"B": 2, "T": T, "D": 8}}
+                       for T in (4, 8, 16)]}
+    cj, lj, tj = os.path.join(d, "cases.json"), os.path.join(d, "cut.log"), os.path.join(d, "t.json")
+    json.dump(cases, open(cj, "w"))
+    open(lj, "w").write(
+        "error sweep: something of ours\n"
+        "torch torch_wkv_sequential float32 fwd B=2 T=4 D=8: 0.500 ms (median of 3 after 2 warm-up), 0.00166 GB/s, "
+        "estimated 1 ms; 10 s of the budget left\n"
+        "torch torch_wkv_sequential float32 fwd B=2 T=8 D=8: skipped (time budget: estimated 9 s, over the 1 s left)\n")
+    p = subprocess.run([sys.executable, os.path.join(src, "bench", "recurrent_torch.py"), "--cases", cj, "--out", tj,
+                        "--from-log", lj, "--gpu", "Test GPU"], capture_output=True, text=True)
+    check(p.returncode == 0, f"recurrent_torch.py --from-log exited {p.returncode}: {p.stderr.strip()[-400:]}")
+    t = json.load(open(tj)) if os.path.exists(tj) else {"meta": {}, "results": []}
+    res = {r["T"]: r for r in t["results"]}
+    r4 = res.get(4, {})
+    check(r4.get("ms") == 0.5 and r4.get("iters") == 3 and r4.get("warmups") == 2
+          and abs(r4.get("gbs", 0) - 0.001664) < 1e-9, f"--from-log: the timed row {r4}")
+    check(res.get(8, {}).get("skipped") == "time budget: estimated 9 s, over the 1 s left",
+          f"--from-log: the skipped row {res.get(8)}")
+    check(res.get(16, {}).get("skipped", "").startswith("not reached:") and "ms" not in res.get(16, {}),
+          f"--from-log: the row without a line {res.get(16)}")
+    check(t["meta"].get("partial", "").endswith("1 of 3 rows timed, 1 not reached"), f"--from-log meta {t['meta']}")
+    bj, out = os.path.join(d, "b.json"), os.path.join(d, "out")
+    json.dump(bench, open(bj, "w"))
+    p = subprocess.run([sys.executable, os.path.join(src, "bench", "recurrent_report.py"), bj, tj, out],
+                       capture_output=True, text=True)
+    check(p.returncode == 0, f"recurrent_report.py on the rebuilt JSON exited {p.returncode}: {p.stderr[-400:]}")
+    mdp = open(os.path.join(out, "throughput-recurrent.md")).read() if p.returncode == 0 else ""
+    check("; **partial**: rebuilt from the progress lines of a run cut before it wrote its JSON: 1 of 3 rows timed, "
+          "1 not reached (from cut.log)" in mdp, "the report's peer line does not say the peer run is partial")
 
 if failures:
     for f in failures:

@@ -133,15 +133,15 @@ by4 = {(r["mixer"], r["d_model"]): r for r in rows4}
 if by4.get(("mamba", "512"), {}).get("ratio_graph") != "12.500" or by4.get(("h3", "128"), {}).get("ours_graph_ms") != "0.5000":
     failures.append(f"CSV (graph): mamba ratio_graph 12.500 and h3 ours_graph_ms 0.5000 expected, got {rows4}")
 
-# A peer run cut after its third row: bench/train_torch.py's write_results (imported, no torch needed) keeps the rows
-# it reached, names the others, and the report says so.
-spec = importlib.util.spec_from_file_location("train_torch", os.path.join(src, "bench", "train_torch.py"))
-train_torch = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(train_torch)
+# A peer run cut after its third row: bench/torch_peer.py's write_results (bench/train_torch.py writes its JSON with
+# it; imported, no torch needed) keeps the rows it reached, names the others, and the report says so.
+spec = importlib.util.spec_from_file_location("torch_peer", os.path.join(src, "bench", "torch_peer.py"))
+torch_peer = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(torch_peer)
 reached = [dict(p) for p in peers["results"][:3]] + [{"mixer": "mamba", "d_model": 512, "T": 512, "B": 128}]
 with tempfile.TemporaryDirectory() as tmp:
     out = os.path.join(tmp, "t.json")
-    train_torch.write_results(out, reached, torch_meta, final=False)
+    torch_peer.write_results(out, reached, torch_meta, final=False)
     cut = json.load(open(out))
 if len(cut["results"]) != 3 or cut["meta"].get("partial", "").split(";")[0] != "written after 3 of 4 rows":
     failures.append(f"write_results: 3 rows and 'written after 3 of 4 rows' expected, got {cut}")
