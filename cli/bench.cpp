@@ -4,8 +4,8 @@
 // same invocation; without one the report's peer columns are empty and it says so), then bench/attention_report.py,
 // which writes <out>/throughput-attention.md and, with a python3 that has matplotlib, the PNG.
 // menagerie bench conv [--out DIR]: the same for the convolution family (--ops=short_conv,long_conv and H3's filters
-// s4d_kernel, shift_ssm_kernel), with kernels_bench's --error-out (each variant's error against the double reference as T grows, written before the
-// timing), bench/conv_torch.py (torch's FFT convolution as zoology's fft_conv, torch's depthwise conv1d) and
+// s4d_kernel, shift_ssm_kernel), with kernels_bench's --error-out (each variant's error against the double reference
+// as T grows; a run of its own after the peers'), bench/conv_torch.py (torch's FFT convolution as zoology's fft_conv, torch's depthwise conv1d) and
 // bench/conv_report.py: <out>/throughput-conv.md and throughput-conv.png.
 // menagerie bench <family> --filter REGEX: only the cases whose names match (kernels_bench --benchmark_filter, which
 // also filters its cases file, so the peers time the same cases), without the error sweep; the report says so.
@@ -26,6 +26,7 @@
 // from the contracts (core/mixers/<id>.hpp tensors()); needs no GPU. bench/mixers_torch.py compares zoology's
 // modules' state_dicts with it before timing them.
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -48,8 +49,14 @@ namespace menagerie::cli {
 
 namespace {
 
+// Runs cmd and says how long it took (the steps share a caller's time limit; the log shows where it went).
 void run_or_throw(const std::string& cmd, const char* what) {
-  if (std::system(cmd.c_str()) != 0) throw Error(cat("menagerie bench: ", what, " failed: ", cmd));
+  const auto t0 = std::chrono::steady_clock::now();
+  const int rc = std::system(cmd.c_str());
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("menagerie bench: %s took %.0f s\n", what, s);
+  std::fflush(stdout);
+  if (rc != 0) throw Error(cat("menagerie bench: ", what, " failed: ", cmd));
 }
 
 std::filesystem::path script(const std::string& sub, const std::string& relative) {
@@ -113,11 +120,11 @@ void run_family(const Family& f, const std::string& out, const std::string& filt
   const fs::path bj = dir / (prefix + "_bench.json"), cj = dir / (prefix + "_cases.json"),
                  tj = dir / (f.stem + "_torch.json"), ej = dir / (f.stem + "_errors.json");
   const bool errors = f.errors && filter.empty();  // a filtered run is a quick look: no error sweep
+  fs::remove(ej);  // no earlier run's sweep in a report of this one
   if (f.errors && !errors)
     std::printf("bench %s: --filter given: kernels_bench times the matching cases only, without its error sweep\n",
                 f.sub.c_str());
   run_or_throw(quoted(bin) + " --ops=" + ops + " --cases-out=" + quoted(cj) +
-                   (errors ? " --error-out=" + quoted(ej) : std::string()) +
                    (filter.empty() ? std::string() : " --benchmark_filter=" + quoted(std::filesystem::path(filter))) +
                    " --benchmark_out=" + quoted(bj) + " --benchmark_out_format=json",
                "kernels_bench");
@@ -130,6 +137,9 @@ void run_family(const Family& f, const std::string& out, const std::string& filt
                      (f.pass_binary ? " --menagerie " + quoted(fs::canonical("/proc/self/exe")) : std::string()),
                  (f.stem + "_torch.py").c_str());
   }
+  // The error sweep after the peers: it needs no peer beside it, and a caller's time limit that cuts the run then
+  // costs the error tables rather than the peers' timings.
+  if (errors) run_or_throw(quoted(bin) + " --ops=" + ops + " --error-out=" + quoted(ej), "kernels_bench --error-out");
   const std::string plot = python_with("matplotlib");
   std::string cmd = (plot.empty() ? std::string("python3") : plot) + " " + quoted(report_py) + " " + quoted(bj) + " " +
                     quoted(tj) + " " + quoted(dir);
