@@ -183,11 +183,16 @@ def from_log(argv):
     ap.add_argument("--gpu", default="?")
     ap.add_argument("--budget-s", type=float)
     args = ap.parse_args(argv)
-    rows = peer_rows(json.load(open(args.cases))["cases"])
+    try:
+        rows = peer_rows(json.load(open(args.cases))["cases"])
+        lines = open(args.from_log).read().splitlines()
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        print(f"recurrent_torch.py --from-log: {args.cases} or {args.from_log}: {e} (expected a kernels_bench cases "
+              "file and this script's log)", file=sys.stderr)
+        return 2
     by_tag = {tag(r): r for r in rows}
     timed_re = re.compile(r"^(torch .+?): ([0-9.]+) ms \(median of (\d+) after (\d+) warm-up\)")
-    for line in open(args.from_log):
-        line = line.rstrip("\n")
+    for line in lines:
         m = timed_re.match(line)
         if m and m.group(1) in by_tag:
             r, ms = by_tag[m.group(1)], float(m.group(2))

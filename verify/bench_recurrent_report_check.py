@@ -14,7 +14,8 @@ Checks, against cells written out by hand here (relerr / yardstick, 2 significan
   - bench/recurrent_torch.py --from-log on a hand-written cases file (three wkv rows) and log (one timed line, one
     skipped line, the third row without a line): the timed row keeps ms 0.5, 3 calls after 2 warm-ups and GB/s
     recomputed by hand (3 B T D + 2 D = 208 elements x 4 bytes / 0.5 ms = 0.001664 GB/s), the skipped row its reason,
-    the third "not reached"; meta "partial" counts them, and the report's peer line says **partial** and the log
+    the third "not reached"; meta "partial" counts them, and the report's peer line says **partial** and the log;
+    a log that is not there is a one-line error, exit 2, no JSON written
 """
 import json
 import os
@@ -137,6 +138,11 @@ with tempfile.TemporaryDirectory() as d:
     check(res.get(16, {}).get("skipped", "").startswith("not reached:") and "ms" not in res.get(16, {}),
           f"--from-log: the row without a line {res.get(16)}")
     check(t["meta"].get("partial", "").endswith("1 of 3 rows timed, 1 not reached"), f"--from-log meta {t['meta']}")
+    missing = os.path.join(d, "missing.json")
+    p = subprocess.run([sys.executable, os.path.join(src, "bench", "recurrent_torch.py"), "--cases", cj, "--out",
+                        missing, "--from-log", os.path.join(d, "no.log")], capture_output=True, text=True)
+    check(p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and "no.log" in p.stderr
+          and not os.path.exists(missing), f"--from-log with no log: exit {p.returncode}, stderr {p.stderr!r}")
     bj, out = os.path.join(d, "b.json"), os.path.join(d, "out")
     json.dump(bench, open(bj, "w"))
     p = subprocess.run([sys.executable, os.path.join(src, "bench", "recurrent_report.py"), bj, tj, out],
