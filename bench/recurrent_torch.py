@@ -56,11 +56,15 @@ torch or a GPU is missing. The JSON is written (atomically) after every row, wit
 write, so a run cut by its caller's time limit keeps the rows it timed.
 wkv_sequential and scan_sequential can be imported (their check: bench/recurrent_torch_check.py).
 """
+import argparse
 import datetime
 import json
 import os
+import re
 import sys
 import time
+
+from torch_peer import Peer, write_results
 
 FACTOR = {"fwd": 1.0, "bwd": 2.0, "fwdbwd": 3.0}
 OPS = ("wkv", "selective_scan")
@@ -174,8 +178,6 @@ def from_log(argv):
     progress lines: "<tag>: <ms> ms (median of <n> after <w> warm-up), ..." gives a timed row (GB/s recomputed from
     ms), "<tag>: skipped (<reason>)" and "<tag> failed: <error>" likewise; a row with no line was not reached. meta
     says so ("partial", "recovered_from"); --gpu and --budget-s name what the lines do not."""
-    import argparse
-    import re
     ap = argparse.ArgumentParser(description="rebuild recurrent_torch.py's JSON from the log of a cut run")
     ap.add_argument("--cases", required=True)
     ap.add_argument("--out", required=True)
@@ -213,7 +215,6 @@ def from_log(argv):
             "skipped": sum("skipped" in r for r in rows), "recovered_from": os.path.basename(args.from_log),
             "partial": f"rebuilt from the progress lines of a run cut before it wrote its JSON: {timed} of "
                        f"{len(rows)} rows timed, {len(not_reached)} not reached"}
-    from torch_peer import write_results
     write_results(args.out, rows, meta, final=True)
     print(f"recurrent_torch.py --from-log: {timed} rows timed, {len(not_reached)} not reached, of {len(rows)}")
     return 0
@@ -222,7 +223,6 @@ def from_log(argv):
 def main():
     if "--from-log" in sys.argv[1:]:
         return from_log(sys.argv[1:])
-    from torch_peer import Peer, write_results
 
     t_start = time.monotonic()
     default_budget = float(os.environ.get("MENAGERIE_RECURRENT_PEER_BUDGET_S", "150"))
