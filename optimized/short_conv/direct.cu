@@ -125,9 +125,8 @@ __global__ void __launch_bounds__(kThreads) param_partial_kernel(const S* __rest
   for (int j = 0; j <= K; ++j) out[j * D] = acc[j];
 }
 
-// Pass 2: one thread per (j, c), j <= K; dweight [D, 1, K], dbias [D].
-template <class S>
-// Pass 2's store: column i = j D + c of partial [chunks, K + 1, D] is dw[c, j] (j < K) or dbias[c] (j = K).
+// Pass 2's store: column i = j D + c of partial [chunks, K + 1, D] is dweight [D, 1, K] at (c, j) for j < K, or
+// dbias [D] at c for j = K.
 template <typename S>
 struct ParamStore {
   S *dw, *dbias;
