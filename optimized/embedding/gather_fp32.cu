@@ -108,19 +108,26 @@ __global__ void segments_kernel(const unsigned* __restrict__ keys, int* __restri
   if (i == rows - 1 || keys[i + 1] != k) end[k] = static_cast<int>(i + 1);
 }
 
-// grid (chunks, ceil(D / kColumns)), block kColumns: thread (c, d) walks chunk c's runs (step 4 above).
-__global__ void chunk_kernel(const float* __restrict__ dy, const unsigned* __restrict__ keys,
-                             const int* __restrict__ vals, const int* __restrict__ start, const int* __restrict__ end,
-                             float* __restrict__ dw, float* __restrict__ first, float* __restrict__ last,
-                             std::int64_t rows, std::int64_t D) {
+// grid (chunks, ceil(D / kColumns)), block kColumns: thread (c, d) walks chunk c's runs (step 4 above). The chunk's
+// keys and positions are first staged in shared memory, so that the loop's only global load is dy's (independent
+// loads, not a chain of a position's load and then dy's).
+__global__ void __launch_bounds__(kColumns) chunk_kernel(const float* __restrict__ dy, const unsigned* __restrict__ keys,
+                                                         const int* __restrict__ vals, const int* __restrict__ start,
+                                                         const int* __restrict__ end, float* __restrict__ dw,
+                                                         float* __restrict__ first, float* __restrict__ last,
+                                                         std::int64_t rows, std::int64_t D) {
+  __shared__ unsigned skeys[kChunk];
+  __shared__ int svals[kChunk];
   const std::int64_t c = blockIdx.x, d = static_cast<std::int64_t>(blockIdx.y) * kColumns + threadIdx.x;
-  if (d >= D) return;
   const std::int64_t lo = c * kChunk, hi = std::min(lo + kChunk, rows);
+  for (std::int64_t i = lo + threadIdx.x; i < hi; i += kColumns) skeys[i - lo] = keys[i], svals[i - lo] = vals[i];
+  __syncthreads();
+  if (d >= D) return;
   for (std::int64_t i = lo; i < hi;) {
-    const unsigned k = keys[i];
+    const unsigned k = skeys[i - lo];
     const std::int64_t sk = start[k], ek = end[k], run_end = std::min(ek, hi);
     float s = 0.f;
-    for (; i < run_end; ++i) s += dy[static_cast<std::int64_t>(vals[i]) * D + d];
+    for (; i < run_end; ++i) s += dy[static_cast<std::int64_t>(svals[i - lo]) * D + d];
     if (sk < lo)
       first[c * D + d] = s;
     else if (ek > hi)

@@ -65,7 +65,7 @@ void long_forward(const Problem& p, const float* v1, const float* h, float* w, f
 void long_backward(const Problem& p, const float* v1, const float* h, const float* dw, float* dv1, float* dh,
                    float* ws, cudaStream_t s) {
   if (p.T <= kDirectT)
-    opt::long_conv::direct_fp32::backward(long_problem(p), v1, h, dw, dv1, dh, s);
+    opt::long_conv::direct_fp32::backward(long_problem(p), v1, h, dw, dv1, dh, ws, s);
   else
     opt::long_conv::fft_cufft::backward(long_problem(p), v1, h, dw, dv1, dh, ws, s);
 }
@@ -94,7 +94,8 @@ struct Layout {
     dP = c.take(3 * M * D);
     partial = c.take(static_cast<std::size_t>(opt::short_conv::chunks(short_problem(p)) *
                                               (p.short_filter_order + 1) * 3 * p.D));
-    conv = c.take(floats_of(opt::long_conv::fft_cufft::workspace_bytes(long_problem(p))));
+    conv = c.take(floats_of(std::max(opt::long_conv::fft_cufft::workspace_bytes(long_problem(p)),
+                                     opt::long_conv::direct_fp32::workspace_bytes(long_problem(p)))));
     dh = c.take(D * T);
     ones_d = c.take(doubles(std::max(D, T)));
     z = c.take(doubles(T * 3));

@@ -6,14 +6,15 @@
 //             dx = rstd (g - (sum g) / D - xhat (sum g xhat) / D),  xhat = (x - mean[r]) rstd[r]
 //   dweight, dbias   pass 1: block (32 columns, 8 row lanes) per (column tile, chunk of rows_per_chunk rows); each
 //             thread sums its rows r = start + lane_y, + 8, ... in order, the 8 lanes are added in order, and the
-//             chunk's partial sums of dy xhat and dy go to workspace [2, chunks, D]. Pass 2: one thread per column sums
-//             the chunks in index order. No atomics: the same bits on every run.
+//             chunk's partial sums of dy xhat and dy go to workspace [2, chunks, D]. Pass 2: the chunks summed per
+//             column by optimized/common/column_sums.cuh (8 lanes, fixed order). No atomics: the same bits every run.
 #include <algorithm>
 #include <cstdint>
 #include <string>
 
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
+#include "optimized/common/column_sums.cuh"
 #include "optimized/layer_norm/variants.hpp"
 
 namespace menagerie::opt::layer_norm::rowwise_fp32 {
@@ -108,16 +109,6 @@ __global__ void __launch_bounds__(kTile * kLanesY) partial_kernel(const float* _
   partial[(chunks + chunk) * D + d] = tb;
 }
 
-__global__ void finish_kernel(const float* __restrict__ partial, float* __restrict__ dw, float* __restrict__ db,
-                              std::int64_t D, std::int64_t chunks) {
-  const std::int64_t d = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (d >= D) return;
-  float tw = 0.f, tb = 0.f;
-  for (std::int64_t c = 0; c < chunks; ++c) tw += partial[c * D + d], tb += partial[(chunks + c) * D + d];
-  dw[d] = tw;
-  db[d] = tb;
-}
-
 std::int64_t rows_per_chunk(std::int64_t rows) { return (rows + kTargetChunks - 1) / kTargetChunks; }
 std::int64_t chunks_of(std::int64_t rows) {
   const std::int64_t per = rows_per_chunk(rows);
@@ -159,8 +150,8 @@ void backward_rows(std::int64_t rows, std::int64_t D, const float* x, const floa
   partial_kernel<<<dim3(blocks(D, kTile), static_cast<unsigned>(chunks)), dim3(kTile, kLanesY), 0, stream>>>(
       x, mean, rstd, dy, partial, rows, D, rows_per_chunk(rows), chunks);
   MENAGERIE_LAUNCH_CHECK();
-  finish_kernel<<<blocks(D, 256), 256, 0, stream>>>(partial, dweight, dbias, D, chunks);
-  MENAGERIE_LAUNCH_CHECK();
+  fixed_column_sums(partial, chunks, D, StoreTo{dweight}, stream);
+  fixed_column_sums(partial + chunks * D, chunks, D, StoreTo{dbias}, stream);
 }
 
 void forward(const Problem& p, const DeviceArgs& a, cudaStream_t stream) {

@@ -3,21 +3,24 @@
 //   forward   R = pad_n(u^T)  [B*D, n] (transpose of [B,T,D] through a shared-memory tile, zeros for t >= T)
 //             Hr = pad_n(h[:, :T]) [D, n];  U = rfft(R), H = rfft(Hr)     (cuFFT R2C, n = 2T, F = T + 1 bins)
 //             U[bd, f] *= H[d, f] / n;  R = irfft(U);  y[b,t,d] = R[b*D+d, t] for t < T (transpose back)
-//   backward  DY = rfft(pad_n(dy^T)), U = rfft(pad_n(u^T)), H = rfft(pad_n(h)); per (d, f), b in order:
-//             DU_b = DY_b conj(H) / n,  DH = sum_b DY_b conj(U_b) / n  (fixed order: deterministic);
+//   backward  DY = rfft(pad_n(dy^T)), U = rfft(pad_n(u^T)), H = rfft(pad_n(h)); per (d, f):
+//             DU_b = DY_b conj(H) / n,  DH = sum_b DY_b conj(U_b) / n, the sum over S batch slices (b = j, j + S, ...
+//             in order) and then over the slices in order (optimized/common/column_sums.cuh): deterministic;
 //             du = irfft(DU)[:T] transposed back, dh[d, s] = irfft(DH)[s] for s < T and 0 for T <= s < L.
 // Zero padding to n = 2T makes the circular convolution (and correlation) equal the causal one on [0, T): a tap
 // or lag reaching past T lands in the zero half. Plans (R2C and C2R, batch B*D and D) are kept in a process-wide
 // cache keyed by size and stream; the first call of a size creates them (cuFFT allocates its work area then).
 // Workspace (floats, each part 256-byte aligned): R [B*D*n], U [B*D*F] complex, DY [B*D*F] complex (backward),
-// Hr [D*n], H [D*F] complex. Limits: cuFFT's 32-bit sizes, B*D*n < 2^31.
+// Hr [D*n], H [D*F] complex, P [S*D*F] complex (backward's slice sums). Limits: cuFFT's 32-bit sizes, B*D*n < 2^31.
 #include <cufft.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
+#include "optimized/common/column_sums.cuh"
 #include "optimized/common/cufft_plan_cache.hpp"
 #include "optimized/long_conv/variants.hpp"
 
@@ -26,10 +29,17 @@ namespace {
 
 constexpr int kTile = 32, kRows = 8;
 
+// Batch slices of the backward's filter-spectrum sum: enough threads for an H100 (about 64k) over the D F bins, at
+// most B (and the grid's 65535).
+std::int64_t slices(const Problem& p) {
+  const std::int64_t bins = p.D * (p.T + 1);
+  return std::clamp<std::int64_t>((65536 + bins - 1) / bins, 1, std::min<std::int64_t>(p.B, 65535));
+}
+
 struct Layout {
-  std::int64_t n, F;
-  std::size_t R, U, DY, Hr, H, total;  // byte offsets
-  explicit Layout(const Problem& p) : n(2 * p.T), F(p.T + 1) {
+  std::int64_t n, F, S;
+  std::size_t R, U, DY, Hr, H, P, total;  // byte offsets
+  explicit Layout(const Problem& p) : n(2 * p.T), F(p.T + 1), S(slices(p)) {
     const auto align = [](std::size_t x) { return (x + 255) / 256 * 256; };
     const auto bd = static_cast<std::size_t>(p.B * p.D), d = static_cast<std::size_t>(p.D);
     R = 0;
@@ -37,7 +47,8 @@ struct Layout {
     DY = U + align(bd * static_cast<std::size_t>(F) * sizeof(cufftComplex));
     Hr = DY + align(bd * static_cast<std::size_t>(F) * sizeof(cufftComplex));
     H = Hr + align(d * static_cast<std::size_t>(n) * sizeof(float));
-    total = H + align(d * static_cast<std::size_t>(F) * sizeof(cufftComplex));
+    P = H + align(d * static_cast<std::size_t>(F) * sizeof(cufftComplex));
+    total = P + align(static_cast<std::size_t>(S) * d * static_cast<std::size_t>(F) * sizeof(cufftComplex));
   }
 };
 
@@ -114,23 +125,31 @@ __global__ void spectral_product(cufftComplex* __restrict__ U, const cufftComple
   U[i] = cmul(U[i], H[d * F + f], scale);
 }
 
-// Per (d, f): DY_b <- DY_b conj(H) / n for each b, and H <- sum_b DY_b conj(U_b) / n (b ascending).
+// Per bin i = d F + f and batch slice j (grid.y): DY_b <- DY_b conj(H) / n for b = j, j + S, ..., and
+// P[j, i] = the sum over those b, in increasing b, of DY_b conj(U_b) (unscaled).
 __global__ void gradient_spectra(cufftComplex* __restrict__ DY, const cufftComplex* __restrict__ U,
-                                 cufftComplex* __restrict__ H, std::int64_t B, std::int64_t D, std::int64_t F,
-                                 float scale) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+                                 const cufftComplex* __restrict__ H, cufftComplex* __restrict__ P, std::int64_t B,
+                                 std::int64_t D, std::int64_t F, std::int64_t S, float scale) {
+  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x, j = blockIdx.y;
   if (i >= D * F) return;
   const cufftComplex h = H[i];
   cufftComplex acc{0.f, 0.f};
-  for (std::int64_t b = 0; b < B; ++b) {
-    const std::int64_t j = b * D * F + i;
-    const cufftComplex g = DY[j], u = U[j];
+  for (std::int64_t b = j; b < B; b += S) {
+    const std::int64_t k = b * D * F + i;
+    const cufftComplex g = DY[k], u = U[k];
     acc.x += g.x * u.x + g.y * u.y;
     acc.y += g.y * u.x - g.x * u.y;
-    DY[j] = cmul_conj(g, h, scale);
+    DY[k] = cmul_conj(g, h, scale);
   }
-  H[i] = {acc.x * scale, acc.y * scale};
+  P[j * D * F + i] = acc;
 }
+
+// H <- (the sum over the slices j of P[j, ·]) / n, as floats (re, im interleaved): column_sums.cuh's fixed order.
+struct ScaledStore {
+  float* out;
+  float scale;
+  __device__ void operator()(std::int64_t c, float v) const { out[c] = v * scale; }
+};
 
 unsigned blocks(std::int64_t n, int threads) { return static_cast<unsigned>((n + threads - 1) / threads); }
 
@@ -210,8 +229,13 @@ void backward(const Problem& p, const float* u, const float* h, const float* dy,
   rfft(R, DY, p.B * p.D, l.n, s);
   to_padded(u, R, p, l.n, s);
   rfft(R, U, p.B * p.D, l.n, s);
-  gradient_spectra<<<blocks(p.D * l.F, 256), 256, 0, s>>>(DY, U, H, p.B, p.D, l.F, 1.f / static_cast<float>(l.n));
+  auto* P = reinterpret_cast<cufftComplex*>(ws + l.P);
+  const float scale = 1.f / static_cast<float>(l.n);
+  const dim3 grid(blocks(p.D * l.F, 256), static_cast<unsigned>(l.S));
+  gradient_spectra<<<grid, 256, 0, s>>>(DY, U, H, P, p.B, p.D, l.F, l.S, scale);
   MENAGERIE_LAUNCH_CHECK();
+  fixed_column_sums(reinterpret_cast<const float*>(P), l.S, 2 * p.D * l.F,
+                    ScaledStore{reinterpret_cast<float*>(H), scale}, s);
   irfft(DY, R, p.B * p.D, l.n, s);
   from_padded(R, du, p, l.n, s);
   irfft(H, Hr, p.D, l.n, s);

@@ -45,8 +45,9 @@ inline constexpr std::int64_t kMaxT = 256;
 std::string unsupported(const Problem& p);
 // u [B, T, D], h [D, L], y [B, T, D]; no workspace.
 void forward(const Problem& p, const float* u, const float* h, float* y, cudaStream_t stream);
-// dy [B, T, D] -> du [B, T, D], dh [D, L].
-void backward(const Problem& p, const float* u, const float* h, const float* dy, float* du, float* dh,
+// dy [B, T, D] -> du [B, T, D], dh [D, L]; workspace of workspace_bytes(p) (dh's partial sums over batch slices).
+std::size_t workspace_bytes(const Problem& p);
+void backward(const Problem& p, const float* u, const float* h, const float* dy, float* du, float* dh, void* workspace,
               cudaStream_t stream);
 }  // namespace direct_fp32
 

@@ -3,6 +3,7 @@
 
 #include "core/philox.hpp"
 #include "optimized/common/check.hpp"
+#include "optimized/common/column_sums.cuh"
 #include "optimized/common/pointwise.hpp"
 #include "optimized/model/kernels.hpp"
 
@@ -38,25 +39,6 @@ __global__ void embed_grad_kernel(const float* __restrict__ ds, std::int64_t n, 
                                   const std::uint64_t* __restrict__ seed, float* __restrict__ g) {
   const std::int64_t k = element_index();
   if (k < n) g[k] = dropped(ds[k], *seed, static_cast<std::uint64_t>(k), threshold, scale);
-}
-
-// block (kWarp columns, kLanesB lanes) per tile of kWarp columns k of [T d]: lane y sums g[b T d + k] over
-// b = y, y + kLanesB, ... in increasing b; the lanes' sums are then added in lane order.
-constexpr int kLanesB = 8;
-__global__ void __launch_bounds__(kWarp* kLanesB) position_grad_kernel(const float* __restrict__ g, std::int64_t B,
-                                                                        std::int64_t T, std::int64_t d,
-                                                                        float* __restrict__ dP) {
-  __shared__ float part[kLanesB][kWarp];
-  const std::int64_t k = static_cast<std::int64_t>(blockIdx.x) * kWarp + threadIdx.x;
-  float acc = 0.f;
-  if (k < T * d)
-    for (std::int64_t b = threadIdx.y; b < B; b += kLanesB) acc += g[b * T * d + k];
-  part[threadIdx.y][threadIdx.x] = acc;
-  __syncthreads();
-  if (threadIdx.y != 0 || k >= T * d) return;
-  float s = part[0][threadIdx.x];
-  for (int y = 1; y < kLanesB; ++y) s += part[y][threadIdx.x];
-  dP[k] = s;
 }
 
 __global__ void rms_forward_kernel(const float* __restrict__ x, const float* __restrict__ w, std::int64_t rows,
@@ -95,15 +77,6 @@ __global__ void rms_partial_kernel(const float* __restrict__ dy, const float* __
   const std::int64_t hi = std::min<std::int64_t>(rows, (c + 1) * kChunkRows);
   for (std::int64_t r = c * kChunkRows; r < hi; ++r) s += dy[r * d + e] * (x[r * d + e] * rstd[r]);
   partial[c * d + e] = s;
-}
-
-__global__ void columns_kernel(const float* __restrict__ partial, std::int64_t chunks, std::int64_t d,
-                               float* __restrict__ dw) {
-  const std::int64_t e = element_index();
-  if (e >= d) return;
-  float s = 0.f;
-  for (std::int64_t c = 0; c < chunks; ++c) s += partial[c * d + e];
-  dw[e] = s;
 }
 
 __global__ void add_kernel(const float* __restrict__ a, const float* __restrict__ b, float* __restrict__ out,
@@ -161,9 +134,7 @@ void embed_grad(const float* ds, std::int64_t rows, std::int64_t T, std::int64_t
                                                                                   scale_of(p_drop), seed, g);
   MENAGERIE_LAUNCH_CHECK();
   if (!dP) return;
-  const auto tiles = static_cast<unsigned>((T * d + kWarp - 1) / kWarp);
-  position_grad_kernel<<<tiles, dim3(kWarp, kLanesB), 0, stream>>>(g, rows / T, T, d, dP);
-  MENAGERIE_LAUNCH_CHECK();
+  fixed_column_sums(g, rows / T, T * d, StoreTo{dP}, stream);  // g as [B, T d]: the sum over b
 }
 
 std::int64_t rms_partial_floats(std::int64_t rows, std::int64_t d) { return (rows + kChunkRows - 1) / kChunkRows * d; }
@@ -182,8 +153,7 @@ void rms_backward(const float* dy, const float* x, const float* w, const float* 
   rms_partial_kernel<<<dim3(pointwise_blocks(d), static_cast<unsigned>(chunks)), kPointwiseThreads, 0, stream>>>(
       dy, x, rstd, rows, d, partial);
   MENAGERIE_LAUNCH_CHECK();
-  columns_kernel<<<pointwise_blocks(d), kPointwiseThreads, 0, stream>>>(partial, chunks, d, dw);
-  MENAGERIE_LAUNCH_CHECK();
+  fixed_column_sums(partial, chunks, d, StoreTo{dw}, stream);
 }
 
 void add(const float* a, const float* b, float* out, std::int64_t n, cudaStream_t stream) {

@@ -6,11 +6,10 @@
 //                    (core/philox.hpp), the reference's masks (Dropout::keep); `seed` points to the step's seed in
 //                    device memory (read by the kernel, so a captured CUDA graph replays with each step's seed)
 //   embed_grad       g = drop_e'(ds) (the same masks and scale) and, when dP is given, dP[t, :] = sum over b of
-//                    g[b T + t, :], in a fixed order: 8 partial sums over b = j, j + 8, ... (each in increasing b),
-//                    added in order j = 0..7
+//                    g[b T + t, :] in a fixed order (optimized/common/column_sums.cuh)
 //   rms_forward      MambaBlock's RMSNorm y = x rstd ⊙ w, rstd = 1/sqrt(mean_e x² + eps); saves rstd
 //   rms_backward     dx = rstd (dy ⊙ w − xhat mean(dy ⊙ w ⊙ xhat)), xhat = x rstd; dw = Σ_rows dy xhat by a
-//                    fixed-order two-pass column sum (overwritten)
+//                    fixed-order two-pass column sum (chunks of rows, then column_sums.cuh; overwritten)
 //   gather_rows / scatter_rows   the labelled rows in and out of the compact [n, d] the head works on
 //   argmax_rows      per row, the first index of the largest logit (torch.argmax's tie rule on the CPU)
 // Row-wise kernels use one warp per row with fixed-order butterflies: every result is bitwise reproducible.

@@ -43,7 +43,8 @@
 //   checkpoints, the writes dx, ddelta and the partial sums.
 // Determinism: no atomics. dB and dC are summed over channels: per block by the butterfly, then per-block partials
 //   [channel_blocks, B, T, N] summed in block order by a second kernel; dA and dD are summed over (b, t): per thread
-//   over its tokens, per block over the warps in order, then per-sequence partials summed over b in order. Bitwise
+//   over its tokens, per block over the warps in order, then per-sequence partials summed over b in a fixed order
+//   (optimized/common/column_sums.cuh: at B <= 8 the same bits as summing them in index order). Bitwise
 //   reproducible.
 #include <cuda_bf16.h>
 
@@ -53,6 +54,7 @@
 
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
+#include "optimized/common/column_sums.cuh"
 #include "optimized/selective_scan/decay_fast.cuh"
 #include "optimized/selective_scan/lane_terms.hpp"
 #include "optimized/selective_scan/segment.hpp"
@@ -391,24 +393,13 @@ __global__ void __launch_bounds__(kReduceThreads)
   store(dC, i, sc);
 }
 
-// One thread per (d, n) of dA and per d of dD: the per-sequence partials summed over b in order.
+// dA and dD: the per-sequence partials [B, D N] and [B, D] summed over b in a fixed order
+// (optimized/common/column_sums.cuh), stored in the variant's dtype.
 template <class S>
-__global__ void __launch_bounds__(kReduceThreads)
-    param_reduce_kernel(const float* __restrict__ dAp, const float* __restrict__ dDp, S* __restrict__ dA,
-                        S* __restrict__ dD, std::int64_t Bn, std::int64_t D, int N) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kReduceThreads + threadIdx.x;
-  const std::int64_t DN = D * N;
-  if (i < DN) {
-    float s = 0.f;
-    for (std::int64_t b = 0; b < Bn; ++b) s += dAp[b * DN + i];
-    store(dA, i, s);
-  } else if (i < DN + D) {
-    const std::int64_t c = i - DN;
-    float s = 0.f;
-    for (std::int64_t b = 0; b < Bn; ++b) s += dDp[b * D + c];
-    store(dD, c, s);
-  }
-}
+struct StoreAs {
+  S* out;
+  __device__ void operator()(std::int64_t i, float v) const { store(out, i, v); }
+};
 
 dim3 scan_grid(const Problem& p) { return {static_cast<unsigned>(channel_blocks(p)), static_cast<unsigned>(p.B)}; }
 
@@ -467,9 +458,8 @@ void backward(const Problem& p, const Inputs<S>& in, const float* state, const S
   MENAGERIE_LAUNCH_CHECK();
   bc_reduce_kernel<S><<<blocks_for(btn), kReduceThreads, 0, s>>>(dBC, out.B, out.C, G, btn);
   MENAGERIE_LAUNCH_CHECK();
-  param_reduce_kernel<S><<<blocks_for(p.D * p.N + p.D), kReduceThreads, 0, s>>>(dAp, dDp, out.A, out.D, p.B, p.D,
-                                                                                 static_cast<int>(p.N));
-  MENAGERIE_LAUNCH_CHECK();
+  fixed_column_sums(dAp, p.B, p.D * p.N, StoreAs<S>{out.A}, s);
+  fixed_column_sums(dDp, p.B, p.D, StoreAs<S>{out.D}, s);
 }
 
 template void forward<float>(const Problem&, const Inputs<float>&, float*, float*, cudaStream_t);

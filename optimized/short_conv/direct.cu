@@ -8,8 +8,8 @@
 //   the same thread layout walking its run backwards in time.
 // Backward, dweight and dbias: dw[c,j] = sum_{b,t} dy[b,t,c] u[b,t-K+1+j,c], db[c] = sum_{b,t} dy[b,t,c]. Pass 1:
 //   one thread per (c, chunk of `rows` tokens of one b) accumulates its K+1 partial sums in fp32 and writes them to
-//   partial[chunk, j, c]; pass 2: one thread per (j, c) sums the chunks in index order. Fixed order: bitwise
-//   reproducible, no atomics.
+//   partial[chunk, j, c]; pass 2: the chunks summed per (j, c) by optimized/common/column_sums.cuh. Fixed order:
+//   bitwise reproducible, no atomics.
 #include <cuda_bf16.h>
 
 #include <algorithm>
@@ -18,6 +18,7 @@
 
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
+#include "optimized/common/column_sums.cuh"
 #include "optimized/short_conv/variants.hpp"
 
 namespace menagerie::opt::short_conv {
@@ -124,20 +125,21 @@ __global__ void __launch_bounds__(kThreads) param_partial_kernel(const S* __rest
   for (int j = 0; j <= K; ++j) out[j * D] = acc[j];
 }
 
-// Pass 2: one thread per (j, c), j <= K; dweight [D, 1, K], dbias [D].
-template <class S>
-__global__ void param_reduce_kernel(const float* __restrict__ partial, S* __restrict__ dw, S* __restrict__ dbias,
-                                    std::int64_t chunks, std::int64_t D, int K) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= (K + 1) * D) return;
-  const std::int64_t j = i / D, c = i % D;
-  float acc = 0.f;
-  for (std::int64_t q = 0; q < chunks; ++q) acc += partial[(q * (K + 1) + j) * D + c];
-  if (j < K)
-    store(dw, c * K + j, acc);
-  else
-    store(dbias, c, acc);
-}
+// Pass 2's store: column i = j D + c of partial [chunks, K + 1, D] is dweight [D, 1, K] at (c, j) for j < K, or
+// dbias [D] at c for j = K.
+template <typename S>
+struct ParamStore {
+  S *dw, *dbias;
+  std::int64_t D;
+  int K;
+  __device__ void operator()(std::int64_t i, float v) const {
+    const std::int64_t j = i / D, c = i % D;
+    if (j < K)
+      store(dw, c * K + j, v);
+    else
+      store(dbias, c, v);
+  }
+};
 
 std::int64_t rows_per_chunk(const Problem& p) {
   return std::max<std::int64_t>(kRun, (p.B * p.T + kTargetChunks - 1) / kTargetChunks);
@@ -182,10 +184,8 @@ void backward_typed(const Problem& p, const BackwardArgs& a, cudaStream_t s) {
                                                           a.partial, p.T, p.D, rows);
     MENAGERIE_LAUNCH_CHECK();
   });
-  const std::int64_t n = (p.K + 1) * p.D;
-  param_reduce_kernel<S><<<static_cast<unsigned>((n + 255) / 256), 256, 0, s>>>(
-      a.partial, static_cast<S*>(a.dweight), static_cast<S*>(a.dbias), chunks(p), p.D, static_cast<int>(p.K));
-  MENAGERIE_LAUNCH_CHECK();
+  fixed_column_sums(a.partial, chunks(p), (p.K + 1) * p.D,
+                    ParamStore<S>{static_cast<S*>(a.dweight), static_cast<S*>(a.dbias), p.D, static_cast<int>(p.K)}, s);
 }
 
 }  // namespace

@@ -20,8 +20,8 @@
 //   e^{k_s + og} <= P[t*,s] den_{t*} <= T + 1 and |gp| <= sum |g|, so nothing overflows. Nothing per step goes to HBM:
 //   the reads are k, v, dy and the checkpoints, the writes dk, dv.
 // Parameter gradients, deterministic: each thread sums its sequence's terms (in fp64) per chunk, then the chunk sums
-//   in order, and writes its two partials to workspace[2, B, D]; a second kernel, one thread per channel, sums them
-//   over b in index order and writes dtime_first and dtime_decay = -w S. No atomics: bitwise reproducible.
+//   in order, and writes its two partials to workspace[2, B, D]; optimized/common/column_sums.cuh sums them over b in
+//   a fixed order and writes dtime_first and dtime_decay = -w S. No atomics: bitwise reproducible.
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -29,13 +29,14 @@
 
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
+#include "optimized/common/column_sums.cuh"
 #include "optimized/wkv/stable_step.cuh"
 #include "optimized/wkv/variants.hpp"
 
 namespace menagerie::opt::wkv::scan_fp32 {
 namespace {
 
-constexpr int kThreads = 64, kReduceThreads = 256;
+constexpr int kThreads = 64;
 constexpr int C = static_cast<int>(kChunk);
 
 // r[i] = x[(t0 + i) D] for t0 + i < T (x already offset to the thread's sequence and channel), 0 beyond.
@@ -148,21 +149,13 @@ __global__ void __launch_bounds__(kThreads)
   partial[(B + b) * D + c] = static_cast<float>(s_total);
 }
 
-// One thread per channel: the partials summed over b in index order.
-__global__ void __launch_bounds__(kReduceThreads)
-    param_reduce_kernel(const float* __restrict__ partial, const float* __restrict__ time_decay,
-                        float* __restrict__ dtime_decay, float* __restrict__ dtime_first, std::int64_t B,
-                        std::int64_t D) {
-  const std::int64_t c = static_cast<std::int64_t>(blockIdx.x) * kReduceThreads + threadIdx.x;
-  if (c >= D) return;
-  float gu = 0.f, s = 0.f;
-  for (std::int64_t b = 0; b < B; ++b) {
-    gu += partial[b * D + c];
-    s += partial[(B + b) * D + c];
-  }
-  dtime_first[c] = gu;
-  dtime_decay[c] = -expf(time_decay[c]) * s;
-}
+// The partials [2, B, D] summed over b in a fixed order (optimized/common/column_sums.cuh): dtime_first = the first
+// sum, dtime_decay = -w times the second.
+struct DecayStore {
+  const float* time_decay;
+  float* dtime_decay;
+  __device__ void operator()(std::int64_t c, float s) const { dtime_decay[c] = -expf(time_decay[c]) * s; }
+};
 
 dim3 scan_grid(const Problem& p) {
   return {static_cast<unsigned>((p.D + kThreads - 1) / kThreads), static_cast<unsigned>(p.B)};
@@ -211,9 +204,8 @@ void backward(const Problem& p, const Inputs& in, const float* state, const floa
 
 void reduce_parameter_partials(const Problem& p, const float* time_decay, const float* partial, const Grads& out,
                                cudaStream_t s) {
-  param_reduce_kernel<<<static_cast<unsigned>((p.D + kReduceThreads - 1) / kReduceThreads), kReduceThreads, 0, s>>>(
-      partial, time_decay, out.time_decay, out.time_first, p.B, p.D);
-  MENAGERIE_LAUNCH_CHECK();
+  fixed_column_sums(partial, p.B, p.D, StoreTo{out.time_first}, s);
+  fixed_column_sums(partial + p.B * p.D, p.B, p.D, DecayStore{time_decay, out.time_decay}, s);
 }
 
 }  // namespace menagerie::opt::wkv::scan_fp32
