@@ -6,9 +6,10 @@
 // On a Slurm cluster (cli/sweep_slurm.hpp): --slurm [--partition P --gpus-per-task G --time T --array-parallelism K]
 // submits a job array, one task per unfinished point, each running --point ID; --status prints the points' states;
 // --resubmit submits the points that failed or stopped; --tables trains nothing and rewrites the tables and plot
-// from the runs directory (results carried back from another machine). On one host: --workers N [--gpus LIST] trains N points at
-// once, each in its own `--point` process (cli/sweep_workers.hpp), one per GPU or several sharing one; with
-// --runs-per-worker R each worker process trains R points at once on R threads (cli/sweep_threads.hpp).
+// from the runs directory (results carried back from another machine). On one host: --workers N [--gpus LIST] trains N
+// points at once, each in its own `--point` process (cli/sweep_workers.hpp), one per GPU or several sharing one; with
+// --runs-per-worker R each worker process trains R points at once on R threads (cli/sweep_threads.hpp); --match GLOB
+// (repeatable) restricts them to the points whose id matches (a short GPU lease spent on the cells that test a claim).
 #include <unistd.h>
 
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/output_paths.hpp"
@@ -65,6 +67,7 @@ void train_one_point(const train::Sweep& sweep, const std::string& id, const tra
 void add_sweep(CLI::App& app) {
   struct State {
     std::string config, runs, out, point, gpus;
+    std::vector<std::string> match;
     int workers = 0, runs_per_worker = 1, worker_threads = 0;
     bool no_plot = false, no_progress = false, slurm = false, status = false, resubmit = false, tables = false;
     SlurmJobOptions job;
@@ -85,6 +88,9 @@ void add_sweep(CLI::App& app) {
   auto* workers = sub->add_option("--workers", st->workers,
                                   "train N points at once on this host, each in its own process (--point)");
   auto* gpu_list = sub->add_option("--gpus", st->gpus, "GPU ordinals for the workers, e.g. 0,1,2,3 (--workers)");
+  auto* match = sub->add_option("--match", st->match,
+                                "train only the points whose id matches this glob, e.g. 'attention-d64-*' or "
+                                "'*-N128-D8' (repeatable; --workers); the tables still cover the whole grid");
   auto* per_worker = sub->add_option("--runs-per-worker", st->runs_per_worker,
                                      "train R points at once in each worker process, one thread and CUDA stream each "
                                      "(--workers; default 1: one process per point)");
@@ -107,6 +113,7 @@ void add_sweep(CLI::App& app) {
     require<InputError>(workers->count() == 0 || (st->workers >= 1 && st->workers <= 256), "--workers ",
                         st->workers, ": expected 1 to 256 processes");
     require<InputError>(workers->count() > 0 || gpu_list->count() == 0, "--gpus: only with --workers");
+    require<InputError>(workers->count() > 0 || match->count() == 0, "--match: only with --workers");
     require<InputError>(workers->count() > 0 || per_worker->count() == 0, "--runs-per-worker: only with --workers");
     require<InputError>(st->runs_per_worker >= 1 && st->runs_per_worker <= 64, "--runs-per-worker ",
                         st->runs_per_worker, ": expected 1 to 64 runs per worker process");
@@ -116,8 +123,9 @@ void add_sweep(CLI::App& app) {
       require<InputError>(serve->count() == 0 || mode->count() == 0, "--worker-threads (the worker process of ",
                           "--runs-per-worker) excludes ", mode->get_name());
     WorkerOptions pool{st->workers, gpu_list->count() ? parse_gpu_list(st->gpus) : std::vector<std::string>{},
-                       st->runs_per_worker};
+                       st->runs_per_worker, st->match};
     const auto sweep = train::read_sweep(st->config);
+    validate_match(sweep, st->match);
     train::SweepOptions opt;
     opt.runs_dir = st->runs.empty() ? fs::path("runs") / sweep.name : fs::path(st->runs);
     opt.out_dir = st->out.empty() ? opt.runs_dir : fs::path(st->out);

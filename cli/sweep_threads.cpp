@@ -165,12 +165,13 @@ bool send_line(int fd, const std::string& line) {
 int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path, const WorkerOptions& o) {
   const fs::path exe = self_executable(), logs = s.runs_dir / ".workers";
   fs::create_directories(logs);
-  const auto order = unfinished_points_cheapest_first(s);
+  const auto order = unfinished_points_cheapest_first(s, o.match);
   std::deque<std::string> todo(order.begin(), order.end());
   std::string gpus;
   for (const auto& g : o.gpus) gpus += (gpus.empty() ? "" : ",") + g;
-  std::printf("sweep %s: %zu of %zu points unfinished, %d workers x %d runs each%s%s; logs in %s\n",
-              s.sweep.name.c_str(), todo.size(), s.sweep.points.size(), o.workers, o.runs_per_worker,
+  std::printf("sweep %s: %zu of %zu points unfinished%s, %d workers x %d runs each%s%s; logs in %s\n",
+              s.sweep.name.c_str(), todo.size(), s.sweep.points.size(),
+              o.match.empty() ? "" : " (of those --match names)", o.workers, o.runs_per_worker,
               gpus.empty() ? "" : " on GPUs ", gpus.c_str(), logs.string().c_str());
   std::fflush(stdout);
   signal(SIGPIPE, SIG_IGN);  // a child that died is seen at its stdout's end, not as a signal here

@@ -2,6 +2,7 @@
 #include "cli/sweep_workers.hpp"
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -83,12 +84,32 @@ fs::path self_executable() {
   return p;
 }
 
-std::vector<std::string> unfinished_points_cheapest_first(const SlurmSweep& s) {
+namespace {
+
+bool matches(const std::string& id, const std::vector<std::string>& globs) {
+  if (globs.empty()) return true;
+  for (const auto& g : globs)
+    if (fnmatch(g.c_str(), id.c_str(), 0) == 0) return true;
+  return false;
+}
+
+}  // namespace
+
+void validate_match(const train::Sweep& sweep, const std::vector<std::string>& globs) {
+  for (const auto& g : globs) {
+    bool any = false;
+    for (const auto& p : sweep.points) any = any || fnmatch(g.c_str(), p.id.c_str(), 0) == 0;
+    require<InputError>(any, "--match ", g, ": matches no point of sweep ", sweep.name, " (its ",
+                        sweep.points.size(), " point ids look like ", sweep.points.front().id, ")");
+  }
+}
+
+std::vector<std::string> unfinished_points_cheapest_first(const SlurmSweep& s, const std::vector<std::string>& match) {
   // By d_model x the data's longest sequence (what an epoch's work grows with; every Zoology grid point has the same
   // example count), ties in grid order.
   std::vector<std::pair<std::int64_t, std::string>> order;
   for (const auto& row : train::collect(s.sweep, s.runs_dir))
-    if (!row.finished)
+    if (!row.finished && matches(row.point.id, match))
       order.emplace_back(row.point.d_model * train::max_sequence_length(row.point.config.data, row.point.id),
                          row.point.id);
   std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -101,10 +122,10 @@ int run_sweep_workers(const SlurmSweep& s, const std::string& config_path, const
   const fs::path exe = self_executable();
   const fs::path logs = s.runs_dir / ".workers";
   fs::create_directories(logs);
-  const auto order = unfinished_points_cheapest_first(s);
+  const auto order = unfinished_points_cheapest_first(s, o.match);
   std::deque<std::string> todo(order.begin(), order.end());
-  std::printf("sweep %s: %zu of %zu points unfinished, %d workers%s%s; logs in %s\n", s.sweep.name.c_str(),
-              todo.size(), s.sweep.points.size(), o.workers, o.gpus.empty() ? "" : " on GPUs ",
+  std::printf("sweep %s: %zu of %zu points unfinished%s, %d workers%s%s; logs in %s\n", s.sweep.name.c_str(),
+              todo.size(), s.sweep.points.size(), o.match.empty() ? "" : " (of those --match names)", o.workers, o.gpus.empty() ? "" : " on GPUs ",
               [&] {
                 std::string g;
                 for (const auto& x : o.gpus) g += (g.empty() ? "" : ",") + x;

@@ -1,7 +1,9 @@
 // `menagerie sweep --workers N [--gpus LIST]`: a sweep's points trained by N processes at once on this host.
 // Each worker is a child `menagerie sweep --config C --runs R --out O --point ID --no-plot --no-progress` (the
 // command a Slurm array task runs, cli/sweep_slurm.hpp), started as earlier ones exit, for every point that is not
-// finished, cheapest first (by d_model x the data's longest sequence; ties in grid order); worker slot k (0 <= k < N) sees only GPU gpus[k mod |gpus|] (CUDA_VISIBLE_DEVICES), so
+// finished, cheapest first (by d_model x the data's longest sequence; ties in grid order), or with --match GLOB
+// (repeatable) only those whose id matches one of the globs (fnmatch: `'attention-d64-*'`, `'*-N128-D8'`); worker
+// slot k (0 <= k < N) sees only GPU gpus[k mod |gpus|] (CUDA_VISIBLE_DEVICES), so
 // `--workers 8 --gpus 0,1,2,3,4,5,6,7` is one worker per GPU of an 8-GPU host, and `--workers 4 --gpus 0` four runs
 // sharing one GPU (small models leave most of an H100 idle). A point runs only while its worker holds the point's
 // lock (train/sweep.hpp), so workers, serial sweeps and Slurm tasks may share one runs directory; each run is the
@@ -23,7 +25,11 @@ struct WorkerOptions {
   int workers = 1;
   std::vector<std::string> gpus;  // CUDA device ordinals; empty: the workers inherit the environment's devices
   int runs_per_worker = 1;        // > 1: threads of one worker process (cli/sweep_threads.hpp)
+  std::vector<std::string> match; // --match: fnmatch globs over point ids; empty: every point
 };
+
+// --match: a one-line InputError for a glob that matches no point id of the sweep (nothing trained).
+void validate_match(const train::Sweep& sweep, const std::vector<std::string>& globs);
 
 // "0,1,3" -> {"0", "1", "3"}; a one-line InputError for anything but comma-separated non-negative integers.
 std::vector<std::string> parse_gpu_list(const std::string& list);
@@ -37,8 +43,9 @@ int spawn_on_gpu(pid_t& pid, const std::vector<std::string>& argv, const std::st
 // points. With o.runs_per_worker > 1 the caller uses run_sweep_thread_workers (cli/sweep_threads.hpp) instead.
 int run_sweep_workers(const SlurmSweep& s, const std::string& config_path, const WorkerOptions& o);
 
-// The unfinished points of s, cheapest first (by d_model x the data's longest sequence; ties in grid order).
-std::vector<std::string> unfinished_points_cheapest_first(const SlurmSweep& s);
+// The unfinished points of s whose id matches one of `match` (all if empty), cheapest first (by d_model x the data's
+// longest sequence; ties in grid order).
+std::vector<std::string> unfinished_points_cheapest_first(const SlurmSweep& s, const std::vector<std::string>& match);
 
 // The path of this program (/proc/self/exe).
 std::filesystem::path self_executable();

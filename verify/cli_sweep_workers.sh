@@ -9,6 +9,9 @@
 # must give the same CSV and checkpoints as the serial sweep, with runs of one process overlapping, and a point
 # that fails there must fail alone too; the pool killed (kill -9) while points sit between checkpoints and started
 # again must give the serial sweep's results. Bad values of --runs-per-worker: one line naming the value, exit 2.
+# --match GLOB (with either kind of pool): only the matching points are trained, with the serial sweep's checkpoints,
+# and the tables mark the others unfinished; a glob that matches no point, or --match without --workers: one line,
+# exit 2, nothing written.
 # usage: cli_sweep_workers.sh MENAGERIE SOURCE_DIR
 set -u
 bin=$1 src=$2
@@ -125,3 +128,28 @@ rc=$?
 grep -q "$first FAILED" broken.log || { cat broken.log; fail "the failed point $first is not named"; }
 [ "$(grep -c ' done ' broken.log)" = 3 ] || { cat broken.log; fail "the other 3 points did not finish"; }
 echo "--runs-per-worker 3: a point that cannot start fails alone: exit 1, the other 3 done"
+
+for pool in "--workers 2" "--workers 1 --runs-per-worker 2"; do
+  rm -rf match
+  "$bin" sweep --config s.json --runs match $pool --match 'attention-*' --match '*-lr0.01-*' --no-plot >match.log 2>&1 ||
+    { cat match.log; fail "sweep $pool --match"; }
+  grep -q "3 of 4 points unfinished (of those --match names)" match.log || { cat match.log; fail "$pool --match: count"; }
+  [ "$(cd match && ls -d *-data | tr '\n' ' ')" = "attention-d8-lr0.003-data attention-d8-lr0.01-data base_conv-d8-lr0.01-data " ] ||
+    { ls match; fail "$pool --match: expected the 3 matching run directories only"; }
+  for ck in match/*/checkpoint/*.safetensors; do
+    cmp -s "$ck" "serial/${ck#match/}" || fail "$pool --match: $ck differs from the serial sweep's"
+  done
+  grep -q "^| base_conv | 0.[0-9]* (0.01) \* |$" match/workers.md ||
+    { cat match/workers.md; fail "$pool --match: base_conv's cell does not mark its unmatched learning rate unfinished"; }
+done
+echo "--match: only the matching points trained, as in the serial sweep; the tables mark the rest unfinished"
+set -f
+for bad in "--workers 2 --match nope*" "--match attention-*"; do
+  "$bin" sweep --config s.json --runs badmatch $bad --no-plot >bad.log 2>&1
+  rc=$?
+  [ "$rc" = 2 ] || { cat bad.log; fail "sweep $bad: exit $rc, expected 2"; }
+  [ "$(wc -l <bad.log)" = 1 ] && grep -q -- "--match" bad.log || { cat bad.log; fail "sweep $bad: expected one line"; }
+done
+set +f
+[ ! -e badmatch ] || fail "a refused --match created its runs directory"
+echo "bad --match: one line, exit 2, nothing written"
