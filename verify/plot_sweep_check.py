@@ -6,6 +6,11 @@ Expected, counted by hand from the rows below:
     row is not a line: neither is drawn): exit 0, the PNG written, "0 of 4 runs finished, 0 points, 2 oracle points";
   - the same runs without the oracle: nothing to draw, exit 1 and no PNG;
   - 3 of the 4 finished, two of them learning rates of one (mixer, d_model) cell: "3 of 4 runs finished, 2 points".
+  - --series on a grid of mixers a, r, h (first rows in that order, so tab10's first three colours #1f77b4, #ff7f0e,
+    #2ca02c) where r has no state: h keeps #2ca02c in the state row too (not r's #ff7f0e, the second series drawn
+    there); a's d 64 cell has one of its two learning rates unfinished: hollow 1; the data set "other" has no
+    finished run, its width panel spans its grid's d_model 64..256 as 64 / 1.25 = 51.2 .. 256 x 1.25 = 320; 4 of the 7
+    runs finished, 4 points (a at d 64 and 128, r, h).
 Exit 77 (ctest: skipped) when neither this python3 nor /usr/bin/python3 has matplotlib.
 """
 import os
@@ -60,8 +65,23 @@ with tempfile.TemporaryDirectory() as tmp:
                                                                                      "2 oracle points"))
     expect("no run finished, no oracle", run(tmp, unfinished, False), (1, False, "no finished runs"))
     expect("3 runs finished", run(tmp, finished, True), (0, True, "3 of 4 runs finished, 2 points, 2 oracle points"))
+grid = ["mix,a,64,0.001,900,100,64,0.5,1\n", "mix,a,64,0.01,900,100,,,0\n", "mix,a,128,0.001,950,200,64,0.7,1\n",
+        "mix,r,64,0.001,800,,64,0.6,1\n", "mix,h,64,0.001,700,300,64,0.8,1\n",
+        "other,a,64,0.001,900,100,,,0\n", "other,a,256,0.001,990,400,,,0\n"]
+with tempfile.TemporaryDirectory() as tmp:
+    csv_path, png = os.path.join(tmp, "g.csv"), os.path.join(tmp, "g.png")
+    open(csv_path, "w").write(HEAD + "".join(grid))
+    r = subprocess.run([PYTHON, script, csv_path, png, "--series"], capture_output=True, text=True)
+    for line in ("series: width mix a #1f77b4 points 2 hollow 1", "series: state mix a #1f77b4 points 2 hollow 1",
+                 "series: width mix r #ff7f0e points 1 hollow 0", "series: width mix h #2ca02c points 1 hollow 0",
+                 "series: state mix h #2ca02c points 1 hollow 0", "panel: width other x 51.2 320",
+                 "4 of 7 runs finished, 4 points"):
+        if line not in r.stdout:
+            failures.append(f"--series: expected the line {line!r}; got exit {r.returncode}, {r.stdout + r.stderr!r}")
+    if "series: state mix r" in r.stdout:
+        failures.append("--series: r has no state but was drawn in the state row")
 if failures:
     print("\n".join("FAIL: " + f for f in failures))
     sys.exit(1)
 print("plot_sweep: drawn with no finished run when an oracle line exists, refused with neither, runs and points "
-      "counted as by hand")
+      "counted as by hand; colours fixed per mixer across rows, partial points hollow, empty panels on the grid's range")
