@@ -9,9 +9,11 @@
 // from the runs directory (results carried back from another machine). On one host: --workers N [--gpus LIST] trains N
 // points at once, each in its own `--point` process (cli/sweep_workers.hpp), one per GPU or several sharing one; with
 // --runs-per-worker R each worker process trains R points at once on R threads (cli/sweep_threads.hpp); --match GLOB
-// (repeatable) restricts them to the points whose id matches (a short GPU lease spent on the cells that test a claim).
+// (repeatable) restricts them to the points whose id matches (a short GPU lease spent on the cells that test a claim),
+// and --deadline-s S starts no point expected to end after S seconds (the lease's end).
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -69,6 +71,7 @@ void add_sweep(CLI::App& app) {
     std::string config, runs, out, point, gpus;
     std::vector<std::string> match;
     int workers = 0, runs_per_worker = 1, worker_threads = 0;
+    double deadline_s = 0;
     bool no_plot = false, no_progress = false, slurm = false, status = false, resubmit = false, tables = false;
     SlurmJobOptions job;
   };
@@ -91,6 +94,10 @@ void add_sweep(CLI::App& app) {
   auto* match = sub->add_option("--match", st->match,
                                 "train only the points whose id matches this glob, e.g. 'attention-d64-*' or "
                                 "'*-N128-D8' (repeatable; --workers); the tables still cover the whole grid");
+  auto* deadline = sub->add_option("--deadline-s", st->deadline_s,
+                                   "start no point expected to end more than S seconds after the pool started, from "
+                                   "the durations of the points finished so far (--workers; for a GPU lease of fixed "
+                                   "length: no run is cut off mid-way)");
   auto* per_worker = sub->add_option("--runs-per-worker", st->runs_per_worker,
                                      "train R points at once in each worker process, one thread and CUDA stream each "
                                      "(--workers; default 1: one process per point)");
@@ -114,6 +121,9 @@ void add_sweep(CLI::App& app) {
                         st->workers, ": expected 1 to 256 processes");
     require<InputError>(workers->count() > 0 || gpu_list->count() == 0, "--gpus: only with --workers");
     require<InputError>(workers->count() > 0 || match->count() == 0, "--match: only with --workers");
+    require<InputError>(workers->count() > 0 || deadline->count() == 0, "--deadline-s: only with --workers");
+    require<InputError>(deadline->count() == 0 || (std::isfinite(st->deadline_s) && st->deadline_s > 0),
+                        "--deadline-s ", st->deadline_s, ": expected a number of seconds > 0");
     require<InputError>(workers->count() > 0 || per_worker->count() == 0, "--runs-per-worker: only with --workers");
     require<InputError>(st->runs_per_worker >= 1 && st->runs_per_worker <= 64, "--runs-per-worker ",
                         st->runs_per_worker, ": expected 1 to 64 runs per worker process");
@@ -123,7 +133,7 @@ void add_sweep(CLI::App& app) {
       require<InputError>(serve->count() == 0 || mode->count() == 0, "--worker-threads (the worker process of ",
                           "--runs-per-worker) excludes ", mode->get_name());
     WorkerOptions pool{st->workers, gpu_list->count() ? parse_gpu_list(st->gpus) : std::vector<std::string>{},
-                       st->runs_per_worker, st->match};
+                       st->runs_per_worker, st->match, st->deadline_s};
     const auto sweep = train::read_sweep(st->config);
     validate_match(sweep, st->match);
     train::SweepOptions opt;

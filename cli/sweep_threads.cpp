@@ -175,19 +175,25 @@ int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path
               gpus.empty() ? "" : " on GPUs ", gpus.c_str(), logs.string().c_str());
   std::fflush(stdout);
   signal(SIGPIPE, SIG_IGN);  // a child that died is seen at its stdout's end, not as a signal here
+  train::SweepDeadline deadline(s.sweep, o.deadline_s);
   const auto t0 = Clock::now();
   const auto seconds = [](Clock::time_point a) { return std::chrono::duration<double>(Clock::now() - a).count(); };
   std::vector<Child> children;
   std::map<std::string, Clock::time_point> started;
   std::vector<std::string> failed;
+  bool out_of_time = false;
   const auto hand_out = [&](std::size_t k) {  // tops child k up to R points, or closes its stdin when none is left
     Child& c = children[k];
     while (c.in >= 0 && !todo.empty() && static_cast<int>(c.running.size()) < o.runs_per_worker) {
+      if (!deadline.may_start(todo.front(), seconds(t0))) {
+        out_of_time = true;
+        break;
+      }
       if (!send_line(c.in, todo.front())) break;
       c.running.insert(todo.front());
       todo.pop_front();
     }
-    if (todo.empty() && c.in >= 0) close(std::exchange(c.in, -1));
+    if ((todo.empty() || out_of_time) && c.in >= 0) close(std::exchange(c.in, -1));
   };
   const int n = std::min<int>(o.workers, static_cast<int>((todo.size() + static_cast<std::size_t>(o.runs_per_worker) - 1) /
                                                           static_cast<std::size_t>(o.runs_per_worker)));
@@ -204,6 +210,7 @@ int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path
     const double took = started.count(id) ? seconds(started[id]) : 0.0;
     std::printf("[%7.1f s] worker %zu: %s %s%s after %.1f s\n", seconds(t0), k, id.c_str(), ok ? "done" : "FAILED",
                 why.c_str(), took);
+    if (ok) deadline.finished(id, took);
     if (!ok) {
       failed.push_back(id);
       std::printf("  last lines of %s:\n", (logs / (id + ".log")).string().c_str());
@@ -262,7 +269,11 @@ int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path
       std::fflush(stdout);
     }
   }
-  // Points a dead worker never took: not trained, reported as failed.
+  // Points a dead worker never took: not trained, reported as failed; those the deadline held back are not failures.
+  if (out_of_time) {
+    report_unstarted(todo, o.deadline_s, seconds(t0));
+    todo.clear();
+  }
   for (const auto& id : todo) {
     failed.push_back(id);
     std::printf("[%7.1f s] %s FAILED (no worker left to train it)\n", seconds(t0), id.c_str());

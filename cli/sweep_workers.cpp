@@ -105,13 +105,10 @@ void validate_match(const train::Sweep& sweep, const std::vector<std::string>& g
 }
 
 std::vector<std::string> unfinished_points_cheapest_first(const SlurmSweep& s, const std::vector<std::string>& match) {
-  // By d_model x the data's longest sequence (what an epoch's work grows with; every Zoology grid point has the same
-  // example count), ties in grid order.
+  // By cost, ties in grid order.
   std::vector<std::pair<std::int64_t, std::string>> order;
   for (const auto& row : train::collect(s.sweep, s.runs_dir))
-    if (!row.finished && matches(row.point.id, match))
-      order.emplace_back(row.point.d_model * train::max_sequence_length(row.point.config.data, row.point.id),
-                         row.point.id);
+    if (!row.finished && matches(row.point.id, match)) order.emplace_back(train::point_cost(row.point), row.point.id);
   std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::string> ids;
   for (auto& [cost, id] : order) ids.push_back(std::move(id));
@@ -137,13 +134,19 @@ int run_sweep_workers(const SlurmSweep& s, const std::string& config_path, const
   std::map<pid_t, Running> running;
   std::vector<bool> busy(static_cast<std::size_t>(o.workers), false);
   std::vector<std::string> failed;
+  train::SweepDeadline deadline(s.sweep, o.deadline_s);
   const auto t0 = Clock::now();
   const auto seconds = [](Clock::time_point a) {
     return std::chrono::duration<double>(Clock::now() - a).count();
   };
-  while (!todo.empty() || !running.empty()) {
-    for (int slot = 0; slot < o.workers && !todo.empty(); ++slot) {
+  bool out_of_time = false;
+  while ((!todo.empty() && !out_of_time) || !running.empty()) {
+    for (int slot = 0; slot < o.workers && !todo.empty() && !out_of_time; ++slot) {
       if (busy[static_cast<std::size_t>(slot)]) continue;
+      if (!deadline.may_start(todo.front(), seconds(t0))) {
+        out_of_time = true;
+        break;
+      }
       const std::string id = todo.front();
       todo.pop_front();
       const std::string gpu = o.gpus.empty() ? "" : o.gpus[static_cast<std::size_t>(slot) % o.gpus.size()];
@@ -156,6 +159,7 @@ int run_sweep_workers(const SlurmSweep& s, const std::string& config_path, const
                   id.c_str());
       std::fflush(stdout);
     }
+    if (running.empty()) break;  // the deadline held back every point left
     int status = 0;
     const pid_t pid = waitpid(-1, &status, 0);
     if (pid < 0) {
@@ -171,6 +175,7 @@ int run_sweep_workers(const SlurmSweep& s, const std::string& config_path, const
     const std::string how = WIFEXITED(status) ? cat("exit ", WEXITSTATUS(status)) : cat("signal ", WTERMSIG(status));
     std::printf("[%7.1f s] worker %d: %s %s (%s) after %.1f s\n", seconds(t0), r.slot, r.id.c_str(),
                 ok ? "done" : "FAILED", how.c_str(), seconds(r.start));
+    if (ok) deadline.finished(r.id, seconds(r.start));
     if (!ok) {
       failed.push_back(r.id);
       std::printf("  last lines of %s:\n", (logs / (r.id + ".log")).string().c_str());
@@ -178,9 +183,16 @@ int run_sweep_workers(const SlurmSweep& s, const std::string& config_path, const
     }
     std::fflush(stdout);
   }
+  report_unstarted(todo, o.deadline_s, seconds(t0));
   std::printf("sweep %s: workers finished in %.1f s, %zu failed\n", s.sweep.name.c_str(), seconds(t0),
               failed.size());
   return static_cast<int>(failed.size());
+}
+
+void report_unstarted(const std::deque<std::string>& todo, double deadline_s, double elapsed) {
+  if (todo.empty()) return;
+  std::printf("[%7.1f s] %zu point(s) not started: expected to end after --deadline-s %g (a later sweep trains them): "
+              "%s%s\n", elapsed, todo.size(), deadline_s, todo.front().c_str(), todo.size() > 1 ? ", ..." : "");
 }
 
 }  // namespace menagerie::cli

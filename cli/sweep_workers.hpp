@@ -3,7 +3,8 @@
 // command a Slurm array task runs, cli/sweep_slurm.hpp), started as earlier ones exit, for every point that is not
 // finished, cheapest first (by d_model x the data's longest sequence; ties in grid order), or with --match GLOB
 // (repeatable) only those whose id matches one of the globs (fnmatch: `'attention-d64-*'`, `'*-N128-D8'`); worker
-// slot k (0 <= k < N) sees only GPU gpus[k mod |gpus|] (CUDA_VISIBLE_DEVICES), so
+// slot k (0 <= k < N) sees only GPU gpus[k mod |gpus|] (CUDA_VISIBLE_DEVICES); with --deadline-s S no point starts
+// that is expected to end after S seconds (train::SweepDeadline), so
 // `--workers 8 --gpus 0,1,2,3,4,5,6,7` is one worker per GPU of an 8-GPU host, and `--workers 4 --gpus 0` four runs
 // sharing one GPU (small models leave most of an H100 idle). A point runs only while its worker holds the point's
 // lock (train/sweep.hpp), so workers, serial sweeps and Slurm tasks may share one runs directory; each run is the
@@ -14,6 +15,7 @@
 #pragma once
 #include <spawn.h>
 
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,7 @@ struct WorkerOptions {
   std::vector<std::string> gpus;  // CUDA device ordinals; empty: the workers inherit the environment's devices
   int runs_per_worker = 1;        // > 1: threads of one worker process (cli/sweep_threads.hpp)
   std::vector<std::string> match; // --match: fnmatch globs over point ids; empty: every point
+  double deadline_s = 0;          // --deadline-s: start no point expected to end after it (train::SweepDeadline)
 };
 
 // --match: a one-line InputError for a glob that matches no point id of the sweep (nothing trained).
@@ -42,6 +45,9 @@ int spawn_on_gpu(pid_t& pid, const std::vector<std::string>& argv, const std::st
 // Runs the unfinished points of s with o.workers processes at once (one point each); returns the number of failed
 // points. With o.runs_per_worker > 1 the caller uses run_sweep_thread_workers (cli/sweep_threads.hpp) instead.
 int run_sweep_workers(const SlurmSweep& s, const std::string& config_path, const WorkerOptions& o);
+
+// The line that names the points --deadline-s left unstarted (none: nothing printed).
+void report_unstarted(const std::deque<std::string>& todo, double deadline_s, double elapsed);
 
 // The unfinished points of s whose id matches one of `match` (all if empty), cheapest first (by d_model x the data's
 // longest sequence; ties in grid order).

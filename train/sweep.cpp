@@ -122,6 +122,18 @@ Sweep parse_sweep(const json& j, std::string_view where) {
 
 Sweep read_sweep(const std::string& path) { return parse_sweep(read_json_file(path), path); }
 
+std::int64_t point_cost(const SweepPoint& p) { return p.d_model * max_sequence_length(p.config.data, p.id); }
+
+SweepDeadline::SweepDeadline(const Sweep& sweep, double seconds) : limit_(seconds) {
+  for (const auto& p : sweep.points) cost_[p.id] = static_cast<double>(point_cost(p));
+}
+
+bool SweepDeadline::may_start(const std::string& id, double elapsed) const {
+  return limit_ <= 0 || elapsed + rate_ * cost_.at(id) <= limit_;
+}
+
+void SweepDeadline::finished(const std::string& id, double took) { rate_ = std::max(rate_, took / cost_.at(id)); }
+
 const SweepPoint* find_point(const Sweep& sweep, std::string_view id) {
   for (const auto& p : sweep.points)
     if (p.id == id) return &p;

@@ -31,6 +31,7 @@
 #pragma once
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,6 +59,26 @@ Sweep read_sweep(const std::string& path);
 
 // The point with this id; nullptr if the sweep has none.
 const SweepPoint* find_point(const Sweep& sweep, std::string_view id);
+
+// What a point's epoch of work grows with: d_model x the data's longest sequence (every Zoology grid point has the
+// same example count). `sweep --workers` trains the cheapest first.
+std::int64_t point_cost(const SweepPoint& p);
+
+// `sweep --workers --deadline-s S`: whether a point may still start. Its expected duration is its cost times the
+// largest seconds per unit of cost among the points finished so far (0 before any has); it starts only if the
+// elapsed time plus that stays within S. Points left unstarted are not failures: a later sweep trains them (a GPU
+// lease of fixed length then ends without runs cut off mid-way, whose progress would leave with the machine).
+// S <= 0: no deadline.
+class SweepDeadline {
+ public:
+  SweepDeadline(const Sweep& sweep, double seconds);
+  bool may_start(const std::string& id, double elapsed) const;
+  void finished(const std::string& id, double took);
+
+ private:
+  std::map<std::string, double> cost_;
+  double limit_, rate_ = 0;
+};
 
 struct SweepOptions {
   std::filesystem::path runs_dir, out_dir;

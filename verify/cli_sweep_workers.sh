@@ -11,7 +11,10 @@
 # again must give the serial sweep's results. Bad values of --runs-per-worker: one line naming the value, exit 2.
 # --match GLOB (with either kind of pool): only the matching points are trained, with the serial sweep's checkpoints,
 # and the tables mark the others unfinished; a glob that matches no point, or --match without --workers: one line,
-# exit 2, nothing written.
+# exit 2, nothing written. --deadline-s 0.05 (either pool): the first points start (nothing is known yet), and when
+# the first ends (after its own duration, well over 0.05 s) no other starts; the command exits 0 naming the points not
+# started, which have no run directory; a second sweep without a deadline trains them and the CSV and checkpoints are
+# the serial sweep's. Bad values (0, -1, without --workers): one line, exit 2, nothing written.
 # usage: cli_sweep_workers.sh MENAGERIE SOURCE_DIR
 set -u
 bin=$1 src=$2
@@ -153,3 +156,28 @@ done
 set +f
 [ ! -e badmatch ] || fail "a refused --match created its runs directory"
 echo "bad --match: one line, exit 2, nothing written"
+
+for pool in "--workers 1:1" "--workers 1 --runs-per-worker 2:2"; do
+  args=${pool%:*} first=${pool##*:}
+  rm -rf late
+  "$bin" sweep --config s.json --runs late $args --deadline-s 0.05 --no-plot >late.log 2>&1 ||
+    { cat late.log; fail "sweep $args --deadline-s: exit $?"; }
+  [ "$(grep -c ' done ' late.log)" = "$first" ] || { cat late.log; fail "$args --deadline-s: $first point(s) expected done"; }
+  grep -q "$((4 - first)) point(s) not started: expected to end after --deadline-s 0.05" late.log ||
+    { cat late.log; fail "$args --deadline-s: the points not started are not named"; }
+  [ "$(cd late && ls -d *-data | wc -l)" = "$first" ] || { ls late; fail "$args --deadline-s: unstarted points left run directories"; }
+  "$bin" sweep --config s.json --runs late $args --no-plot >late2.log 2>&1 || { cat late2.log; fail "$args: the rest"; }
+  cmp serial/workers.csv late/workers.csv || fail "$args --deadline-s, then the rest: the CSV differs from the serial sweep's"
+  for ck in late/*/checkpoint/*.safetensors; do
+    cmp -s "$ck" "serial/${ck#late/}" || fail "$args --deadline-s: $ck differs from the serial sweep's"
+  done
+done
+echo "--deadline-s: no point started past the deadline, the rest trained by a later sweep as in the serial sweep"
+for bad in "--workers 2 --deadline-s 0" "--workers 2 --deadline-s -1" "--deadline-s 5"; do
+  "$bin" sweep --config s.json --runs baddl $bad --no-plot >bad.log 2>&1
+  rc=$?
+  [ "$rc" = 2 ] || { cat bad.log; fail "sweep $bad: exit $rc, expected 2"; }
+  [ "$(wc -l <bad.log)" = 1 ] && grep -q -- "--deadline-s" bad.log || { cat bad.log; fail "sweep $bad: expected one line"; }
+done
+[ ! -e baddl ] || fail "a refused --deadline-s created its runs directory"
+echo "bad --deadline-s: one line, exit 2, nothing written"

@@ -124,6 +124,37 @@ TEST(TrainConfig, MalformedConfigsAreOneLineErrorsNamingTheKey) {
   }
 }
 
+// sweep --deadline-s (train::SweepDeadline) on a grid whose points cost 8 x 12 = 96 and 16 x 12 = 192 (d_model 8 and
+// 16 x tiny.json's longest sequence, 12), worked out by hand: before any point finished, everything starts up to the
+// deadline itself; once a 96-cost point took 4 s (1/24 s per unit), a 96-cost point expects 4 s and a 192-cost one 8
+// s, so with a 10 s deadline they start up to 6 s and 2 s; a faster point (2 s at cost 192) does not lower the rate;
+// no deadline (0) starts everything.
+TEST(TrainSweep, DeadlineStartsOnlyPointsExpectedToEndInTime) {
+  json base = good();
+  base.erase("name");
+  base["model"].erase("d_model");
+  const json j = {{"name", "dl"}, {"base", base},
+                  {"grid", {{"mixers", json::array({{{"name", "m"}, {"model", json::object()}}})},
+                            {"d_model", {8, 16}}, {"lr", {0.001}}}}};
+  const auto sweep = train::parse_sweep(j, "dl.json");
+  ASSERT_EQ(sweep.points.size(), 2u);
+  const std::string small = sweep.points[0].id, large = sweep.points[1].id;
+  ASSERT_EQ(train::point_cost(sweep.points[0]), 96);
+  ASSERT_EQ(train::point_cost(sweep.points[1]), 192);
+  train::SweepDeadline d(sweep, 10);
+  EXPECT_TRUE(d.may_start(large, 9.9));
+  EXPECT_FALSE(d.may_start(large, 10.1));
+  d.finished(small, 4);
+  EXPECT_TRUE(d.may_start(small, 5.9));
+  EXPECT_FALSE(d.may_start(small, 6.1));
+  EXPECT_TRUE(d.may_start(large, 1.9));
+  EXPECT_FALSE(d.may_start(large, 2.1));
+  d.finished(large, 2);  // 2 / 192 per unit: faster than 4 / 96, the rate stays
+  EXPECT_FALSE(d.may_start(large, 2.1));
+  const train::SweepDeadline none(sweep, 0);
+  EXPECT_TRUE(none.may_start(large, 1e9));
+}
+
 TEST(TrainConfig, DataOutsideTheVocabularyIsRejectedBeforeAnythingIsWritten) {
   json j = good();
   j["model"]["vocab_size"] = 12;  // the data use tokens up to 15
