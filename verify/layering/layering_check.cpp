@@ -54,7 +54,7 @@ const std::vector<Family>& families() {
 bool is_std_header(const std::string& h) { return h.find('/') == std::string::npos && h.find('.') == std::string::npos; }
 bool is_libc_header(const std::string& h) {
   static const std::set<std::string> c = {"unistd.h", "fcntl.h", "sys/stat.h", "sys/types.h", "sys/mman.h",
-                                          "sys/wait.h", "signal.h", "sys/file.h", "spawn.h", "poll.h"};
+                                          "sys/wait.h", "signal.h", "sys/file.h", "spawn.h", "poll.h", "fnmatch.h"};
   return c.count(h) > 0;
 }
 
