@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# session 24 call A (prepared in session 23): branch h-tf32 at 90535f3, its build in build-gpu/carry.tar.gz. The working
+# session 24 call A (prepared in session 23): branch h-tf32, its build in build-gpu/carry.tar.gz. The working
 # tree must be h-tf32 too (`git checkout h-tf32` before the call): bench train reads bench/train_torch.py and
 # bench/train_report.py from it. Checks the tensor-core precisions, then times them beside zoology.
 set -u
