@@ -98,7 +98,7 @@ bool matches(const std::string& id, const std::vector<std::string>& globs) {
 void validate_match(const train::Sweep& sweep, const std::vector<std::string>& globs) {
   for (const auto& g : globs) {
     bool any = false;
-    for (const auto& p : sweep.points) any = any || fnmatch(g.c_str(), p.id.c_str(), 0) == 0;
+    for (const auto& p : sweep.points) any = any || matches(p.id, {g});
     require<InputError>(any, "--match ", g, ": matches no point of sweep ", sweep.name, " (its ",
                         sweep.points.size(), " point ids look like ", sweep.points.front().id, ")");
   }
@@ -122,7 +122,8 @@ int run_sweep_workers(const SlurmSweep& s, const std::string& config_path, const
   const auto order = unfinished_points_cheapest_first(s, o.match);
   std::deque<std::string> todo(order.begin(), order.end());
   std::printf("sweep %s: %zu of %zu points unfinished%s, %d workers%s%s; logs in %s\n", s.sweep.name.c_str(),
-              todo.size(), s.sweep.points.size(), o.match.empty() ? "" : " (of those --match names)", o.workers, o.gpus.empty() ? "" : " on GPUs ",
+              todo.size(), s.sweep.points.size(), o.match.empty() ? "" : " (of those --match names)", o.workers,
+              o.gpus.empty() ? "" : " on GPUs ",
               [&] {
                 std::string g;
                 for (const auto& x : o.gpus) g += (g.empty() ? "" : ",") + x;
