@@ -13,6 +13,7 @@
 // and --deadline-s S starts no point expected to end after S seconds (the lease's end).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +30,7 @@
 #include "cli/sweep_workers.hpp"
 #include "core/errors.hpp"
 #include "core/io/file_lock.hpp"
+#include "optimized/common/device.hpp"
 #include "train/sweep.hpp"
 #include "train/trainer.hpp"
 
@@ -159,6 +161,12 @@ void add_sweep(CLI::App& app) {
       std::printf("%s\nwrote %s\n", train::sweep_markdown_tables(sweep, rows).c_str(), csv.string().c_str());
       return;
     }
+    // Training here: points on the GPU backend need a GPU (else each would fail on its own, one after another).
+    const auto on_gpu = std::count_if(sweep.points.begin(), sweep.points.end(),
+                                      [](const auto& p) { return p.config.backend == "gpu"; });
+    require<NotAvailableError>(on_gpu == 0 || gpu_available(), "sweep ", sweep.name, ": ", on_gpu, " of its ",
+                               sweep.points.size(), " points train on the GPU backend and no GPU is visible (",
+                               device_report().note, "); run it on a GPU machine or submit it with --slurm");
     opt.progress = !st->no_progress;
     opt.log = [](const std::string& line) {
       std::printf("%s\n", line.c_str());

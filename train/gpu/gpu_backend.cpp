@@ -446,6 +446,8 @@ Provenance backend_provenance(const std::string& backend) {
 }
 
 std::unique_ptr<Backend> make_gpu_backend(const RunConfig& c) {
+  if (!gpu_available())
+    throw NotAvailableError(cat("backend \"gpu\": no GPU visible (", device_report().note, ")"));
   require<InputError>(c.precision == Precision::f32, "gpu backend: precision must be \"float\" (fp32 storage), got \"",
                       c.precision == Precision::f64 ? "double" : "?", "\"");
   return std::make_unique<GpuBackend>(c.model, c.cuda_graph);
