@@ -33,6 +33,12 @@ os.makedirs(out, exist_ok=True)
 S = json.load(open(steps_j))
 T_ = json.load(open(torch_j)) if os.path.exists(torch_j) else {"skipped": "no python3 with torch on this machine"}
 meta, prov = T_.get("meta", {}), S.get("provenance", {})
+OURS_PRECISION = S.get("precision", "float")
+PEER_PRECISION = meta.get("precision", "tf32" if meta.get("tf32") else "float")  # files from before the key: tf32 flag
+if meta and PEER_PRECISION != OURS_PRECISION:
+    print(f"train_report.py: {torch_j}: zoology ran in precision \"{PEER_PRECISION}\" but our rows ({steps_j}) are "
+          f"\"precision\": \"{OURS_PRECISION}\"; both sides must use one mode", file=sys.stderr)
+    sys.exit(2)
 try:
     import matplotlib
     matplotlib.use("Agg")
@@ -120,6 +126,15 @@ def params_line():
                                                                f"{p['params']})" for r, p in diff) if diff else "")]
 
 
+PRECISION = {
+    "float": "fp32 on both sides (zoology's mode: our \"precision\": \"float\", PyTorch's TF32 off)",
+    "tf32": "**tf32**: ours \"precision\": \"tf32\" (the cuBLAS GEMMs of the head, the projections and the mixers' "
+            "gemm_rm on TF32 tensor cores; attention scores and every other kernel fp32), zoology with PyTorch's "
+            "allow_tf32 (every matmul)",
+    "bf16": "**bf16**: ours \"precision\": \"bf16\" (the same GEMMs on bf16 tensor cores, operands rounded to bf16, "
+            "fp32 accumulation and outputs; every other kernel fp32), zoology's forward and loss under "
+            "torch.autocast(bfloat16) (every matmul in bf16, its outputs bf16)",
+}.get(OURS_PRECISION, OURS_PRECISION)
 spe = sorted({(r["T"], r["B"], r["steps_per_epoch"]) for r in rows})
 epochs = sorted({r["epochs"] for r in rows})
 lines = ["# Throughput: the GPU trainer's step beside zoology's own training step", "",
@@ -129,8 +144,10 @@ lines = ["# Throughput: the GPU trainer's step beside zoology's own training ste
          f"- GPU: {prov.get('gpu')}, CUDA runtime {prov.get('cuda_runtime')}, driver {prov.get('cuda_driver')}",
          f"- menagerie {prov.get('version')} git {prov.get('git_sha')}, {prov.get('build_type')}, "
          f"{prov.get('compiler')}, run {prov.get('date_utc')}; config {os.path.basename(str(S.get('config')))}",
+         f"- precision: {PRECISION}",
          (f"- PyTorch {meta.get('torch')} (CUDA {meta.get('cuda')}) on {meta.get('gpu')}, {meta.get('dtype')}, TF32 "
-          f"off; the peer: {meta.get('model')}, {meta.get('optimizer')}; mamba: {meta.get('mamba')}; RWKV's WKV: "
+          f"{'on' if meta.get('tf32') else 'off'}"
+          + (f", autocast {meta['autocast']}" if meta.get("autocast") else "") + "; the peer: {meta.get('model')}, {meta.get('optimizer')}; mamba: {meta.get('mamba')}; RWKV's WKV: "
           f"{meta.get('rwkv_wkv')}" + "".join(f"; {n}" for n in meta.get("notes", []))
           + (f"; **partial**: {meta['partial']}" if "partial" in meta else "") if meta else
           f"- PyTorch: none ({T_.get('skipped')}): no peer columns, the target is not measured"),
@@ -246,7 +263,7 @@ for ax, t in zip(axes[0], Ts):
         ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", color="gray")
     ax.legend(fontsize=7)
 fig.text(0.01, 0.005, f"{prov.get('gpu')}; menagerie git {prov.get('git_sha')}, {prov.get('date_utc')}; zoology "
-         + (f"on PyTorch {meta.get('torch')}, float32, TF32 off" if meta else f"not run ({T_.get('skipped')})")
+         + (f"on PyTorch {meta.get('torch')}, float32, TF32 {'on' if meta.get('tf32') else 'off'}" if meta else f"not run ({T_.get('skipped')})")
          + "; median of host-synchronised steps", fontsize=7, color="dimgray")
 fig.tight_layout(rect=(0, 0.04, 1, 1))
 fig.savefig(os.path.join(out, "throughput-train.png.tmp.png"), dpi=110)

@@ -1,10 +1,12 @@
 // train_steps: the GPU backend's training step timed directly (no `menagerie train` loop around it), the "ours" side
 // of `menagerie bench train` (cli/bench_train.cpp; its peer is bench/train_torch.py).
 //   train_steps --config bench/throughput-train.json --out steps.json [--only NAME,...] [--smoke] [--graph]
+//               [--precision float|tf32|bf16]
 // For each mixer entry x d_model x shape of the config, a run config is assembled (model = config.model merged with
 // the entry's model, d_model, max_position_embeddings = T where the entry says "positions"; MQAR data of B examples at
-// (T, num_kv_pairs); backend "gpu") and validated by parse_run_config, the GpuBackend built and initialised
-// (init_parameters), and one fixed batch (the first B examples) fed to it:
+// (T, num_kv_pairs); backend "gpu"; "precision" from --precision, default "float") and validated by
+// parse_run_config, the GpuBackend built and initialised (init_parameters), and one fixed batch (the first B
+// examples) fed to it:
 //   a step = forward_backward(batch, dropout) + step(AdamW, lr), then cudaDeviceSynchronize;
 //   W warm-up steps (first-call allocation, cuBLAS handles), then K steps each timed by the host clock around the
 //   step and its synchronisation; ms = the median of the K; tokens/s = B T / (ms / 1e3);
@@ -29,7 +31,7 @@
 // 1 when some failed, 2 for bad input, 77 without a GPU.
 // Output (--concurrent adds "concurrent", "ms_round_sequential", "ms_round_concurrent", "speedup",
 // "tokens_per_s_sequential", "tokens_per_s_concurrent" to a row instead of the one-run timings):
-// {"provenance": {...}, "config": path, "optimizer", "dropout" (the config's), "rows": [{"mixer", "model", "d_model", "T", "B", "num_kv_pairs",
+// {"provenance": {...}, "config": path, "precision", "optimizer", "dropout" (the config's), "rows": [{"mixer", "model", "d_model", "T", "B", "num_kv_pairs",
 // "steps_per_epoch", "epochs", "params", "labelled", "warmup", "steps", "ms", "ms_steps", "tokens_per_s"} or with
 // "error" instead of the timings]}; "model" is the merged model object (what the peer builds zoology's model from).
 #include <cuda_runtime.h>
@@ -66,7 +68,7 @@ using namespace menagerie;
 using Clock = std::chrono::steady_clock;
 
 struct Args {
-  std::string config, out;
+  std::string config, out, precision = "float";
   std::set<std::string> only;
   bool smoke = false, plan_only = false, graph = false;
   int concurrent = 0;  // 0: one run at a time (the default rows)
@@ -91,6 +93,10 @@ Args parse_args(int argc, char** argv) {
       a.smoke = true;
     } else if (s == "--graph") {
       a.graph = true;
+    } else if (s == "--precision") {
+      a.precision = value("--precision");
+      require<InputError>(a.precision == "float" || a.precision == "tf32" || a.precision == "bf16",
+                          "train_steps: --precision ", a.precision, ": expected float, tf32 or bf16");
     } else if (s == "--plan-only") {
       a.plan_only = true;
     } else if (s == "--concurrent") {
@@ -102,7 +108,7 @@ Args parse_args(int argc, char** argv) {
       a.concurrent = static_cast<int>(r);
     } else {
       throw InputError(cat("train_steps: unknown argument '", s, "' (expected --config FILE --out FILE [--only NAMES] "
-                           "[--smoke] [--plan-only] [--concurrent R] [--graph])"));
+                           "[--smoke] [--plan-only] [--concurrent R] [--graph] [--precision float|tf32|bf16])"));
     }
   }
   require<InputError>(!(a.graph && a.concurrent), "train_steps: --graph and --concurrent ", a.concurrent,
@@ -117,7 +123,7 @@ struct Shape {
 
 // The run config of one point (validated by parse_run_config).
 json run_json(const json& cfg, const std::string& file, const json& entry, std::int64_t d, const Shape& s,
-              const std::string& where) {
+              const std::string& precision, const std::string& where) {
   json model = get_field<json>(cfg, "model", file);
   const json patch = get_field<json>(entry, "model", where);
   for (const auto& [k, v] : patch.items()) model[k] = v;
@@ -140,6 +146,7 @@ json run_json(const json& cfg, const std::string& file, const json& entry, std::
               {"dropout", get_field<json>(cfg, "dropout", file)},
               {"batch_size", s.B},
               {"epochs", 1},
+              {"precision", precision},
               {"backend", "gpu"}};
 }
 
@@ -326,7 +333,7 @@ int run(const Args& a) {
     if (!a.only.empty() && !a.only.count(name)) continue;
     for (const auto& s : shapes)
       for (const auto d : ds) {
-        const json rj = run_json(cfg, w, mixers[i], d, s, at);
+        const json rj = run_json(cfg, w, mixers[i], d, s, a.precision, at);
         auto c = train::parse_run_config(rj, cat(at, " at d_model ", d, ", T ", s.T));
         json row{{"mixer", name},        {"model", rj["model"]}, {"d_model", d},
                  {"T", s.T},             {"B", s.B},             {"num_kv_pairs", s.kv},
@@ -336,7 +343,8 @@ int run(const Args& a) {
       }
   }
   if (a.plan_only) {
-    json out{{"provenance", to_json(host_provenance())}, {"config", a.config}, {"optimizer", cfg.at("optimizer")},
+    json out{{"provenance", to_json(host_provenance())}, {"config", a.config}, {"precision", a.precision},
+             {"optimizer", cfg.at("optimizer")},
              {"dropout", cfg.at("dropout")}, {"rows", json::array()}};
     for (auto& p : points) {
       p.row["warmup"] = warmup;
@@ -353,6 +361,7 @@ int run(const Args& a) {
   }
   json out{{"provenance", to_json(train::backend_provenance("gpu"))},
            {"config", a.config},
+           {"precision", a.precision},
            {"optimizer", cfg.at("optimizer")},
            {"dropout", cfg.at("dropout")},
            {"rows", json::array()}};

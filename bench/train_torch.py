@@ -9,7 +9,10 @@ defaults to MENAGERIE_PEERS_DIR, else ../shared/peers beside the project's root 
 The model: zoology.model.LanguageModel (../shared/peers/zoology, imported at run time, never copied) built from each
 row's model object (zoology_model_config below: the same vocab, d_model, layers, position embeddings, block type and
 mixers with the same hyperparameters, l_max = T; embedding dropout as ours, attention dropout 0 as ours, the Identity
-state mixer as zoology's Fig. 2 configs), float32, TF32 off, model.train(). Its trainable parameter count is recorded
+state mixer as zoology's Fig. 2 configs), float32, TF32 off, model.train(). Where our rows were timed in another
+precision (train_steps --precision): "tf32" turns torch.backends' allow_tf32 on (matmuls and cuDNN, every GEMM of the
+step); "bf16" runs the forward and the loss under torch.autocast("cuda", torch.bfloat16), as a bf16 training loop
+does (the backward follows the forward's dtypes; parameters and AdamW stay fp32). Its trainable parameter count is recorded
 beside ours (model::param_count) so that the report shows the two models are the same size.
 The step, as zoology/train.py's Trainer.train_epoch does it (read there, not copied):
   x, y = inputs.to(dev), targets.to(dev);  optimizer.zero_grad()
@@ -250,8 +253,9 @@ def main():
     cuda = torch.cuda.is_available()
     if not cuda and os.environ.get("MENAGERIE_PEER_CPU") != "1":
         return skip("no CUDA device visible to torch")
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
+    precision = ours.get("precision", "float")
+    torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
+    torch.backends.cudnn.allow_tf32 = precision == "tf32"
     dev = torch.device("cuda" if cuda else "cpu")
 
     t_import = time.monotonic()
@@ -275,7 +279,7 @@ def main():
 
     def write(final=False):
         meta = run_meta(torch, dev, cuda, args, zoo, lr, wd, time.monotonic() - t_start, import_s,
-                        sum("ms" in r for r in rows))
+                        sum("ms" in r for r in rows), precision)
         write_results(args.out, rows, meta, final)
 
     def sync():
@@ -328,13 +332,14 @@ def main():
             def step():
                 x, y = inputs.to(dev), targets.to(dev)
                 optimizer.zero_grad()
-                logits = model(x, return_embeddings=False)
-                loss = loss_fn(logits.reshape(-1, logits.shape[-1]), y.flatten())
-                aux = []
-                model.apply(lambda m: aux.append(m.get_auxiliary_loss()) if hasattr(m, "get_auxiliary_loss")
-                            else None)
-                if aux:
-                    loss = loss + sum(aux)
+                with torch.autocast("cuda", dtype=torch.bfloat16, enabled=precision == "bf16"):
+                    logits = model(x, return_embeddings=False)
+                    loss = loss_fn(logits.reshape(-1, logits.shape[-1]), y.flatten())
+                    aux = []
+                    model.apply(lambda m: aux.append(m.get_auxiliary_loss()) if hasattr(m, "get_auxiliary_loss")
+                                else None)
+                    if aux:
+                        loss = loss + sum(aux)
                 loss.backward()
                 optimizer.step()
                 return loss.item()
@@ -378,7 +383,7 @@ def main():
     return 0
 
 
-def run_meta(torch, dev, cuda, args, zoo, lr, wd, elapsed, import_s, timed_n):
+def run_meta(torch, dev, cuda, args, zoo, lr, wd, elapsed, import_s, timed_n, precision):
     """The peer's provenance and method, as the report prints them."""
     return {"torch": torch.__version__, "cuda": torch.version.cuda,
             "gpu": torch.cuda.get_device_name(dev) if cuda else "cpu (MENAGERIE_PEER_CPU=1: a test, not a timing)",
@@ -389,7 +394,8 @@ def run_meta(torch, dev, cuda, args, zoo, lr, wd, elapsed, import_s, timed_n):
                          if zoo.rwkv_cuda_error is None else
                          f"the PyTorch transcription (zoology's CUDA extension: {zoo.rwkv_cuda_error})"),
             "mamba": "MambaBlock, Mamba(use_fast_path=False) with selective_scan_ref",
-            "notes": zoo.notes, "tf32": False, "dtype": "float32", "optimizer": f"AdamW(lr={lr}, weight_decay={wd})",
+            "notes": zoo.notes, "precision": precision, "tf32": torch.backends.cuda.matmul.allow_tf32,
+            "autocast": "bfloat16" if precision == "bf16" else None, "dtype": "float32", "optimizer": f"AdamW(lr={lr}, weight_decay={wd})",
             "timing": "host clock around each step with torch.cuda.synchronize() after it, median (each row's "
                       "warmup and steps)",
             "budget_s": args.budget_s, "elapsed_s": round(elapsed, 1), "import_s": round(import_s, 1),

@@ -13,7 +13,7 @@ void save_checkpoint(const fs::path& dir, const Backend& backend, Precision prec
   const std::string model_name = cat("model-", s.epochs_done, ".safetensors");
   const std::string optim_name = cat("optimizer-", s.epochs_done, ".safetensors");
   model::save_parameters<double>(backend.config(), backend.parameters(), dir / model_name,
-                                 precision == Precision::f32 ? DType::f32 : DType::f64);
+                                 precision == Precision::f64 ? DType::f64 : DType::f32);
   Safetensors optim;
   for (const auto& [name, t] : backend.optimizer_state()) optim.tensors.emplace(name, DynTensor(t));
   optim.metadata.emplace("step", std::to_string(backend.optimizer_step()));

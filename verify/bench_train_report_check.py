@@ -14,6 +14,11 @@ Expected values worked out by hand here, never read back from the script:
   With CUDA-graph timings (`bench train --graph`: base_conv 1 ms, h3 0.5 ms, mamba 4 ms): ratios 40 / 1 = 40.00x,
   12 / 0.5 = 24.00x, 50 / 4 = 12.50x, so the graph target line is MET (worst 12.50x at mamba, median 24.00x) beside
   the plain line's MISSED, and the rows and CSV carry both.
+  Precision: the fp32 report says "fp32 on both sides" and "TF32 off"; rows of train_steps --precision tf32 beside a
+  peer that ran with TF32 on say "**tf32**" and "TF32 on"; bf16 rows beside a peer under bf16 autocast say "**bf16**"
+  and "autocast bfloat16"; rows beside a peer of another precision (tf32 and float, float and a peer file from before
+  the "precision" key with its TF32 flag on, bf16 and tf32) are refused: a one-line error naming both, exit 2,
+  nothing written.
 """
 import csv
 import importlib.util
@@ -62,7 +67,7 @@ peers = {"meta": torch_meta,
                      peer("h3", 128, 64, 512, 12.0, steps=1), peer("mamba", 512, 512, 128, 50.0)]}
 
 
-def report(steps_j, peers_j):
+def report(steps_j, peers_j, refused=False):
     with tempfile.TemporaryDirectory() as tmp:
         sj, tj, out = os.path.join(tmp, "s.json"), os.path.join(tmp, "t.json"), os.path.join(tmp, "out")
         json.dump(steps_j, open(sj, "w"))
@@ -70,6 +75,12 @@ def report(steps_j, peers_j):
             json.dump(peers_j, open(tj, "w"))
         res = subprocess.run([sys.executable, os.path.join(src, "bench", "train_report.py"), sj, tj, out],
                              capture_output=True, text=True)
+        if refused:
+            lines = res.stderr.strip().splitlines()
+            if res.returncode != 2 or len(lines) != 1 or os.path.exists(out) and os.listdir(out):
+                failures.append(f"mismatched modes: exit 2, one line, nothing written expected; got exit "
+                                f"{res.returncode}, stderr {res.stderr!r}")
+            return res.stderr, None
         if res.returncode != 0:
             sys.exit(f"FAIL: train_report.py exited {res.returncode}:\n{res.stderr}")
         md = open(os.path.join(out, "throughput-train.md")).read()
@@ -104,6 +115,24 @@ expect(md, "T=64, B=512: 196, T=256, B=256: 391, T=512, B=128: 782; epochs 64", 
 expect(md, "- GPU: Test GPU (sm_90, 132 SMs), CUDA runtime 13.0, driver 13.1", "provenance")
 expect(md, "- menagerie 0.1.0 git 0123abcd, Release", "provenance")
 expect(md, "- PyTorch 9.9.9-test (CUDA 13.0) on Test GPU", "provenance")
+expect(md, "- precision: fp32 on both sides", "precision (fp32)")
+expect(md, "float32, TF32 off; the peer", "precision (fp32 peer)")
+tf32_steps = dict(steps, precision="tf32")
+tf32_peers = dict(peers, meta=dict(torch_meta, precision="tf32", tf32=True))
+md_tf32, _ = report(tf32_steps, tf32_peers)
+expect(md_tf32, "- precision: **tf32**: ours \"precision\": \"tf32\"", "precision (tf32)")
+expect(md_tf32, "float32, TF32 on; the peer", "precision (tf32 peer)")
+bf16_steps = dict(steps, precision="bf16")
+bf16_peers = dict(peers, meta=dict(torch_meta, precision="bf16", autocast="bfloat16"))
+md_bf16, _ = report(bf16_steps, bf16_peers)
+expect(md_bf16, "- precision: **bf16**: ours \"precision\": \"bf16\"", "precision (bf16)")
+expect(md_bf16, "float32, TF32 off, autocast bfloat16; the peer", "precision (bf16 peer)")
+err, _ = report(tf32_steps, peers, refused=True)
+expect(err, "zoology ran in precision \"float\" but our rows", "mismatched modes (tf32 rows, fp32 peer)")
+err, _ = report(steps, dict(peers, meta=dict(torch_meta, tf32=True)), refused=True)
+expect(err, "zoology ran in precision \"tf32\" but our rows", "mismatched modes (fp32 rows, an older tf32 peer)")
+err, _ = report(bf16_steps, tf32_peers, refused=True)
+expect(err, "zoology ran in precision \"tf32\" but our rows", "mismatched modes (bf16 rows, tf32 peer)")
 by = {(r["mixer"], r["d_model"]): r for r in rows}
 if by.get(("base_conv", "64"), {}).get("ratio") != "20.000" or by.get(("mamba", "512"), {}).get("run_zoology_s") \
         != "2502.4":

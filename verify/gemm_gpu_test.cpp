@@ -1,10 +1,16 @@
 // optimized/common/gemm.hpp: the row-major GEMM in all four transpose combinations and the row and column sums, on
 // odd sizes, against a product in double written here from the definition C[i, j] = sum_p op(A)[i, p] op(B)[p, j]
 // (op(X) = X, or X^T read from X's row-major storage); beta = 1 accumulates onto C; the handle cache returns one handle
-// per stream; a strided C (ldc > N) is written in its first N columns only.
+// per stream; a strided C (ldc > N) is written in its first N columns only. A stream's GEMM precision (tf32, bf16)
+// shows in the error against the double product: operands rounded to TF32 (unit roundoff 2^-11) or bf16 (2^-8) give
+// a normalised error of that order on random normal data (each product errs by up to two units, and the K terms'
+// errors add up like the terms themselves), far above fp32's (2^-24 per operation); the bounds below are 2^5 on
+// either side of the unit roundoff (fp32: below 2^-17, its accumulation over K 256 stays near 2^-20), and the precision
+// stays with its stream until set again.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <vector>
 
@@ -100,6 +106,49 @@ TEST(Gemm, RowAndColumnSums) {
     for (std::int64_t j = 0; j < cols; ++j) ref += a[static_cast<std::size_t>(i * cols + j)];
     EXPECT_NEAR(row[static_cast<std::size_t>(i)], ref, 1e-5 * (1 + std::fabs(ref))) << "row " << i;
   }
+}
+
+TEST(Gemm, TensorCorePrecisionsRoundTheOperands) {
+  MENAGERIE_REQUIRE_GPU_OR_SKIP();
+  cuda::Stream s, other;
+  const std::int64_t M = 256, N = 128, K = 256;
+  const auto a = normal(M * K, 7), b = normal(N * K, 8);
+  std::vector<double> ref(static_cast<std::size_t>(M * N));
+  double ref_norm = 0;
+  for (std::int64_t i = 0; i < M; ++i)
+    for (std::int64_t j = 0; j < N; ++j) {
+      double r = 0;
+      for (std::int64_t p = 0; p < K; ++p) r += at(a, K, Op::N, i, p) * at(b, K, Op::T, p, j);
+      ref[static_cast<std::size_t>(i * N + j)] = r;
+      ref_norm += r * r;
+    }
+  DeviceBuffer<float> da(a), db(b), dc(M * N);
+  const auto relerr = [&](cudaStream_t st) {
+    dc.fill_nan(st);
+    cuda::gemm_rm(st, Op::N, Op::T, M, N, K, 1.f, da.data(), K, db.data(), K, 0.f, dc.data());
+    const auto c = dc.download(st);
+    double e = 0;
+    for (std::size_t i = 0; i < c.size(); ++i) e += (c[i] - ref[i]) * (c[i] - ref[i]);
+    return std::sqrt(e / ref_norm);
+  };
+  struct Expect {
+    cuda::GemmPrecision precision;
+    const char* name;
+    double unit;  // the operands' unit roundoff
+  };
+  for (const auto& x : {Expect{cuda::GemmPrecision::tf32, "tf32", 0x1p-11}, Expect{cuda::GemmPrecision::bf16, "bf16",
+                                                                                  0x1p-8}}) {
+    cuda::set_gemm_precision(s.get(), x.precision);
+    const double e = relerr(s.get()), e_other = relerr(other.get());
+    std::printf("[ gemm %s ] relerr %.3e (unit roundoff %.3e); another stream, fp32: %.3e\n", x.name, e, x.unit,
+                e_other);
+    EXPECT_EQ(cuda::gemm_precision(s.get()), x.precision);
+    EXPECT_GT(e, x.unit / 32) << x.name << ": no sign of the operands' rounding (seed " << test::test_seed() << ")";
+    EXPECT_LT(e, x.unit * 32) << x.name << " (seed " << test::test_seed() << ")";
+    EXPECT_LT(e_other, 0x1p-17) << "the precision of one stream reached another";
+  }
+  cuda::set_gemm_precision(s.get(), cuda::GemmPrecision::fp32);
+  EXPECT_LT(relerr(s.get()), 0x1p-17) << "fp32 again after bf16";
 }
 
 TEST(Gemm, OneHandlePerStream) {

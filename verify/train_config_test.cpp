@@ -8,6 +8,10 @@
 #include <filesystem>
 
 #include "core/io/atomic_file.hpp"
+#include "core/io/safetensors.hpp"
+#include "train/backend.hpp"
+#include "train/checkpoint.hpp"
+#include "train/init.hpp"
 #include "train/memory.hpp"
 #include "train/run_config.hpp"
 #include "train/sweep.hpp"
@@ -93,7 +97,9 @@ TEST(TrainConfig, MalformedConfigsAreOneLineErrorsNamingTheKey) {
       {"/model/mixers", json::array(), "model.mixers must be a non-empty array"},
       {"/model/max_position_embeddings", 4, "max_position_embeddings = 4 is shorter than the data's longest"},
       {"/dropout/attention", 1.5, "tiny.json: dropout.attention = 1.5 must be in [0, 1)"},
-      {"/precision", "half", "tiny.json: precision = \"half\": expected one of float, double"},
+      {"/precision", "half", "tiny.json: precision = \"half\": expected one of float, double, tf32, bf16"},
+      {"/precision", "tf32", "tiny.json: precision = \"tf32\" needs \"backend\": \"gpu\" (got \"reference\""},
+      {"/precision", "bf16", "tiny.json: precision = \"bf16\" needs \"backend\": \"gpu\" (got \"reference\""},
       {"/backend", "cuda", "backend = \"cuda\": expected \"reference\""},
       {"/data/train/0/params/num_kv_pairs", 5, "num_kv_pairs"},
       {"/data/train/0/task", "mqarr", "mqarr"},
@@ -153,6 +159,30 @@ TEST(TrainSweep, DeadlineStartsOnlyPointsExpectedToEndInTime) {
   EXPECT_FALSE(d.may_start(large, 2.1));
   const train::SweepDeadline none(sweep, 0);
   EXPECT_TRUE(none.may_start(large, 1e9));
+}
+
+// "precision": "tf32" and "bf16" are the GPU backend's (fp32 storage): they parse there, say so in describe(), and
+// their checkpoints store float32 parameters as a "float" run's do (a float64 file would not be what the run trained).
+TEST(TrainConfig, TensorCorePrecisionsAreGpuModesWithFloat32Checkpoints) {
+  const auto rc = train::parse_run_config(good(), "tiny.json");  // a reference float backend holds the parameters
+  auto backend = train::make_backend(rc);
+  backend->set_parameters(train::init_parameters(rc.model, 7));
+  for (const auto& [name, precision] : {std::pair{"tf32", train::Precision::tf32}, {"bf16", train::Precision::bf16}}) {
+    SCOPED_TRACE(name);
+    json j = good();
+    j["precision"] = name;
+    j["backend"] = "gpu";
+    const auto c = train::parse_run_config(j, "tiny.json");
+    EXPECT_EQ(c.precision, precision);
+    EXPECT_NE(train::describe(c).find(cat("; ", name, ", ")), std::string::npos) << train::describe(c);
+    const auto dir = std::filesystem::temp_directory_path() / cat("menagerie_", name, "_ckpt_", ::getpid());
+    std::filesystem::remove_all(dir);
+    train::save_checkpoint(dir, *backend, precision, {3, 30, 0, false, 1.0});
+    const auto file = read_safetensors(dir / "model-3.safetensors");
+    ASSERT_FALSE(file.tensors.empty());
+    for (const auto& [tensor, t] : file.tensors) EXPECT_EQ(t.dtype(), DType::f32) << tensor;
+    std::filesystem::remove_all(dir);
+  }
 }
 
 TEST(TrainConfig, DataOutsideTheVocabularyIsRejectedBeforeAnythingIsWritten) {

@@ -13,6 +13,10 @@
 // the updates). A checkpoint-style round trip (parameters and AdamW state of the GPU
 // backend moved into a fresh reference backend) must continue like the GPU backend's own next step within the same
 // rule, and the reference backend's state moved into a fresh GPU backend like the reference's next step.
+// Tensor-core GEMMs ("precision": "tf32" / "bf16"): the same 20 steps for every case, within the rule scaled by
+// harness::factor_tf32 (2^13) or factor_bf16 (2^16), the format's unit roundoff over fp32's; and at d_model 128 each
+// precision shows (the tf32 and bf16 runs' parameters differ from the fp32 run's and from each other) and stays in
+// its backend (an fp32 backend made after them on the pooled stream trains bitwise as the one made before).
 // Concurrency (sweep --runs-per-worker, train/gpu/stream_pool.hpp): for each case, two runs (seeds s and s + 1,
 // learning rates 3e-3 and 1e-2) trained at the same time on two host threads, each with its own GPU backend and
 // stream, must give bitwise the losses, the final parameters and the evaluation predictions of each run trained
@@ -139,12 +143,15 @@ double relerr(const Trajectory& x, const Trajectory& oracle) {
 
 class GpuBackendEquivalence : public ::testing::TestWithParam<Case> {};
 
-TEST_P(GpuBackendEquivalence, FollowsTheReferenceStepByStep) {
-  MENAGERIE_REQUIRE_GPU_OR_SKIP();
-  const Case& c = GetParam();
-  const std::uint64_t seed = test_seed();
-  SCOPED_TRACE(cat(c.name, " seed ", seed));
-  auto gpu = train::make_backend(config(c, "gpu", "float"));
+// The GPU backend (in `precision`) beside the oracle and the yardstick for kSteps steps from init_parameters(seed):
+// after every step its loss and its parameters must be within `scale` x DESIGN §4's rule. Returns the GPU backend and
+// the yardstick, for the resumption checks.
+struct Followed {
+  std::unique_ptr<train::Backend> gpu, yard;
+};
+
+Followed follow_reference(const Case& c, const char* precision, double scale, std::uint64_t seed) {
+  auto gpu = train::make_backend(config(c, "gpu", precision));
   auto oracle = train::make_backend(config(c, "reference", "double"));
   auto yard = train::make_backend(config(c, "reference", "float"));
   const auto rc = config(c, "reference", "double");
@@ -160,17 +167,29 @@ TEST_P(GpuBackendEquivalence, FollowsTheReferenceStepByStep) {
                  ly = yard->forward_backward(data, drop);
     for (auto* b : {gpu.get(), oracle.get(), yard.get()}) b->step(h, 3e-3);
     const double loss_ratio =
-        std::abs(lg - lo) / std::abs(lo) / harness::tolerance(true, std::abs(ly - lo) / std::abs(lo));
+        std::abs(lg - lo) / std::abs(lo) / (scale * harness::tolerance(true, std::abs(ly - lo) / std::abs(lo)));
     const Trajectory o{oracle->parameters(), o0};
     const double pe = relerr({gpu->parameters(), g0}, o), pey = relerr({yard->parameters(), y0}, o);
-    const double param_ratio = pe / harness::tolerance(true, pey);
-    std::printf("[ %s ] step %2lld  loss %.9f  loss ratio %.3f  params relerr %.3e yardstick %.3e ratio %.3f\n", c.name,
-                static_cast<long long>(step + 1), lo, loss_ratio, pe, pey, param_ratio);
+    const double param_ratio = pe / (scale * harness::tolerance(true, pey));
+    std::printf("[ %s %s ] step %2lld  loss %.9f  loss ratio %.3f  params relerr %.3e yardstick %.3e ratio %.3f\n",
+                c.name, precision, static_cast<long long>(step + 1), lo, loss_ratio, pe, pey, param_ratio);
     EXPECT_LE(loss_ratio, 1.0) << "step " << step + 1;
     EXPECT_LE(param_ratio, 1.0) << "step " << step + 1;
     worst = std::max({worst, loss_ratio, param_ratio});
   }
-  std::printf("[ %s ] worst ratio over %lld steps: %.3f\n", c.name, static_cast<long long>(kSteps), worst);
+  std::printf("[ %s %s ] worst ratio over %lld steps: %.3f\n", c.name, precision, static_cast<long long>(kSteps),
+              worst);
+  return {std::move(gpu), std::move(yard)};
+}
+
+TEST_P(GpuBackendEquivalence, FollowsTheReferenceStepByStep) {
+  MENAGERIE_REQUIRE_GPU_OR_SKIP();
+  const Case& c = GetParam();
+  const std::uint64_t seed = test_seed();
+  SCOPED_TRACE(cat(c.name, " seed ", seed));
+  auto [gpu, yard] = follow_reference(c, "float", 1.0, seed);
+  const auto rc = config(c, "reference", "double");
+  const train::AdamWConfig h = rc.optimizer;
   // The GPU backend's state continues in a reference backend: one more step from the GPU's parameters and moments.
   auto resumed = train::make_backend(config(c, "reference", "double"));
   resumed->set_parameters(gpu->parameters());
@@ -221,8 +240,8 @@ struct RunTrace {
 
 // Trains a fresh GPU backend for kSteps steps from init_parameters(seed); `start` (if any) is waited on first, so two
 // threads begin together.
-RunTrace trace_run(const Case& c, std::uint64_t seed, double lr, std::latch* start) {
-  const auto rc = config(c, "gpu", "float");
+RunTrace trace_run(const Case& c, std::uint64_t seed, double lr, std::latch* start, const char* precision = "float") {
+  const auto rc = config(c, "gpu", precision);
   auto gpu = train::make_backend(rc);
   gpu->set_parameters(train::init_parameters(rc.model, seed));
   if (start) start->arrive_and_wait();
@@ -246,6 +265,7 @@ std::int64_t differing(const Named<double>& a, const Named<double>& b) {
 }
 
 class GpuBackendConcurrency : public ::testing::TestWithParam<Case> {};
+
 
 TEST_P(GpuBackendConcurrency, TwoThreadsTrainAsEachAlone) {
   MENAGERIE_REQUIRE_GPU_OR_SKIP();
@@ -292,6 +312,56 @@ TEST_P(GpuBackendConcurrency, TwoThreadsTrainAsEachAlone) {
 
 INSTANTIATE_TEST_SUITE_P(Mixers, GpuBackendConcurrency, ::testing::ValuesIn(kCases),
                          [](const auto& info) { return std::string(info.param.name); });
+
+class GpuBackendTensorCores : public ::testing::TestWithParam<Case> {};
+
+TEST_P(GpuBackendTensorCores, FollowsTheReferenceWithinTf32Rounding) {
+  MENAGERIE_REQUIRE_GPU_OR_SKIP();
+  const Case& c = GetParam();
+  const std::uint64_t seed = test_seed();
+  SCOPED_TRACE(cat(c.name, " seed ", seed));
+  follow_reference(c, "tf32", harness::factor_tf32, seed);
+}
+
+TEST_P(GpuBackendTensorCores, FollowsTheReferenceWithinBf16Rounding) {
+  MENAGERIE_REQUIRE_GPU_OR_SKIP();
+  const Case& c = GetParam();
+  const std::uint64_t seed = test_seed();
+  SCOPED_TRACE(cat(c.name, " seed ", seed));
+  follow_reference(c, "bf16", harness::factor_bf16, seed);
+}
+
+INSTANTIATE_TEST_SUITE_P(Mixers, GpuBackendTensorCores, ::testing::ValuesIn(kCases),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// The precision is in force, and only in its own backend: at d_model 128 the tf32 and bf16 runs' parameters differ
+// from the fp32 run's and from each other, and an fp32 backend made after them, on the pooled stream they returned,
+// trains bitwise as the fp32 backend made before them.
+TEST(GpuBackendTensorCoreModes, ChangeTheGemmsOfTheirOwnBackendOnly) {
+  MENAGERIE_REQUIRE_GPU_OR_SKIP();
+  const Case wide{"base_conv_d128", R"({"vocab_size": 24, "d_model": 128, "n_layers": 2,
+      "mixers": [{"id": "base_conv", "conv": "short", "kernel_size": 3},
+                 {"id": "base_conv", "conv": "long_implicit"}]})"};
+  const std::uint64_t seed = test_seed();
+  SCOPED_TRACE(cat(wide.name, " seed ", seed));
+  const RunTrace before = trace_run(wide, seed, 3e-3, nullptr, "float");
+  const RunTrace tf32 = trace_run(wide, seed, 3e-3, nullptr, "tf32");
+  const RunTrace bf16 = trace_run(wide, seed, 3e-3, nullptr, "bf16");
+  const RunTrace after = trace_run(wide, seed, 3e-3, nullptr, "float");
+  const std::int64_t tf32_diff = differing(tf32.params, before.params),
+                     bf16_diff = differing(bf16.params, before.params), apart = differing(bf16.params, tf32.params),
+                     after_diff = differing(after.params, before.params);
+  std::printf("[ precisions ] parameters differing from the fp32 run's: tf32 %lld, bf16 %lld (final losses %.9f, "
+              "%.9f against %.9f); bf16 from tf32: %lld; the fp32 run made after them: %lld\n",
+              static_cast<long long>(tf32_diff), static_cast<long long>(bf16_diff), tf32.losses.back(),
+              bf16.losses.back(), before.losses.back(), static_cast<long long>(apart),
+              static_cast<long long>(after_diff));
+  EXPECT_GT(tf32_diff, 0) << "the tf32 run trained bitwise as fp32: the precision was not applied";
+  EXPECT_GT(bf16_diff, 0) << "the bf16 run trained bitwise as fp32: the precision was not applied";
+  EXPECT_GT(apart, 0) << "the bf16 run trained bitwise as the tf32 run";
+  EXPECT_EQ(after_diff, 0) << "an fp32 backend inherited the precision of the pooled stream";
+  EXPECT_EQ(after.losses, before.losses);
+}
 
 // A step of the graph tests: B examples, every `every`-th row labelled.
 struct Form {

@@ -23,24 +23,51 @@ cublasOperation_t to_cublas(Op op) { return op == Op::N ? CUBLAS_OP_N : CUBLAS_O
 
 }  // namespace
 
-cublasHandle_t cublas_for(cudaStream_t stream) {
+namespace {
+
+// A stream's cuBLAS handle and the precision of its fp32 GEMMs.
+struct StreamGemm {
+  CublasHandle handle;
+  GemmPrecision precision = GemmPrecision::fp32;
+};
+
+// The entry of (stream, current device), created on first use; the map's entries are never moved or destroyed.
+StreamGemm& entry_for(cudaStream_t stream) {
   static std::mutex mutex;
-  static auto* handles = new std::map<std::pair<std::uintptr_t, int>, CublasHandle>;  // never destroyed (as cuFFT's)
+  static auto* entries = new std::map<std::pair<std::uintptr_t, int>, StreamGemm>;  // never destroyed (as cuFFT's)
   int device = 0;
   MENAGERIE_CUDA_CHECK(cudaGetDevice(&device));
   const std::lock_guard lock(mutex);
   const auto key = std::make_pair(reinterpret_cast<std::uintptr_t>(stream), device);
-  auto it = handles->find(key);
-  if (it == handles->end()) it = handles->emplace(key, CublasHandle(stream)).first;
-  return it->second.get();
+  auto it = entries->find(key);
+  if (it == entries->end()) it = entries->emplace(key, StreamGemm{CublasHandle(stream)}).first;
+  return it->second;
 }
+
+}  // namespace
+
+cublasHandle_t cublas_for(cudaStream_t stream) { return entry_for(stream).handle.get(); }
+
+void set_gemm_precision(cudaStream_t stream, GemmPrecision precision) { entry_for(stream).precision = precision; }
+
+GemmPrecision gemm_precision(cudaStream_t stream) { return entry_for(stream).precision; }
 
 void gemm_rm(cudaStream_t stream, Op op_a, Op op_b, std::int64_t M, std::int64_t N, std::int64_t K, float alpha,
              const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C,
              std::int64_t ldc) {
-  MENAGERIE_CUBLAS_CHECK(cublasSgemm(cublas_for(stream), to_cublas(op_b), to_cublas(op_a), as_int(N, "N"),
-                                     as_int(M, "M"), as_int(K, "K"), &alpha, B, as_int(ldb, "ldb"), A,
-                                     as_int(lda, "lda"), &beta, C, as_int(ldc > 0 ? ldc : N, "ldc")));
+  StreamGemm& e = entry_for(stream);
+  const int n = as_int(N, "N"), m = as_int(M, "M"), k = as_int(K, "K"), ld_b = as_int(ldb, "ldb"),
+            ld_a = as_int(lda, "lda"), ld_c = as_int(ldc > 0 ? ldc : N, "ldc");
+  if (e.precision == GemmPrecision::fp32) {
+    MENAGERIE_CUBLAS_CHECK(cublasSgemm(e.handle.get(), to_cublas(op_b), to_cublas(op_a), n, m, k, &alpha, B, ld_b, A,
+                                       ld_a, &beta, C, ld_c));
+    return;
+  }
+  const cublasComputeType_t compute =
+      e.precision == GemmPrecision::tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F_FAST_16BF;
+  MENAGERIE_CUBLAS_CHECK(cublasGemmEx(e.handle.get(), to_cublas(op_b), to_cublas(op_a), n, m, k, &alpha, B, CUDA_R_32F,
+                                      ld_b, A, CUDA_R_32F, ld_a, &beta, C, CUDA_R_32F, ld_c, compute,
+                                      CUBLAS_GEMM_DEFAULT));
 }
 
 void gemm_rm(cudaStream_t stream, Op op_a, Op op_b, std::int64_t M, std::int64_t N, std::int64_t K, double alpha,

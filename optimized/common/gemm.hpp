@@ -2,9 +2,15 @@
 // projections (the mixers' GPU variants). cuBLAS is column-major; a row-major X [r, c] is the column-major X^T, so
 //   C = op(A) op(B)  (row-major, C [M, N], op(A) [M, K], op(B) [K, N])
 // is computed as C^T = op(B)^T op(A)^T, i.e. cublasSgemm(opB, opA, N, M, K, B, ldb, A, lda, C, ldc = N).
-// lda / ldb are the row strides of A and B as stored (their column counts). cuBLAS's default math mode is kept: FP32
-// GEMMs in FP32 (no TF32), and the same bits on every run on one architecture (cuBLAS documents its routines as
-// bitwise reproducible there; no atomics mode is enabled).
+// lda / ldb are the row strides of A and B as stored (their column counts). The fp32 GEMMs of a stream run in its
+// GemmPrecision, fp32 until set_gemm_precision says otherwise (the GPU trainer's "precision"); it stays until set again:
+//   fp32  cublasSgemm in cuBLAS's default math mode: FP32 arithmetic (no TF32), and the same bits on every run on one
+//         architecture (cuBLAS documents its routines as bitwise reproducible there; no atomics mode is enabled)
+//   tf32  cublasGemmEx, fp32 in and out, CUBLAS_COMPUTE_32F_FAST_TF32: tensor cores, operands rounded to TF32 (10
+//         mantissa bits), fp32 accumulation
+//   bf16  the same with CUBLAS_COMPUTE_32F_FAST_16BF: operands rounded to bf16 (7 mantissa bits), fp32 accumulation;
+//         PyTorch's bf16 autocast of a matmul, except that the product stays fp32 (autocast rounds it to bf16)
+// column_sums and row_sums (GEMV) are fp32 in every precision.
 // The handle: one per (stream, device), created on first use and kept for the process (creation allocates, so warm a
 // launcher once outside timing and graph capture, as with cuFFT plans).
 #pragma once
@@ -16,6 +22,12 @@
 namespace menagerie::cuda {
 
 cublasHandle_t cublas_for(cudaStream_t stream);
+
+enum class GemmPrecision { fp32, tf32, bf16 };
+
+// The precision of every later fp32 gemm_rm on `stream` (on the current device).
+void set_gemm_precision(cudaStream_t stream, GemmPrecision precision);
+GemmPrecision gemm_precision(cudaStream_t stream);
 
 enum class Op { N, T };
 
