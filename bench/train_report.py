@@ -13,6 +13,13 @@ Definitions, per row (mixer, d_model, T, B):
                  true), its ms and zoology ms / that ms in two more columns, and a second target line on them
   64-epoch run   steps_per_epoch x epochs x step ms, steps_per_epoch = ceil(train_examples / B) (the config's);
                  its ratio is the step's (the same factor)
+  floor ms       (rows of train_steps with "gemm_flop", the run with "gemm_tflops") the sum over arithmetics of our
+                 step's cuBLAS GEMM flops / the machine's rate in that arithmetic, measured in the same run: no step
+                 that issues those products takes less on this GPU; "-" where an arithmetic has no measured rate
+  ours/floor     our ms / floor ms: how far the rest of our step (its other kernels, launches, small GEMMs' lower
+                 rate) keeps it from the floor
+  ceiling        zoology ms / floor ms: the ratio a step issuing our GEMMs would reach if it took no more than them;
+                 where it is below 10x, no faster non-GEMM kernel can meet the target at that shape
 Target (issue 16): ours >= 10x zoology's training step at every shape. The worst row decides: MET when every row with
 both timings reaches 10x, MISSED otherwise (the worst row and the factor it is short by); rows without both timings
 are named, and the verdict covers the others; NOT MEASURED when no row has both.
@@ -69,6 +76,24 @@ def ratio(r, field="ms"):
 
 
 graph = any("ms_graph" in r for r in rows)
+RATES = S.get("gemm_tflops") or {}
+
+
+def floor(r):
+    flop = r.get("gemm_flop")
+    if not RATES or not flop or "ms" not in r:
+        return None
+    if any(f and not RATES.get(a) for a, f in flop.items()):
+        return None
+    return sum(f / (RATES[a] * 1e12) * 1e3 for a, f in flop.items() if f)
+
+
+def ceiling(r):
+    p, f = peer(r), floor(r)
+    return p["ms"] / f if p and "ms" in p and f else None
+
+
+floors = any(floor(r) is not None for r in rows)
 
 
 def run_s(r, ms):
@@ -111,6 +136,23 @@ def verdict(field="ms", how=""):
                     "no zoology row")
         s += (f"; {len(missing)} row(s) without both timings ("
               + ", ".join(f"{shape(r)}: {why(r)}" for r in missing) + "), so the verdict covers the others")
+    return [s]
+
+
+def floor_lines():
+    """The GEMM floor beside the target: the rows whose ceiling is below it, and how far our step is from its floor."""
+    if not floors:
+        return []
+    have = [(ceiling(r), r) for r in rows if ceiling(r) is not None]
+    eff = [r["ms"] / floor(r) for r in rows if floor(r)]
+    s = f"- the GEMM floor: our step is {statistics.median(eff):.2f}x its floor (median over {len(eff)} rows)"
+    if have:
+        low, lr = min(have, key=lambda x: x[0])
+        below = sum(c < TARGET for c, _ in have)
+        s += (f"; the ceiling is below {TARGET:.0f}x at {below} of {len(have)} rows with both timings (lowest "
+              f"{low:.2f}x, {shape(lr)})" + (": there the target needs fewer GEMM flops or a cheaper arithmetic, not "
+                                              "faster other kernels" if below else
+                                              ": the whole gap is in the rest of our step"))
     return [s]
 
 
@@ -165,10 +207,14 @@ lines = ["# Throughput: the GPU trainer's step beside zoology's own training ste
           f"after {fmt(meta.get('import_s'), '.0f')} s importing zoology): {meta.get('timed')} rows timed, "
           f"{sum('skipped' in p for p in peers.values())} skipped (listed under 'Peers not timed')" if meta else
           "- zoology's time budget: no peer run"),
+         *([f"- GEMM floor: the machine's rates measured in the same run (train_steps: the median of 5 square "
+            f"products, 8192^3, fp64 4096^3): " + ", ".join(f"{a} {RATES[a]:.1f}" for a in RATES) + " TFLOP/s; "
+            "floor = our step's cuBLAS GEMM flops at those rates, ceiling = zoology ms / floor ms (the definitions "
+            "in bench/train_report.py)"] if floors else []),
          ("- figure: throughput-train.png" if plt else
           "- figure: throughput-train.png was **not drawn** (no matplotlib in the python3 that ran this report)"),
          "", "## Target", ""] + verdict() + (verdict("ms_graph", ", our step as a CUDA graph") if graph else []) + \
-    params_line() + [""]
+    floor_lines() + params_line() + [""]
 
 lines += ["## Summary per mixer", "",
           "The ratio over the mixer's rows with both timings, and its largest shape's 64-epoch run.", ""]
@@ -188,8 +234,10 @@ lines.append("")
 lines += ["## Rows", "",
           "| mixer | d_model | T | B | params ours | params zoology | ours ms | ours M tok/s | zoology ms | "
           "zoology M tok/s | zoology/ours | run ours | run zoology |" + (" ours graph ms | zoology/ours graph |" if graph
-                                                                        else ""),
-          "|---|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if graph else "")]
+                                                                        else "")
+          + (" floor ms | ours/floor | ceiling |" if floors else ""),
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if graph else "")
+          + ("---|---|---|" if floors else "")]
 csv_rows = []
 for r in rows:
     p, rt = peer(r), ratio(r)
@@ -202,7 +250,9 @@ for r in rows:
         f"{fmt(p['tokens_per_s'] / 1e6 if pms else None, '.2f')} | {fmt(rt, '.2f')}{'x' if rt else ''} | "
         f"{dur(run_s(r, ours_ms) if ours_ms else None)} | {dur(run_s(r, pms) if pms else None)} |"
         + (f" {fmt(r.get('ms_graph'), '.3f')} | {fmt(ratio(r, 'ms_graph'), '.2f')}{'x' if ratio(r, 'ms_graph') else ''} |"
-           if graph else ""))
+           if graph else "")
+        + (f" {fmt(floor(r), '.3f')} | {fmt(ours_ms / floor(r) if floor(r) else None, '.2f')}"
+           f"{'x' if floor(r) else ''} | {fmt(ceiling(r), '.2f')}{'x' if ceiling(r) else ''} |" if floors else ""))
     csv_rows.append({"mixer": r["mixer"], "d_model": r["d_model"], "T": r["T"], "B": r["B"],
                      "steps_per_epoch": r["steps_per_epoch"], "epochs": r["epochs"], "params_ours": r["params"],
                      "params_zoology": p.get("params", "") if p else "", "ours_ms": fmt(ours_ms, ".4f"),
@@ -212,6 +262,7 @@ for r in rows:
                      "run_zoology_s": fmt(run_s(r, pms) if pms else None, ".1f"),
                      **({"ours_graph_ms": fmt(r.get("ms_graph"), ".4f"), "ratio_graph": fmt(ratio(r, "ms_graph"), ".3f")}
                         if graph else {}),
+                     **({"floor_ms": fmt(floor(r), ".4f"), "ceiling": fmt(ceiling(r), ".3f")} if floors else {}),
                      "note": r.get("error", "") or (p.get("skipped", "") or p.get("error", "") if p else "")})
 lines.append("")
 
@@ -240,7 +291,8 @@ if plt is None:
     print("train_report.py: no matplotlib; throughput-train.png not written", file=sys.stderr)
     sys.exit(0)
 
-# ---- the figure: zoology/ours against d_model, one panel per T, one line per mixer, the 10x target dashed ----
+# ---- the figure: zoology/ours against d_model, one panel per T, one line per mixer (dotted: its GEMM-floor ceiling),
+# the 10x target dashed ----
 Ts = sorted({r["T"] for r in rows})
 fig, axes = plt.subplots(1, max(len(Ts), 1), figsize=(5 * max(len(Ts), 1), 4.5), squeeze=False)
 for ax, t in zip(axes[0], Ts):
@@ -248,6 +300,9 @@ for ax, t in zip(axes[0], Ts):
         pts = sorted((r["d_model"], ratio(r)) for r in rows if r["mixer"] == m and r["T"] == t and ratio(r))
         if pts:
             ax.plot([x for x, _ in pts], [y for _, y in pts], "o-", color=f"C{i % 10}", label=m)
+        cps = sorted((r["d_model"], ceiling(r)) for r in rows if r["mixer"] == m and r["T"] == t and ceiling(r))
+        if cps:
+            ax.plot([x for x, _ in cps], [y for _, y in cps], ":", color=f"C{i % 10}", lw=0.9)
     ax.axhline(TARGET, color="red", lw=0.8, ls="--", label=f"target {TARGET:.0f}x")
     ax.axhline(1.0, color="black", lw=0.8, ls=":")
     ax.set_xscale("log", base=2)
@@ -264,7 +319,8 @@ for ax, t in zip(axes[0], Ts):
     ax.legend(fontsize=7)
 fig.text(0.01, 0.005, f"{prov.get('gpu')}; menagerie git {prov.get('git_sha')}, {prov.get('date_utc')}; zoology "
          + (f"on PyTorch {meta.get('torch')}, float32, TF32 {'on' if meta.get('tf32') else 'off'}" if meta else f"not run ({T_.get('skipped')})")
-         + "; median of host-synchronised steps", fontsize=7, color="dimgray")
+         + "; median of host-synchronised steps" + ("; dotted: zoology ms / our GEMM floor" if floors else ""),
+         fontsize=7, color="dimgray")
 fig.tight_layout(rect=(0, 0.04, 1, 1))
 fig.savefig(os.path.join(out, "throughput-train.png.tmp.png"), dpi=110)
 os.replace(os.path.join(out, "throughput-train.png.tmp.png"), os.path.join(out, "throughput-train.png"))

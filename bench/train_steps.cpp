@@ -16,6 +16,12 @@
 // backends of the same parameters; the row adds "ms_graph", "ms_steps_graph", "tokens_per_s_graph", "graph_speedup"
 // (ms / ms_graph), "graph_nodes" (kernels, memsets and copies in the captured step) and "graph_replays" (timed steps
 // that replayed the graph: all of them once warmup_steps >= 2). Not with --concurrent.
+// The GEMM floor's inputs (not with --concurrent): each row's "gemm_flop" counts the cuBLAS products of one plain
+// step (optimized/common/gemm.hpp's gemm_work(), 2 M N K each, by arithmetic: fp32, tf32, bf16, fp16, fp64); the top
+// level's "gemm_tflops" is the machine's rate in fp32, tf32, bf16 and fp64, measured here before the rows: the median
+// of 5 products C = A B^T of 8192^3 (fp64: 4096^3) through gemm_rm on random uniform operands, each after an L2 flush
+// (harness::Timer). bench/train_report.py divides the one by the other: the least time a step that issues these
+// products can take on this GPU.
 // --smoke: d_model 64 and the first shape only, 1 warm-up and 1 timed step (the gpu ctest train_steps_smoke).
 // --concurrent R (2-64): the gain of training R runs at once in one process (sweep --runs-per-worker, one host
 // thread and stream per run) over R runs one at a time. Per point, R backends (seeds seed + r) are built and each
@@ -32,8 +38,8 @@
 // Output (--concurrent adds "concurrent", "ms_round_sequential", "ms_round_concurrent", "speedup",
 // "tokens_per_s_sequential", "tokens_per_s_concurrent" to a row instead of the one-run timings):
 // {"provenance": {...}, "config": path, "precision", "optimizer", "dropout" (the config's), "rows": [{"mixer", "model", "d_model", "T", "B", "num_kv_pairs",
-// "steps_per_epoch", "epochs", "params", "labelled", "warmup", "steps", "ms", "ms_steps", "tokens_per_s"} or with
-// "error" instead of the timings]}; "model" is the merged model object (what the peer builds zoology's model from).
+// "steps_per_epoch", "epochs", "params", "labelled", "warmup", "steps", "ms", "ms_steps", "tokens_per_s", "gemm_flop"}
+// or with "error" instead of the timings], "gemm_tflops": {...}}; "model" is the merged model object (what the peer builds zoology's model from).
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -55,7 +61,12 @@
 #include "core/errors.hpp"
 #include "core/json.hpp"
 #include "core/provenance.hpp"
+#include "harness/timing.hpp"
+#include "optimized/common/check.hpp"
 #include "optimized/common/device.hpp"
+#include "optimized/common/device_buffer.hpp"
+#include "optimized/common/gemm.hpp"
+#include "optimized/common/random_device.hpp"
 #include "train/backend.hpp"
 #include "train/evaluate.hpp"
 #include "train/gpu_backend.hpp"
@@ -160,6 +171,37 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+json work_json(const cuda::GemmWork& w) {
+  return json{{"fp32", w.fp32}, {"tf32", w.tf32}, {"bf16", w.bf16}, {"fp16", w.fp16}, {"fp64", w.fp64}};
+}
+
+cuda::GemmWork minus(const cuda::GemmWork& a, const cuda::GemmWork& b) {
+  return {a.fp32 - b.fp32, a.tf32 - b.tf32, a.bf16 - b.bf16, a.fp16 - b.fp16, a.fp64 - b.fp64};
+}
+
+// The measured TFLOP/s of a square product in one arithmetic (see the header), on the legacy stream.
+template <class T>
+double square_rate(std::int64_t n, cuda::GemmPrecision precision) {
+  const auto sz = static_cast<std::size_t>(n * n);
+  cuda::DeviceBuffer<T> a(sz), b(sz), c(sz);
+  cuda::fill_uniform_device(a.data(), n * n, 1, 1, T(-1), T(1), nullptr);
+  cuda::fill_uniform_device(b.data(), n * n, 1, 2, T(-1), T(1), nullptr);
+  cuda::set_gemm_precision(nullptr, precision);
+  harness::Timer timer;
+  const double ms = timer.median(
+      [&] { cuda::gemm_rm(nullptr, cuda::Op::N, cuda::Op::T, n, n, n, T(1), a.data(), n, b.data(), n, T(0), c.data()); },
+      5);
+  cuda::set_gemm_precision(nullptr, cuda::GemmPrecision::fp32);
+  return 2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n) / (ms * 1e-3) / 1e12;
+}
+
+json gemm_rates() {
+  return json{{"fp32", square_rate<float>(8192, cuda::GemmPrecision::fp32)},
+              {"tf32", square_rate<float>(8192, cuda::GemmPrecision::tf32)},
+              {"bf16", square_rate<float>(8192, cuda::GemmPrecision::bf16)},
+              {"fp64", square_rate<double>(4096, cuda::GemmPrecision::fp32)}};
+}
+
 // Times one point; fills row's timings (with `graph`, also those of the CUDA graph, alternating step by step).
 void time_point(const train::RunConfig& c, std::int64_t warmup, std::int64_t steps, bool graph, json& row) {
   const auto data = synthetics::build_dataset(c.data);
@@ -186,11 +228,14 @@ void time_point(const train::RunConfig& c, std::int64_t warmup, std::int64_t ste
     for (std::size_t k = 0; k < backends.size(); ++k) one(k);
   std::vector<std::vector<double>> ms(backends.size());
   const auto before = train::cuda_graph_counts();
+  cuda::GemmWork work;
   for (std::int64_t i = 0; i < steps; ++i)
     for (std::size_t k = 0; k < backends.size(); ++k) {
+      const auto w0 = cuda::gemm_work();
       const auto t0 = Clock::now();
       one(k);
       ms[k].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      if (i == 0 && k == 0) work = minus(cuda::gemm_work(), w0);
     }
   const auto after = train::cuda_graph_counts();
   const double med = median(ms[0]), tokens = static_cast<double>(c.batch_size * batch.T);
@@ -200,6 +245,7 @@ void time_point(const train::RunConfig& c, std::int64_t warmup, std::int64_t ste
   row["ms"] = med;
   row["ms_steps"] = ms[0];
   row["tokens_per_s"] = tokens / (med / 1e3);
+  row["gemm_flop"] = work_json(work);
   if (!graph) return;
   const double med_graph = median(ms[1]);
   row["ms_graph"] = med_graph;
@@ -365,6 +411,13 @@ int run(const Args& a) {
            {"optimizer", cfg.at("optimizer")},
            {"dropout", cfg.at("dropout")},
            {"rows", json::array()}};
+  if (!a.concurrent) {
+    const json rates = gemm_rates();
+    out["gemm_tflops"] = rates;
+    std::printf("train_steps: measured GEMM rates (TFLOP/s): fp32 %.1f, tf32 %.1f, bf16 %.1f, fp64 %.1f\n",
+                rates["fp32"].get<double>(), rates["tf32"].get<double>(), rates["bf16"].get<double>(),
+                rates["fp64"].get<double>());
+  }
   int failed = 0;
   for (auto& p : points) {
     const auto& r = p.row;

@@ -19,6 +19,12 @@ Expected values worked out by hand here, never read back from the script:
   and "autocast bfloat16"; rows beside a peer of another precision (tf32 and float, float and a peer file from before
   the "precision" key with its TF32 flag on, bf16 and tf32) are refused: a one-line error naming both, exit 2,
   nothing written.
+  The GEMM floor (train_steps' "gemm_tflops" fp32 50, tf32 400, fp64 40 and each row's "gemm_flop"): floor = sum of
+  flop / rate: base_conv 2.5e10 / 50e12 s + 4e8 / 40e12 s = 0.5 + 0.01 = 0.510 ms, hyena 1e10 / 50e12 = 0.200 ms, h3
+  3e10 / 50e12 = 0.600 ms, mamba 4e11 / 50e12 = 8.000 ms; ours/floor 2 / 0.51 = 3.92x, 4 / 0.2 = 20.00x,
+  1 / 0.6 = 1.67x, 10 / 8 = 1.25x, median (1.667 + 3.922) / 2 = 2.79x over 4 rows; ceiling = zoology / floor:
+  40 / 0.51 = 78.43x, 12 / 0.6 = 20.00x, 50 / 8 = 6.25x: below 10x at 1 of 3 rows (mamba). A row with bf16 flops and
+  no bf16 rate has no floor; a run without "gemm_tflops" has no floor columns.
 """
 import csv
 import importlib.util
@@ -181,8 +187,34 @@ expect(md5, "\n- **MET** >= 10x zoology's training step at every shape: worst 12
        "16.00x over 2 rows; 3 row(s) without both timings (hyena d_model=64 T=64 B=512: zoology skipped, rwkv "
        "d_model=64 T=256 B=256: ours failed, mamba d_model=512 T=512 B=128: no zoology row)", "target (partial peer run)")
 
+FLOP = {"base_conv": {"fp32": 2.5e10, "fp64": 4e8}, "hyena": {"fp32": 1e10}, "h3": {"fp32": 3e10, "tf32": 0},
+        "mamba": {"fp32": 4e11}, "rwkv": {"fp32": 1e10}}
+floored = dict(steps, gemm_tflops={"fp32": 50.0, "tf32": 400.0, "fp64": 40.0},
+               rows=[dict(r, gemm_flop=FLOP[r["mixer"]]) for r in steps["rows"]])
+md6, rows6 = report(floored, peers)
+expect(md6, "\n- the GEMM floor: our step is 2.79x its floor (median over 4 rows); the ceiling is below 10x at 1 of 3 "
+       "rows with both timings (lowest 6.25x, mamba d_model=512 T=512 B=128): there the target needs fewer GEMM flops "
+       "or a cheaper arithmetic, not faster other kernels\n", "floor line")
+expect(md6, "fp32 50.0, tf32 400.0, fp64 40.0 TFLOP/s", "floor rates")
+expect(md6, "| base_conv | 64 | 64 | 512 | 1064 | 1064 | 2.000 | 16.38 | 40.000 | 0.82 | 20.00x | 25 s | 8.4 min | 0.510 | "
+       "3.92x | 78.43x |", "rows (floor)")
+expect(md6, "| 4.000 | 8.19 | skipped | - | - | 50 s | - | 0.200 | 20.00x | - |", "rows (floor, skipped peer)")
+expect(md6, "| 41.7 min | 8.000 | 1.25x | 6.25x |", "rows (floor, mamba)")
+expect(md6, "| rwkv | 64 | 256 | 256 | 1064 | - | failed | - | - | - | - | - | - | - | - | - |", "rows (floor, ours failed)")
+by6 = {(r["mixer"], r["d_model"]): r for r in rows6}
+if by6.get(("h3", "128"), {}).get("floor_ms") != "0.6000" or by6.get(("h3", "128"), {}).get("ceiling") != "20.000":
+    failures.append(f"CSV (floor): h3 floor_ms 0.6000 and ceiling 20.000 expected, got {rows6}")
+if "floor" in md:
+    failures.append("a run without gemm_tflops has floor columns or lines")
+no_bf16 = dict(floored, rows=[dict(r, gemm_flop={"fp32": 4e11, "bf16": 1e9}) if r["mixer"] == "mamba" else r
+                              for r in floored["rows"]])
+md7, _ = report(no_bf16, peers)
+expect(md7, "| 41.7 min | - | - | - |", "rows (floor, an arithmetic without a rate)")
+expect(md7, "(median over 3 rows); the ceiling is below 10x at 0 of 2 rows with both timings (lowest 20.00x, h3 "
+       "d_model=128 T=64 B=512): the whole gap is in the rest of our step", "floor line (no mamba floor)")
+
 if failures:
     print("FAIL: throughput-train.md:\n" + md + "\n" + "\n".join("FAIL: " + f for f in failures))
     sys.exit(1)
-print("bench_train_report: target lines (missed, met, not measured, graph), rows, ratios, run times, summary, provenance and "
-      "CSV as worked out by hand")
+print("bench_train_report: target lines (missed, met, not measured, graph), the GEMM floor, rows, ratios, run times, "
+      "summary, provenance and CSV as worked out by hand")

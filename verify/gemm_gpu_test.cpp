@@ -6,7 +6,8 @@
 // a normalised error of that order on random normal data (each product errs by up to two units, and the K terms'
 // errors add up like the terms themselves), far above fp32's (2^-24 per operation); the bounds below are 2^5 on
 // either side of the unit roundoff (fp32: below 2^-17, its accumulation over K 256 stays near 2^-20), and the precision
-// stays with its stream until set again.
+// stays with its stream until set again. gemm_work() grows by 2 M N K per product (the definition's multiply-adds),
+// in the arithmetic the product ran in, for fp32, tf32, bf16 and fp64 GEMMs on odd sizes.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -149,6 +150,36 @@ TEST(Gemm, TensorCorePrecisionsRoundTheOperands) {
   }
   cuda::set_gemm_precision(s.get(), cuda::GemmPrecision::fp32);
   EXPECT_LT(relerr(s.get()), 0x1p-17) << "fp32 again after bf16";
+}
+
+TEST(Gemm, WorkCountsTwoMNKPerProductByArithmetic) {
+  MENAGERIE_REQUIRE_GPU_OR_SKIP();
+  cuda::Stream s;
+  const std::int64_t M = 37, N = 19, K = 23;
+  const std::uint64_t mnk2 = 2 * 37 * 19 * 23;
+  DeviceBuffer<float> a(normal(M * K, 1)), b(normal(K * N, 2)), c(M * N);
+  DeviceBuffer<double> a64(M * K), b64(K * N), c64(M * N);
+  const auto d = [](const cuda::GemmWork& x, const cuda::GemmWork& y) {
+    return std::vector<std::uint64_t>{y.fp32 - x.fp32, y.tf32 - x.tf32, y.bf16 - x.bf16, y.fp16 - x.fp16,
+                                      y.fp64 - x.fp64};
+  };
+  for (const auto& [p, slot] : {std::pair{cuda::GemmPrecision::fp32, 0}, std::pair{cuda::GemmPrecision::tf32, 1},
+                                std::pair{cuda::GemmPrecision::bf16, 2}}) {
+    cuda::set_gemm_precision(s.get(), p);
+    const auto before = cuda::gemm_work();
+    cuda::gemm_rm(s.get(), Op::N, Op::N, M, N, K, 1.f, a.data(), K, b.data(), N, 0.f, c.data());
+    cuda::gemm_rm(s.get(), Op::T, Op::N, K, N, M, 1.f, a.data(), K, c.data(), N, 0.f, b.data());
+    std::vector<std::uint64_t> want(5, 0);
+    want[static_cast<std::size_t>(slot)] = 2 * mnk2;
+    EXPECT_EQ(d(before, cuda::gemm_work()), want) << "precision slot " << slot;
+  }
+  cuda::set_gemm_precision(s.get(), cuda::GemmPrecision::fp32);
+  a64.fill_nan(s.get());
+  b64.fill_nan(s.get());
+  const auto before = cuda::gemm_work();
+  cuda::gemm_rm(s.get(), Op::N, Op::N, M, N, K, 1.0, a64.data(), K, b64.data(), N, 0.0, c64.data());
+  EXPECT_EQ(d(before, cuda::gemm_work()), (std::vector<std::uint64_t>{0, 0, 0, 0, mnk2}));
+  s.synchronize();
 }
 
 TEST(Gemm, OneHandlePerStream) {

@@ -1,6 +1,7 @@
 // Row-major GEMM and sums of optimized/common/gemm.hpp.
 #include "optimized/common/gemm.hpp"
 
+#include <atomic>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -44,7 +45,24 @@ StreamGemm& entry_for(cudaStream_t stream) {
   return it->second;
 }
 
+std::atomic<std::uint64_t> work[5];  // by GemmArith
+
+GemmArith arith_of(GemmPrecision p) {
+  return p == GemmPrecision::fp32 ? GemmArith::fp32 : p == GemmPrecision::tf32 ? GemmArith::tf32 : GemmArith::bf16;
+}
+
 }  // namespace
+
+void count_gemm(GemmArith arith, std::int64_t M, std::int64_t N, std::int64_t K, std::int64_t batch) {
+  work[static_cast<int>(arith)].fetch_add(2 * static_cast<std::uint64_t>(M) * static_cast<std::uint64_t>(N) *
+                                              static_cast<std::uint64_t>(K) * static_cast<std::uint64_t>(batch),
+                                          std::memory_order_relaxed);
+}
+
+GemmWork gemm_work() {
+  auto at = [](GemmArith a) { return work[static_cast<int>(a)].load(std::memory_order_relaxed); };
+  return {at(GemmArith::fp32), at(GemmArith::tf32), at(GemmArith::bf16), at(GemmArith::fp16), at(GemmArith::fp64)};
+}
 
 cublasHandle_t cublas_for(cudaStream_t stream) { return entry_for(stream).handle.get(); }
 
@@ -58,6 +76,7 @@ void gemm_rm(cudaStream_t stream, Op op_a, Op op_b, std::int64_t M, std::int64_t
   StreamGemm& e = entry_for(stream);
   const int n = as_int(N, "N"), m = as_int(M, "M"), k = as_int(K, "K"), ld_b = as_int(ldb, "ldb"),
             ld_a = as_int(lda, "lda"), ld_c = as_int(ldc > 0 ? ldc : N, "ldc");
+  count_gemm(arith_of(e.precision), M, N, K);
   if (e.precision == GemmPrecision::fp32) {
     MENAGERIE_CUBLAS_CHECK(cublasSgemm(e.handle.get(), to_cublas(op_b), to_cublas(op_a), n, m, k, &alpha, B, ld_b, A,
                                        ld_a, &beta, C, ld_c));
@@ -73,6 +92,7 @@ void gemm_rm(cudaStream_t stream, Op op_a, Op op_b, std::int64_t M, std::int64_t
 void gemm_rm(cudaStream_t stream, Op op_a, Op op_b, std::int64_t M, std::int64_t N, std::int64_t K, double alpha,
              const double* A, std::int64_t lda, const double* B, std::int64_t ldb, double beta, double* C,
              std::int64_t ldc) {
+  count_gemm(GemmArith::fp64, M, N, K);
   MENAGERIE_CUBLAS_CHECK(cublasDgemm(cublas_for(stream), to_cublas(op_b), to_cublas(op_a), as_int(N, "N"),
                                      as_int(M, "M"), as_int(K, "K"), &alpha, B, as_int(ldb, "ldb"), A,
                                      as_int(lda, "lda"), &beta, C, as_int(ldc > 0 ? ldc : N, "ldc")));

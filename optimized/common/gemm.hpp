@@ -11,6 +11,9 @@
 //   bf16  the same with CUBLAS_COMPUTE_32F_FAST_16BF: operands rounded to bf16 (7 mantissa bits), fp32 accumulation;
 //         PyTorch's bf16 autocast of a matmul, except that the product stays fp32 (autocast rounds it to bf16)
 // column_sums and row_sums (GEMV) are fp32 in every precision.
+// gemm_work() counts the products issued so far (every thread, stream and device): 2 M N K flops per product, by the
+// arithmetic it ran in, from gemm_rm and the attention's batched GEMMs (count_gemm). bench train divides one step's
+// count by the machine's measured GEMM rate: the least time any step issuing those products can take.
 // The handle: one per (stream, device), created on first use and kept for the process (creation allocates, so warm a
 // launcher once outside timing and graph capture, as with cuFFT plans).
 #pragma once
@@ -30,6 +33,16 @@ void set_gemm_precision(cudaStream_t stream, GemmPrecision precision);
 GemmPrecision gemm_precision(cudaStream_t stream);
 
 enum class Op { N, T };
+
+// Flops issued, by arithmetic: fp32 (SIMT, cublasSgemm or pedantic), tf32 / bf16 / fp16 (tensor cores, fp32
+// accumulation), fp64 (cublasDgemm).
+struct GemmWork {
+  std::uint64_t fp32 = 0, tf32 = 0, bf16 = 0, fp16 = 0, fp64 = 0;
+};
+enum class GemmArith { fp32, tf32, bf16, fp16, fp64 };
+GemmWork gemm_work();
+// Adds batch x 2 M N K flops in `arith` to gemm_work() (for GEMMs issued outside gemm_rm).
+void count_gemm(GemmArith arith, std::int64_t M, std::int64_t N, std::int64_t K, std::int64_t batch = 1);
 
 // C [M, N] = alpha op(A) op(B) + beta C, row-major; ldc the row stride of C (0: N, C contiguous).
 void gemm_rm(cudaStream_t stream, Op op_a, Op op_b, std::int64_t M, std::int64_t N, std::int64_t K, float alpha,

@@ -22,6 +22,7 @@
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
 #include "optimized/common/cublas_handle.hpp"
+#include "optimized/common/gemm.hpp"
 #include "optimized/softmax_attention/gemm_cublas_dropout.hpp"
 #include "optimized/softmax_attention/variants.hpp"
 
@@ -64,6 +65,9 @@ void gemm(cublasHandle_t h, bool ta, bool tb, int m, int n, int k, float alpha, 
           int lda, std::int64_t sa, const void* B, int ldb, std::int64_t sb, void* C, cudaDataType_t TC, int ldc,
           std::int64_t sc, int batch) {
   const float beta = 0.f;
+  using cuda::GemmArith;
+  cuda::count_gemm(TA == CUDA_R_32F ? GemmArith::fp32 : TA == CUDA_R_16BF ? GemmArith::bf16 : GemmArith::fp16, m, n, k,
+                   batch);
   MENAGERIE_CUBLAS_CHECK(cublasGemmStridedBatchedEx(h, ta ? CUBLAS_OP_T : CUBLAS_OP_N, tb ? CUBLAS_OP_T : CUBLAS_OP_N,
                                                     m, n, k, &alpha, A, TA, lda, sa, B, TA, ldb, sb, &beta, C, TC, ldc,
                                                     sc, batch, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
