@@ -54,14 +54,16 @@ struct Contract {
     if (full) g.insert(g.end(), {{.B = 2, .T = 97, .D = 16, .eps = 1e-5}, {.B = 1, .T = 113, .D = 7, .eps = 1e-3}});
     return g;
   }
-  // GPU conformance (harness/kernels.hpp): T = 1, 7, 97, 1000; D = 1, 5, 33, 64, 1000 (not multiples of the 32-lane
-  // warp, and one row longer than a warp's 32 lanes x 32); B > 1. D = 1 only at T = 1: there y = bias whatever x, so
+  // GPU conformance (harness/kernels.hpp): T = 1, 7, 97, 1000; D = 1, 5, 33, 64, 200, 1000, 1100 (not multiples of the
+  // 32-lane warp; rowwise_fp32 holds rows of D <= 1024 in registers, 1-32 per lane, 200 and 1000 with lanes past the
+  // row's end, and loops over longer rows: 1100); B > 1; row counts that fill no whole block. D = 1 only at T = 1: there y = bias whatever x, so
   // a causality case (T >= 7) would change nothing and examine nothing.
   static std::vector<Problem> gpu_grid(bool full) {
     std::vector<Problem> g = {{.B = 1, .T = 1, .D = 1, .eps = 1e-5},     {.B = 3, .T = 1, .D = 5, .eps = 1e-5},
                               {.B = 2, .T = 7, .D = 5, .eps = 1e-5},     {.B = 2, .T = 7, .D = 1000, .eps = 1e-5},
                               {.B = 2, .T = 97, .D = 64, .eps = 1e-5},   {.B = 1, .T = 97, .D = 33, .eps = 1e-3},
-                              {.B = 1, .T = 1000, .D = 1000, .eps = 1e-5}, {.B = 3, .T = 1000, .D = 5, .eps = 1e-5}};
+                              {.B = 1, .T = 1000, .D = 1000, .eps = 1e-5}, {.B = 3, .T = 1000, .D = 5, .eps = 1e-5},
+                              {.B = 1, .T = 97, .D = 200, .eps = 1e-5},   {.B = 1, .T = 97, .D = 1100, .eps = 1e-5}};
     if (full) g.push_back({.B = 64, .T = 256, .D = 512, .eps = 1e-5});
     return g;
   }

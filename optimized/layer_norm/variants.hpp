@@ -3,9 +3,10 @@
 //   y = xhat weight + bias
 //   backward, with g = dy weight:  dx = rstd (g - mean_d g - xhat mean_d(g xhat))
 //                                  dweight = sum_rows dy xhat,  dbias = sum_rows dy
-//   rowwise_fp32   fp32 storage and arithmetic. One warp per row (R = B T rows, 8 rows per 256-thread block), any D:
+//   rowwise_fp32   fp32 storage and arithmetic. One warp per row (R = B T rows, 8 warps per 256-thread block), any D:
 //                  each lane strides the row, the warp sums by a fixed butterfly (__shfl_xor), two passes (mean, then
-//                  the centred squares: no cancellation of E[x^2] - mu^2); mean and rstd saved for the backward.
+//                  the centred squares: no cancellation of E[x^2] - mu^2); mean and rstd saved for the backward. For
+//                  D <= 1024 the row stays in registers (read once) and a warp takes 1-4 rows at once.
 //                  dx by the same warp per row (sums of g and g xhat, xhat recomputed from the saved mean, rstd).
 //                  dweight and dbias without atomics: per-chunk partial sums over fixed runs of rows into the
 //                  workspace [2, chunks, D], then one fixed-order sum over the chunks per column: bitwise reproducible.
