@@ -189,7 +189,8 @@ lines = ["# Throughput: the GPU trainer's step beside zoology's own training ste
          f"- precision: {PRECISION}",
          (f"- PyTorch {meta.get('torch')} (CUDA {meta.get('cuda')}) on {meta.get('gpu')}, {meta.get('dtype')}, TF32 "
           f"{'on' if meta.get('tf32') else 'off'}"
-          + (f", autocast {meta['autocast']}" if meta.get("autocast") else "") + "; the peer: {meta.get('model')}, {meta.get('optimizer')}; mamba: {meta.get('mamba')}; RWKV's WKV: "
+          + (f", autocast {meta['autocast']}" if meta.get("autocast") else "")
+          + f"; the peer: {meta.get('model')}, {meta.get('optimizer')}; mamba: {meta.get('mamba')}; RWKV's WKV: "
           f"{meta.get('rwkv_wkv')}" + "".join(f"; {n}" for n in meta.get("notes", []))
           + (f"; **partial**: {meta['partial']}" if "partial" in meta else "") if meta else
           f"- PyTorch: none ({T_.get('skipped')}): no peer columns, the target is not measured"),

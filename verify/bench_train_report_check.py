@@ -123,6 +123,8 @@ expect(md, "- menagerie 0.1.0 git 0123abcd, Release", "provenance")
 expect(md, "- PyTorch 9.9.9-test (CUDA 13.0) on Test GPU", "provenance")
 expect(md, "- precision: fp32 on both sides", "precision (fp32)")
 expect(md, "float32, TF32 off; the peer", "precision (fp32 peer)")
+expect(md, "; the peer: LanguageModel, AdamW(lr=0.001, weight_decay=0.1); mamba: ref; RWKV's WKV: test wkv; a test "
+       "note", "the peer's model, optimizer, mamba and WKV")
 tf32_steps = dict(steps, precision="tf32")
 tf32_peers = dict(peers, meta=dict(torch_meta, precision="tf32", tf32=True))
 md_tf32, _ = report(tf32_steps, tf32_peers)

@@ -1,13 +1,14 @@
 // optimized/common/gemm.hpp: the row-major GEMM in all four transpose combinations and the row and column sums, on
 // odd sizes, against a product in double written here from the definition C[i, j] = sum_p op(A)[i, p] op(B)[p, j]
 // (op(X) = X, or X^T read from X's row-major storage); beta = 1 accumulates onto C; the handle cache returns one handle
-// per stream; a strided C (ldc > N) is written in its first N columns only. A stream's GEMM precision (tf32, bf16)
-// shows in the error against the double product: operands rounded to TF32 (unit roundoff 2^-11) or bf16 (2^-8) give
-// a normalised error of that order on random normal data (each product errs by up to two units, and the K terms'
-// errors add up like the terms themselves), far above fp32's (2^-24 per operation); the bounds below are 2^5 on
-// either side of the unit roundoff (fp32: below 2^-17, its accumulation over K 256 stays near 2^-20), and the precision
-// stays with its stream until set again. gemm_work() grows by 2 M N K per product (the definition's multiply-adds),
-// in the arithmetic the product ran in, for fp32, tf32, bf16 and fp64 GEMMs on odd sizes.
+// per stream; a strided C (ldc > N) is written in its first N columns only. A stream's GEMM precision (tf32) shows in
+// the error against the double product: operands rounded to TF32 (unit roundoff 2^-11) give a normalised error of
+// that order on random normal data (each product errs by up to two units, and the K terms' errors add up like the
+// terms themselves), far above fp32's (2^-24 per operation); the bounds below are 2^2 on either side of the unit
+// roundoff (0.6 units on the H100; fp32: below 2^-17, its accumulation over K 256 stays near 2^-20), and the precision
+// stays with its stream until set again. (Bounds of 2^5 let a "bf16" mode that ran TF32 kernels pass as bf16 in
+// session 24: 2.95e-4 against bf16's 2^-8.) gemm_work() grows by 2 M N K per product (the definition's
+// multiply-adds), in the arithmetic the product ran in, for fp32, tf32 and fp64 GEMMs on odd sizes.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -137,19 +138,18 @@ TEST(Gemm, TensorCorePrecisionsRoundTheOperands) {
     const char* name;
     double unit;  // the operands' unit roundoff
   };
-  for (const auto& x : {Expect{cuda::GemmPrecision::tf32, "tf32", 0x1p-11}, Expect{cuda::GemmPrecision::bf16, "bf16",
-                                                                                  0x1p-8}}) {
+  for (const auto& x : {Expect{cuda::GemmPrecision::tf32, "tf32", 0x1p-11}}) {
     cuda::set_gemm_precision(s.get(), x.precision);
     const double e = relerr(s.get()), e_other = relerr(other.get());
     std::printf("[ gemm %s ] relerr %.3e (unit roundoff %.3e); another stream, fp32: %.3e\n", x.name, e, x.unit,
                 e_other);
     EXPECT_EQ(cuda::gemm_precision(s.get()), x.precision);
-    EXPECT_GT(e, x.unit / 32) << x.name << ": no sign of the operands' rounding (seed " << test::test_seed() << ")";
-    EXPECT_LT(e, x.unit * 32) << x.name << " (seed " << test::test_seed() << ")";
+    EXPECT_GT(e, x.unit / 4) << x.name << ": no sign of the operands' rounding (seed " << test::test_seed() << ")";
+    EXPECT_LT(e, x.unit * 4) << x.name << " (seed " << test::test_seed() << ")";
     EXPECT_LT(e_other, 0x1p-17) << "the precision of one stream reached another";
   }
   cuda::set_gemm_precision(s.get(), cuda::GemmPrecision::fp32);
-  EXPECT_LT(relerr(s.get()), 0x1p-17) << "fp32 again after bf16";
+  EXPECT_LT(relerr(s.get()), 0x1p-17) << "fp32 again after tf32";
 }
 
 TEST(Gemm, WorkCountsTwoMNKPerProductByArithmetic) {
@@ -163,8 +163,7 @@ TEST(Gemm, WorkCountsTwoMNKPerProductByArithmetic) {
     return std::vector<std::uint64_t>{y.fp32 - x.fp32, y.tf32 - x.tf32, y.bf16 - x.bf16, y.fp16 - x.fp16,
                                       y.fp64 - x.fp64};
   };
-  for (const auto& [p, slot] : {std::pair{cuda::GemmPrecision::fp32, 0}, std::pair{cuda::GemmPrecision::tf32, 1},
-                                std::pair{cuda::GemmPrecision::bf16, 2}}) {
+  for (const auto& [p, slot] : {std::pair{cuda::GemmPrecision::fp32, 0}, std::pair{cuda::GemmPrecision::tf32, 1}}) {
     cuda::set_gemm_precision(s.get(), p);
     const auto before = cuda::gemm_work();
     cuda::gemm_rm(s.get(), Op::N, Op::N, M, N, K, 1.f, a.data(), K, b.data(), N, 0.f, c.data());

@@ -47,9 +47,7 @@ StreamGemm& entry_for(cudaStream_t stream) {
 
 std::atomic<std::uint64_t> work[5];  // by GemmArith
 
-GemmArith arith_of(GemmPrecision p) {
-  return p == GemmPrecision::fp32 ? GemmArith::fp32 : p == GemmPrecision::tf32 ? GemmArith::tf32 : GemmArith::bf16;
-}
+GemmArith arith_of(GemmPrecision p) { return p == GemmPrecision::fp32 ? GemmArith::fp32 : GemmArith::tf32; }
 
 }  // namespace
 
@@ -82,11 +80,9 @@ void gemm_rm(cudaStream_t stream, Op op_a, Op op_b, std::int64_t M, std::int64_t
                                        ld_a, &beta, C, ld_c));
     return;
   }
-  const cublasComputeType_t compute =
-      e.precision == GemmPrecision::tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F_FAST_16BF;
   MENAGERIE_CUBLAS_CHECK(cublasGemmEx(e.handle.get(), to_cublas(op_b), to_cublas(op_a), n, m, k, &alpha, B, CUDA_R_32F,
-                                      ld_b, A, CUDA_R_32F, ld_a, &beta, C, CUDA_R_32F, ld_c, compute,
-                                      CUBLAS_GEMM_DEFAULT));
+                                      ld_b, A, CUDA_R_32F, ld_a, &beta, C, CUDA_R_32F, ld_c,
+                                      CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT));
 }
 
 void gemm_rm(cudaStream_t stream, Op op_a, Op op_b, std::int64_t M, std::int64_t N, std::int64_t K, double alpha,

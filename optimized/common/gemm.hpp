@@ -8,8 +8,8 @@
 //         architecture (cuBLAS documents its routines as bitwise reproducible there; no atomics mode is enabled)
 //   tf32  cublasGemmEx, fp32 in and out, CUBLAS_COMPUTE_32F_FAST_TF32: tensor cores, operands rounded to TF32 (10
 //         mantissa bits), fp32 accumulation
-//   bf16  the same with CUBLAS_COMPUTE_32F_FAST_16BF: operands rounded to bf16 (7 mantissa bits), fp32 accumulation;
-//         PyTorch's bf16 autocast of a matmul, except that the product stays fp32 (autocast rounds it to bf16)
+// No bf16: CUBLAS_COMPUTE_32F_FAST_16BF on fp32 operands (a permission, not an order) ran the TF32 kernels on the H100
+// (session 24: the same bits and rate as tf32); bf16 products need the operands converted to bf16 first.
 // column_sums and row_sums (GEMV) are fp32 in every precision.
 // gemm_work() counts the products issued so far (every thread, stream and device): 2 M N K flops per product, by the
 // arithmetic it ran in, from gemm_rm and the attention's batched GEMMs (count_gemm). bench train divides one step's
@@ -26,7 +26,7 @@ namespace menagerie::cuda {
 
 cublasHandle_t cublas_for(cudaStream_t stream);
 
-enum class GemmPrecision { fp32, tf32, bf16 };
+enum class GemmPrecision { fp32, tf32 };
 
 // The precision of every later fp32 gemm_rm on `stream` (on the current device).
 void set_gemm_precision(cudaStream_t stream, GemmPrecision precision);
