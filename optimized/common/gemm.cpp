@@ -22,10 +22,6 @@ int as_int(std::int64_t x, const char* what) {
 
 cublasOperation_t to_cublas(Op op) { return op == Op::N ? CUBLAS_OP_N : CUBLAS_OP_T; }
 
-}  // namespace
-
-namespace {
-
 // A stream's cuBLAS handle and the precision of its fp32 GEMMs.
 struct StreamGemm {
   CublasHandle handle;
