@@ -170,8 +170,8 @@ def params_line():
 
 PRECISION = {
     "float": "fp32 on both sides (zoology's mode: our \"precision\": \"float\", PyTorch's TF32 off)",
-    "tf32": "**tf32**: ours \"precision\": \"tf32\" (the cuBLAS GEMMs of the head, the projections and the mixers' "
-            "gemm_rm on TF32 tensor cores; attention scores and every other kernel fp32), zoology with PyTorch's "
+    "tf32": "**tf32**: ours \"precision\": \"tf32\" (the cuBLAS GEMMs of the head, the projections, the mixers' "
+            "gemm_rm and attention's scores on TF32 tensor cores; every other kernel fp32), zoology with PyTorch's "
             "allow_tf32 (every matmul)",
     "bf16": "**bf16**: ours \"precision\": \"bf16\" (the same GEMMs on bf16 tensor cores, operands rounded to bf16, "
             "fp32 accumulation and outputs; every other kernel fp32), zoology's forward and loss under "

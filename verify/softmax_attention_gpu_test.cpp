@@ -5,6 +5,10 @@
 //                   terms' magnitudes (harness/attention_oracle.hpp), with the extreme-score factor and floor
 //                   (one fp32 unit of the largest score) of harness/tolerance.hpp for all four
 //   dispatch        unsupported shapes are ShapeErrors naming the value; choose() picks the documented variant
+//   tf32 streams    gemm_cublas_fp32 on a stream whose GEMM precision is tf32 (optimized/common/gemm.hpp; the GPU
+//                   trainer's "precision": "tf32") runs its score GEMMs on TF32 tensor cores: o, dq, dk, dv differ
+//                   from the fp32 stream's, stay within the rule scaled by harness::factor_tf32 (TF32's unit roundoff
+//                   over fp32's) against the double oracle, and an fp32 stream afterwards gives the first bits again
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,7 +17,9 @@
 
 #include "core/errors.hpp"
 #include "harness/gpu_check.hpp"
+#include "harness/tolerance.hpp"
 #include "optimized/common/device.hpp"
+#include "optimized/common/gemm.hpp"
 #include "optimized/softmax_attention/variants.hpp"
 #include "verify/support/env.hpp"
 
@@ -103,6 +109,55 @@ TEST(SoftmaxAttentionGpu, ExtremeScoresStayFiniteAndAccurate) {
                               << m.tolerance << "; replay with " << test::replay_line();
       }
     }
+}
+
+TEST(SoftmaxAttentionGpu, ScoresFollowTheStreamsTf32Precision) {
+  MENAGERIE_REQUIRE_GPU_OR_SKIP();
+  const std::uint64_t seed = test::test_seed();
+  const auto p = problem(2, 97, 2, 64, 48);
+  const osa::Variant& v = osa::variant("gemm_cublas_fp32", p);
+  const auto all = harness::draw_inputs(p, seed, v.dtype);
+  const auto outputs = [&](cuda::GemmPrecision precision) {  // on the legacy stream, harness::run's
+    cuda::set_gemm_precision(nullptr, precision);
+    harness::DeviceProblem<sa::Problem> dp(v, p);
+    harness::run(v, p, dp, all, true);
+    cuda::set_gemm_precision(nullptr, cuda::GemmPrecision::fp32);
+    Named<double> out;
+    for (const char* n : {"o", "dq", "dk", "dv"}) out.emplace(n, dp.download(n));
+    return out;
+  };
+  const auto fp32 = outputs(cuda::GemmPrecision::fp32), tf32 = outputs(cuda::GemmPrecision::tf32),
+             again = outputs(cuda::GemmPrecision::fp32);
+  Named<double> in, dO;
+  for (const char* n : {"q", "k", "v"}) in.emplace(n, all.at(n));
+  dO.emplace("o", all.at("do"));
+  const auto in_f = ref::convert<float>(in);
+  Named<double> oracle = allocate<double>(sa::tensors(p), Role::output, NAN), g;
+  Named<float> yard = allocate<float>(sa::tensors(p), Role::output, NAN), gy;
+  harness::attention::fast_forward<double>(p, in, oracle);
+  harness::attention::fast_backward<double>(p, in, dO, g, harness::attention::Exact{});
+  harness::attention::fast_forward<float>(p, in_f, yard);
+  harness::attention::fast_backward<float>(p, in_f, ref::convert<float>(dO), gy);
+  for (const char* n : {"o", "dq", "dk", "dv"}) {
+    const bool gradient = n[0] == 'd';
+    const Tensor<double>& orc = gradient ? g.at(std::string(1, n[1])) : oracle.at("o");
+    const Tensor<float>& y = gradient ? gy.at(std::string(1, n[1])) : yard.at("o");
+    std::int64_t differ = 0, repeat = 0;
+    for (std::int64_t i = 0; i < orc.numel(); ++i) {
+      differ += tf32.at(n).data()[i] != fp32.at(n).data()[i];
+      repeat += again.at(n).data()[i] != fp32.at(n).data()[i];
+    }
+    const double err = error_relative_to(tf32.at(n), orc, orc),
+                 yardstick = error_relative_to(ref::convert<double>(y), orc, orc),
+                 tol = harness::factor_tf32 * harness::tolerance(gradient, yardstick);
+    std::printf("  tf32 stream %-2s relerr %.3e (fp32 yardstick %.3e, tolerance %.3e); %lld of %lld differ from the "
+                "fp32 stream's; fp32 again: %lld differ\n",
+                n, err, yardstick, tol, static_cast<long long>(differ), static_cast<long long>(orc.numel()),
+                static_cast<long long>(repeat));
+    EXPECT_GT(differ, 0) << n << ": the tf32 stream gave the fp32 bits (seed " << seed << ")";
+    EXPECT_LE(err, tol) << n << " (seed " << seed << ")";
+    EXPECT_EQ(repeat, 0) << n << ": the fp32 stream after the tf32 one changed";
+  }
 }
 
 TEST(SoftmaxAttentionGpu, UnsupportedShapesAreShapeErrorsAndChooseIsDocumented) {

@@ -5,8 +5,9 @@
 //             dS = P (dP - Delta)  ->  dV = P^T dO,  dQ = scale dS K,  dK = scale dS^T Q
 // Row-major [T, D] blocks with row pitch H D are cuBLAS's column-major D x T matrices, so every product is one
 // strided-batched GEMM (stride T H D between batches). fp32: fp32 storage and compute on a pedantic-math handle
-// (no TF32); bf16: bf16 q, k, v, P, dS and outputs, fp32 S, dP and accumulation. The cuBLAS handle is one per
-// (stream, device), created on first use and kept for the process (handle_for). Attention dropout (fp32, training:
+// (no TF32), or TF32 operands (CUBLAS_COMPUTE_32F_FAST_TF32) on a stream whose GEMM precision is tf32 (the GPU
+// trainer's "precision": "tf32", as PyTorch's allow_tf32 does for every matmul); bf16: bf16 q, k, v, P, dS and outputs, fp32 S, dP and accumulation. The cuBLAS handle is one per
+// (stream, device), created on first use and kept for the process (blas_for). Attention dropout (fp32, training:
 // gemm_cublas_dropout.hpp) swaps in the two *_dropout row kernels, which regenerate the Philox mask per row
 // (dropout_mask.hpp's for_each_key: each thread takes whole Philox blocks of 4 consecutive keys).
 #include <cmath>
@@ -38,11 +39,18 @@ constexpr cudaDataType_t data_type() {
   return std::is_same_v<X, float> ? CUDA_R_32F : CUDA_R_16BF;
 }
 
+// The handle and arithmetic of a launch's GEMMs.
+struct Blas {
+  cublasHandle_t handle;
+  bool tf32;  // fp32 data on a stream whose GEMM precision is tf32 (optimized/common/gemm.hpp): FAST_TF32 compute
+};
+
 // One handle per (stream, device), bound to its stream once: a handle's workspace then never serves two streams at
 // once (cublasSetStream on a shared handle would hand the workspace to the new stream while the old one may still
 // be using it), and no handle is destroyed (cublasDestroy synchronises the device) when a host thread exits. Only
-// the math mode changes per call; a stream is driven by one host thread at a time.
-cublasHandle_t handle_for(cudaStream_t stream, bool fp32) {
+// the math mode changes per call (pedantic for fp32 data in fp32, default otherwise); a stream is driven by one host
+// thread at a time. fp32 data follow the stream's GEMM precision, as the projections around them do.
+Blas blas_for(cudaStream_t stream, bool fp32) {
   static std::mutex mutex;
   static auto* handles = new std::map<std::pair<std::uintptr_t, int>, cuda::CublasHandle>;  // never destroyed
   int device = 0;
@@ -55,22 +63,28 @@ cublasHandle_t handle_for(cudaStream_t stream, bool fp32) {
     if (it == handles->end()) it = handles->emplace(key, cuda::CublasHandle(stream, cuda::MathMode::pedantic)).first;
     h = &it->second;
   }
-  const auto mode = fp32 ? cuda::MathMode::pedantic : cuda::MathMode::default_math;
+  const bool tf32 = fp32 && cuda::gemm_precision(stream) == cuda::GemmPrecision::tf32;
+  const auto mode = fp32 && !tf32 ? cuda::MathMode::pedantic : cuda::MathMode::default_math;
   if (h->math_mode() != mode) h->set_math_mode(mode);
-  return h->get();
+  return {h->get(), tf32};
 }
 
-// C = alpha op(A) op(B) for `batch` column-major problems; types: A, B of TA, C of TC; fp32 compute.
-void gemm(cublasHandle_t h, bool ta, bool tb, int m, int n, int k, float alpha, const void* A, cudaDataType_t TA,
+// C = alpha op(A) op(B) for `batch` column-major problems; types: A, B of TA, C of TC; fp32 compute (TF32 operands
+// where b.tf32).
+void gemm(const Blas& b, bool ta, bool tb, int m, int n, int k, float alpha, const void* A, cudaDataType_t TA,
           int lda, std::int64_t sa, const void* B, int ldb, std::int64_t sb, void* C, cudaDataType_t TC, int ldc,
           std::int64_t sc, int batch) {
   const float beta = 0.f;
   using cuda::GemmArith;
-  cuda::count_gemm(TA == CUDA_R_32F ? GemmArith::fp32 : TA == CUDA_R_16BF ? GemmArith::bf16 : GemmArith::fp16, m, n, k,
-                   batch);
-  MENAGERIE_CUBLAS_CHECK(cublasGemmStridedBatchedEx(h, ta ? CUBLAS_OP_T : CUBLAS_OP_N, tb ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                                    m, n, k, &alpha, A, TA, lda, sa, B, TA, ldb, sb, &beta, C, TC, ldc,
-                                                    sc, batch, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+  cuda::count_gemm(b.tf32 ? GemmArith::tf32
+                   : TA == CUDA_R_32F  ? GemmArith::fp32
+                   : TA == CUDA_R_16BF ? GemmArith::bf16
+                                       : GemmArith::fp16,
+                   m, n, k, batch);
+  MENAGERIE_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
+      b.handle, ta ? CUBLAS_OP_T : CUBLAS_OP_N, tb ? CUBLAS_OP_T : CUBLAS_OP_N, m, n, k, &alpha, A, TA, lda, sa, B, TA,
+      ldb, sb, &beta, C, TC, ldc, sc, batch, b.tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F,
+      CUBLAS_GEMM_DEFAULT));
 }
 
 __device__ float block_reduce(float x, bool is_max, float* scratch) {
@@ -187,7 +201,7 @@ void forward_impl(const Problem& p, const ForwardArgs& a, cudaStream_t stream, c
   const std::string why = unsupported(p);
   require<ShapeError>(why.empty(), why);
   constexpr bool fp32 = std::is_same_v<X, float>;
-  const cublasHandle_t h = handle_for(stream, fp32);
+  const Blas h = blas_for(stream, fp32);
   const int T = static_cast<int>(p.T), D = static_cast<int>(p.D), Dv = static_cast<int>(p.Dv);
   const int H = static_cast<int>(p.H), B = static_cast<int>(p.B);
   const std::int64_t TT = p.T * p.T;
@@ -227,7 +241,7 @@ void backward_impl(const Problem& p, const BackwardArgs& a, cudaStream_t stream,
   const std::string why = unsupported(p);
   require<ShapeError>(why.empty(), why);
   constexpr bool fp32 = std::is_same_v<X, float>;
-  const cublasHandle_t h = handle_for(stream, fp32);
+  const Blas h = blas_for(stream, fp32);
   const int T = static_cast<int>(p.T), D = static_cast<int>(p.D), Dv = static_cast<int>(p.Dv);
   const int H = static_cast<int>(p.H), B = static_cast<int>(p.B);
   const std::int64_t TT = p.T * p.T;

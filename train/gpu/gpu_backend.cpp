@@ -9,8 +9,9 @@
 //   backward in reverse; the tied W_E's gradient is the head's dz^T out_lab plus the embedding's scatter-add
 //   AdamW: adamw step_fp32 over the trained prefix (fp32 moments)
 // "precision": "tf32" sets the stream's GEMM precision (optimized/common/gemm.hpp): the head, the projections and
-// the other GEMMs the mixers issue through gemm_rm run on tensor cores with operands rounded to TF32; attention's
-// score GEMMs (softmax_attention/gemm_cublas.cu, their own handles) and every non-GEMM kernel stay fp32.
+// the other GEMMs the mixers issue through gemm_rm run on tensor cores with operands rounded to TF32, and so do
+// attention's score GEMMs (softmax_attention/gemm_cublas.cu reads the stream's precision); every non-GEMM kernel
+// stays fp32.
 // Per (B, T) a Plan holds the activations and the mixers bound to them; plans are kept (training and evaluation
 // batch sizes differ). Attention dropout (mha, sliding_attn) is the reference's Philox masks inside the mixer's
 // attention (mixer_layer.hpp); evaluation runs without it. The host synchronises once per step, to return the loss.
