@@ -1,7 +1,7 @@
 // train_steps: the GPU backend's training step timed directly (no `menagerie train` loop around it), the "ours" side
 // of `menagerie bench train` (cli/bench_train.cpp; its peer is bench/train_torch.py).
 //   train_steps --config bench/throughput-train.json --out steps.json [--only NAME,...] [--smoke] [--graph]
-//               [--precision float|tf32]
+//               [--precision float|tf32|bf16]
 // For each mixer entry x d_model x shape of the config, a run config is assembled (model = config.model merged with
 // the entry's model, d_model, max_position_embeddings = T where the entry says "positions"; MQAR data of B examples at
 // (T, num_kv_pairs); backend "gpu"; "precision" from --precision, default "float") and validated by
@@ -18,9 +18,9 @@
 // that replayed the graph: all of them once warmup_steps >= 2). Not with --concurrent.
 // The GEMM floor's inputs (not with --concurrent): each row's "gemm_flop" counts the cuBLAS products of one plain
 // step (optimized/common/gemm.hpp's gemm_work(), 2 M N K each, by arithmetic: fp32, tf32, bf16, fp16, fp64); the top
-// level's "gemm_tflops" is the machine's rate in fp32, tf32 and fp64, measured here before the rows: the median
+// level's "gemm_tflops" is the machine's rate in fp32, tf32, bf16 and fp64, measured here before the rows: the median
 // of 5 products C = A B^T of 8192^3 (fp64: 4096^3) through gemm_rm on random uniform operands, each after an L2 flush
-// (harness::Timer). bench/train_report.py divides the one by the other: the least time a step that issues these
+// (harness::Timer); bf16's includes gemm_rm's rounding of the operands into bf16, as every bf16 product of a step. bench/train_report.py divides the one by the other: the least time a step that issues these
 // products can take on this GPU.
 // --smoke: d_model 64 and the first shape only, 1 warm-up and 1 timed step (the gpu ctest train_steps_smoke).
 // --concurrent R (2-64): the gain of training R runs at once in one process (sweep --runs-per-worker, one host
@@ -106,8 +106,8 @@ Args parse_args(int argc, char** argv) {
       a.graph = true;
     } else if (s == "--precision") {
       a.precision = value("--precision");
-      require<InputError>(a.precision == "float" || a.precision == "tf32", "train_steps: --precision ", a.precision,
-                          ": expected float or tf32");
+      require<InputError>(a.precision == "float" || a.precision == "tf32" || a.precision == "bf16",
+                          "train_steps: --precision ", a.precision, ": expected float, tf32 or bf16");
     } else if (s == "--plan-only") {
       a.plan_only = true;
     } else if (s == "--concurrent") {
@@ -119,7 +119,7 @@ Args parse_args(int argc, char** argv) {
       a.concurrent = static_cast<int>(r);
     } else {
       throw InputError(cat("train_steps: unknown argument '", s, "' (expected --config FILE --out FILE [--only NAMES] "
-                           "[--smoke] [--plan-only] [--concurrent R] [--graph] [--precision float|tf32])"));
+                           "[--smoke] [--plan-only] [--concurrent R] [--graph] [--precision float|tf32|bf16])"));
     }
   }
   require<InputError>(!(a.graph && a.concurrent), "train_steps: --graph and --concurrent ", a.concurrent,
@@ -198,6 +198,7 @@ double square_rate(std::int64_t n, cuda::GemmPrecision precision) {
 json gemm_rates() {
   return json{{"fp32", square_rate<float>(8192, cuda::GemmPrecision::fp32)},
               {"tf32", square_rate<float>(8192, cuda::GemmPrecision::tf32)},
+              {"bf16", square_rate<float>(8192, cuda::GemmPrecision::bf16)},
               {"fp64", square_rate<double>(4096, cuda::GemmPrecision::fp32)}};
 }
 
@@ -413,8 +414,9 @@ int run(const Args& a) {
   if (!a.concurrent) {
     const json rates = gemm_rates();
     out["gemm_tflops"] = rates;
-    std::printf("train_steps: measured GEMM rates (TFLOP/s): fp32 %.1f, tf32 %.1f, fp64 %.1f\n",
-                rates["fp32"].get<double>(), rates["tf32"].get<double>(), rates["fp64"].get<double>());
+    std::printf("train_steps: measured GEMM rates (TFLOP/s): fp32 %.1f, tf32 %.1f, bf16 %.1f, fp64 %.1f\n",
+                rates["fp32"].get<double>(), rates["tf32"].get<double>(), rates["bf16"].get<double>(),
+                rates["fp64"].get<double>());
   }
   int failed = 0;
   for (auto& p : points) {

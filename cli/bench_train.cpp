@@ -4,10 +4,10 @@
 //      config (default bench/throughput-train.json) the GpuBackend's step (forward, backward, AdamW) on one
 //      fixed MQAR batch, median ms of host-synchronised steps after warm-up (bench/train_steps.cpp). A row that
 //      fails is kept with its error (exit 1 of train_steps is not fatal here; exit 2, bad input, is); with --graph
-//      each row is also timed with the step replayed as a CUDA graph (train_steps --graph); --precision tf32
+//      each row is also timed with the step replayed as a CUDA graph (train_steps --graph); --precision tf32 or bf16
 //      gives every row that "precision" (its cuBLAS GEMMs on tensor cores; default float, zoology's mode);
 //   2. bench/train_torch.py on that file with a python3 that has torch: zoology's LanguageModel built from each row's
-//      model, AdamW, fp32 with TF32 off (on for tf32 rows), a step = zero_grad, forward, cross-entropy, backward,
+//      model, AdamW, fp32 with TF32 off (on for tf32 rows; bf16 rows: forward and loss under bf16 autocast), a step = zero_grad, forward, cross-entropy, backward,
 //      optimizer.step, timed the same way under a time budget (--budget-s, default 240 s); without torch the report
 //      has no peer columns;
 //   3. bench/train_report.py: DIR/throughput-train.md, .csv and (with matplotlib) .png; its precision line names the
@@ -53,10 +53,8 @@ void run_bench_train(const Options& o) {
   namespace fs = std::filesystem;
   require_output_dir("--out", o.out);
   require<InputError>(o.budget_s > 0, "menagerie bench train: --budget-s = ", o.budget_s, " must be > 0");
-  require<InputError>(o.precision != "bf16", "menagerie bench train: --precision bf16 is not offered: cuBLAS's "
-                      "FAST_16BF mode on fp32 operands ran the TF32 kernels on the H100; expected float or tf32");
-  require<InputError>(o.precision == "float" || o.precision == "tf32", "menagerie bench train: --precision ",
-                      o.precision, ": expected float or tf32");
+  require<InputError>(o.precision == "float" || o.precision == "tf32" || o.precision == "bf16",
+                      "menagerie bench train: --precision ", o.precision, ": expected float, tf32 or bf16");
   const fs::path config = o.config.empty() ? script("bench/throughput-train.json") : fs::path(o.config);
   require<InputError>(fs::is_regular_file(config), "menagerie bench train: --config ", config.string(),
                       ": no such file");
@@ -105,8 +103,9 @@ void add_bench_train(CLI::App& bench) {
                 "also time each row with the step replayed as a CUDA graph (\"cuda_graph\": true; train_steps "
                 "--graph): the report adds its ms and ratio and judges the target on them too");
   sub->add_option("--precision", o.precision,
-                  "float (default; zoology's fp32, TF32 off on both sides) or tf32 (our cuBLAS GEMMs on TF32 tensor "
-                  "cores, PyTorch's allow_tf32 on)");
+                  "float (default; zoology's fp32, TF32 off on both sides), tf32 (our cuBLAS GEMMs on TF32 tensor "
+                  "cores, PyTorch's allow_tf32 on) or bf16 (our GEMMs on bf16 tensor cores, zoology under bf16 "
+                  "autocast)");
   sub->callback([] { run_bench_train(o); });
 }
 

@@ -1,5 +1,5 @@
 // The GPU backend of train/backend.hpp (run config "backend": "gpu"): the model of train/lm.hpp in fp32 on one GPU,
-// its mixers through their GPU variants (train/gpu/); "precision": "float" (cuBLAS GEMMs in fp32) or "tf32"
+// its mixers through their GPU variants (train/gpu/); "precision": "float" (cuBLAS GEMMs in fp32), "tf32" or "bf16"
 // (the same storage, the GEMMs of optimized/common/gemm.hpp on tensor cores). Built with CUDA only; a cpu-only
 // build's make_gpu_backend (train/gpu_backend_none.cpp) refuses with an InputError saying so.
 #pragma once

@@ -236,18 +236,18 @@ RunConfig parse_run_config(const json& j, std::string_view where) {
                       c.early_stop_accuracy, " must be >= 0 (above 1 never stops early)");
   c.accuracy = choice(j, "accuracy", Accuracy::per_example,
                       {{"per_example", Accuracy::per_example}, {"pooled", Accuracy::pooled}}, where);
-  require<InputError>(!j.contains("precision") || j["precision"] != "bf16", json_path(where, "precision"),
-                      " = \"bf16\" is not offered: cuBLAS's FAST_16BF mode on fp32 operands ran the TF32 kernels on "
-                      "the H100 (the bits of \"tf32\"); expected \"float\", \"double\" or \"tf32\"");
   c.precision = choice(j, "precision", Precision::f32,
-                       {{"float", Precision::f32}, {"double", Precision::f64}, {"tf32", Precision::tf32}}, where);
+                       {{"float", Precision::f32}, {"double", Precision::f64}, {"tf32", Precision::tf32},
+                        {"bf16", Precision::bf16}},
+                       where);
   c.threads = int_at_least(j, "threads", c.threads, 1, where);
   require<InputError>(c.threads <= 256, json_path(where, "threads"), " = ", c.threads, " must be <= 256");
   c.backend = get_field_or<std::string>(j, "backend", c.backend, where);
   require<InputError>(c.backend == "reference" || c.backend == "gpu", json_path(where, "backend"), " = \"", c.backend,
                       "\": expected \"reference\" (CPU) or \"gpu\"");
   c.shuffle = get_field_or<bool>(j, "shuffle", false, where);
-  require<InputError>(c.precision != Precision::tf32 || c.backend == "gpu", json_path(where, "precision"), " = \"",
+  const bool gpu_mode = c.precision == Precision::tf32 || c.precision == Precision::bf16;
+  require<InputError>(!gpu_mode || c.backend == "gpu", json_path(where, "precision"), " = \"",
                       precision_name(c.precision), "\" needs \"backend\": \"gpu\" (got \"", c.backend,
                       "\"; the reference backend takes \"float\" or \"double\")");
   c.cuda_graph = get_field_or<bool>(j, "cuda_graph", false, where);
@@ -262,6 +262,7 @@ const char* precision_name(Precision p) {
     case Precision::f32: return "float";
     case Precision::f64: return "double";
     case Precision::tf32: return "tf32";
+    case Precision::bf16: return "bf16";
   }
   return "?";
 }

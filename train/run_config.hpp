@@ -14,12 +14,12 @@
 //    "dropout": {"embedding": 0.1, "attention": 0.1},            // 0 turns one off ("enabled": false all)
 //    "early_stop_accuracy": 0.99,                                // stop once valid accuracy > this; > 1 never
 //    "accuracy": "per_example",                                  // Zoology HEAD; "pooled" = ICLR-era
-//    "precision": "float",                                       // or "double"; "tf32" (gpu backend)
+//    "precision": "float",                                       // or "double"; "tf32", "bf16" (gpu backend)
 //    "threads": 2, "backend": "reference", "shuffle": false,
 //    "cuda_graph": false}                                        // gpu backend: replay each step as a CUDA graph
 // Ranges: every integer size (model and mixer sizes, epochs, batch sizes, threads) is in [its minimum, kMaxSize];
 // optimizer.lr in (0, 1], weight_decay >= 0 with lr x weight_decay < 1, eps in (0, 1]; dropout in [0, 1); the data
-// need a train and a test segment; "cuda_graph": true and "precision": "tf32" need "backend": "gpu"
+// need a train and a test segment; "cuda_graph": true and "precision": "tf32" or "bf16" need "backend": "gpu"
 // (docs/gpu-trainer.md). Whether the run fits in memory is checked before it starts (train/memory.hpp).
 // Mixer objects: {"id": <an id of core/registry.hpp's Mixers>, <that contract's config_keys>}, e.g.
 // {"id": "base_conv", "conv": "long_implicit", "kernel_size": 3, "l_max": 64}: each key's name, default and range
@@ -37,14 +37,12 @@ namespace menagerie::train {
 
 inline constexpr std::int64_t kMaxSize = std::int64_t{1} << 20;  // 1048576
 
-// float: fp32 storage and arithmetic (zoology's mode); double: the reference backend in double; tf32: the GPU
-// backend's fp32 storage with its cuBLAS GEMMs (projections, the head, the mixers' GEMMs through
-// optimized/common/gemm.hpp) on tensor cores, operands rounded to TF32 (10 mantissa bits), fp32 accumulation: the GEMM
-// half of PyTorch's allow_tf32. "bf16" is refused with the reason: cuBLAS's CUBLAS_COMPUTE_32F_FAST_16BF on fp32
-// operands ran the TF32 kernels on the H100 (session 24: the bits of tf32, tf32's rate), so bf16 GEMMs need their
-// operands converted to bf16 first, which gemm_rm does not do yet.
-enum class Precision { f32, f64, tf32 };
-const char* precision_name(Precision p);  // "float", "double", "tf32": the config's spelling
+// float: fp32 storage and arithmetic (zoology's mode); double: the reference backend in double; tf32 and bf16: the
+// GPU backend's fp32 storage with its cuBLAS GEMMs (projections, the head, the mixers' GEMMs through
+// optimized/common/gemm.hpp) on tensor cores, operands rounded to TF32 (10 mantissa bits) or bf16 (7), fp32
+// accumulation: the GEMM half of PyTorch's allow_tf32 and bf16 autocast.
+enum class Precision { f32, f64, tf32, bf16 };
+const char* precision_name(Precision p);  // "float", "double", "tf32", "bf16": the config's spelling
 enum class Schedule { cosine, constant };
 enum class Accuracy { per_example, pooled };
 

@@ -1,19 +1,22 @@
 // optimized/common/gemm.hpp: the row-major GEMM in all four transpose combinations and the row and column sums, on
 // odd sizes, against a product in double written here from the definition C[i, j] = sum_p op(A)[i, p] op(B)[p, j]
 // (op(X) = X, or X^T read from X's row-major storage); beta = 1 accumulates onto C; the handle cache returns one handle
-// per stream; a strided C (ldc > N) is written in its first N columns only. A stream's GEMM precision (tf32) shows in
-// the error against the double product: operands rounded to TF32 (unit roundoff 2^-11) give a normalised error of
-// that order on random normal data (each product errs by up to two units, and the K terms' errors add up like the
-// terms themselves), far above fp32's (2^-24 per operation); the bounds below are 2^2 on either side of the unit
-// roundoff (0.6 units on the H100; fp32: below 2^-17, its accumulation over K 256 stays near 2^-20), and the precision
-// stays with its stream until set again. (Bounds of 2^5 let a "bf16" mode that ran TF32 kernels pass as bf16 in
-// session 24: 2.95e-4 against bf16's 2^-8.) gemm_work() grows by 2 M N K per product (the definition's
-// multiply-adds), in the arithmetic the product ran in, for fp32, tf32 and fp64 GEMMs on odd sizes.
+// per stream; a strided C (ldc > N) is written in its first N columns only. A stream's GEMM precision (tf32, bf16)
+// shows in the error against the double product: operands rounded to TF32 (unit roundoff 2^-11) or bf16 (2^-8) give
+// a normalised error of that order on random normal data (each product errs by up to two units, and the K terms'
+// errors add up like the terms themselves), far above fp32's (2^-24 per operation); the bounds below are 2^2 on
+// either side of the unit roundoff (tf32: 0.6 units on the H100; fp32: below 2^-17, its accumulation over K 256 stays
+// near 2^-20), and the precision stays with its stream until set again. Bounds of 2^5 let a "bf16" mode that ran TF32
+// kernels pass in session 24 (2.95e-4, 0.08 bf16 units: cuBLAS's FAST_16BF on fp32 operands); bf16 now converts
+// the operands itself. gemm_work() grows by 2 M N K per product (the definition's multiply-adds), in the arithmetic
+// the product ran in, for fp32, tf32, bf16 and fp64 GEMMs on odd sizes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "core/random.hpp"
@@ -138,7 +141,8 @@ TEST(Gemm, TensorCorePrecisionsRoundTheOperands) {
     const char* name;
     double unit;  // the operands' unit roundoff
   };
-  for (const auto& x : {Expect{cuda::GemmPrecision::tf32, "tf32", 0x1p-11}}) {
+  for (const auto& x : {Expect{cuda::GemmPrecision::tf32, "tf32", 0x1p-11}, Expect{cuda::GemmPrecision::bf16, "bf16",
+                                                                                  0x1p-8}}) {
     cuda::set_gemm_precision(s.get(), x.precision);
     const double e = relerr(s.get()), e_other = relerr(other.get());
     std::printf("[ gemm %s ] relerr %.3e (unit roundoff %.3e); another stream, fp32: %.3e\n", x.name, e, x.unit,
@@ -149,7 +153,61 @@ TEST(Gemm, TensorCorePrecisionsRoundTheOperands) {
     EXPECT_LT(e_other, 0x1p-17) << "the precision of one stream reached another";
   }
   cuda::set_gemm_precision(s.get(), cuda::GemmPrecision::fp32);
-  EXPECT_LT(relerr(s.get()), 0x1p-17) << "fp32 again after tf32";
+  EXPECT_LT(relerr(s.get()), 0x1p-17) << "fp32 again after bf16";
+}
+
+// bf16 rounds each operand itself, to nearest even: the product then equals, up to fp32 accumulation, the product in
+// double of the operands rounded here from their bits (x + 0x7FFF + the kept lowest bit, low 16 bits cleared; the
+// products of two 8-bit significands are exact). Checked in all four transpose combinations, with row strides wider
+// than the stored columns (lda, ldb > the operand's columns, the gaps NaN: a read from them shows), alpha 0.5 and
+// beta 1. Truncation instead of rounding, or a wrong stride, errs by bf16 units (2^-8), 400 times the bound.
+float bf16_rne(float x) {
+  std::uint32_t u;
+  std::memcpy(&u, &x, 4);
+  u = (u + 0x7FFFu + ((u >> 16) & 1u)) & 0xFFFF0000u;
+  std::memcpy(&x, &u, 4);
+  return x;
+}
+
+TEST(Gemm, Bf16RoundsEachOperandToNearestEven) {
+  MENAGERIE_REQUIRE_GPU_OR_SKIP();
+  cuda::Stream s;
+  cuda::set_gemm_precision(s.get(), cuda::GemmPrecision::bf16);
+  const std::int64_t M = 37, N = 19, K = 23, pad = 5;
+  for (Op oa : {Op::N, Op::T})
+    for (Op ob : {Op::N, Op::T}) {
+      const std::int64_t a_rows = oa == Op::N ? M : K, b_rows = ob == Op::N ? K : N;
+      const std::int64_t lda = (oa == Op::N ? K : M) + pad, ldb = (ob == Op::N ? N : K) + pad;
+      auto a = normal(a_rows * lda, 11), b = normal(b_rows * ldb, 12);
+      for (std::int64_t r = 0; r < a_rows; ++r)
+        for (std::int64_t c = lda - pad; c < lda; ++c) a[static_cast<std::size_t>(r * lda + c)] = NAN;
+      for (std::int64_t r = 0; r < b_rows; ++r)
+        for (std::int64_t c = ldb - pad; c < ldb; ++c) b[static_cast<std::size_t>(r * ldb + c)] = NAN;
+      const auto c0 = normal(M * N, 13);
+      DeviceBuffer<float> da(a), db(b), dc(c0);
+      cuda::gemm_rm(s.get(), oa, ob, M, N, K, 0.5f, da.data(), lda, db.data(), ldb, 1.f, dc.data());
+      const auto c = dc.download(s.get());
+      std::vector<float> ra(a.size()), rb(b.size());
+      for (std::size_t i = 0; i < a.size(); ++i) ra[i] = bf16_rne(a[i]);
+      for (std::size_t i = 0; i < b.size(); ++i) rb[i] = bf16_rne(b[i]);
+      double worst = 0;
+      for (std::int64_t i = 0; i < M; ++i)
+        for (std::int64_t j = 0; j < N; ++j) {
+          double ref = c0[static_cast<std::size_t>(i * N + j)], mag = std::fabs(ref);
+          for (std::int64_t p = 0; p < K; ++p) {
+            const double t = 0.5 * at(ra, lda, oa, i, p) * at(rb, ldb, ob, p, j);
+            ref += t;
+            mag += std::fabs(t);
+          }
+          const double got = c[static_cast<std::size_t>(i * N + j)];
+          worst = std::max(worst, std::fabs(got - ref) / mag);
+          ASSERT_LE(std::fabs(got - ref), 1e-5 * mag)
+              << "op_a " << (oa == Op::N ? "N" : "T") << " op_b " << (ob == Op::N ? "N" : "T") << " at " << i << ", "
+              << j << ": got " << got << ", bf16 operands in double " << ref << " (seed " << test::test_seed() << ")";
+        }
+      std::printf("[ bf16 op_a %s op_b %s ] worst |got - ref| / sum |terms| %.3e\n", oa == Op::N ? "N" : "T",
+                  ob == Op::N ? "N" : "T", worst);
+    }
 }
 
 TEST(Gemm, WorkCountsTwoMNKPerProductByArithmetic) {
@@ -163,7 +221,8 @@ TEST(Gemm, WorkCountsTwoMNKPerProductByArithmetic) {
     return std::vector<std::uint64_t>{y.fp32 - x.fp32, y.tf32 - x.tf32, y.bf16 - x.bf16, y.fp16 - x.fp16,
                                       y.fp64 - x.fp64};
   };
-  for (const auto& [p, slot] : {std::pair{cuda::GemmPrecision::fp32, 0}, std::pair{cuda::GemmPrecision::tf32, 1}}) {
+  for (const auto& [p, slot] : {std::pair{cuda::GemmPrecision::fp32, 0}, std::pair{cuda::GemmPrecision::tf32, 1},
+                                std::pair{cuda::GemmPrecision::bf16, 2}}) {
     cuda::set_gemm_precision(s.get(), p);
     const auto before = cuda::gemm_work();
     cuda::gemm_rm(s.get(), Op::N, Op::N, M, N, K, 1.f, a.data(), K, b.data(), N, 0.f, c.data());

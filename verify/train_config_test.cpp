@@ -97,10 +97,9 @@ TEST(TrainConfig, MalformedConfigsAreOneLineErrorsNamingTheKey) {
       {"/model/mixers", json::array(), "model.mixers must be a non-empty array"},
       {"/model/max_position_embeddings", 4, "max_position_embeddings = 4 is shorter than the data's longest"},
       {"/dropout/attention", 1.5, "tiny.json: dropout.attention = 1.5 must be in [0, 1)"},
-      {"/precision", "half", "tiny.json: precision = \"half\": expected one of float, double, tf32"},
+      {"/precision", "half", "tiny.json: precision = \"half\": expected one of float, double, tf32, bf16"},
       {"/precision", "tf32", "tiny.json: precision = \"tf32\" needs \"backend\": \"gpu\" (got \"reference\""},
-      {"/precision", "bf16", "tiny.json: precision = \"bf16\" is not offered: cuBLAS's FAST_16BF mode on fp32 operands "
-                             "ran the TF32 kernels on the H100"},
+      {"/precision", "bf16", "tiny.json: precision = \"bf16\" needs \"backend\": \"gpu\" (got \"reference\""},
       {"/backend", "cuda", "backend = \"cuda\": expected \"reference\""},
       {"/data/train/0/params/num_kv_pairs", 5, "num_kv_pairs"},
       {"/data/train/0/task", "mqarr", "mqarr"},
@@ -162,13 +161,13 @@ TEST(TrainSweep, DeadlineStartsOnlyPointsExpectedToEndInTime) {
   EXPECT_TRUE(none.may_start(large, 1e9));
 }
 
-// "precision": "tf32" is the GPU backend's (fp32 storage): it parses there, says so in describe(), and its
-// checkpoints store float32 parameters as a "float" run's do (a float64 file would not be what the run trained).
+// "precision": "tf32" and "bf16" are the GPU backend's (fp32 storage): they parse there, say so in describe(), and
+// their checkpoints store float32 parameters as a "float" run's do (a float64 file would not be what the run trained).
 TEST(TrainConfig, TensorCorePrecisionsAreGpuModesWithFloat32Checkpoints) {
   const auto rc = train::parse_run_config(good(), "tiny.json");  // a reference float backend holds the parameters
   auto backend = train::make_backend(rc);
   backend->set_parameters(train::init_parameters(rc.model, 7));
-  for (const auto& [name, precision] : {std::pair{"tf32", train::Precision::tf32}}) {
+  for (const auto& [name, precision] : {std::pair{"tf32", train::Precision::tf32}, {"bf16", train::Precision::bf16}}) {
     SCOPED_TRACE(name);
     json j = good();
     j["precision"] = name;

@@ -13,11 +13,12 @@
 // the updates). A checkpoint-style round trip (parameters and AdamW state of the GPU
 // backend moved into a fresh reference backend) must continue like the GPU backend's own next step within the same
 // rule, and the reference backend's state moved into a fresh GPU backend like the reference's next step.
-// Tensor-core GEMMs ("precision": "tf32"): the same 20 steps for every case, within the rule scaled by
-// harness::factor_tf32 (2^13), TF32's unit roundoff over fp32's; and at d_model 128 the precision shows (the tf32
-// run's parameters differ from the fp32 run's) and stays in its backend (an fp32 backend made after it on the pooled
-// stream trains bitwise as the one made before). This test found that "bf16" (CUBLAS_COMPUTE_32F_FAST_16BF) trained
-// bitwise as tf32 on the H100 (session 24), so that mode is refused (train/run_config.hpp).
+// Tensor-core GEMMs ("precision": "tf32" / "bf16"): the same 20 steps for every case, within the rule scaled by
+// harness::factor_tf32 (2^13) or factor_bf16 (2^16), the format's unit roundoff over fp32's; and at d_model 128 each
+// precision shows (the tf32 and bf16 runs' parameters differ from the fp32 run's and from each other) and stays in
+// its backend (an fp32 backend made after them on the pooled stream trains bitwise as the one made before). The
+// modes test found, in session 24, that a "bf16" asking cuBLAS for CUBLAS_COMPUTE_32F_FAST_16BF trained bitwise as
+// tf32 on the H100 ("bf16 from tf32: 0"); gemm_rm now rounds the operands to bf16 itself.
 // Concurrency (sweep --runs-per-worker, train/gpu/stream_pool.hpp): for each case, two runs (seeds s and s + 1,
 // learning rates 3e-3 and 1e-2) trained at the same time on two host threads, each with its own GPU backend and
 // stream, must give bitwise the losses, the final parameters and the evaluation predictions of each run trained
@@ -324,12 +325,20 @@ TEST_P(GpuBackendTensorCores, FollowsTheReferenceWithinTf32Rounding) {
   follow_reference(c, "tf32", harness::factor_tf32, seed);
 }
 
+TEST_P(GpuBackendTensorCores, FollowsTheReferenceWithinBf16Rounding) {
+  MENAGERIE_REQUIRE_GPU_OR_SKIP();
+  const Case& c = GetParam();
+  const std::uint64_t seed = test_seed();
+  SCOPED_TRACE(cat(c.name, " seed ", seed));
+  follow_reference(c, "bf16", harness::factor_bf16, seed);
+}
+
 INSTANTIATE_TEST_SUITE_P(Mixers, GpuBackendTensorCores, ::testing::ValuesIn(kCases),
                          [](const auto& info) { return std::string(info.param.name); });
 
-// The precision is in force, and only in its own backend: at d_model 128 the tf32 run's parameters differ from the
-// fp32 run's, and an fp32 backend made after it, on the pooled stream it returned, trains bitwise as the fp32 backend
-// made before it.
+// The precision is in force, and only in its own backend: at d_model 128 the tf32 and bf16 runs' parameters differ
+// from the fp32 run's and from each other, and an fp32 backend made after them, on the pooled stream they returned,
+// trains bitwise as the fp32 backend made before them.
 TEST(GpuBackendTensorCoreModes, ChangeTheGemmsOfTheirOwnBackendOnly) {
   MENAGERIE_REQUIRE_GPU_OR_SKIP();
   const Case wide{"base_conv_d128", R"({"vocab_size": 24, "d_model": 128, "n_layers": 2,
@@ -339,14 +348,19 @@ TEST(GpuBackendTensorCoreModes, ChangeTheGemmsOfTheirOwnBackendOnly) {
   SCOPED_TRACE(cat(wide.name, " seed ", seed));
   const RunTrace before = trace_run(wide, seed, 3e-3, nullptr, "float");
   const RunTrace tf32 = trace_run(wide, seed, 3e-3, nullptr, "tf32");
+  const RunTrace bf16 = trace_run(wide, seed, 3e-3, nullptr, "bf16");
   const RunTrace after = trace_run(wide, seed, 3e-3, nullptr, "float");
   const std::int64_t tf32_diff = differing(tf32.params, before.params),
+                     bf16_diff = differing(bf16.params, before.params), apart = differing(bf16.params, tf32.params),
                      after_diff = differing(after.params, before.params);
-  std::printf("[ precisions ] parameters differing from the fp32 run's: tf32 %lld (final loss %.9f against %.9f); "
-              "the fp32 run made after it: %lld\n",
-              static_cast<long long>(tf32_diff), tf32.losses.back(), before.losses.back(),
+  std::printf("[ precisions ] parameters differing from the fp32 run's: tf32 %lld, bf16 %lld (final losses %.9f, "
+              "%.9f against %.9f); bf16 from tf32: %lld; the fp32 run made after them: %lld\n",
+              static_cast<long long>(tf32_diff), static_cast<long long>(bf16_diff), tf32.losses.back(),
+              bf16.losses.back(), before.losses.back(), static_cast<long long>(apart),
               static_cast<long long>(after_diff));
   EXPECT_GT(tf32_diff, 0) << "the tf32 run trained bitwise as fp32: the precision was not applied";
+  EXPECT_GT(bf16_diff, 0) << "the bf16 run trained bitwise as fp32: the precision was not applied";
+  EXPECT_GT(apart, 0) << "the bf16 run trained bitwise as the tf32 run";
   EXPECT_EQ(after_diff, 0) << "an fp32 backend inherited the precision of the pooled stream";
   EXPECT_EQ(after.losses, before.losses);
 }

@@ -8,8 +8,10 @@
 #include <utility>
 
 #include "core/errors.hpp"
+#include "optimized/common/bf16_pack.hpp"
 #include "optimized/common/check.hpp"
 #include "optimized/common/cublas_handle.hpp"
+#include "optimized/common/device_buffer.hpp"
 
 namespace menagerie::cuda {
 namespace {
@@ -22,10 +24,11 @@ int as_int(std::int64_t x, const char* what) {
 
 cublasOperation_t to_cublas(Op op) { return op == Op::N ? CUBLAS_OP_N : CUBLAS_OP_T; }
 
-// A stream's cuBLAS handle and the precision of its fp32 GEMMs.
+// A stream's cuBLAS handle, the precision of its fp32 GEMMs and (bf16) the scratch its operands are rounded into.
 struct StreamGemm {
   CublasHandle handle;
   GemmPrecision precision = GemmPrecision::fp32;
+  DeviceBuffer<__nv_bfloat16> bf16;
 };
 
 // The entry of (stream, current device), created on first use; the map's entries are never moved or destroyed.
@@ -43,7 +46,24 @@ StreamGemm& entry_for(cudaStream_t stream) {
 
 std::atomic<std::uint64_t> work[5];  // by GemmArith
 
-GemmArith arith_of(GemmPrecision p) { return p == GemmPrecision::fp32 ? GemmArith::fp32 : GemmArith::tf32; }
+// The stream's bf16 scratch, grown to hold n elements. Growing waits for the stream (its earlier GEMMs may still read
+// the old scratch) and allocates, so it is refused while the stream is being captured into a CUDA graph: a step runs
+// plain before it is captured (train/gpu/step_graph.hpp), which sizes the scratch.
+__nv_bfloat16* bf16_scratch(cudaStream_t stream, StreamGemm& e, std::size_t n) {
+  if (e.bf16.size() >= n) return e.bf16.data();
+  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+  MENAGERIE_CUDA_CHECK(cudaStreamIsCapturing(stream, &capture));
+  require<Error>(capture == cudaStreamCaptureStatusNone, "gemm_rm (bf16): the stream's operand scratch holds ",
+                 e.bf16.size(), " elements, ", n, " needed, while the stream is captured into a CUDA graph (run the "
+                 "step once uncaptured first)");
+  MENAGERIE_CUDA_CHECK(cudaStreamSynchronize(stream));
+  e.bf16 = DeviceBuffer<__nv_bfloat16>(n);
+  return e.bf16.data();
+}
+
+GemmArith arith_of(GemmPrecision p) {
+  return p == GemmPrecision::fp32 ? GemmArith::fp32 : p == GemmPrecision::tf32 ? GemmArith::tf32 : GemmArith::bf16;
+}
 
 }  // namespace
 
@@ -76,9 +96,24 @@ void gemm_rm(cudaStream_t stream, Op op_a, Op op_b, std::int64_t M, std::int64_t
                                        ld_a, &beta, C, ld_c));
     return;
   }
-  MENAGERIE_CUBLAS_CHECK(cublasGemmEx(e.handle.get(), to_cublas(op_b), to_cublas(op_a), n, m, k, &alpha, B, CUDA_R_32F,
-                                      ld_b, A, CUDA_R_32F, ld_a, &beta, C, CUDA_R_32F, ld_c,
-                                      CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT));
+  if (e.precision == GemmPrecision::tf32) {
+    MENAGERIE_CUBLAS_CHECK(cublasGemmEx(e.handle.get(), to_cublas(op_b), to_cublas(op_a), n, m, k, &alpha, B,
+                                        CUDA_R_32F, ld_b, A, CUDA_R_32F, ld_a, &beta, C, CUDA_R_32F, ld_c,
+                                        CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT));
+    return;
+  }
+  // bf16: each operand rounded into the stream's scratch, packed (row stride = its stored column count), then a
+  // bf16 x bf16 -> fp32 product; the scratch is reused by the stream's next GEMM, ordered after this one.
+  const std::int64_t a_rows = op_a == Op::N ? M : K, a_cols = op_a == Op::N ? K : M;
+  const std::int64_t b_rows = op_b == Op::N ? K : N, b_cols = op_b == Op::N ? N : K;
+  const std::int64_t a_size = (a_rows * a_cols + 127) / 128 * 128;  // B's part 256-byte aligned
+  __nv_bfloat16* scratch = bf16_scratch(stream, e, static_cast<std::size_t>(a_size + b_rows * b_cols));
+  pack_bf16(stream, a_rows, a_cols, A, lda, scratch);
+  pack_bf16(stream, b_rows, b_cols, B, ldb, scratch + a_size);
+  MENAGERIE_CUBLAS_CHECK(cublasGemmEx(e.handle.get(), to_cublas(op_b), to_cublas(op_a), n, m, k, &alpha,
+                                      scratch + a_size, CUDA_R_16BF, as_int(b_cols, "ldb"), scratch, CUDA_R_16BF,
+                                      as_int(a_cols, "lda"), &beta, C, CUDA_R_32F, ld_c, CUBLAS_COMPUTE_32F,
+                                      CUBLAS_GEMM_DEFAULT));
 }
 
 void gemm_rm(cudaStream_t stream, Op op_a, Op op_b, std::int64_t M, std::int64_t N, std::int64_t K, double alpha,

@@ -8,8 +8,12 @@
 //         architecture (cuBLAS documents its routines as bitwise reproducible there; no atomics mode is enabled)
 //   tf32  cublasGemmEx, fp32 in and out, CUBLAS_COMPUTE_32F_FAST_TF32: tensor cores, operands rounded to TF32 (10
 //         mantissa bits), fp32 accumulation
-// No bf16: CUBLAS_COMPUTE_32F_FAST_16BF on fp32 operands (a permission, not an order) ran the TF32 kernels on the H100
-// (session 24: the same bits and rate as tf32); bf16 products need the operands converted to bf16 first.
+//   bf16  each operand rounded to bf16 (8 significant bits, nearest even: optimized/common/bf16_pack.hpp) into a
+//         per-stream scratch, then cublasGemmEx bf16 x bf16 -> fp32, CUBLAS_COMPUTE_32F: tensor cores, exact
+//         products, fp32 accumulation. PyTorch's bf16 autocast of a matmul, except that C stays fp32 (autocast rounds
+//         it to bf16). (cuBLAS's CUBLAS_COMPUTE_32F_FAST_16BF on fp32 operands is a permission, not an order: on the
+//         H100 it ran the TF32 kernels, session 24.) The scratch grows on a larger product, which allocates and waits
+//         for the stream, so it is refused during graph capture: run a shape once uncaptured first.
 // column_sums and row_sums (GEMV) are fp32 in every precision.
 // gemm_work() counts the products issued so far (every thread, stream and device): 2 M N K flops per product, by the
 // arithmetic it ran in, from gemm_rm and the attention's batched GEMMs (count_gemm). bench train divides one step's
@@ -26,7 +30,7 @@ namespace menagerie::cuda {
 
 cublasHandle_t cublas_for(cudaStream_t stream);
 
-enum class GemmPrecision { fp32, tf32 };
+enum class GemmPrecision { fp32, tf32, bf16 };
 
 // The precision of every later fp32 gemm_rm on `stream` (on the current device).
 void set_gemm_precision(cudaStream_t stream, GemmPrecision precision);

@@ -8,9 +8,10 @@
 //   gemm_fp32); the mean cross-entropy over them (cross_entropy labelled_fp32, n = the batch's labelled count)
 //   backward in reverse; the tied W_E's gradient is the head's dz^T out_lab plus the embedding's scatter-add
 //   AdamW: adamw step_fp32 over the trained prefix (fp32 moments)
-// "precision": "tf32" sets the stream's GEMM precision (optimized/common/gemm.hpp): the head, the projections and
-// the other GEMMs the mixers issue through gemm_rm run on tensor cores with operands rounded to TF32, and so do
-// attention's score GEMMs (softmax_attention/gemm_cublas.cu reads the stream's precision); every non-GEMM kernel
+// "precision": "tf32" / "bf16" sets the stream's GEMM precision (optimized/common/gemm.hpp): the head, the
+// projections and the other GEMMs the mixers issue through gemm_rm run on tensor cores with operands rounded to TF32
+// or bf16 (bf16: converted into a per-stream scratch first); attention's score GEMMs follow tf32
+// (softmax_attention/gemm_cublas.cu reads the stream's precision) and stay fp32 under bf16; every non-GEMM kernel
 // stays fp32.
 // Per (B, T) a Plan holds the activations and the mixers bound to them; plans are kept (training and evaluation
 // batch sizes differ). Attention dropout (mha, sliding_attn) is the reference's Philox masks inside the mixer's
@@ -79,8 +80,9 @@ class GpuBackend final : public Backend {
   GpuBackend(const model::Config& c, bool cuda_graph, Precision precision)
       : config_(c), specs_(model::tensors(c)), use_graph_(cuda_graph), precision_(precision) {
     // Set in every precision: a pooled stream keeps the one its last backend set.
-    cuda::set_gemm_precision(stream_.get(),
-                             precision == Precision::tf32 ? cuda::GemmPrecision::tf32 : cuda::GemmPrecision::fp32);
+    cuda::set_gemm_precision(stream_.get(), precision == Precision::tf32   ? cuda::GemmPrecision::tf32
+                                            : precision == Precision::bf16 ? cuda::GemmPrecision::bf16
+                                                                           : cuda::GemmPrecision::fp32);
     for (std::int64_t l = 0; l < c.n_layers; ++l)
       for (const auto& f : c.mixer(l).frozen()) frozen_.insert(c.mixer_prefix(l) + f);
     std::size_t at = 0;
@@ -446,7 +448,7 @@ class GpuBackend final : public Backend {
   DeviceBuffer<std::uint64_t> seed_;  // the step's dropout seed
   PinnedSeed seed_host_;
   bool use_graph_;
-  Precision precision_;  // float, or tf32: the stream's cuBLAS GEMMs on tensor cores (gemm.hpp)
+  Precision precision_;  // float, or tf32 / bf16: the stream's cuBLAS GEMMs on tensor cores (gemm.hpp)
   std::int64_t step_ = 0;
   std::map<std::pair<std::int64_t, std::int64_t>, std::unique_ptr<Plan>> plans_;
 };
@@ -460,8 +462,8 @@ Provenance backend_provenance(const std::string& backend) {
 std::unique_ptr<Backend> make_gpu_backend(const RunConfig& c) {
   if (!gpu_available())
     throw NotAvailableError(cat("backend \"gpu\": no GPU visible (", device_report().note, ")"));
-  require<InputError>(c.precision != Precision::f64, "gpu backend: precision must be \"float\" or \"tf32\" (fp32 "
-                      "storage), got \"double\"");
+  require<InputError>(c.precision != Precision::f64, "gpu backend: precision must be \"float\", \"tf32\" or \"bf16\" "
+                      "(fp32 storage), got \"double\"");
   return std::make_unique<GpuBackend>(c.model, c.cuda_graph, c.precision);
 }
 
