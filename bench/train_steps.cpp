@@ -175,10 +175,6 @@ json work_json(const cuda::GemmWork& w) {
   return json{{"fp32", w.fp32}, {"tf32", w.tf32}, {"bf16", w.bf16}, {"fp16", w.fp16}, {"fp64", w.fp64}};
 }
 
-cuda::GemmWork minus(const cuda::GemmWork& a, const cuda::GemmWork& b) {
-  return {a.fp32 - b.fp32, a.tf32 - b.tf32, a.bf16 - b.bf16, a.fp16 - b.fp16, a.fp64 - b.fp64};
-}
-
 // The measured TFLOP/s of a square product in one arithmetic (see the header), on the legacy stream.
 template <class T>
 double square_rate(std::int64_t n, cuda::GemmPrecision precision) {
@@ -235,7 +231,7 @@ void time_point(const train::RunConfig& c, std::int64_t warmup, std::int64_t ste
       const auto t0 = Clock::now();
       one(k);
       ms[k].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-      if (i == 0 && k == 0) work = minus(cuda::gemm_work(), w0);
+      if (i == 0 && k == 0) work = cuda::gemm_work() - w0;
     }
   const auto after = train::cuda_graph_counts();
   const double med = median(ms[0]), tokens = static_cast<double>(c.batch_size * batch.T);

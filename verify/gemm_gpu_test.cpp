@@ -217,9 +217,9 @@ TEST(Gemm, WorkCountsTwoMNKPerProductByArithmetic) {
   const std::uint64_t mnk2 = 2 * 37 * 19 * 23;
   DeviceBuffer<float> a(normal(M * K, 1)), b(normal(K * N, 2)), c(M * N);
   DeviceBuffer<double> a64(M * K), b64(K * N), c64(M * N);
-  const auto d = [](const cuda::GemmWork& x, const cuda::GemmWork& y) {
-    return std::vector<std::uint64_t>{y.fp32 - x.fp32, y.tf32 - x.tf32, y.bf16 - x.bf16, y.fp16 - x.fp16,
-                                      y.fp64 - x.fp64};
+  const auto since = [](const cuda::GemmWork& before) {  // the fields, printed in full on a failure
+    const cuda::GemmWork w = cuda::gemm_work() - before;
+    return std::vector<std::uint64_t>{w.fp32, w.tf32, w.bf16, w.fp16, w.fp64};
   };
   for (const auto& [p, slot] : {std::pair{cuda::GemmPrecision::fp32, 0}, std::pair{cuda::GemmPrecision::tf32, 1},
                                 std::pair{cuda::GemmPrecision::bf16, 2}}) {
@@ -229,14 +229,14 @@ TEST(Gemm, WorkCountsTwoMNKPerProductByArithmetic) {
     cuda::gemm_rm(s.get(), Op::T, Op::N, K, N, M, 1.f, a.data(), K, c.data(), N, 0.f, b.data());
     std::vector<std::uint64_t> want(5, 0);
     want[static_cast<std::size_t>(slot)] = 2 * mnk2;
-    EXPECT_EQ(d(before, cuda::gemm_work()), want) << "precision slot " << slot;
+    EXPECT_EQ(since(before), want) << "precision slot " << slot;
   }
   cuda::set_gemm_precision(s.get(), cuda::GemmPrecision::fp32);
   a64.fill_nan(s.get());
   b64.fill_nan(s.get());
   const auto before = cuda::gemm_work();
   cuda::gemm_rm(s.get(), Op::N, Op::N, M, N, K, 1.0, a64.data(), K, b64.data(), N, 0.0, c64.data());
-  EXPECT_EQ(d(before, cuda::gemm_work()), (std::vector<std::uint64_t>{0, 0, 0, 0, mnk2}));
+  EXPECT_EQ(since(before), (std::vector<std::uint64_t>{0, 0, 0, 0, mnk2}));
   s.synchronize();
 }
 

@@ -43,6 +43,10 @@ enum class Op { N, T };
 struct GemmWork {
   std::uint64_t fp32 = 0, tf32 = 0, bf16 = 0, fp16 = 0, fp64 = 0;
 };
+// The work issued between two readings (later - earlier).
+inline GemmWork operator-(const GemmWork& a, const GemmWork& b) {
+  return {a.fp32 - b.fp32, a.tf32 - b.tf32, a.bf16 - b.bf16, a.fp16 - b.fp16, a.fp64 - b.fp64};
+}
 enum class GemmArith { fp32, tf32, bf16, fp16, fp64 };
 GemmWork gemm_work();
 // Adds batch x 2 M N K flops in `arith` to gemm_work() (for GEMMs issued outside gemm_rm).
