@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# session 25 call B: h-bf16 (true bf16 GEMMs; contains m-attn) at its clean SHA, build in build-gpu/carry.tar.gz;
-# build-gpu/old-ff4.tgz holds ff4a4a2's train_steps (attention's score GEMMs in pedantic fp32 on tf32 streams).
-# 1. checks of the bf16 GEMMs (gemm_gpu_test, train_gpu_test's tensor-core cases, memcheck); the planted
-#    gemm_gpu_test (bf16 operands truncated instead of rounded) must fail;
+# session 25 call B: h-bf16 (true bf16 GEMMs, the embedding's batched loads; contains m-attn) at its clean SHA, build
+# in build-gpu/carry.tar.gz; build-gpu/old-ff4.tgz holds ff4a4a2's train_steps (attention's score GEMMs in pedantic
+# fp32 on tf32 streams, the embedding backward's one load per addition).
+# 1. checks of the bf16 GEMMs (gemm_gpu_test, train_gpu_test's tensor-core cases, memcheck) and of the embedding
+#    (conformance, memcheck); the planted gemm_gpu_test (bf16 operands truncated instead of rounded) must fail;
+#    then fp32 base_conv and hyena steps, ff4a4a2's against this build's, alternating (the embedding's change);
 # 2. attention and sliding_attn under tf32, ours with the score GEMMs in tf32 beside ff4a4a2's (fp32 scores) and
 #    zoology under allow_tf32, all in this run;
 # 3. bench train --precision bf16 for the rest of the call's limit (LIMIT).
@@ -18,9 +20,15 @@ fg gemm 60 build/verify/gemm_gpu_test
 fg train-tc 150 build/verify/train_gpu_test --gtest_filter='*TensorCore*'
 fg mem 120 compute-sanitizer --tool memcheck --error-exitcode 1 --print-limit 20 build/verify/train_gpu_test --gtest_filter='*TensorCore*/conv_mha:*TensorCore*/base_conv:*TensorCore*/mamba'
 fg mem-gemm 60 compute-sanitizer --tool memcheck --error-exitcode 1 --print-limit 20 build/verify/gemm_gpu_test
+fg conf-emb 90 build/verify/kernel_conformance_gpu_test --gtest_filter='*embedding*'
+fg mem-emb 90 compute-sanitizer --tool memcheck --error-exitcode 1 --print-limit 20 build/verify/kernel_conformance_gpu_test --gtest_filter='*embedding*'
 grep -H "PASSED\|FAILED\|ERROR SUMMARY\|^rc=\|relerr\|worst" $O/*.log > $O/summary.txt
 (cd $OUT && tar czf s25b-tests.tgz s25b)
 mkdir -p $OUT/b
+for k in 1 2; do
+  fg emb-old$k 60 build-gpu/old-ff4/train_steps --config bench/throughput-train.json --out $OUT/b/emb-old$k.json --only base_conv,hyena
+  fg emb-new$k 60 build/bench/train_steps --config bench/throughput-train.json --out $OUT/b/emb-new$k.json --only base_conv,hyena
+done
 fg old-attn 90 build-gpu/old-ff4/train_steps --config bench/throughput-train.json --out $OUT/b/old-attn-tf32.json --only attention,sliding_attn --precision tf32
 B=$(( (L - SECONDS) / 3 )); [ $B -gt 150 ] && B=150
 fg bench-attn $(( B + 100 )) build/bin/menagerie bench train --precision tf32 --only attention,sliding_attn --budget-s $B --out $OUT/b/attn-tf32
