@@ -7,9 +7,9 @@
 //              3. one thread per sorted index i marks its id's segment: start[k] = i where the key changes before i,
 //                 end[k] = i + 1 where it changes after i
 //              4. the sorted order in chunks of kChunk indices; one thread per (chunk c, column d) walks its chunk's
-//                 runs of equal ids, summing dy[vals[i], d] in increasing i (loads issued kBatch at a time). A run
-//                 whose whole segment lies in the chunk is written to dweight; a run that continues from the previous
-//                 chunk goes to first[c, d], one that starts in the chunk and continues into the next to last[c, d]
+//                 runs of equal ids, summing dy[vals[i], d] in increasing i. A run whose whole segment lies in the
+//                 chunk is written to dweight; a run that continues from the previous chunk goes to first[c, d], one
+//                 that starts in the chunk and continues into the next to last[c, d]
 //              5. one thread per element (v, d): 0 for an id that occurs nowhere; for a segment over chunks cs < ce,
 //                 last[cs, d] + first[cs + 1, d] + ... + first[ce, d] in that order (one within a chunk: done in 4)
 //              Every element written once, the same bits every run. Steps 4-5 keep a skewed batch parallel: MQAR's
@@ -32,7 +32,6 @@ namespace {
 
 constexpr int kThreads = 256, kColumns = 64;
 constexpr std::int64_t kChunk = 128;
-constexpr int kBatch = 8;  // chunk_kernel's loads in flight per thread
 constexpr std::int64_t kMax32 = std::int64_t{1} << 31;
 constexpr std::size_t kAlign = 256;
 
@@ -111,10 +110,7 @@ __global__ void segments_kernel(const unsigned* __restrict__ keys, int* __restri
 
 // grid (chunks, ceil(D / kColumns)), block kColumns: thread (c, d) walks chunk c's runs (step 4 above). The chunk's
 // keys and positions are first staged in shared memory, so that the loop's only global load is dy's (independent
-// loads, not a chain of a position's load and then dy's). A run's loads are issued kBatch at a time before their
-// additions, which keep the order i = lo, lo + 1, ... (the same bits as one load per addition): with a few warps per
-// SM (256 blocks of 64 threads at MQAR's B T = 32768, D = 64) the loop otherwise waits out one load's latency per
-// element.
+// loads, not a chain of a position's load and then dy's).
 __global__ void __launch_bounds__(kColumns) chunk_kernel(const float* __restrict__ dy, const unsigned* __restrict__ keys,
                                                          const int* __restrict__ vals, const int* __restrict__ start,
                                                          const int* __restrict__ end, float* __restrict__ dw,
@@ -131,13 +127,6 @@ __global__ void __launch_bounds__(kColumns) chunk_kernel(const float* __restrict
     const unsigned k = skeys[i - lo];
     const std::int64_t sk = start[k], ek = end[k], run_end = std::min(ek, hi);
     float s = 0.f;
-    for (; i + kBatch <= run_end; i += kBatch) {  // kBatch independent loads in flight, then added in order
-      float v[kBatch];
-#pragma unroll
-      for (int j = 0; j < kBatch; ++j) v[j] = dy[static_cast<std::int64_t>(svals[i + j - lo]) * D + d];
-#pragma unroll
-      for (int j = 0; j < kBatch; ++j) s += v[j];
-    }
     for (; i < run_end; ++i) s += dy[static_cast<std::int64_t>(svals[i - lo]) * D + d];
     if (sk < lo)
       first[c * D + d] = s;
