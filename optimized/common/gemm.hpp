@@ -16,8 +16,9 @@
 //         for the stream, so it is refused during graph capture: run a shape once uncaptured first.
 // column_sums and row_sums (GEMV) are fp32 in every precision.
 // gemm_work() counts the products issued so far (every thread, stream and device): 2 M N K flops per product, by the
-// arithmetic it ran in, from gemm_rm and the attention's batched GEMMs (count_gemm). bench train divides one step's
-// count by the machine's measured GEMM rate: the least time any step issuing those products can take.
+// arithmetic it was asked for, from gemm_rm and the attention's batched GEMMs (count_gemm); a FAST_TF32 product that
+// cuBLAS ran in fp32 (it may: softmax_attention/gemm_cublas.cu) is still counted as tf32. bench train divides one
+// step's count by the machine's measured GEMM rate: the least time any step issuing those products can take.
 // The handle: one per (stream, device), created on first use and kept for the process (creation allocates, so warm a
 // launcher once outside timing and graph capture, as with cuFFT plans).
 #pragma once

@@ -6,8 +6,10 @@
 // Row-major [T, D] blocks with row pitch H D are cuBLAS's column-major D x T matrices, so every product is one
 // strided-batched GEMM (stride T H D between batches). fp32: fp32 storage and compute on a pedantic-math handle
 // (no TF32), or TF32 operands (CUBLAS_COMPUTE_32F_FAST_TF32) on a stream whose GEMM precision is tf32 (the GPU
-// trainer's "precision": "tf32", as PyTorch's allow_tf32 does for every matmul); bf16: bf16 q, k, v, P, dS and
-// outputs, fp32 S, dP and accumulation. The cuBLAS handle is one per (stream, device), created on first use and kept
+// trainer's "precision": "tf32", as PyTorch's allow_tf32 does for every matmul; a permission cuBLAS may decline: at
+// B 2, T 97, H 2, D 64 it ran the fp32 kernels on the H100, at the trainer's T 256-512 the steps got up to 1.54x
+// faster, session 25; gemm_work() counts the arithmetic asked for); bf16: bf16 q, k, v, P, dS and outputs, fp32 S,
+// dP and accumulation. The cuBLAS handle is one per (stream, device), created on first use and kept
 // for the process (blas_for). Attention dropout (fp32, training:
 // gemm_cublas_dropout.hpp) swaps in the two *_dropout row kernels, which regenerate the Philox mask per row
 // (dropout_mask.hpp's for_each_key: each thread takes whole Philox blocks of 4 consecutive keys).
