@@ -20,8 +20,9 @@
 // step (optimized/common/gemm.hpp's gemm_work(), 2 M N K each, by arithmetic: fp32, tf32, bf16, fp16, fp64); the top
 // level's "gemm_tflops" is the machine's rate in fp32, tf32, bf16 and fp64, measured here before the rows: the median
 // of 5 products C = A B^T of 8192^3 (fp64: 4096^3) through gemm_rm on random uniform operands, each after an L2 flush
-// (harness::Timer); bf16's includes gemm_rm's rounding of the operands into bf16, as every bf16 product of a step. bench/train_report.py divides the one by the other: the least time a step that issues these
-// products can take on this GPU.
+// (harness::Timer); bf16's includes gemm_rm's rounding of the operands into bf16, as every bf16 product of a step
+// does. bench/train_report.py divides the one by the other: the least time a step that issues these products can take
+// on this GPU.
 // --smoke: d_model 64 and the first shape only, 1 warm-up and 1 timed step (the gpu ctest train_steps_smoke).
 // --concurrent R (2-64): the gain of training R runs at once in one process (sweep --runs-per-worker, one host
 // thread and stream per run) over R runs one at a time. Per point, R backends (seeds seed + r) are built and each

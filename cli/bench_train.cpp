@@ -7,9 +7,9 @@
 //      each row is also timed with the step replayed as a CUDA graph (train_steps --graph); --precision tf32 or bf16
 //      gives every row that "precision" (its cuBLAS GEMMs on tensor cores; default float, zoology's mode);
 //   2. bench/train_torch.py on that file with a python3 that has torch: zoology's LanguageModel built from each row's
-//      model, AdamW, fp32 with TF32 off (on for tf32 rows; bf16 rows: forward and loss under bf16 autocast), a step = zero_grad, forward, cross-entropy, backward,
-//      optimizer.step, timed the same way under a time budget (--budget-s, default 240 s); without torch the report
-//      has no peer columns;
+//      model, AdamW, fp32 with TF32 off (on for tf32 rows; bf16 rows: forward and loss under bf16 autocast), a
+//      step = zero_grad, forward, cross-entropy, backward, optimizer.step, timed the same way under a time budget
+//      (--budget-s, default 240 s); without torch the report has no peer columns;
 //   3. bench/train_report.py: DIR/throughput-train.md, .csv and (with matplotlib) .png; its precision line names the
 //      mode of both sides.
 // A cpu-only build or a machine without a visible GPU: a one-line refusal, exit 2.

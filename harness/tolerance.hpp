@@ -31,9 +31,9 @@
 // 3600 runs (worst ratio 0.88) at the shapes where the sum cancels; c = 4 gave 6. Where the terms share a sign,
 // ||x||_2 <= |sum x| and the term is at most 8 units of fp32 rounding (4.8e-7): the loss of sensitivity is confined
 // to sums that cancel.
-// TF32 and bf16 GEMMs (the GPU trainer's "precision": "tf32" / "bf16", verify/train_gpu_test.cpp): cuBLAS rounds each
-// GEMM operand to 10 (TF32) or 7 (bf16) mantissa bits, unit roundoff 2^-11 or 2^-8 against fp32's 2^-24, and
-// accumulates in fp32. The float yardstick's error is made of fp32 roundings; a computation whose every rounding were
+// TF32 and bf16 GEMMs (the GPU trainer's "precision": "tf32" / "bf16", verify/train_gpu_test.cpp): each GEMM operand
+// is rounded to 10 (TF32, by cuBLAS) or 7 (bf16, by gemm_rm) mantissa bits, unit roundoff 2^-11 or 2^-8 against
+// fp32's 2^-24, and the products accumulate in fp32. The float yardstick's error is made of fp32 roundings; a computation whose every rounding were
 // TF32's (bf16's) would err up to 2^13 (2^16) times more, so such a result passes when relerr <= factor x
 // tolerance(...), the whole rule (its floor too) scaled. An upper bound, since the non-GEMM arithmetic stays fp32: it
 // catches an operand or a mode gone wrong (errors of O(1)), not an error a few times the format's own.
