@@ -27,6 +27,13 @@
 #   bench-concurrency/ bench/train_concurrency.sh build $OUT/bench-concurrency (train_steps --concurrent R for R = 2 4 8
 #                   at Zoology Fig. 2's shapes: R runs' steps one at a time against R threads at once, the speedup
 #                   table in bench-concurrency.log). Not in "bench" either (STEPS=bench-concurrency)
+#   fig2-cells/     Zoology Fig. 2 points (train/configs/zoology-fig2.json) named by FIG2_MATCH (space-separated ids
+#                   or globs, e.g. "hyena-d256-*-N64-D4"; empty: every unfinished point, cheapest first): the finished
+#                   runs of reports/zoology-fig2-gpu/runs are copied into runs/zoology-fig2 first (so they are skipped),
+#                   then `menagerie sweep --workers 1 --gpus 0 --runs-per-worker FIG2_RPW` (default 8) with --match
+#                   and --deadline-s (FIG2_TIMEOUT - 20); the newly finished run directories, weights left out, go
+#                   to fig2-cells/runs.tgz, to be unpacked into reports/zoology-fig2-gpu/runs (log fig2-cells.log;
+#                   not in the default STEPS)
 # VERIFY_ONLY (space-separated operator or mixer ids) restricts the verify and determinism steps to those ids;
 # SANITIZER_TESTS (a regex of test binaries, e.g. "kernel_conformance|recurrent") restricts the sanitizer step, and
 # GTEST_FILTER, passed through, the tests inside them: how one family is checked within one call.
@@ -94,5 +101,24 @@ fi
 if [[ $steps == *" bench-concurrency "* ]]; then
   step bench-concurrency "${BENCH_CONCURRENCY_TIMEOUT:-560}" bench/train_concurrency.sh build "$out/bench-concurrency"
   grep -E "^\|" "$out/bench-concurrency.log"
+fi
+if [[ $steps == *" fig2-cells "* ]]; then
+  secs=${FIG2_TIMEOUT:-540}
+  mkdir -p runs/zoology-fig2 "$out/fig2-cells"
+  cp -rn reports/zoology-fig2-gpu/runs/. runs/zoology-fig2/
+  read -ra globs <<< "${FIG2_MATCH:-}"
+  match=()
+  for g in "${globs[@]}"; do match+=(--match "$g"); done
+  step fig2-cells "$secs" build/bin/menagerie sweep --config train/configs/zoology-fig2.json --runs runs/zoology-fig2 \
+    --out "$out/fig2-cells" --workers 1 --gpus 0 --runs-per-worker "${FIG2_RPW:-8}" "${match[@]}" \
+    --deadline-s $((secs - 20)) --no-plot --no-progress
+  new=()
+  for d in runs/zoology-fig2/*/; do
+    d=${d%/}
+    [ -d "reports/zoology-fig2-gpu/runs/${d##*/}" ] && continue
+    tail -n 1 "$d/results.jsonl" 2>/dev/null | grep -q '"final": *true' && new+=("$d")
+  done
+  echo "fig2-cells: ${#new[@]} newly finished runs"
+  [ ${#new[@]} = 0 ] || tar czf "$out/fig2-cells/runs.tgz" --exclude='*.safetensors' "${new[@]}"
 fi
 exit $rc_all
