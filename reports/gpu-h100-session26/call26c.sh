@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# session 26 call C. build-gpu/carry26.tar.gz: 74065fa (attention's score GEMMs on a bf16 stream round their fp32
+# operands to bf16); build-gpu/old26.tgz: b9e8b81's train_steps (those GEMMs pedantic fp32 under bf16);
+# build-gpu/softmax_attention_gpu_test_bf16_as_tf32: 74065fa planted (blas_for gives bf16 streams TF32 arithmetic).
+# 1. checks: softmax_attention_gpu_test (all), the planted one (ScoresFollowTheStreamsPrecision must fail),
+#    train_gpu_test (all), memcheck of the new path (softmax's ScoresFollow, train_gpu_test's bf16 attention rows);
+# 2. timings: bf16 attention and sliding_attn steps, b9e8b81's and 74065fa's train_steps, alternating twice; then
+#    bench train --precision bf16 --only attention,sliding_attn (74065fa beside zoology under bf16 autocast);
+# 3. Fig. 2 cells (bench/run_gpu.sh's fig2-cells, FIG2_MATCH=$MATCH) for the rest of the call's limit (LIMIT).
+set -u
+tar xzf build-gpu/carry26.tar.gz; tar xzf build-gpu/old26.tgz -C build-gpu
+export MENAGERIE_PEERS_DIR=$PWD/build-gpu/peers CUDA_HOME=/nonexistent-no-jit MENAGERIE_REQUIRE_GPU=1 PYTHONUNBUFFERED=1
+O=$OUT/c; mkdir -p $O
+nvidia-smi -L > $O/gpu.txt; build/bin/menagerie info > $O/info.txt 2>&1
+L=${LIMIT:-590}
+fg() { local name=$1 lim=$2; shift 2; timeout $lim "$@" > $O/$name.log 2>&1; echo "rc=$? at $SECONDS s: $*" >> $O/$name.log; }
+CS="compute-sanitizer --tool memcheck --error-exitcode 1 --print-limit 20"
+fg softmax 120 build/verify/softmax_attention_gpu_test
+fg softmax-planted 60 build-gpu/softmax_attention_gpu_test_bf16_as_tf32 --gtest_filter='*ScoresFollow*'
+fg train 150 build/verify/train_gpu_test
+fg mem-softmax 120 $CS build/verify/softmax_attention_gpu_test --gtest_filter='*ScoresFollow*'
+fg mem-train 150 $CS build/verify/train_gpu_test --gtest_filter='*Bf16*/conv_mha:*Bf16*/sliding_attn_dropout:*Modes*'
+grep -H "PASSED\|FAILED\|ERROR SUMMARY\|^rc=\|stream\|bf16 from" $O/*.log > $O/summary.txt
+(cd $OUT && tar czf s26c-checks.tgz c)
+for k in 1 2; do
+  fg steps-old$k 90 build-gpu/old/bench/train_steps --config bench/throughput-train.json --out $O/steps-old$k.json --only attention,sliding_attn --precision bf16
+  fg steps-new$k 90 build/bench/train_steps --config bench/throughput-train.json --out $O/steps-new$k.json --only attention,sliding_attn --precision bf16
+done
+B=$(( (L - SECONDS) / 3 )); [ $B -gt 120 ] && B=120; [ $B -lt 30 ] && B=30
+fg bench-bf16 $(( B + 90 )) build/bin/menagerie bench train --precision bf16 --only attention,sliding_attn --budget-s $B --out $O/attn-bf16
+(cd $OUT && rm -f s26c-checks.tgz && tar czf s26c.tgz c)
+F=$(( L - SECONDS - 15 ))
+if [ $F -gt 150 ]; then
+  OUT=$OUT/fig2 STEPS=fig2-cells FIG2_TIMEOUT=$F FIG2_MATCH="${MATCH:-}" bash bench/run_gpu.sh > $OUT/fig2.txt 2>&1
+fi
