@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# session 26 call C. build-gpu/carry26.tar.gz: 74065fa (attention's score GEMMs on a bf16 stream round their fp32
-# operands to bf16); build-gpu/old26.tgz: b9e8b81's train_steps (those GEMMs pedantic fp32 under bf16);
-# build-gpu/softmax_attention_gpu_test_bf16_as_tf32: 74065fa planted (blas_for gives bf16 streams TF32 arithmetic).
-# 1. checks: softmax_attention_gpu_test (all), the planted one (ScoresFollowTheStreamsPrecision must fail),
-#    train_gpu_test (all), memcheck of the new path (softmax's ScoresFollow, train_gpu_test's bf16 attention rows);
+# session 26 call C. build-gpu/carry26.tar.gz: 1306e4d (attention's score GEMMs on a bf16 stream round their fp32
+# operands to bf16; an outgrown bf16 scratch is kept for the graphs captured before); build-gpu/old26.tgz: b9e8b81's
+# train_steps (those GEMMs pedantic fp32 under bf16); planted: build-gpu/softmax_attention_gpu_test_bf16_as_tf32
+# (74065fa, blas_for gives bf16 streams TF32 arithmetic), build-gpu/gemm_gpu_test_scratch_freed (the outgrown
+# scratch freed).
+# 1. checks: softmax_attention_gpu_test and gemm_gpu_test (all), the planted ones (ScoresFollowTheStreamsPrecision
+#    and Bf16GraphsKeepTheirScratchWhenItGrows must fail), train_gpu_test (all), memcheck of the new paths (softmax's
+#    ScoresFollow, the gemm test, the planted gemm test, train_gpu_test's bf16 attention rows);
 # 2. timings: bf16 attention and sliding_attn steps, b9e8b81's and 74065fa's train_steps, alternating twice; then
 #    bench train --precision bf16 --only attention,sliding_attn (74065fa beside zoology under bf16 autocast);
 # 3. Fig. 2 cells (bench/run_gpu.sh's fig2-cells, FIG2_MATCH=$MATCH) for the rest of the call's limit (LIMIT).
@@ -17,8 +20,12 @@ fg() { local name=$1 lim=$2; shift 2; timeout $lim "$@" > $O/$name.log 2>&1; ech
 CS="compute-sanitizer --tool memcheck --error-exitcode 1 --print-limit 20"
 fg softmax 120 build/verify/softmax_attention_gpu_test
 fg softmax-planted 60 build-gpu/softmax_attention_gpu_test_bf16_as_tf32 --gtest_filter='*ScoresFollow*'
+fg gemm 60 build/verify/gemm_gpu_test
+fg gemm-planted 60 build-gpu/gemm_gpu_test_scratch_freed --gtest_filter='*KeepTheirScratch*'
 fg train 150 build/verify/train_gpu_test
 fg mem-softmax 120 $CS build/verify/softmax_attention_gpu_test --gtest_filter='*ScoresFollow*'
+fg mem-gemm 90 $CS build/verify/gemm_gpu_test
+fg mem-gemm-planted 60 $CS build-gpu/gemm_gpu_test_scratch_freed --gtest_filter='*KeepTheirScratch*'
 fg mem-train 150 $CS build/verify/train_gpu_test --gtest_filter='*Bf16*/conv_mha:*Bf16*/sliding_attn_dropout:*Modes*'
 grep -H "PASSED\|FAILED\|ERROR SUMMARY\|^rc=\|stream\|bf16 from" $O/*.log > $O/summary.txt
 (cd $OUT && tar czf s26c-checks.tgz c)
