@@ -7,8 +7,8 @@
 # 1. checks: softmax_attention_gpu_test and gemm_gpu_test (all), the planted ones (ScoresFollowTheStreamsPrecision
 #    and Bf16GraphsKeepTheirScratchWhenItGrows must fail), train_gpu_test (all), memcheck of the new paths (softmax's
 #    ScoresFollow, the gemm test, the planted gemm test, train_gpu_test's bf16 attention rows);
-# 2. timings: bf16 attention and sliding_attn steps, b9e8b81's and 74065fa's train_steps, alternating twice; then
-#    bench train --precision bf16 --only attention,sliding_attn (74065fa beside zoology under bf16 autocast);
+# 2. where the limit leaves time: bf16 attention and sliding_attn steps, b9e8b81's and 13694d6's train_steps; then
+#    bench train --precision bf16 --only attention,sliding_attn (13694d6 beside zoology under bf16 autocast);
 # 3. Fig. 2 cells (bench/run_gpu.sh's fig2-cells, FIG2_MATCH=$MATCH) for the rest of the call's limit (LIMIT).
 set -u
 tar xzf build-gpu/carry26.tar.gz; tar xzf build-gpu/old26.tgz -C build-gpu
@@ -29,12 +29,15 @@ fg mem-gemm-planted 60 $CS build-gpu/gemm_gpu_test_scratch_freed --gtest_filter=
 fg mem-train 150 $CS build/verify/train_gpu_test --gtest_filter='*Bf16*/conv_mha:*Bf16*/sliding_attn_dropout:*Modes*'
 grep -H "PASSED\|FAILED\|ERROR SUMMARY\|^rc=\|stream\|bf16 from" $O/*.log > $O/summary.txt
 (cd $OUT && tar czf s26c-checks.tgz c)
-for k in 1 2; do
-  fg steps-old$k 90 build-gpu/old/bench/train_steps --config bench/throughput-train.json --out $O/steps-old$k.json --only attention,sliding_attn --precision bf16
-  fg steps-new$k 90 build/bench/train_steps --config bench/throughput-train.json --out $O/steps-new$k.json --only attention,sliding_attn --precision bf16
-done
-B=$(( (L - SECONDS) / 3 )); [ $B -gt 120 ] && B=120; [ $B -lt 30 ] && B=30
-fg bench-bf16 $(( B + 90 )) build/bin/menagerie bench train --precision bf16 --only attention,sliding_attn --budget-s $B --out $O/attn-bf16
+left() { echo $(( L - SECONDS )); }
+if [ $(left) -gt 200 ]; then
+  fg steps-old 80 build-gpu/old/bench/train_steps --config bench/throughput-train.json --out $O/steps-old.json --only attention,sliding_attn --precision bf16
+  fg steps-new 80 build/bench/train_steps --config bench/throughput-train.json --out $O/steps-new.json --only attention,sliding_attn --precision bf16
+fi
+if [ $(left) -gt 150 ]; then
+  B=$(( (L - SECONDS) / 3 )); [ $B -gt 120 ] && B=120; [ $B -lt 30 ] && B=30
+  fg bench-bf16 $(( B + 90 )) build/bin/menagerie bench train --precision bf16 --only attention,sliding_attn --budget-s $B --out $O/attn-bf16
+fi
 (cd $OUT && rm -f s26c-checks.tgz && tar czf s26c.tgz c)
 F=$(( L - SECONDS - 15 ))
 if [ $F -gt 150 ]; then
