@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# session 26 call C. build-gpu/carry26.tar.gz: 13694d6 (attention's score GEMMs on a bf16 stream round their fp32
-# operands to bf16; an outgrown bf16 scratch is kept for the graphs captured before); build-gpu/old26.tgz: b9e8b81's
+# session 26 call C (prepared; the device came for none of the tries). build-gpu/carry26.tar.gz: branch h-attn-bf16
+# at 13694d6 (attention's score GEMMs on a bf16 stream round their fp32 operands to bf16; an outgrown bf16 scratch
+# is kept for the graphs captured before); build-gpu/old26.tgz: b9e8b81's
 # train_steps (those GEMMs pedantic fp32 under bf16); planted: build-gpu/softmax_attention_gpu_test_bf16_as_tf32
 # (74065fa, blas_for gives bf16 streams TF32 arithmetic), build-gpu/gemm_gpu_test_scratch_freed (the outgrown
 # scratch freed).

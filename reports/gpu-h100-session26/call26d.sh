@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# session 26 call D. build-gpu/carry26.tar.gz (74065fa): the fp32 bench train (zoology's fp32 step beside ours, with
+# session 26 call D (prepared; not run). build-gpu/carry26.tar.gz (branch h-attn-bf16 at 13694d6): the fp32 bench
+# train (zoology's fp32 step beside ours, with
 # the GEMM floor columns that reports/throughput-train.md of session 23 lacks) for the call's limit (LIMIT).
 set -u
 tar xzf build-gpu/carry26.tar.gz
