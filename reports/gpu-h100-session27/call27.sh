@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# session 27: Zoology Fig. 2 and Based Fig. 2 cells side by side on one GPU, for the call's limit (LIMIT, default 585).
+# Made to be called several times on the same warm machine: runs/ is git-ignored and stays there between calls, so a
+# run cut off at one call's end resumes from its last checkpoint (one per epoch) at the next. Each sweep runs in its
+# own process group, stopped (TERM, then KILL) 30 s before the limit. ZMATCH / BMATCH: the Zoology / Based points
+# (--match globs, space-separated; empty: that sweep is not run); ZRPW / BRPW: runs at once in each; DEADLINE:
+# --deadline-s (default none: start every matched point, since a cut run resumes at the next call).
+# Back in $OUT/s27<TAG>.tgz: the logs, nvidia-smi samples, each matched run's last results line (progress.txt), and
+# the runs that finished in this call (config, results, state.json; no weights) under runs/, to be unpacked into
+# reports/zoology-fig2-gpu/ and reports/based-fig2-gpu/.
+set -u
+[ -x build/bin/menagerie ] || tar xzf build-gpu/menagerie27.tar.gz
+export CUDA_HOME=/nonexistent-no-jit PYTHONUNBUFFERED=1 MENAGERIE_REQUIRE_GPU=1
+T=${TAG:-a}; O=$OUT/s27$T; mkdir -p "$O"
+L=${LIMIT:-585}; DL=${DEADLINE:-100000}
+nvidia-smi -L > "$O/gpu.txt"; build/bin/menagerie info > "$O/info.txt" 2>&1
+mkdir -p runs/zoology-fig2 runs/based-fig2-gpu
+cp -rn reports/zoology-fig2-gpu/runs/. runs/zoology-fig2/
+cp -rn reports/based-fig2-gpu/runs/. runs/based-fig2-gpu/
+pids=()
+sweep() {  # sweep NAME CONFIG RUNS RPW GLOBS
+  local name=$1 config=$2 runs=$3 rpw=$4 m=()
+  for g in $5; do m+=(--match "$g"); done
+  [ ${#m[@]} = 0 ] && return 0
+  setsid build/bin/menagerie sweep --config "$config" --runs "$runs" --out "$O/$name" --workers 1 --gpus 0 \
+    --runs-per-worker "$rpw" "${m[@]}" --deadline-s "$DL" --no-plot --no-progress > "$O/$name.log" 2>&1 &
+  pids+=($!)
+}
+sweep zoology train/configs/zoology-fig2.json runs/zoology-fig2 "${ZRPW:-12}" "${ZMATCH:-}"
+sweep based train/configs/based-fig2-gpu.json runs/based-fig2-gpu "${BRPW:-4}" "${BMATCH:-}"
+( while sleep 20; do echo "$SECONDS $(nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader)"; done ) \
+  > "$O/smi.txt" 2>&1 &
+smi=$!
+alive() { for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
+while [ $SECONDS -lt $(( L - 30 )) ] && alive; do sleep 5; done
+echo "stopping at $SECONDS s (alive: $(alive && echo yes || echo no))" > "$O/times.txt"
+kill "$smi"
+for p in "${pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null; done
+sleep 4
+for p in "${pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null; done
+for g in ${ZMATCH:-} ${BMATCH:-}; do
+  for d in runs/zoology-fig2/$g runs/based-fig2-gpu/$g; do
+    [ -f "$d/results.jsonl" ] && echo "$d $(tail -n 1 "$d/results.jsonl")"
+  done
+done | sort -u > "$O/progress.txt"
+new=()
+for d in runs/zoology-fig2/*/ runs/based-fig2-gpu/*/; do
+  d=${d%/}; r=${d#runs/}; r=${r%%/*}; [ "$r" = zoology-fig2 ] && k=reports/zoology-fig2-gpu || k=reports/based-fig2-gpu
+  [ -d "$k/runs/${d##*/}" ] && continue
+  [ "$d/results.jsonl" -nt "$O/gpu.txt" ] || continue
+  tail -n 1 "$d/results.jsonl" 2>/dev/null | grep -q '"final": *true' && new+=("$d")
+done
+echo "finished in this call: ${#new[@]}" >> "$O/times.txt"
+[ ${#new[@]} = 0 ] || tar czf "$O/runs.tgz" --exclude='*.safetensors' "${new[@]}"
+cd "$OUT" && tar czf "s27$T.tgz" "s27$T" && rm -rf "s27$T"
