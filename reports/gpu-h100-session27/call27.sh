@@ -4,12 +4,13 @@
 # run cut off at one call's end resumes from its last checkpoint (one per epoch) at the next. Each sweep runs in its
 # own process group, stopped (TERM, then KILL) 30 s before the limit. ZMATCH / BMATCH: the Zoology / Based points
 # (--match globs, space-separated; empty: that sweep is not run); ZRPW / BRPW: runs at once in each; DEADLINE:
-# --deadline-s (default none: start every matched point, since a cut run resumes at the next call).
+# --deadline-s (default none: start every matched point, since a cut run resumes at the next call). GPU_TESTS=1: also
+# `./menagerie test -L gpu` (no sanitizer) in the foreground, from build-gpu/carry.tar.gz (bench/pack_gpu.sh).
 # Back in $OUT/s27<TAG>.tgz: the logs, nvidia-smi samples, each matched run's last results line (progress.txt), and
 # the runs that finished in this call (config, results, state.json; no weights) under runs/, to be unpacked into
 # reports/zoology-fig2-gpu/ and reports/based-fig2-gpu/.
 set -u
-[ -x build/bin/menagerie ] || tar xzf build-gpu/menagerie27.tar.gz
+[ -x build/bin/menagerie ] || tar xzf build-gpu/carry.tar.gz
 export CUDA_HOME=/nonexistent-no-jit PYTHONUNBUFFERED=1 MENAGERIE_REQUIRE_GPU=1
 T=${TAG:-a}; O=$OUT/s27$T; mkdir -p "$O"
 L=${LIMIT:-585}; DL=${DEADLINE:-100000}
@@ -31,9 +32,13 @@ sweep based train/configs/based-fig2-gpu.json runs/based-fig2-gpu "${BRPW:-4}" "
 ( while sleep 20; do echo "$SECONDS $(nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader)"; done ) \
   > "$O/smi.txt" 2>&1 &
 smi=$!
+if [ "${GPU_TESTS:-0}" = 1 ]; then  # main's gpu tests beside the sweeps (correctness only: they share the GPU)
+  timeout $(( L - 60 - SECONDS )) ./menagerie test -L gpu -LE sanitizer --output-on-failure > "$O/gpu-tests.log" 2>&1
+  echo "gpu tests: exit $? at $SECONDS s" >> "$O/times.txt"
+fi
 alive() { for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
 while [ $SECONDS -lt $(( L - 30 )) ] && alive; do sleep 5; done
-echo "stopping at $SECONDS s (alive: $(alive && echo yes || echo no))" > "$O/times.txt"
+echo "stopping at $SECONDS s (alive: $(alive && echo yes || echo no))" >> "$O/times.txt"
 kill "$smi"
 for p in "${pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null; done
 sleep 4
