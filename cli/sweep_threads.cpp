@@ -18,6 +18,7 @@
 #include <deque>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -27,6 +28,8 @@
 #include "cli/sweep_slurm.hpp"
 #include "core/errors.hpp"
 #include "core/io/file_lock.hpp"
+#include "core/out_of_device_memory.hpp"
+#include "train/serve_points.hpp"
 #include "train/trainer.hpp"
 
 namespace menagerie::cli {
@@ -65,49 +68,24 @@ void train_locked_point(const train::Sweep& sweep, const std::string& id, const 
 int serve_sweep_points(const train::Sweep& sweep, const train::SweepOptions& opt, int threads) {
   const fs::path logs = opt.runs_dir / ".workers";
   fs::create_directories(logs);
-  std::mutex io;  // stdin and stdout, shared by the threads
-  int failed = 0;
-  const auto event = [&](const char* what, const std::string& id) {
-    const std::lock_guard lock(io);
-    std::printf("%s %s\n", what, id.c_str());
-    std::fflush(stdout);
-  };
-  const auto serve = [&] {
-    for (;;) {
-      std::string id;
-      {
-        const std::lock_guard lock(io);
-        if (!std::getline(std::cin, id)) return;
-      }
-      if (id.empty()) continue;
-      event("started", id);
-      FILE* log = std::fopen((logs / (id + ".log")).c_str(), "a");
-      train::SweepOptions mine = opt;
-      mine.progress = false;
-      mine.log = [log](const std::string& line) {
-        if (!log) return;
-        std::fprintf(log, "%s\n", line.c_str());
-        std::fflush(log);
-      };
-      bool ok = true;
-      try {
-        train_locked_point(sweep, id, mine, {});
-      } catch (const std::exception& e) {
-        mine.log(cat("menagerie: error: ", e.what()));
-        ok = false;
-      }
-      if (log) std::fclose(log);
-      if (!ok) {
-        const std::lock_guard lock(io);
-        ++failed;
-      }
-      event(ok ? "done" : "failed", id);
+  return train::serve_points(threads, std::cin, stdout, [&](const std::string& id) {
+    std::unique_ptr<FILE, int (*)(FILE*)> log(std::fopen((logs / (id + ".log")).c_str(), "a"), &std::fclose);
+    train::SweepOptions mine = opt;
+    mine.progress = false;
+    mine.log = [f = log.get()](const std::string& line) {
+      if (!f) return;
+      std::fprintf(f, "%s\n", line.c_str());
+      std::fflush(f);
+    };
+    try {
+      train_locked_point(sweep, id, mine, {});
+    } catch (const std::exception& e) {
+      mine.log(cat(out_of_device_memory(e) ? "out of device memory (started again later if other runs held it): "
+                                           : "menagerie: error: ",
+                   e.what()));
+      throw;
     }
-  };
-  std::vector<std::thread> pool;
-  for (int k = 0; k < threads; ++k) pool.emplace_back(serve);
-  for (auto& t : pool) t.join();
-  return failed;
+  });
 }
 
 // ---- the parent ----
@@ -121,6 +99,7 @@ struct Child {
   int in = -1, out = -1;  // our ends: its stdin (ids), its stdout (events)
   std::string gpu, pending;
   std::set<std::string> running;  // ids handed to it and not reported ended
+  int cap = 0;                     // at most this many at once: --runs-per-worker, less after a point was deferred
   int handed = 0;
 };
 
@@ -182,9 +161,11 @@ int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path
   std::map<std::string, Clock::time_point> started;
   std::vector<std::string> failed;
   bool out_of_time = false;
-  const auto hand_out = [&](std::size_t k) {  // tops child k up to R points, or closes its stdin when none is left
+  // Tops child k up to its cap, or closes its stdin once nothing is left to hand out and it holds no point (one it
+  // holds may still come back deferred).
+  const auto hand_out = [&](std::size_t k) {
     Child& c = children[k];
-    while (c.in >= 0 && !todo.empty() && static_cast<int>(c.running.size()) < o.runs_per_worker) {
+    while (c.in >= 0 && !todo.empty() && static_cast<int>(c.running.size()) < c.cap) {
       if (!deadline.may_start(todo.front(), seconds(t0))) {
         out_of_time = true;
         break;
@@ -193,7 +174,7 @@ int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path
       c.running.insert(todo.front());
       todo.pop_front();
     }
-    if ((todo.empty() || out_of_time) && c.in >= 0) close(std::exchange(c.in, -1));
+    if (((todo.empty() && c.running.empty()) || out_of_time) && c.in >= 0) close(std::exchange(c.in, -1));
   };
   const int n = std::min<int>(o.workers, static_cast<int>((todo.size() + static_cast<std::size_t>(o.runs_per_worker) - 1) /
                                                           static_cast<std::size_t>(o.runs_per_worker)));
@@ -203,6 +184,7 @@ int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path
                                     s.runs_dir.string(), "--out", s.out_dir.string(), "--worker-threads",
                                     std::to_string(o.runs_per_worker), "--no-plot", "--no-progress"},
                                    logs / cat("worker-", k, ".log"), gpu));
+    children.back().cap = o.runs_per_worker;
   }
   for (std::size_t k = 0; k < children.size(); ++k) hand_out(k);
   const auto end_point = [&](std::size_t k, const std::string& id, bool ok, const std::string& why) {
@@ -248,6 +230,14 @@ int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path
                         c.gpu.empty() ? "" : (" (GPU " + c.gpu + ")").c_str(), id.c_str());
           } else if (what == "done" || what == "failed") {
             end_point(k, id, what == "done", "");
+            hand_out(k);
+          } else if (what == "deferred") {  // out of device memory beside others: again later, fewer at once
+            c.running.erase(id);
+            todo.push_front(id);
+            c.cap = std::max<int>(1, static_cast<int>(c.running.size()));
+            std::printf("[%7.1f s] worker %zu: %s ran out of device memory beside %zu other run(s); it starts again "
+                        "when one ends, this worker holding at most %d at once from now\n",
+                        seconds(t0), k, id.c_str(), c.running.size(), c.cap);
             hand_out(k);
           }
           std::fflush(stdout);

@@ -5,11 +5,18 @@
 //   parent: N children `menagerie sweep --config C --runs D --out O --worker-threads R --no-plot --no-progress`
 //     (CUDA_VISIBLE_DEVICES = gpus[k mod |gpus|] as --workers); it writes point ids, one a line, to a child's stdin
 //     (R at first, then one more each time one of its points ends; the unfinished points cheapest first, exactly
-//     the order of --workers) and closes every stdin once none is left; each child reports on its stdout
-//     "started ID", "done ID" or "failed ID", which the parent prints as --workers does ("worker k: ID started").
-//   child (--worker-threads R): R threads; each reads the next id from stdin and trains that point exactly as
-//     `--point ID` does (its lock, task record, run directory, tables), its log lines in <runs>/.workers/<ID>.log;
-//     a thread ends at the end of stdin. A point's failure is its own (logged, reported, the others go on).
+//     the order of --workers) and closes a child's stdin once none is left and the child holds none; each child
+//     reports on its stdout "started ID", "done ID", "failed ID" or "deferred ID", which the parent prints as
+//     --workers does ("worker k: ID started").
+//   deferred: the point ran out of device memory (core/out_of_device_memory.hpp) while other points of its process
+//     were training. The parent puts it first in line again and lowers that child's cap to the points it still holds
+//     (at least 1), so it starts again once one of them ends, with fewer beside it; the cap stays lowered. Its run
+//     directory resumes from its last checkpoint, if it had one. Out of memory with nothing else running in its
+//     process is a failure.
+//   child (--worker-threads R, train/serve_points.hpp): R threads; each reads the next id from stdin and trains that
+//     point exactly as `--point ID` does (its lock, task record, run directory, tables), its log lines in
+//     <runs>/.workers/<ID>.log; a thread ends at the end of stdin. A point's failure is its own (logged, reported,
+//     the others go on).
 // Each run is the computation of a serial sweep (backends share nothing), so the tables are the serial sweep's;
 // resuming, locks and unfinished cells are as for --point. Each run's memory check (train/memory.hpp) is its own:
 // R runs at once need R times one run's memory.

@@ -6,9 +6,12 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
+#include <utility>
 
 #include "core/errors.hpp"
+#include "core/out_of_device_memory.hpp"
 #include "optimized/common/check.hpp"
 #include "optimized/common/cublas_handle.hpp"
 #include "optimized/common/cufft_plan_cache.hpp"
@@ -89,6 +92,7 @@ TEST(CudaCheck, AbsurdAllocationThrows) {
   } catch (const CudaError& e) {
     const std::string what = e.what();
     EXPECT_EQ(e.name, "cudaErrorMemoryAllocation");
+    EXPECT_TRUE(out_of_device_memory(e)) << "a failed cudaMalloc must say the device ran out of memory";
     EXPECT_EQ(e.call, "cudaMalloc(&p, absurd)");
     EXPECT_TRUE(contains(what, "cudaErrorMemoryAllocation")) << what;
     EXPECT_TRUE(contains(what, "`cudaMalloc(&p, absurd)`")) << what;
@@ -160,6 +164,30 @@ TEST(CudaCheck, CudaErrorIsAnInternalError) {
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "cuFFT error CUFFT_EXEC_FAILED (6): failed to execute an FFT on the GPU in `call()` at f.cu:7");
   }
+}
+
+// The allocation failures of the three libraries are out-of-device-memory errors (sweep --runs-per-worker starts
+// such a point again later), and other failures are not. Needs no GPU: only the throw helpers run.
+TEST(CudaCheck, AllocationFailuresSayTheDeviceRanOutOfMemory) {
+  const auto thrown = [](const std::function<void()>& f) -> std::pair<bool, std::string> {
+    try {
+      f();
+    } catch (const CudaError& e) {
+      return {out_of_device_memory(e), e.name};
+    }
+    ADD_FAILURE() << "nothing was thrown";
+    return {false, ""};
+  };
+  const std::pair<bool, std::string> cases[] = {
+      thrown([] { cuda::throw_cuda_error(cudaErrorMemoryAllocation, "cudaMalloc()", "f.cu", 1); }),
+      thrown([] { cuda::throw_cublas_error(CUBLAS_STATUS_ALLOC_FAILED, "cublasCreate()", "f.cu", 2); }),
+      thrown([] { cuda::throw_cufft_error(CUFFT_ALLOC_FAILED, "cufftPlan1d()", "f.cu", 3); })};
+  for (const auto& [oom, name] : cases) EXPECT_TRUE(oom) << name << " must say the device ran out of memory";
+  const std::pair<bool, std::string> others[] = {
+      thrown([] { cuda::throw_cuda_error(cudaErrorInvalidValue, "cudaMemcpy()", "f.cu", 4); }),
+      thrown([] { cuda::throw_cublas_error(CUBLAS_STATUS_INVALID_VALUE, "cublasSgemm()", "f.cu", 5); }),
+      thrown([] { cuda::throw_cufft_error(CUFFT_INVALID_SIZE, "cufftPlan1d()", "f.cu", 6); })};
+  for (const auto& [oom, name] : others) EXPECT_FALSE(oom) << name << " is not the device running out of memory";
 }
 
 }  // namespace

@@ -1,9 +1,12 @@
-// CudaError and the throw helpers behind the MENAGERIE_*_CHECK macros (optimized/common/check.hpp), with the table
-// of cuFFT result names that the cuFFT library does not provide (values as in cufft.h of CUDA 12/13; 0xA, 0xC and
-// 0xF are codes that older cuFFT releases defined and later ones retired).
+// CudaError and the throw helpers behind the MENAGERIE_*_CHECK macros (optimized/common/check.hpp), allocation
+// failures also marked OutOfDeviceMemory (core/out_of_device_memory.hpp), with the table of cuFFT result names that
+// the cuFFT library does not provide (values as in cufft.h of CUDA 12/13; 0xA, 0xC and 0xF are codes that older
+// cuFFT releases defined and later ones retired).
 #include "optimized/common/check.hpp"
 
 #include <utility>
+
+#include "core/out_of_device_memory.hpp"
 
 namespace menagerie {
 
@@ -67,20 +70,33 @@ const char* cufft_result_description(cufftResult r) noexcept {
   return e ? e->description : "unknown cuFFT result code";
 }
 
+namespace {
+// The CudaError of an allocation failure (core/out_of_device_memory.hpp).
+struct CudaOutOfMemoryError : CudaError, OutOfDeviceMemory {
+  using CudaError::CudaError;
+};
+
+template <class... Args>
+[[noreturn]] void throw_error(bool out_of_memory, Args&&... args) {
+  if (out_of_memory) throw CudaOutOfMemoryError(std::forward<Args>(args)...);
+  throw CudaError(std::forward<Args>(args)...);
+}
+}  // namespace
+
 void throw_cuda_error(cudaError_t e, const char* call, const char* file, int line) {
   cudaGetLastError();  // clear the (non-sticky) error so the next launch check starts clean
-  throw CudaError("CUDA runtime", static_cast<long long>(e), cudaGetErrorName(e), cudaGetErrorString(e), call, file,
-                  line);
+  throw_error(e == cudaErrorMemoryAllocation, "CUDA runtime", static_cast<long long>(e), cudaGetErrorName(e),
+              cudaGetErrorString(e), call, file, line);
 }
 
 void throw_cublas_error(cublasStatus_t s, const char* call, const char* file, int line) {
-  throw CudaError("cuBLAS", static_cast<long long>(s), cublasGetStatusName(s), cublasGetStatusString(s), call, file,
-                  line);
+  throw_error(s == CUBLAS_STATUS_ALLOC_FAILED, "cuBLAS", static_cast<long long>(s), cublasGetStatusName(s),
+              cublasGetStatusString(s), call, file, line);
 }
 
 void throw_cufft_error(cufftResult r, const char* call, const char* file, int line) {
-  throw CudaError("cuFFT", static_cast<long long>(r), cufft_result_name(r), cufft_result_description(r), call, file,
-                  line);
+  throw_error(r == CUFFT_ALLOC_FAILED, "cuFFT", static_cast<long long>(r), cufft_result_name(r),
+              cufft_result_description(r), call, file, line);
 }
 
 }  // namespace cuda
