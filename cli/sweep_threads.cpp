@@ -29,6 +29,7 @@
 #include "core/errors.hpp"
 #include "core/io/file_lock.hpp"
 #include "core/out_of_device_memory.hpp"
+#include "train/point_dealer.hpp"
 #include "train/serve_points.hpp"
 #include "train/trainer.hpp"
 
@@ -98,8 +99,6 @@ struct Child {
   pid_t pid = -1;
   int in = -1, out = -1;  // our ends: its stdin (ids), its stdout (events)
   std::string gpu, pending;
-  std::set<std::string> running;  // ids handed to it and not reported ended
-  int cap = 0;                     // at most this many at once: --runs-per-worker, less after a point was deferred
   int handed = 0;
 };
 
@@ -145,11 +144,11 @@ int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path
   const fs::path exe = self_executable(), logs = s.runs_dir / ".workers";
   fs::create_directories(logs);
   const auto order = unfinished_points_cheapest_first(s, o.match);
-  std::deque<std::string> todo(order.begin(), order.end());
+  const std::size_t points = order.size();
   std::string gpus;
   for (const auto& g : o.gpus) gpus += (gpus.empty() ? "" : ",") + g;
   std::printf("sweep %s: %zu of %zu points unfinished%s, %d workers x %d runs each%s%s; logs in %s\n",
-              s.sweep.name.c_str(), todo.size(), s.sweep.points.size(),
+              s.sweep.name.c_str(), points, s.sweep.points.size(),
               o.match.empty() ? "" : " (of those --match names)", o.workers, o.runs_per_worker,
               gpus.empty() ? "" : " on GPUs ", gpus.c_str(), logs.string().c_str());
   std::fflush(stdout);
@@ -160,35 +159,34 @@ int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path
   std::vector<Child> children;
   std::map<std::string, Clock::time_point> started;
   std::vector<std::string> failed;
-  bool out_of_time = false;
-  // Tops child k up to its cap, or closes its stdin once nothing is left to hand out and it holds no point (one it
-  // holds may still come back deferred).
+  const int n = std::min<int>(o.workers, static_cast<int>((points + static_cast<std::size_t>(o.runs_per_worker) - 1) /
+                                                          static_cast<std::size_t>(o.runs_per_worker)));
+  train::PointDealer dealer(std::deque<std::string>(order.begin(), order.end()), static_cast<std::size_t>(n),
+                            o.runs_per_worker);
+  const auto may_start = [&](const std::string& id) { return deadline.may_start(id, seconds(t0)); };
+  // Tops child k up to its cap, then closes its stdin if the dealer is done with it.
   const auto hand_out = [&](std::size_t k) {
     Child& c = children[k];
-    while (c.in >= 0 && !todo.empty() && static_cast<int>(c.running.size()) < c.cap) {
-      if (!deadline.may_start(todo.front(), seconds(t0))) {
-        out_of_time = true;
+    while (c.in >= 0) {
+      const auto id = dealer.next(k, may_start);
+      if (!id) break;
+      if (!send_line(c.in, *id)) {
+        dealer.give_back(k, *id);
         break;
       }
-      if (!send_line(c.in, todo.front())) break;
-      c.running.insert(todo.front());
-      todo.pop_front();
     }
-    if (((todo.empty() && c.running.empty()) || out_of_time) && c.in >= 0) close(std::exchange(c.in, -1));
+    if (dealer.done_with(k) && c.in >= 0) close(std::exchange(c.in, -1));
   };
-  const int n = std::min<int>(o.workers, static_cast<int>((todo.size() + static_cast<std::size_t>(o.runs_per_worker) - 1) /
-                                                          static_cast<std::size_t>(o.runs_per_worker)));
   for (int k = 0; k < n; ++k) {
     const std::string gpu = o.gpus.empty() ? "" : o.gpus[static_cast<std::size_t>(k) % o.gpus.size()];
     children.push_back(spawn_child({exe.string(), "sweep", "--config", fs::absolute(config_path).string(), "--runs",
                                     s.runs_dir.string(), "--out", s.out_dir.string(), "--worker-threads",
                                     std::to_string(o.runs_per_worker), "--no-plot", "--no-progress"},
                                    logs / cat("worker-", k, ".log"), gpu));
-    children.back().cap = o.runs_per_worker;
   }
   for (std::size_t k = 0; k < children.size(); ++k) hand_out(k);
   const auto end_point = [&](std::size_t k, const std::string& id, bool ok, const std::string& why) {
-    children[k].running.erase(id);
+    dealer.ended(k, id);
     const double took = started.count(id) ? seconds(started[id]) : 0.0;
     std::printf("[%7.1f s] worker %zu: %s %s%s after %.1f s\n", seconds(t0), k, id.c_str(), ok ? "done" : "FAILED",
                 why.c_str(), took);
@@ -232,12 +230,10 @@ int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path
             end_point(k, id, what == "done", "");
             hand_out(k);
           } else if (what == "deferred") {  // out of device memory beside others: again later, fewer at once
-            c.running.erase(id);
-            todo.push_front(id);
-            c.cap = std::max<int>(1, static_cast<int>(c.running.size()));
+            dealer.deferred(k, id);
             std::printf("[%7.1f s] worker %zu: %s ran out of device memory beside %zu other run(s); it starts again "
                         "when one ends, this worker holding at most %d at once from now\n",
-                        seconds(t0), k, id.c_str(), c.running.size(), c.cap);
+                        seconds(t0), k, id.c_str(), dealer.holds(k).size(), dealer.cap(k));
             hand_out(k);
           }
           std::fflush(stdout);
@@ -252,15 +248,16 @@ int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path
       }
       const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
       const std::string how = WIFEXITED(status) ? cat("exit ", WEXITSTATUS(status)) : cat("signal ", WTERMSIG(status));
-      for (const auto& id : std::set<std::string>(c.running)) end_point(k, id, false, cat(" (worker ", how, ")"));
-      if (!ok && c.running.empty())
+      for (const auto& id : std::set<std::string>(dealer.holds(k))) end_point(k, id, false, cat(" (worker ", how, ")"));
+      if (!ok && dealer.holds(k).empty())
         std::printf("[%7.1f s] worker %zu ended with %s (its log: %s)\n", seconds(t0), k, how.c_str(),
                     (logs / cat("worker-", k, ".log")).string().c_str());
       std::fflush(stdout);
     }
   }
   // Points a dead worker never took: not trained, reported as failed; those the deadline held back are not failures.
-  if (out_of_time) {
+  std::deque<std::string> todo = dealer.line();
+  if (dealer.out_of_time()) {
     report_unstarted(todo, o.deadline_s, seconds(t0));
     todo.clear();
   }

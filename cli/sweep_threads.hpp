@@ -10,9 +10,9 @@
 //     --workers does ("worker k: ID started").
 //   deferred: the point ran out of device memory (core/out_of_device_memory.hpp) while other points of its process
 //     were training. The parent puts it first in line again and lowers that child's cap to the points it still holds
-//     (at least 1), so it starts again once one of them ends, with fewer beside it; the cap stays lowered. Its run
-//     directory resumes from its last checkpoint, if it had one. Out of memory with nothing else running in its
-//     process is a failure.
+//     (at least 1), so it starts again once one of them ends, with fewer beside it; the cap stays lowered
+//     (train/point_dealer.hpp deals the ids). Its run directory resumes from its last checkpoint, if it had one. Out
+//     of memory with nothing else running in its process is a failure.
 //   child (--worker-threads R, train/serve_points.hpp): R threads; each reads the next id from stdin and trains that
 //     point exactly as `--point ID` does (its lock, task record, run directory, tables), its log lines in
 //     <runs>/.workers/<ID>.log; a thread ends at the end of stdin. A point's failure is its own (logged, reported,

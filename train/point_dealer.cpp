@@ -1,0 +1,39 @@
+// The dealing of train/point_dealer.hpp.
+#include "train/point_dealer.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace menagerie::train {
+
+PointDealer::PointDealer(std::deque<std::string> line, std::size_t workers, int cap)
+    : line_(std::move(line)), held_(workers), cap_(workers, cap) {}
+
+std::optional<std::string> PointDealer::next(std::size_t k,
+                                             const std::function<bool(const std::string& id)>& may_start) {
+  if (out_of_time_ || line_.empty() || static_cast<int>(held_.at(k).size()) >= cap_.at(k)) return std::nullopt;
+  if (!may_start(line_.front())) {
+    out_of_time_ = true;
+    return std::nullopt;
+  }
+  std::string id = std::move(line_.front());
+  line_.pop_front();
+  held_[k].insert(id);
+  return id;
+}
+
+void PointDealer::give_back(std::size_t k, const std::string& id) {
+  held_.at(k).erase(id);
+  line_.push_front(id);
+}
+
+void PointDealer::ended(std::size_t k, const std::string& id) { held_.at(k).erase(id); }
+
+void PointDealer::deferred(std::size_t k, const std::string& id) {
+  give_back(k, id);
+  cap_[k] = std::max(1, static_cast<int>(held_[k].size()));
+}
+
+bool PointDealer::done_with(std::size_t k) const { return out_of_time_ || (line_.empty() && held_.at(k).empty()); }
+
+}  // namespace menagerie::train

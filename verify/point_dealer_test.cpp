@@ -1,0 +1,101 @@
+// train::PointDealer (train/point_dealer.hpp), the parent side of `sweep --workers N --runs-per-worker R`: ids go
+// out in line order up to each worker's cap; a deferred point (out of device memory beside others) is first in line
+// again and its worker's cap drops to what it still holds, so it restarts only when one of those ends, and the cap
+// stays down; a worker is done with only when nothing is in line and it holds nothing (a held point may come back
+// deferred); once the deadline refuses a point, nothing more is dealt to anyone.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "train/point_dealer.hpp"
+
+namespace menagerie::test {
+namespace {
+
+using train::PointDealer;
+using Ids = std::set<std::string>;
+
+const auto always = [](const std::string&) { return true; };
+
+// Deals to worker k until the dealer gives nothing more.
+Ids fill(PointDealer& d, std::size_t k) {
+  Ids got;
+  while (const auto id = d.next(k, always)) got.insert(*id);
+  return got;
+}
+
+TEST(PointDealer, DealsInLineOrderUpToEachCap) {
+  PointDealer d({"p1", "p2", "p3", "p4", "p5"}, 2, 2);
+  EXPECT_EQ(fill(d, 0), (Ids{"p1", "p2"}));
+  EXPECT_EQ(fill(d, 1), (Ids{"p3", "p4"}));
+  EXPECT_EQ(d.line(), (std::deque<std::string>{"p5"}));
+  EXPECT_FALSE(d.done_with(0));
+  d.ended(0, "p1");
+  EXPECT_EQ(d.next(0, always), std::optional<std::string>("p5"));
+  EXPECT_FALSE(d.done_with(0)) << "worker 0 still holds p2 and p5";
+  d.ended(0, "p2");
+  d.ended(0, "p5");
+  EXPECT_TRUE(d.done_with(0));
+}
+
+TEST(PointDealer, ADeferredPointRestartsWhenAnotherEndsWithTheCapLowered) {
+  PointDealer d({"a", "b", "c", "x", "y"}, 1, 3);
+  EXPECT_EQ(fill(d, 0), (Ids{"a", "b", "c"}));
+  d.deferred(0, "c");  // out of memory beside a and b
+  EXPECT_EQ(d.cap(0), 2);
+  EXPECT_EQ(d.line().front(), "c") << "the deferred point is first in line again";
+  EXPECT_EQ(d.next(0, always), std::nullopt) << "no restart while a and b still train";
+  d.ended(0, "a");
+  EXPECT_EQ(d.next(0, always), std::optional<std::string>("c"));
+  EXPECT_EQ(d.next(0, always), std::nullopt) << "the cap stays lowered: b and c, not a third";
+  d.ended(0, "b");
+  EXPECT_EQ(d.next(0, always), std::optional<std::string>("x"));
+}
+
+TEST(PointDealer, APointDeferredWhenItsWorkerHoldsNoOtherRestartsAloneAtOnce) {
+  PointDealer d({"a", "b"}, 1, 2);
+  fill(d, 0);
+  d.ended(0, "a");  // a ended before the parent read b's deferral
+  d.deferred(0, "b");
+  EXPECT_EQ(d.cap(0), 1);
+  EXPECT_EQ(d.next(0, always), std::optional<std::string>("b"));
+}
+
+TEST(PointDealer, AWorkerIsNotDoneWithWhileItHoldsAPointThatMayComeBack) {
+  PointDealer d({"a", "b"}, 1, 2);
+  fill(d, 0);
+  EXPECT_TRUE(d.line().empty());
+  EXPECT_FALSE(d.done_with(0)) << "closing its stdin now would strand a deferred b";
+  d.deferred(0, "b");
+  EXPECT_FALSE(d.done_with(0));
+  d.ended(0, "a");
+  EXPECT_EQ(d.next(0, always), std::optional<std::string>("b"));
+  d.ended(0, "b");
+  EXPECT_TRUE(d.done_with(0));
+}
+
+TEST(PointDealer, OnceTheDeadlineRefusesNothingMoreIsDealt) {
+  PointDealer d({"a", "b", "c"}, 2, 1);
+  EXPECT_EQ(d.next(0, always), std::optional<std::string>("a"));
+  EXPECT_EQ(d.next(1, [](const std::string& id) { return id != "b"; }), std::nullopt);
+  EXPECT_TRUE(d.out_of_time());
+  d.ended(0, "a");
+  EXPECT_EQ(d.next(0, always), std::nullopt);
+  EXPECT_TRUE(d.done_with(0));
+  EXPECT_TRUE(d.done_with(1));
+  EXPECT_EQ(d.line(), (std::deque<std::string>{"b", "c"})) << "left in line, reported as not started";
+}
+
+TEST(PointDealer, APointThatCouldNotBeDeliveredIsFirstInLineAgain) {
+  PointDealer d({"a", "b"}, 2, 1);
+  EXPECT_EQ(d.next(0, always), std::optional<std::string>("a"));
+  d.give_back(0, "a");
+  EXPECT_TRUE(d.holds(0).empty());
+  EXPECT_EQ(d.next(1, always), std::optional<std::string>("a"));
+}
+
+}  // namespace
+}  // namespace menagerie::test
