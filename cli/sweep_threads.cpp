@@ -153,7 +153,7 @@ int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path
               gpus.empty() ? "" : " on GPUs ", gpus.c_str(), logs.string().c_str());
   std::fflush(stdout);
   signal(SIGPIPE, SIG_IGN);  // a child that died is seen at its stdout's end, not as a signal here
-  train::SweepDeadline deadline(s.sweep, o.deadline_s);
+  train::SweepDeadline deadline(s.sweep, o.deadline_s, s.runs_dir);
   const auto t0 = Clock::now();
   const auto seconds = [](Clock::time_point a) { return std::chrono::duration<double>(Clock::now() - a).count(); };
   std::vector<Child> children;
@@ -255,13 +255,9 @@ int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path
       std::fflush(stdout);
     }
   }
-  // Points a dead worker never took: not trained, reported as failed; those the deadline held back are not failures.
-  std::deque<std::string> todo = dealer.line();
-  if (dealer.out_of_time()) {
-    report_unstarted(todo, o.deadline_s, seconds(t0));
-    todo.clear();
-  }
-  for (const auto& id : todo) {
+  // Points the deadline held back are not failures; those a dead worker never took are (not trained).
+  report_unstarted(dealer.held_back(), o.deadline_s, seconds(t0));
+  for (const auto& id : dealer.line()) {
     failed.push_back(id);
     std::printf("[%7.1f s] %s FAILED (no worker left to train it)\n", seconds(t0), id.c_str());
   }

@@ -135,19 +135,20 @@ int run_sweep_workers(const SlurmSweep& s, const std::string& config_path, const
   std::map<pid_t, Running> running;
   std::vector<bool> busy(static_cast<std::size_t>(o.workers), false);
   std::vector<std::string> failed;
-  train::SweepDeadline deadline(s.sweep, o.deadline_s);
+  train::SweepDeadline deadline(s.sweep, o.deadline_s, s.runs_dir);
   const auto t0 = Clock::now();
   const auto seconds = [](Clock::time_point a) {
     return std::chrono::duration<double>(Clock::now() - a).count();
   };
-  bool out_of_time = false;
-  while ((!todo.empty() && !out_of_time) || !running.empty()) {
-    for (int slot = 0; slot < o.workers && !todo.empty() && !out_of_time; ++slot) {
+  std::deque<std::string> held_back;  // refused by the deadline (for good: elapsed time and rates only grow)
+  while (!todo.empty() || !running.empty()) {
+    for (int slot = 0; slot < o.workers && !todo.empty(); ++slot) {
       if (busy[static_cast<std::size_t>(slot)]) continue;
-      if (!deadline.may_start(todo.front(), seconds(t0))) {
-        out_of_time = true;
-        break;
+      while (!todo.empty() && !deadline.may_start(todo.front(), seconds(t0))) {
+        held_back.push_back(todo.front());
+        todo.pop_front();
       }
+      if (todo.empty()) break;
       const std::string id = todo.front();
       todo.pop_front();
       const std::string gpu = o.gpus.empty() ? "" : o.gpus[static_cast<std::size_t>(slot) % o.gpus.size()];
@@ -184,7 +185,7 @@ int run_sweep_workers(const SlurmSweep& s, const std::string& config_path, const
     }
     std::fflush(stdout);
   }
-  report_unstarted(todo, o.deadline_s, seconds(t0));
+  report_unstarted(held_back, o.deadline_s, seconds(t0));
   std::printf("sweep %s: workers finished in %.1f s, %zu failed\n", s.sweep.name.c_str(), seconds(t0),
               failed.size());
   return static_cast<int>(failed.size());

@@ -11,15 +11,18 @@ PointDealer::PointDealer(std::deque<std::string> line, std::size_t workers, int 
 
 std::optional<std::string> PointDealer::next(std::size_t k,
                                              const std::function<bool(const std::string& id)>& may_start) {
-  if (out_of_time_ || line_.empty() || static_cast<int>(held_.at(k).size()) >= cap_.at(k)) return std::nullopt;
-  if (!may_start(line_.front())) {
-    out_of_time_ = true;
-    return std::nullopt;
+  if (static_cast<int>(held_.at(k).size()) >= cap_.at(k)) return std::nullopt;
+  while (!line_.empty()) {
+    std::string id = std::move(line_.front());
+    line_.pop_front();
+    if (!may_start(id)) {
+      held_back_.push_back(std::move(id));
+      continue;
+    }
+    held_[k].insert(id);
+    return id;
   }
-  std::string id = std::move(line_.front());
-  line_.pop_front();
-  held_[k].insert(id);
-  return id;
+  return std::nullopt;
 }
 
 void PointDealer::give_back(std::size_t k, const std::string& id) {
@@ -34,6 +37,6 @@ void PointDealer::deferred(std::size_t k, const std::string& id) {
   cap_[k] = std::max(1, static_cast<int>(held_[k].size()));
 }
 
-bool PointDealer::done_with(std::size_t k) const { return out_of_time_ || (line_.empty() && held_.at(k).empty()); }
+bool PointDealer::done_with(std::size_t k) const { return line_.empty() && held_.at(k).empty(); }
 
 }  // namespace menagerie::train

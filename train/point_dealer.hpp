@@ -1,15 +1,16 @@
 // PointDealer: which sweep points go to which worker process of `menagerie sweep --workers N --runs-per-worker R`
 // (cli/sweep_threads.hpp), apart from the processes and pipes. One line of point ids (the unfinished points,
 // cheapest first) is shared by the workers; each worker holds at most its cap (R at first) at once.
-//   next(k, may_start)  the first id in line for worker k, if it holds fewer than its cap and may_start agrees (once
-//                       may_start refuses, the dealer is out of time: nothing more is dealt to anyone)
+//   next(k, may_start)  the first id in line that may_start accepts, for worker k if it holds fewer than its cap;
+//                       the ids before it that may_start refused are held back for good (the deadline: a point
+//                       refused now would be refused later too), to be reported as not started
 //   give_back(k, id)    an id dealt to k that could not be delivered: first in line again
 //   ended(k, id)        a point of k ended, done or failed
 //   deferred(k, id)     a point of k ran out of device memory while others of k trained: first in line again, and k's
 //                       cap lowered to the points it still holds (at least 1), for the rest of the sweep; so it starts
 //                       again once one of them ends, with fewer beside it
-//   done_with(k)        k gets nothing more (its stdin may close): out of time, or nothing in line and k holds none
-//                       (a point it holds may still come back deferred)
+//   done_with(k)        k gets nothing more (its stdin may close): nothing in line and k holds none (a point it
+//                       holds may still come back deferred)
 #pragma once
 #include <cstddef>
 #include <deque>
@@ -34,13 +35,12 @@ class PointDealer {
   const std::set<std::string>& holds(std::size_t k) const { return held_.at(k); }
   int cap(std::size_t k) const { return cap_.at(k); }
   const std::deque<std::string>& line() const { return line_; }
-  bool out_of_time() const { return out_of_time_; }
+  const std::deque<std::string>& held_back() const { return held_back_; }
 
  private:
-  std::deque<std::string> line_;
+  std::deque<std::string> line_, held_back_;
   std::vector<std::set<std::string>> held_;
   std::vector<int> cap_;
-  bool out_of_time_ = false;
 };
 
 }  // namespace menagerie::train

@@ -124,12 +124,27 @@ Sweep read_sweep(const std::string& path) { return parse_sweep(read_json_file(pa
 
 std::int64_t point_cost(const SweepPoint& p) { return p.d_model * max_sequence_length(p.config.data, p.id); }
 
-SweepDeadline::SweepDeadline(const Sweep& sweep, double seconds) : limit_(seconds) {
-  for (const auto& p : sweep.points) cost_[p.id] = static_cast<double>(point_cost(p));
+SweepDeadline::SweepDeadline(const Sweep& sweep, double seconds, const fs::path& runs_dir) : limit_(seconds) {
+  const auto cell = [](const SweepPoint& p) { return cat(p.data, "|", p.mixer, "|", p.d_model); };
+  std::map<std::string, double> per_epoch;  // by cell: the largest seconds per epoch of its finished runs
+  for (const auto& p : sweep.points) {
+    cost_[p.id] = static_cast<double>(point_cost(p));
+    if (limit_ <= 0) continue;
+    if (const auto line = finished_line(runs_dir / p.id)) {
+      const double took = line->value("seconds", 0.0);
+      const auto epochs = line->value("epoch", std::int64_t{0});
+      if (took > 0 && epochs > 0) per_epoch[cell(p)] = std::max(per_epoch[cell(p)], took / static_cast<double>(epochs));
+    }
+  }
+  for (const auto& p : sweep.points)
+    if (const auto it = per_epoch.find(cell(p)); it != per_epoch.end())
+      expected_[p.id] = it->second * static_cast<double>(p.config.epochs);
 }
 
 bool SweepDeadline::may_start(const std::string& id, double elapsed) const {
-  return limit_ <= 0 || elapsed + rate_ * cost_.at(id) <= limit_;
+  if (limit_ <= 0) return true;
+  const auto it = expected_.find(id);
+  return elapsed + (it != expected_.end() ? it->second : rate_ * cost_.at(id)) <= limit_;
 }
 
 void SweepDeadline::finished(const std::string& id, double took) { rate_ = std::max(rate_, took / cost_.at(id)); }

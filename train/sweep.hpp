@@ -64,19 +64,23 @@ const SweepPoint* find_point(const Sweep& sweep, std::string_view id);
 // same example count). `sweep --workers` trains the cheapest first.
 std::int64_t point_cost(const SweepPoint& p);
 
-// `sweep --workers --deadline-s S`: whether a point may still start. Its expected duration is its cost times the
-// largest seconds per unit of cost among the points finished so far (0 before any has); it starts only if the
-// elapsed time plus that stays within S. Points left unstarted are not failures: a later sweep trains them (a GPU
-// lease of fixed length then ends without runs cut off mid-way, whose progress would leave with the machine).
-// S <= 0: no deadline.
+// `sweep --workers --deadline-s S`: whether a point may still start; it starts only if the elapsed time plus its
+// expected duration stays within S. Its expected duration:
+//   - where runs of its siblings (the same data, mixer and d_model, another learning rate) have finished in the runs
+//     directory: its epochs times the largest seconds per epoch among them (their results' "seconds" / "epoch"; an
+//     upper bound where it stops early or resumes, measured beside whatever else ran then);
+//   - else its cost times the largest seconds per unit of cost among the points finished in this pool (0 before
+//     any has; the cost model d_model x T over-predicts large models from small ones, which leave a GPU idle).
+// Points left unstarted are not failures: a later sweep trains them (a GPU lease of fixed length then ends without
+// runs cut off mid-way, whose progress would leave with the machine). S <= 0: no deadline.
 class SweepDeadline {
  public:
-  SweepDeadline(const Sweep& sweep, double seconds);
+  SweepDeadline(const Sweep& sweep, double seconds, const std::filesystem::path& runs_dir);
   bool may_start(const std::string& id, double elapsed) const;
   void finished(const std::string& id, double took);
 
  private:
-  std::map<std::string, double> cost_;
+  std::map<std::string, double> cost_, expected_;  // expected_: the points with finished siblings
   double limit_, rate_ = 0;
 };
 

@@ -14,7 +14,9 @@
 # exit 2, nothing written. --deadline-s 0.05 (either pool): the first points start (nothing is known yet), and when
 # the first ends (after its own duration, well over 0.05 s) no other starts; the command exits 0 naming the points not
 # started, which have no run directory; a second sweep without a deadline trains them and the CSV and checkpoints are
-# the serial sweep's. Bad values (0, -1, without --workers): one line, exit 2, nothing written.
+# the serial sweep's. With a finished sibling (another learning rate of the same cell) that took 10^5 s in the runs
+# directory, --deadline-s 600 holds its point back and trains the others. Bad values (0, -1, without --workers): one
+# line, exit 2, nothing written.
 # usage: cli_sweep_workers.sh MENAGERIE SOURCE_DIR
 set -u
 bin=$1 src=$2
@@ -167,6 +169,26 @@ for pool in "--workers 1:1" "--workers 1 --runs-per-worker 2:2"; do
   k=$(same_as_serial late) || { echo "$k"; exit 1; }
 done
 echo "--deadline-s: no point started past the deadline, the rest trained by a later sweep as in the serial sweep"
+
+# Finished siblings (same cell, another learning rate) give the expected duration: with the serial attention run at
+# lr 0.003 copied in and its "seconds" made all nines (10^5 s or more), its lr 0.01 sibling is not started under
+# --deadline-s 600, while base_conv's two points (no sibling finished, nothing known) are trained.
+for args in "--workers 1" "--workers 1 --runs-per-worker 2"; do
+  rm -rf sib && mkdir sib && cp -r serial/attention-d8-lr0.003-data sib/
+  python3 -c "
+import re
+p = 'sib/attention-d8-lr0.003-data/results.jsonl'
+lines = open(p).read().split('\\n')
+# same length (the checkpoint records the file's size): every digit of the last line's seconds made a 9
+lines[-2] = re.sub(r'(\"seconds\": *)([0-9.]+)', lambda m: m.group(1) + '9' * len(m.group(2)), lines[-2])
+open(p, 'w').write('\\n'.join(lines))" || fail "editing the sibling's results"
+  "$bin" sweep --config s.json --runs sib $args --deadline-s 600 --no-plot >sib.log 2>&1 ||
+    { cat sib.log; fail "sweep $args --deadline-s 600 beside a finished sibling: exit $?"; }
+  grep -q "1 point(s) not started: expected to end after --deadline-s 600 .*: attention-d8-lr0.01-data" sib.log ||
+    { cat sib.log; fail "$args: the point whose finished sibling took 10^5 s or more was not held back"; }
+  [ "$(grep -c ' done ' sib.log)" = 2 ] || { cat sib.log; fail "$args: base_conv's two points expected done"; }
+done
+echo "--deadline-s: a point whose finished sibling took 10^5 s or more is held back, points with no sibling finished start"
 refused --deadline-s --workers 2 --deadline-s 0
 refused --deadline-s --workers 2 --deadline-s -1
 refused --deadline-s --deadline-s 5

@@ -2,7 +2,7 @@
 // out in line order up to each worker's cap; a deferred point (out of device memory beside others) is first in line
 // again and its worker's cap drops to what it still holds, so it restarts only when one of those ends, and the cap
 // stays down; a worker is done with only when nothing is in line and it holds nothing (a held point may come back
-// deferred); once the deadline refuses a point, nothing more is dealt to anyone.
+// deferred); a point the deadline refuses is held back for good, and the next one that fits is dealt.
 #include <gtest/gtest.h>
 
 #include <deque>
@@ -77,16 +77,18 @@ TEST(PointDealer, AWorkerIsNotDoneWithWhileItHoldsAPointThatMayComeBack) {
   EXPECT_TRUE(d.done_with(0));
 }
 
-TEST(PointDealer, OnceTheDeadlineRefusesNothingMoreIsDealt) {
-  PointDealer d({"a", "b", "c"}, 2, 1);
-  EXPECT_EQ(d.next(0, always), std::optional<std::string>("a"));
-  EXPECT_EQ(d.next(1, [](const std::string& id) { return id != "b"; }), std::nullopt);
-  EXPECT_TRUE(d.out_of_time());
+TEST(PointDealer, PointsTheDeadlineRefusesAreHeldBackAndTheNextThatFitsIsDealt) {
+  PointDealer d({"a", "long", "b", "c"}, 2, 1);
+  const auto fits = [](const std::string& id) { return id != "long"; };
+  EXPECT_EQ(d.next(0, fits), std::optional<std::string>("a"));
+  EXPECT_EQ(d.next(1, fits), std::optional<std::string>("b")) << "long is refused, b behind it fits";
+  EXPECT_EQ(d.held_back(), (std::deque<std::string>{"long"}));
   d.ended(0, "a");
-  EXPECT_EQ(d.next(0, always), std::nullopt);
+  EXPECT_EQ(d.next(0, fits), std::optional<std::string>("c"));
+  d.ended(0, "c");
   EXPECT_TRUE(d.done_with(0));
-  EXPECT_TRUE(d.done_with(1));
-  EXPECT_EQ(d.line(), (std::deque<std::string>{"b", "c"})) << "left in line, reported as not started";
+  EXPECT_FALSE(d.done_with(1)) << "worker 1 still holds b";
+  EXPECT_EQ(d.held_back(), (std::deque<std::string>{"long"})) << "reported as not started, never dealt";
 }
 
 TEST(PointDealer, APointThatCouldNotBeDeliveredIsFirstInLineAgain) {
