@@ -134,7 +134,8 @@ TEST(TrainConfig, MalformedConfigsAreOneLineErrorsNamingTheKey) {
 // 16 x tiny.json's longest sequence, 12), worked out by hand: before any point finished, everything starts up to the
 // deadline itself; once a 96-cost point took 4 s (1/24 s per unit), a 96-cost point expects 4 s and a 192-cost one 8
 // s, so with a 10 s deadline they start up to 6 s and 2 s; a faster point (2 s at cost 192) does not lower the rate;
-// no deadline (0) starts everything.
+// no deadline (0) starts everything. (No runs directory: the estimate from finished siblings is verify/
+// cli_sweep_workers.sh's.)
 TEST(TrainSweep, DeadlineStartsOnlyPointsExpectedToEndInTime) {
   json base = good();
   base.erase("name");
@@ -147,7 +148,8 @@ TEST(TrainSweep, DeadlineStartsOnlyPointsExpectedToEndInTime) {
   const std::string small = sweep.points[0].id, large = sweep.points[1].id;
   ASSERT_EQ(train::point_cost(sweep.points[0]), 96);
   ASSERT_EQ(train::point_cost(sweep.points[1]), 192);
-  train::SweepDeadline d(sweep, 10);
+  const std::filesystem::path no_runs = "/nonexistent/menagerie-runs";  // nothing finished there: no siblings known
+  train::SweepDeadline d(sweep, 10, no_runs);
   EXPECT_TRUE(d.may_start(large, 9.9));
   EXPECT_FALSE(d.may_start(large, 10.1));
   d.finished(small, 4);
@@ -157,7 +159,7 @@ TEST(TrainSweep, DeadlineStartsOnlyPointsExpectedToEndInTime) {
   EXPECT_FALSE(d.may_start(large, 2.1));
   d.finished(large, 2);  // 2 / 192 per unit: faster than 4 / 96, the rate stays
   EXPECT_FALSE(d.may_start(large, 2.1));
-  const train::SweepDeadline none(sweep, 0);
+  const train::SweepDeadline none(sweep, 0, no_runs);
   EXPECT_TRUE(none.may_start(large, 1e9));
 }
 
