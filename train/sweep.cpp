@@ -124,8 +124,9 @@ Sweep read_sweep(const std::string& path) { return parse_sweep(read_json_file(pa
 
 std::int64_t point_cost(const SweepPoint& p) { return p.d_model * max_sequence_length(p.config.data, p.id); }
 
+std::string point_cell(const SweepPoint& p) { return cat(p.data, "|", p.mixer, "|", p.d_model); }
+
 SweepDeadline::SweepDeadline(const Sweep& sweep, double seconds, const fs::path& runs_dir) : limit_(seconds) {
-  const auto cell = [](const SweepPoint& p) { return cat(p.data, "|", p.mixer, "|", p.d_model); };
   std::map<std::string, double> per_epoch;  // by cell: the largest seconds per epoch of its finished runs
   for (const auto& p : sweep.points) {
     cost_[p.id] = static_cast<double>(point_cost(p));
@@ -133,11 +134,13 @@ SweepDeadline::SweepDeadline(const Sweep& sweep, double seconds, const fs::path&
     if (const auto line = finished_line(runs_dir / p.id)) {
       const double took = line->value("seconds", 0.0);
       const auto epochs = line->value("epoch", std::int64_t{0});
-      if (took > 0 && epochs > 0) per_epoch[cell(p)] = std::max(per_epoch[cell(p)], took / static_cast<double>(epochs));
+      if (took <= 0 || epochs <= 0) continue;
+      double& most = per_epoch[point_cell(p)];
+      most = std::max(most, took / static_cast<double>(epochs));
     }
   }
   for (const auto& p : sweep.points)
-    if (const auto it = per_epoch.find(cell(p)); it != per_epoch.end())
+    if (const auto it = per_epoch.find(point_cell(p)); it != per_epoch.end())
       expected_[p.id] = it->second * static_cast<double>(p.config.epochs);
 }
 
@@ -192,13 +195,13 @@ std::string sweep_csv(const std::vector<SweepRow>& rows) {
   std::map<std::string, std::size_t> best;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (!rows[i].finished) continue;
-    const auto key = cat(rows[i].point.data, "|", rows[i].point.mixer, "|", rows[i].point.d_model);
+    const auto key = point_cell(rows[i].point);
     if (!best.count(key) || rows[i].accuracy > rows[best[key]].accuracy) best[key] = i;
   }
   std::string out = "data,mixer,d_model,lr,params,state_bytes,epochs,accuracy,best\n";
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
-    const auto key = cat(r.point.data, "|", r.point.mixer, "|", r.point.d_model);
+    const auto key = point_cell(r.point);
     char acc[32];
     std::snprintf(acc, sizeof acc, "%.6f", r.accuracy);
     out += cat(r.point.data, ",", r.point.mixer, ",", r.point.d_model, ",", lr_text(r.point.lr), ",", r.params, ",",

@@ -64,6 +64,9 @@ const SweepPoint* find_point(const Sweep& sweep, std::string_view id);
 // same example count). `sweep --workers` trains the cheapest first.
 std::int64_t point_cost(const SweepPoint& p);
 
+// The table cell of a point, "data|mixer|d_model": the learning rates of one cell share it.
+std::string point_cell(const SweepPoint& p);
+
 // `sweep --workers --deadline-s S`: whether a point may still start; it starts only if the elapsed time plus its
 // expected duration stays within S. Its expected duration:
 //   - where runs of its siblings (the same data, mixer and d_model, another learning rate) have finished in the runs

@@ -72,7 +72,7 @@ std::vector<OracleRow> window_oracle_rows(const Sweep& sweep) {
       oracle = std::make_unique<synthetics::MqarWindowOracle>(synthetics::build_test_segments(p.config.data));
     const std::int64_t longest = max_sequence_length(p.config.data, p.id);
     const auto bytes = [&](const model::Config& c) { return model::state_size(c, longest).value_or(0); };
-    const std::string cell = cat(p.data, "|", p.mixer, "|", p.d_model);
+    const std::string cell = point_cell(p);
     if (!line_done.count(cell)) {
       line_done[cell] = true;
       rows.push_back({p.data, "point", p.mixer, p.d_model, *window, *reach, bytes(model), oracle->accuracy(*reach)});
