@@ -83,20 +83,23 @@ class Overlap {
 
 using Events = std::vector<std::string>;
 
-TEST(ServePoints, OutOfDeviceMemoryBesideAnotherPointIsDeferred) {
-  Overlap three([] { throw FakeOutOfMemory("CUDA runtime error cudaErrorMemoryAllocation (2): out of memory"); });
-  const Served s = serve(2, "a\nb\nc\n", std::ref(three));
+// a, b and c on two threads, b throwing `b_throws` while a trains (Overlap); a and c must end "done".
+Served serve_overlapping(std::function<void()> b_throws) {
+  Overlap three(std::move(b_throws));
+  Served s = serve(2, "a\nb\nc\n", std::ref(three));
   EXPECT_EQ(s.events.at("a"), (Events{"started", "done"}));
   EXPECT_EQ(s.events.at("c"), (Events{"started", "done"}));
+  return s;
+}
+
+TEST(ServePoints, OutOfDeviceMemoryBesideAnotherPointIsDeferred) {
+  const Served s = serve_overlapping([] { throw FakeOutOfMemory("cudaErrorMemoryAllocation (2): out of memory"); });
   EXPECT_EQ(s.events.at("b"), (Events{"started", "deferred"}));
   EXPECT_EQ(s.failed, 0) << "a deferred point is not a failure";
 }
 
 TEST(ServePoints, OtherErrorsBesideAnotherPointFail) {
-  Overlap three([] { throw Error("cuBLAS error CUBLAS_STATUS_INVALID_VALUE (7)"); });
-  const Served s = serve(2, "a\nb\nc\n", std::ref(three));
-  EXPECT_EQ(s.events.at("a"), (Events{"started", "done"}));
-  EXPECT_EQ(s.events.at("c"), (Events{"started", "done"}));
+  const Served s = serve_overlapping([] { throw Error("cuBLAS error CUBLAS_STATUS_INVALID_VALUE (7)"); });
   EXPECT_EQ(s.events.at("b"), (Events{"started", "failed"}));
   EXPECT_EQ(s.failed, 1);
 }
