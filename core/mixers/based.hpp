@@ -119,15 +119,18 @@ struct Contract {
     return g;
   }
   // GPU conformance (harness/kernels.hpp): T = 1 (eps 0.1, as test_grid), 7, 97, 200, 1025; feature dims 8 and 16
-  // (the linear attention's chunked_smem); head dims 5, 33, 64 and ones split into column blocks of <= 64 (65 as
-  // 5 x 13, 256 as 4 x 64); two heads.
+  // (the linear attention's chunked_smem), 24 (Based Fig. 2's) and 5 (its quadratic); head dims 5, 33, 48, 64 and
+  // ones split into column blocks of <= 64 (65 as 5 x 13, 128 as 2 x 64, 256 as 4 x 64); two heads.
   static std::vector<Problem> gpu_grid(bool full) {
     std::vector<Problem> g = {{.B = 3, .T = 1, .d = 4, .f = 8, .heads = 1, .eps = 0.1},
                               {.B = 2, .T = 7, .d = 5, .f = 16, .heads = 1, .eps = 1e-12},
                               {.B = 2, .T = 97, .d = 33, .f = 8, .heads = 1, .eps = 1e-12},
                               {.B = 2, .T = 97, .d = 130, .f = 16, .heads = 2, .eps = 1e-12},
                               {.B = 1, .T = 200, .d = 256, .f = 8, .heads = 1, .eps = 1e-12},
-                              {.B = 1, .T = 1025, .d = 64, .f = 16, .heads = 1, .eps = 1e-12}};
+                              {.B = 1, .T = 1025, .d = 64, .f = 16, .heads = 1, .eps = 1e-12},
+                              {.B = 2, .T = 65, .d = 48, .f = 24, .heads = 1, .eps = 1e-12},
+                              {.B = 1, .T = 200, .d = 128, .f = 24, .heads = 1, .eps = 1e-12},
+                              {.B = 2, .T = 97, .d = 130, .f = 5, .heads = 2, .eps = 1e-12}};
     if (full) g.push_back({.B = 4, .T = 512, .d = 512, .f = 16, .heads = 1, .eps = 1e-12});
     return g;
   }

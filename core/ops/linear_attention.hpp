@@ -92,9 +92,12 @@ struct Contract {
                 {.B = 2, .T = 113, .H = 1, .F = 7, .Dv = 9, .feature_map = identity, .normalize = true, .eps = 1e-12}});
     return g;
   }
-  // The GPU kernels' grid (harness/): Based's F = 8 and 16 around the kernels' chunk of 32 tokens (31, 32, 33) and
+  // The GPU kernels' grid (harness/): Based's F = 8 and 16 around chunked_smem's chunk of 32 tokens (31, 32, 33) and
   // at T = 1 (where o depends on q, k only through an O(1) eps), long sequences, identity maps with and without
-  // normalisation, odd F and Dv.
+  // normalisation, odd F and Dv. Then the feature dims only quadratic takes (F <= 64, Dv <= 127, tiles of 64
+  // tokens): Based Fig. 2's F = 24 at T = 1, around the tile (63, 64, 65), at 200 and 1000 (2048 in the full tier);
+  // F = 5, 32 (unnormalised), 33, 48, 64 and identity F = 24, 40, with and without normalisation; every register
+  // tiling of the kernel (F <= 16, 32, 64 by Dv + 1 <= 32, 80, 128).
   static std::vector<Problem> gpu_grid(bool full) {
     using enum FeatureMap;
     std::vector<Problem> g;
@@ -106,7 +109,22 @@ struct Contract {
                        {.B = 2, .T = 97, .H = 2, .F = 16, .Dv = 16, .normalize = false, .eps = 0},
                        {.B = 2, .T = 97, .H = 3, .F = 5, .Dv = 24, .feature_map = identity, .eps = 1e-6},
                        {.B = 1, .T = 200, .H = 2, .F = 16, .Dv = 64, .feature_map = identity, .normalize = false}});
-    if (full) g.push_back({.B = 1, .T = 4096, .H = 1, .F = 16, .Dv = 64});
+    g.insert(g.end(), {{.B = 2, .T = 1, .H = 2, .F = 24, .Dv = 37, .eps = 0.25},
+                       {.B = 2, .T = 63, .H = 2, .F = 24, .Dv = 64},
+                       {.B = 1, .T = 64, .H = 3, .F = 24, .Dv = 64},
+                       {.B = 2, .T = 65, .H = 1, .F = 24, .Dv = 24},
+                       {.B = 2, .T = 200, .H = 2, .F = 24, .Dv = 64},
+                       {.B = 1, .T = 1000, .H = 1, .F = 24, .Dv = 64},
+                       {.B = 2, .T = 129, .H = 2, .F = 5, .Dv = 90},
+                       {.B = 1, .T = 97, .H = 2, .F = 32, .Dv = 64, .normalize = false, .eps = 0},
+                       {.B = 2, .T = 97, .H = 1, .F = 33, .Dv = 9},
+                       {.B = 1, .T = 191, .H = 1, .F = 48, .Dv = 50},
+                       {.B = 1, .T = 70, .H = 1, .F = 64, .Dv = 127},
+                       {.B = 1, .T = 150, .H = 2, .F = 40, .Dv = 100, .feature_map = identity, .eps = 1e-6},
+                       {.B = 1, .T = 130, .H = 1, .F = 24, .Dv = 120, .feature_map = identity, .normalize = false}});
+    if (full)
+      g.insert(g.end(),
+               {{.B = 1, .T = 4096, .H = 1, .F = 16, .Dv = 64}, {.B = 1, .T = 2048, .H = 1, .F = 24, .Dv = 64}});
     return g;
   }
   // Benchmarks (bench/kernels_bench.cpp and the PyTorch peer of Zoology's Based math): Based's shape, F = 16,

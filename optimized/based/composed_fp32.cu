@@ -3,12 +3,14 @@
 // Forward:
 //   q = u Wq^T [M, Hf], k = u Wk^T [M, Hf], v = u Wv^T [M, d]          (GEMMs; saved)
 //   qr, kr = q, k repeated over the blocks [M, H nc, f]                 (nc > 1 only; workspace)
-//   o, den = linear_attention chunked_smem forward (qr, kr, v)          (o [M, d] = [B, T, H nc, Dc]; saved)
+//   o, den = linear_attention forward (qr, kr, v)                       (o [M, d] = [B, T, H nc, Dc]; saved)
 //   y = o Wo^T
 // Backward (dy):
 //   dWo = dy^T o;  do = dy Wo
-//   qr, kr again (nc > 1);  dqr, dkr, dv = chunked_smem backward;  dq, dk = sums of dqr, dkr over the blocks
+//   qr, kr again (nc > 1);  dqr, dkr, dv = linear_attention backward;  dq, dk = sums of dqr, dkr over the blocks
 //   dWq = dq^T u, dWk = dk^T u, dWv = dv^T u;  du = dq Wq + dk Wk + dv Wv
+// The linear attention kernels are chunked_smem's where it takes the problem (f in {8, 16}), else quadratic's (any
+// f <= 64; Based Fig. 2's f = 24); both save the same den, and one rule picks them for forward and backward.
 // Every GEMM is cuBLAS's FP32 SGEMM (no TF32), the operator's kernels and the block sums fixed-order: deterministic.
 #include <cstdint>
 #include <string>
@@ -56,6 +58,16 @@ std::pair<const float*, const float*> operator_qk(const Problem& p, const Device
   return {ws + l.qr, ws + l.kr};
 }
 
+// The linear attention kernels of the blocked problem: chunked_smem where it applies, else quadratic.
+struct Kernels {
+  void (*forward)(const la::Problem&, const la::ForwardArgs&, cudaStream_t);
+  void (*backward)(const la::Problem&, const la::BackwardArgs&, cudaStream_t);
+};
+Kernels kernels(const la::Problem& bp) {
+  if (la::chunked_smem::unsupported(bp).empty()) return {la::chunked_smem::forward, la::chunked_smem::backward};
+  return {la::quadratic::forward, la::quadratic::backward};
+}
+
 }  // namespace
 
 std::string unsupported(const Problem& p) {
@@ -65,7 +77,9 @@ std::string unsupported(const Problem& p) {
   if (p.B * p.T * p.d * column_blocks(p) > (std::int64_t{1} << 31) - 1 ||
       p.B * p.T * p.heads * p.f * column_blocks(p) > (std::int64_t{1} << 31) - 1)
     return cat("based composed_fp32: B T d = ", p.B * p.T * p.d, " exceeds cuBLAS's 32-bit sizes (2^31 - 1)");
-  const std::string why = la::chunked_smem::unsupported(blocked_problem(p));
+  const la::Problem bp = blocked_problem(p);
+  if (la::chunked_smem::unsupported(bp).empty()) return {};
+  const std::string why = la::quadratic::unsupported(bp);
   return why.empty() ? why : cat("based composed_fp32: ", why);
 }
 
@@ -92,7 +106,8 @@ void forward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
   cuda::gemm_rm(s, Op::N, Op::T, M, hf, d, 1.f, u, d, a.as<float>("proj_k.weight"), d, 0.f, k);
   cuda::gemm_rm(s, Op::N, Op::T, M, d, d, 1.f, u, d, a.as<float>("proj_v.weight"), d, 0.f, v);
   const auto [qo, ko] = operator_qk(p, a, ws, l, s);
-  la::chunked_smem::forward(blocked_problem(p), {qo, ko, v, o, a.as<float>("den")}, s);
+  const la::Problem bp = blocked_problem(p);
+  kernels(bp).forward(bp, {qo, ko, v, o, a.as<float>("den")}, s);
   cuda::gemm_rm(s, Op::N, Op::T, M, d, d, 1.f, o, d, a.as<float>("proj_o.weight"), d, 0.f, a.as<float>("y"));
 }
 
@@ -106,10 +121,9 @@ void backward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
   cuda::gemm_rm(s, Op::T, Op::N, d, d, M, 1.f, dy, d, o, d, 0.f, a.as<float>("dproj_o.weight"));
   cuda::gemm_rm(s, Op::N, Op::N, M, d, d, 1.f, dy, d, a.as<float>("proj_o.weight"), d, 0.f, ws + l.dO);
   const auto [qo, ko] = operator_qk(p, a, ws, l, s);
-  la::chunked_smem::backward(blocked_problem(p),
-                             {qo, ko, a.as<float>("v"), o, ws + l.dO, a.as<float>("den"), ws + l.dqr, ws + l.dkr,
-                              ws + l.dv},
-                             s);
+  const la::Problem bp = blocked_problem(p);
+  kernels(bp).backward(
+      bp, {qo, ko, a.as<float>("v"), o, ws + l.dO, a.as<float>("den"), ws + l.dqr, ws + l.dkr, ws + l.dv}, s);
   float *dq = ws + l.dqr, *dk = ws + l.dkr;
   if (blocked) {
     dq = ws + l.dq, dk = ws + l.dk;

@@ -1,6 +1,6 @@
 // The variant table of based (see variants.hpp). composed_fp32 is deterministic (cuBLAS's fixed-order GEMMs,
-// chunked_smem's fixed-order sums, the block sums) and bitwise causal. step_fp32 evaluates the recurrent form
-// (checked against the reference's recurrent form as yardstick), bitwise causal and deterministic.
+// chunked_smem's or quadratic's fixed-order sums, the block sums) and bitwise causal. step_fp32 evaluates the
+// recurrent form (checked against the reference's recurrent form as yardstick), bitwise causal and deterministic.
 #include <array>
 
 #include "optimized/based/variants.hpp"

@@ -4,13 +4,14 @@
 //   normalize, eps);  y = o Wo^T
 // The contract has no sliding-window or short-conv part (Based Fig. 2's hybrid stacks a base_conv layer before it);
 // so neither has this mixer. Both variants run the linear attention operator's kernels, which take Dv <= 64
-// (chunked_smem) or <= 255 (recurrent_step): a head of Dv > 64 is run as nc column blocks of Dc = Dv / nc <= 64
-// (nc the least divisor of Dv with Dv / nc <= 64), each block a head of its own with the same q and k (so
-// v, o [B, T, H, Dv] are already [B, T, H nc, Dc], q and k are repeated nc times, and dq, dk are the sums over the
-// blocks): o's columns depend on v's own columns only, and the denominator is the blocks' common one.
+// (chunked_smem; quadratic takes 127) or <= 255 (recurrent_step): a head of Dv > 64 is run as nc column blocks of
+// Dc = Dv / nc <= 64 (nc the least divisor of Dv with Dv / nc <= 64), each block a head of its own with the same q
+// and k (so v, o [B, T, H, Dv] are already [B, T, H nc, Dc], q and k are repeated nc times, and dq, dk are the sums
+// over the blocks): o's columns depend on v's own columns only, and the denominator is the blocks' common one.
 //   composed_fp32   fp32: the projections through cuBLAS (optimized/common/gemm.hpp), the linear attention
-//                   through linear_attention chunked_smem (f in {8, 16}), element-wise kernels repeating q, k and
-//                   summing dq, dk over the column blocks. optimized/based/composed_fp32.cu.
+//                   through linear_attention chunked_smem (f in {8, 16}) or else quadratic (f <= 64: Based Fig. 2's
+//                   f = 24), element-wise kernels repeating q, k and summing dq, dk over the column blocks.
+//                   optimized/based/composed_fp32.cu.
 //   step_fp32       the recurrent form (the linear view), one token at a time with the carried state (S [H nc, F',
 //                   Dc] and z [H nc, F'] per sequence, F' = 1 + f + f^2): per token three GEMMs over the B rows,
 //                   linear_attention recurrent_step, the output GEMM. Forward only. optimized/based/step_fp32.cu.

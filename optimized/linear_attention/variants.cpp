@@ -1,6 +1,7 @@
-// The variant table of linear_attention (see variants.hpp): chunked_smem forward and backward; recurrent_step run as
-// a forward over the whole sequence, one launch per token, the state (S [B, H, F', Dv], z [B, H, F']) zeroed in the
-// workspace first and each token's q_t, k_t, v_t gathered into it (rows b of [B, T, H, *] are strided by T H *).
+// The variant table of linear_attention (see variants.hpp): chunked_smem and quadratic forward and backward (the
+// same saved den); recurrent_step run as a forward over the whole sequence, one launch per token, the state
+// (S [B, H, F', Dv], z [B, H, F']) zeroed in the workspace first and each token's q_t, k_t, v_t gathered into it
+// (rows b of [B, T, H, *] are strided by T H *).
 #include <array>
 
 #include "optimized/common/check.hpp"
@@ -10,20 +11,31 @@ namespace menagerie::opt::linear_attention {
 
 namespace {
 
-std::vector<BufferSpec> chunked_buffers(const Problem& p) {
+// chunked_smem and quadratic: the saved denominator den [B, H, T].
+std::vector<BufferSpec> den_buffers(const Problem& p) {
   return {{"den", static_cast<std::size_t>(p.B * p.H * p.T) * sizeof(float), true}};
 }
 
-void chunked_forward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
-  chunked_smem::forward(p, {a.as<float>("q"), a.as<float>("k"), a.as<float>("v"), a.as<float>("o"), a.as<float>("den")},
-                        s);
+ForwardArgs forward_args(const DeviceArgs& a) {
+  return {a.as<float>("q"), a.as<float>("k"), a.as<float>("v"), a.as<float>("o"), a.as<float>("den")};
 }
 
+BackwardArgs backward_args(const DeviceArgs& a) {
+  return {a.as<float>("q"),   a.as<float>("k"),  a.as<float>("v"),  a.as<float>("o"), a.as<float>("do"),
+          a.as<float>("den"), a.as<float>("dq"), a.as<float>("dk"), a.as<float>("dv")};
+}
+
+void chunked_forward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
+  chunked_smem::forward(p, forward_args(a), s);
+}
 void chunked_backward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
-  chunked_smem::backward(p,
-                         {a.as<float>("q"), a.as<float>("k"), a.as<float>("v"), a.as<float>("o"), a.as<float>("do"),
-                          a.as<float>("den"), a.as<float>("dq"), a.as<float>("dk"), a.as<float>("dv")},
-                         s);
+  chunked_smem::backward(p, backward_args(a), s);
+}
+void quadratic_forward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
+  quadratic::forward(p, forward_args(a), s);
+}
+void quadratic_backward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
+  quadratic::backward(p, backward_args(a), s);
 }
 
 // Workspace layout (floats): S [B H F' Dv], z [B H F'], q_t, k_t [B H F], v_t, o_t [B H Dv].
@@ -73,8 +85,9 @@ void step_forward(const Problem& p, const DeviceArgs& a, cudaStream_t s) {
   }
 }
 
-const std::array<Variant, 2> kVariants = {{
-    {"chunked_smem", DType::f32, chunked_smem::unsupported, chunked_buffers, chunked_forward, chunked_backward},
+const std::array<Variant, 3> kVariants = {{
+    {"chunked_smem", DType::f32, chunked_smem::unsupported, den_buffers, chunked_forward, chunked_backward},
+    {"quadratic", DType::f32, quadratic::unsupported, den_buffers, quadratic_forward, quadratic_backward},
     {"recurrent_step", DType::f32, recurrent_step::unsupported, step_buffers, step_forward, nullptr, "", true},
 }};
 

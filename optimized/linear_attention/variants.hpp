@@ -2,11 +2,17 @@
 //   chunked_smem     forward and backward, chunks of C = 32 tokens: masked products inside a chunk, the state
 //                    (S [F', Dv], z [F']) carried across chunks in shared memory; taylor_exp with F in {8, 16} (Based),
 //                    or identity with F <= 16; Dv <= 64; normalize on or off
+//   quadratic        forward and backward in the parallel form: tiles of 64 queries against tiles of 64 keys, the
+//                    scores f(q . k) formed on chip and never phi (O(T^2 (F + Dv)) work); any F <= 64, taylor_exp
+//                    or identity, Dv <= 127, normalize on or off. For the feature dims chunked_smem's state cannot
+//                    hold (Based's F = 24: F' = 601)
 //   recurrent_step   one token at a time against a state in global memory (decoding)
-// The variant table (optimized/common/variant.hpp) lists chunked_smem, and recurrent_step as a forward: T steps
-// over the sequence with the state in its workspace (the decoding path checked against the parallel reference).
+// The variant table (optimized/common/variant.hpp) lists chunked_smem, quadratic, and recurrent_step as a forward:
+// T steps over the sequence with the state in its workspace (the decoding path checked against the parallel
+// reference).
 // Device pointers in the contract's layout: q, k [B, T, H, F], v, o [B, T, H, Dv]; den [B, H, T] (a saved buffer)
-// is the forward's denominator (sum_s A[t, s] + eps, or 1 without normalize), kept for the backward. Launchers take a stream, never
+// is the forward's denominator (sum_s A[t, s] + eps, or 1 without normalize), kept for the backward; chunked_smem and
+// quadratic save the same one, so either's backward takes the other's forward. Launchers take a stream, never
 // allocate and never synchronise. Unsupported problems throw ShapeError naming the value and what is supported.
 #pragma once
 #include <span>
@@ -59,6 +65,12 @@ std::string unsupported(const Problem& p);
 void forward(const Problem& p, const ForwardArgs& a, cudaStream_t stream);
 void backward(const Problem& p, const BackwardArgs& a, cudaStream_t stream);
 }  // namespace chunked_smem
+
+namespace quadratic {
+std::string unsupported(const Problem& p);
+void forward(const Problem& p, const ForwardArgs& a, cudaStream_t stream);
+void backward(const Problem& p, const BackwardArgs& a, cudaStream_t stream);
+}  // namespace quadratic
 
 namespace recurrent_step {
 std::string unsupported(const Problem& p);
