@@ -14,6 +14,7 @@
 #include "core/io/atomic_file.hpp"
 #include "core/io/file_lock.hpp"
 #include "core/provenance.hpp"
+#include "train/checkpoint.hpp"
 #include "train/gpu_backend.hpp"
 #include "train/sweep_oracle.hpp"
 #include "train/trainer.hpp"
@@ -131,6 +132,10 @@ SweepDeadline::SweepDeadline(const Sweep& sweep, double seconds, const fs::path&
   for (const auto& p : sweep.points) {
     cost_[p.id] = static_cast<double>(point_cost(p));
     if (limit_ <= 0) continue;
+    const auto state = read_loop_state(runs_dir / p.id / "checkpoint");
+    if (state && !state->finished && state->epochs_done > 0 && state->seconds > 0)
+      expected_[p.id] = state->seconds / static_cast<double>(state->epochs_done) *
+                        static_cast<double>(std::max<std::int64_t>(p.config.epochs - state->epochs_done, 0));
     if (const auto line = finished_line(runs_dir / p.id)) {
       const double took = line->value("seconds", 0.0);
       const auto epochs = line->value("epoch", std::int64_t{0});
@@ -141,7 +146,7 @@ SweepDeadline::SweepDeadline(const Sweep& sweep, double seconds, const fs::path&
   }
   for (const auto& p : sweep.points)
     if (const auto it = per_epoch.find(point_cell(p)); it != per_epoch.end())
-      expected_[p.id] = it->second * static_cast<double>(p.config.epochs);
+      expected_.try_emplace(p.id, it->second * static_cast<double>(p.config.epochs));
 }
 
 bool SweepDeadline::may_start(const std::string& id, double elapsed) const {

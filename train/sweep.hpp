@@ -69,9 +69,11 @@ std::string point_cell(const SweepPoint& p);
 
 // `sweep --workers --deadline-s S`: whether a point may still start; it starts only if the elapsed time plus its
 // expected duration stays within S. Its expected duration:
-//   - where runs of its siblings (the same data, mixer and d_model, another learning rate) have finished in the runs
-//     directory: its epochs times the largest seconds per epoch among them (their results' "seconds" / "epoch"; an
-//     upper bound where it stops early or resumes, measured beside whatever else ran then);
+//   - where its own run was cut off mid-way (a checkpoint, not finished, in the runs directory): its remaining epochs
+//     times its own seconds per epoch so far (the checkpoint's "seconds" / "epochs_done"), since it resumes there;
+//   - else where runs of its siblings (the same data, mixer and d_model, another learning rate) have finished in the
+//     runs directory: its epochs times the largest seconds per epoch among them (their results' "seconds" /
+//     "epoch"; an upper bound where it stops early, measured beside whatever else ran then);
 //   - else its cost times the largest seconds per unit of cost among the points finished in this pool (0 before
 //     any has; the cost model d_model x T over-predicts large models from small ones, which leave a GPU idle).
 // Points left unstarted are not failures: a later sweep trains them (a GPU lease of fixed length then ends without
@@ -83,7 +85,7 @@ class SweepDeadline {
   void finished(const std::string& id, double took);
 
  private:
-  std::map<std::string, double> cost_, expected_;  // expected_: the points with finished siblings
+  std::map<std::string, double> cost_, expected_;  // expected_: points with a checkpoint or finished siblings
   double limit_, rate_ = 0;
 };
 

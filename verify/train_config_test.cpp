@@ -136,14 +136,18 @@ TEST(TrainConfig, MalformedConfigsAreOneLineErrorsNamingTheKey) {
 // s, so with a 10 s deadline they start up to 6 s and 2 s; a faster point (2 s at cost 192) does not lower the rate;
 // no deadline (0) starts everything. (No runs directory: the estimate from finished siblings is verify/
 // cli_sweep_workers.sh's.)
-TEST(TrainSweep, DeadlineStartsOnlyPointsExpectedToEndInTime) {
+train::Sweep deadline_sweep() {  // tiny.json at d_model 8 and 16, one learning rate
   json base = good();
   base.erase("name");
   base["model"].erase("d_model");
   const json j = {{"name", "dl"}, {"base", base},
                   {"grid", {{"mixers", json::array({{{"name", "m"}, {"model", json::object()}}})},
                             {"d_model", {8, 16}}, {"lr", {0.001}}}}};
-  const auto sweep = train::parse_sweep(j, "dl.json");
+  return train::parse_sweep(j, "dl.json");
+}
+
+TEST(TrainSweep, DeadlineStartsOnlyPointsExpectedToEndInTime) {
+  const auto sweep = deadline_sweep();
   ASSERT_EQ(sweep.points.size(), 2u);
   const std::string small = sweep.points[0].id, large = sweep.points[1].id;
   ASSERT_EQ(train::point_cost(sweep.points[0]), 96);
@@ -161,6 +165,32 @@ TEST(TrainSweep, DeadlineStartsOnlyPointsExpectedToEndInTime) {
   EXPECT_FALSE(d.may_start(large, 2.1));
   const train::SweepDeadline none(sweep, 0, no_runs);
   EXPECT_TRUE(none.may_start(large, 1e9));
+}
+
+// A point cut off mid-way resumes from its checkpoint, so it expects its remaining epochs at its own pace so far:
+// tiny.json's 3 epochs, a checkpoint after 1 of them at 4 s, so 2 x 4 = 8 s left, and under a 10 s deadline it starts
+// only up to 2 s (where nothing else is known, the cost model's rate 0 would start it up to 10 s). The other point,
+// with no checkpoint, still starts up to the deadline; a finished checkpoint is no estimate.
+TEST(TrainSweep, DeadlineJudgesACutRunByItsOwnPace) {
+  const auto sweep = deadline_sweep();
+  const std::string small = sweep.points[0].id, large = sweep.points[1].id;
+  ASSERT_EQ(sweep.points[1].config.epochs, 3);
+  const auto runs = std::filesystem::temp_directory_path() / cat("menagerie_deadline_", ::getpid());
+  std::filesystem::remove_all(runs);
+  const auto state = [&](const std::string& id, bool finished) {
+    std::filesystem::create_directories(runs / id / "checkpoint");
+    write_file_atomic(runs / id / "checkpoint" / "state.json", [&](std::ostream& f) {
+      f << json{{"epochs_done", 1}, {"step", 5}, {"results_bytes", 0}, {"finished", finished}, {"seconds", 4.0}};
+    });
+  };
+  state(large, false);
+  const train::SweepDeadline d(sweep, 10, runs);
+  EXPECT_TRUE(d.may_start(large, 1.9));
+  EXPECT_FALSE(d.may_start(large, 2.1));
+  EXPECT_TRUE(d.may_start(small, 9.9));
+  state(large, true);
+  EXPECT_TRUE(train::SweepDeadline(sweep, 10, runs).may_start(large, 9.9));
+  std::filesystem::remove_all(runs);
 }
 
 // "precision": "tf32" and "bf16" are the GPU backend's (fp32 storage): they parse there, say so in describe(), and
