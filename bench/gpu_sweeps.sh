@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# bench/gpu_sweeps.sh (written in session 27 as call27.sh): Zoology Fig. 2 and Based Fig. 2 cells side by side on one GPU, for the call's limit (LIMIT, default 585).
+# bench/gpu_sweeps.sh (session 27's call27.sh): Zoology Fig. 2 and Based Fig. 2 cells side by side on one GPU, for
+# the call's limit (LIMIT, default 585).
 # Made to be called several times on the same warm machine: runs/ is git-ignored and stays there between calls, so a
 # run cut off at one call's end resumes from its last checkpoint (one per epoch) at the next. Each sweep runs in its
 # own process group, stopped (TERM, then KILL) 30 s before the limit. ZMATCH / BMATCH: the Zoology / Based points
 # (--match globs, space-separated; empty: that sweep is not run); ZRPW / BRPW: runs at once in each; DEADLINE:
 # --deadline-s (default none: start every matched point, since a cut run resumes at the next call). GPU_TESTS=1: also
 # `./menagerie test -L gpu` (no sanitizer) in the foreground, from build-gpu/carry.tar.xz (bench/pack_gpu.sh).
-# Back in $OUT/sweeps<TAG>.tgz: the logs, nvidia-smi samples, each matched run's last results line (progress.txt), and
-# the runs that finished in this call (config, results, state.json; no weights) under runs/, to be unpacked into
-# reports/zoology-fig2-gpu/ and reports/based-fig2-gpu/.
+# Back in $OUT/sweeps<TAG>.tgz: the logs (the workers' and each run's too, worker-logs.tgz), nvidia-smi samples, each
+# matched run's last results line (progress.txt), and the runs that finished in this call (config, results,
+# state.json; no weights) under runs/, to be unpacked into reports/zoology-fig2-gpu/ and reports/based-fig2-gpu/.
 set -u
 [ -x build/bin/menagerie ] || tar xf build-gpu/carry.tar.xz
 export CUDA_HOME=/nonexistent-no-jit PYTHONUNBUFFERED=1 MENAGERIE_REQUIRE_GPU=1
@@ -57,4 +58,5 @@ for d in runs/zoology-fig2/*/ runs/based-fig2-gpu/*/; do
 done
 echo "finished in this call: ${#new[@]}" >> "$O/times.txt"
 [ ${#new[@]} = 0 ] || tar czf "$O/runs.tgz" --exclude='*.safetensors' "${new[@]}"
+tar czf "$O/worker-logs.tgz" runs/zoology-fig2/.workers runs/based-fig2-gpu/.workers 2>/dev/null
 cd "$OUT" && tar czf "sweeps$T.tgz" "sweeps$T" && rm -rf "sweeps$T"
