@@ -1,5 +1,6 @@
 // The GPU backend (train/gpu_backend.hpp) against the reference backend, step by step (issue 16's equivalence):
-// for each mixer with a GPU variant, a two-layer model with the same config, initial parameters (init_parameters
+// for each mixer with a GPU variant (Based twice: f = 8 through linear_attention chunked_smem, f = 24 through
+// quadratic), a two-layer model with the same config, initial parameters (init_parameters
 // with the test seed), batches (ids and labels from the test seed's Philox stream, a quarter of the rows labelled)
 // and dropout masks (Philox, as on the CPU: embedding dropout 0.1 everywhere, attention dropout 0.1 in the *_dropout
 // cases, zoology's MHA setting) runs 20 steps of forward_backward + AdamW on
@@ -76,6 +77,8 @@ const Case kCases[] = {
         "mixers": [{"id": "base_conv", "conv": "short", "kernel_size": 3}, {"id": "mha", "heads": 2}]})"},
     {"conv_based", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2, "hybrid": true,
         "mixers": [{"id": "base_conv", "conv": "short", "kernel_size": 3}, {"id": "based", "feature_dim": 8}]})"},
+    {"conv_based_f24", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2, "hybrid": true,
+        "mixers": [{"id": "base_conv", "conv": "short", "kernel_size": 3}, {"id": "based", "feature_dim": 24}]})"},
     {"sliding_attn", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2,
         "mixers": [{"id": "sliding_attn", "window": 5}]})"},
     {"conv_mha_dropout", R"({"vocab_size": 24, "d_model": 16, "n_layers": 2, "hybrid": true,
