@@ -128,11 +128,15 @@ struct Contract {
     return g;
   }
   // Benchmarks (bench/kernels_bench.cpp and the PyTorch peer of Zoology's Based math): Based's shape, F = 16,
-  // Dv = 64, B = 8, H = 16, T = 1k-16k, forward, backward and the two together (what an autograd step does).
+  // Dv = 64, B = 8, H = 16, T = 1k-16k, forward, backward and the two together (what an autograd step does). Then
+  // Based Fig. 2's training step at d_model 64 (B = 256, T = 256, one head of Dv = 64), forward and backward together:
+  // F = 16 by chunked_smem and by quadratic (which of them is faster at short T), and F = 24 by quadratic.
   static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
     std::vector<GpuBenchCase<Problem>> c;
     for (std::int64_t T : {1024, 4096, 16384})
       c.push_back({{.B = 8, .T = T, .H = 16, .F = 16, .Dv = 64}, {"chunked_smem"}, {"fwd", "bwd", "fwdbwd"}});
+    c.push_back({{.B = 256, .T = 256, .H = 1, .F = 16, .Dv = 64}, {"chunked_smem", "quadratic"}, {"fwdbwd"}});
+    c.push_back({{.B = 256, .T = 256, .H = 1, .F = 24, .Dv = 64}, {"quadratic"}, {"fwdbwd"}});
     return c;
   }
   static BenchFields bench_fields(const Problem& p) {
