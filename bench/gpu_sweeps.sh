@@ -5,8 +5,9 @@
 # run cut off at one call's end resumes from its last checkpoint (one per epoch) at the next. Each sweep runs in its
 # own process group, stopped (TERM, then KILL) 30 s before the limit. ZMATCH / BMATCH: the Zoology / Based points
 # (--match globs, space-separated; empty: that sweep is not run); ZRPW / BRPW: runs at once in each; DEADLINE:
-# --deadline-s (default none: start every matched point, since a cut run resumes at the next call). GPU_TESTS=1: also
-# `./menagerie test -L gpu` (no sanitizer) in the foreground, from build-gpu/carry.tar.xz (bench/pack_gpu.sh).
+# --deadline-s in seconds from the call's start (default none: start every matched point, since a cut run resumes at
+# the next call). GPU_TESTS=1: first, alone, `./menagerie test -L gpu -LE sanitizer` (TESTS_R=REGEX: `-R REGEX`
+# instead) for at most TESTS_S seconds (240), then the sweeps; from build-gpu/carry.tar.xz (bench/pack_gpu.sh).
 # Back in $OUT/sweeps<TAG>.tgz: the logs (the workers' and each run's too, worker-logs.tgz), nvidia-smi samples, each
 # matched run's last results line (progress.txt), and the runs that finished in this call (config, results,
 # state.json; no weights) under runs/, to be unpacked into reports/zoology-fig2-gpu/ and reports/based-fig2-gpu/.
@@ -19,6 +20,13 @@ nvidia-smi -L > "$O/gpu.txt"; build/bin/menagerie info > "$O/info.txt" 2>&1
 mkdir -p runs/zoology-fig2 runs/based-fig2-gpu
 cp -rn reports/zoology-fig2-gpu/runs/. runs/zoology-fig2/
 cp -rn reports/based-fig2-gpu/runs/. runs/based-fig2-gpu/
+# The gpu tests first, alone: beside 16 training runs, 11 of them ran out of device memory (session 28).
+if [ "${GPU_TESTS:-0}" = 1 ] || [ -n "${TESTS_R:-}" ]; then
+  args=(-L gpu -LE sanitizer); [ -n "${TESTS_R:-}" ] && args=(-R "$TESTS_R")
+  timeout "${TESTS_S:-240}" ./menagerie test "${args[@]}" --output-on-failure > "$O/gpu-tests.log" 2>&1
+  echo "gpu tests: exit $? at $SECONDS s" >> "$O/times.txt"
+fi
+DL=$(( DL - SECONDS )); [ "$DL" -ge 1 ] || DL=1  # the sweeps' --deadline-s counts from their start
 pids=()
 sweep() {  # sweep NAME CONFIG RUNS RPW GLOBS
   local name=$1 config=$2 runs=$3 rpw=$4 m=()
@@ -33,10 +41,6 @@ sweep based train/configs/based-fig2-gpu.json runs/based-fig2-gpu "${BRPW:-4}" "
 ( while sleep 20; do echo "$SECONDS $(nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader)"; done ) \
   > "$O/smi.txt" 2>&1 &
 smi=$!
-if [ "${GPU_TESTS:-0}" = 1 ]; then  # main's gpu tests beside the sweeps (correctness only: they share the GPU)
-  timeout $(( L - 60 - SECONDS )) ./menagerie test -L gpu -LE sanitizer --output-on-failure > "$O/gpu-tests.log" 2>&1
-  echo "gpu tests: exit $? at $SECONDS s" >> "$O/times.txt"
-fi
 alive() { for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
 while [ $SECONDS -lt $(( L - 30 )) ] && alive; do sleep 5; done
 echo "stopping at $SECONDS s (alive: $(alive && echo yes || echo no))" >> "$O/times.txt"
