@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/bench_case.hpp"
@@ -129,13 +130,15 @@ struct Contract {
   }
   // Benchmarks (bench/kernels_bench.cpp and the PyTorch peer of Zoology's Based math): Based's shape, F = 16,
   // Dv = 64, B = 8, H = 16, T = 1k-16k, forward, backward and the two together (what an autograd step does). Then
-  // Based Fig. 2's training step at d_model 64 (B = 256, T = 256, one head of Dv = 64), forward and backward together:
-  // F = 16 by chunked_smem and by quadratic (which of them is faster at short T), and F = 24 by quadratic.
+  // the GPU trainer's steps, forward and backward together, by chunked_smem and by quadratic (which of them is faster
+  // at short T): Based at d_model 512 (one head of Dv 512 = 8 column blocks of 64, so H = 8) at bench/train_steps'
+  // (B, T) = (512, 64), (256, 256), (128, 512), F = 16; and Based Fig. 2's F = 24 at d_model 64 (B 256, T 256).
   static std::vector<GpuBenchCase<Problem>> gpu_bench_cases() {
     std::vector<GpuBenchCase<Problem>> c;
     for (std::int64_t T : {1024, 4096, 16384})
       c.push_back({{.B = 8, .T = T, .H = 16, .F = 16, .Dv = 64}, {"chunked_smem"}, {"fwd", "bwd", "fwdbwd"}});
-    c.push_back({{.B = 256, .T = 256, .H = 1, .F = 16, .Dv = 64}, {"chunked_smem", "quadratic"}, {"fwdbwd"}});
+    for (const auto& [B, T] : {std::pair<std::int64_t, std::int64_t>{512, 64}, {256, 256}, {128, 512}})
+      c.push_back({{.B = B, .T = T, .H = 8, .F = 16, .Dv = 64}, {"chunked_smem", "quadratic"}, {"fwdbwd"}});
     c.push_back({{.B = 256, .T = 256, .H = 1, .F = 24, .Dv = 64}, {"quadratic"}, {"fwdbwd"}});
     return c;
   }
