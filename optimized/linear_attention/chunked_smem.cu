@@ -22,6 +22,7 @@
 
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
+#include "optimized/linear_attention/tile_mm.cuh"
 #include "optimized/linear_attention/variants.hpp"
 
 namespace menagerie::opt::linear_attention::chunked_smem {
@@ -67,33 +68,6 @@ struct Map {
     }
   }
 };
-
-// acc[i][j] += sum_{k < K} A[k ak + (ty + 16 i) am] B[k ldb + tx + 16 j]
-template <int RM, int RN>
-__device__ __forceinline__ void mm(float (&acc)[RM][RN], const float* A, int ak, int am, const float* B, int ldb,
-                                   int K) {
-  const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
-#pragma unroll 2
-  for (int k = 0; k < K; ++k) {
-    float a[RM], b[RN];
-#pragma unroll
-    for (int i = 0; i < RM; ++i) a[i] = A[k * ak + (ty + 16 * i) * am];
-#pragma unroll
-    for (int j = 0; j < RN; ++j) b[j] = B[k * ldb + tx + 16 * j];
-#pragma unroll
-    for (int i = 0; i < RM; ++i)
-#pragma unroll
-      for (int j = 0; j < RN; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
-  }
-}
-
-template <int RM, int RN>
-__device__ __forceinline__ void zero(float (&acc)[RM][RN]) {
-#pragma unroll
-  for (int i = 0; i < RM; ++i)
-#pragma unroll
-    for (int j = 0; j < RN; ++j) acc[i][j] = 0.f;
-}
 
 struct Dims {
   int T, H, F, Dv;

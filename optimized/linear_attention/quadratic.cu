@@ -27,6 +27,7 @@
 
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
+#include "optimized/linear_attention/tile_mm.cuh"
 #include "optimized/linear_attention/variants.hpp"
 
 namespace menagerie::opt::linear_attention::quadratic {
@@ -46,34 +47,6 @@ __device__ __forceinline__ float kern(float y, const Dims& d) {
   return d.taylor ? fmaf(y * d.a2, y, fmaf(y, d.a1, 1.f)) : y;
 }
 __device__ __forceinline__ float kern_d(float y, const Dims& d) { return d.taylor ? fmaf(2.f * d.a2, y, d.a1) : 1.f; }
-
-// acc[i][j] += sum_{k < K} A[k ak + (ty + 16 i) am] B[k ldb + tx + 16 j]. A's reads are two addresses per warp
-// (broadcasts; its pitches are odd), B's sixteen consecutive ones.
-template <int RM, int RN>
-__device__ __forceinline__ void mm(float (&acc)[RM][RN], const float* A, int ak, int am, const float* B, int ldb,
-                                   int K) {
-  const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
-#pragma unroll 2
-  for (int k = 0; k < K; ++k) {
-    float a[RM], b[RN];
-#pragma unroll
-    for (int i = 0; i < RM; ++i) a[i] = A[k * ak + (ty + 16 * i) * am];
-#pragma unroll
-    for (int j = 0; j < RN; ++j) b[j] = B[k * ldb + tx + 16 * j];
-#pragma unroll
-    for (int i = 0; i < RM; ++i)
-#pragma unroll
-      for (int j = 0; j < RN; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
-  }
-}
-
-template <int RM, int RN>
-__device__ __forceinline__ void zero(float (&acc)[RM][RN]) {
-#pragma unroll
-  for (int i = 0; i < RM; ++i)
-#pragma unroll
-    for (int j = 0; j < RN; ++j) acc[i][j] = 0.f;
-}
 
 // Shared-memory pitches (floats): q or k rows [64][QP] (GEMM A operand, odd) or [64][KP]; g' rows [64][GP]; v' rows
 // [64][NC]. The sizes of each kernel's tiles, in the order the kernel carves them.
@@ -155,6 +128,16 @@ __device__ __forceinline__ void load_g(float* dst, const float* o, const float* 
     for (int off = 16; off > 0; off /= 2) dot += __shfl_xor_sync(0xffffffffu, dot, off);
     if (lane == 0) row[d.Dv] = d.normalize ? -dot / dn : 0.f;
   }
+}
+
+// The backward's two products over a query tile x key tile: y = q k^T (the scores' arguments) and dA = g' v'^T.
+template <int QP, int GP>
+__device__ __forceinline__ void backward_scores(float (&y)[kRows][4], float (&da)[kRows][4], const float* sQ,
+                                                const float* sG, const float* sKT, const float* sVT, const Dims& d) {
+  zero(y);
+  zero(da);
+  mm(y, sQ, 1, QP, sKT, kP, d.F);
+  mm(da, sG, 1, GP, sVT, kP, d.Dv + 1);
 }
 
 template <int RF, int RN>
@@ -244,10 +227,7 @@ __global__ void __launch_bounds__(kThreads)
     load_v_cols(sVT, v, vbase, s0, d);
     __syncthreads();
     float y[kRows][4], da[kRows][4];
-    zero(y);
-    zero(da);
-    mm(y, sQ, 1, L::QP, sKT, kP, d.F);
-    mm(da, sG, 1, L::GP, sVT, kP, d.Dv + 1);
+    backward_scores<L::QP, L::GP>(y, da, sQ, sG, sKT, sVT, d);
 #pragma unroll
     for (int i = 0; i < kRows; ++i)
 #pragma unroll
@@ -298,10 +278,7 @@ __global__ void __launch_bounds__(kThreads)
     load_g<L::NC, L::GP>(sG, o, dO, den, vbase, bh, t0, d);
     __syncthreads();
     float y[kRows][4], da[kRows][4];
-    zero(y);
-    zero(da);
-    mm(y, sQ, 1, L::QP, sKT, kP, d.F);
-    mm(da, sG, 1, L::GP, sVT, kP, d.Dv + 1);
+    backward_scores<L::QP, L::GP>(y, da, sQ, sG, sKT, sVT, d);
 #pragma unroll
     for (int i = 0; i < kRows; ++i)
 #pragma unroll
