@@ -9,8 +9,8 @@
 //   dWo = dy^T o;  do = dy Wo
 //   qr, kr again (nc > 1);  dqr, dkr, dv = linear_attention backward;  dq, dk = sums of dqr, dkr over the blocks
 //   dWq = dq^T u, dWk = dk^T u, dWv = dv^T u;  du = dq Wq + dk Wk + dv Wv
-// The linear attention kernels are chunked_smem's where it takes the problem (f in {8, 16}), else quadratic's (any
-// f <= 64; Based Fig. 2's f = 24); both save the same den, and one rule picks them for forward and backward.
+// The linear attention kernels are quadratic's (any f <= 64) up to T = 512, and beyond it chunked_smem's where it
+// takes the problem (f in {8, 16}), else quadratic's; both save the same den, and one rule picks both directions.
 // Every GEMM is cuBLAS's FP32 SGEMM (no TF32), the operator's kernels and the block sums fixed-order: deterministic.
 #include <cstdint>
 #include <string>
@@ -58,13 +58,20 @@ std::pair<const float*, const float*> operator_qk(const Problem& p, const Device
   return {ws + l.qr, ws + l.kr};
 }
 
-// The linear attention kernels of the blocked problem: chunked_smem where it applies, else quadratic.
+// The linear attention kernels of the blocked problem. quadratic's work grows as T^2 and chunked_smem's as T: at the
+// trainer's shapes (H 8, F 16, Dv 64; B x T = 512 x 64, 256 x 256, 128 x 512) quadratic's forward + backward took
+// 1.15, 4.45 and 7.42 ms on the H100 against chunked_smem's 8.02, 16.1 and 16.2 (kernels_bench, session 29), and
+// chunked_smem's time per sequence at T = 1024 is about what quadratic's T^2 growth predicts for its own there.
+constexpr std::int64_t quadratic_max_t = 512;
+bool chunked(const la::Problem& bp) {
+  return bp.T > quadratic_max_t && la::chunked_smem::unsupported(bp).empty();
+}
 struct Kernels {
   void (*forward)(const la::Problem&, const la::ForwardArgs&, cudaStream_t);
   void (*backward)(const la::Problem&, const la::BackwardArgs&, cudaStream_t);
 };
 Kernels kernels(const la::Problem& bp) {
-  if (la::chunked_smem::unsupported(bp).empty()) return {la::chunked_smem::forward, la::chunked_smem::backward};
+  if (chunked(bp)) return {la::chunked_smem::forward, la::chunked_smem::backward};
   return {la::quadratic::forward, la::quadratic::backward};
 }
 
@@ -78,7 +85,7 @@ std::string unsupported(const Problem& p) {
       p.B * p.T * p.heads * p.f * column_blocks(p) > (std::int64_t{1} << 31) - 1)
     return cat("based composed_fp32: B T d = ", p.B * p.T * p.d, " exceeds cuBLAS's 32-bit sizes (2^31 - 1)");
   const la::Problem bp = blocked_problem(p);
-  if (la::chunked_smem::unsupported(bp).empty()) return {};
+  if (chunked(bp)) return {};
   const std::string why = la::quadratic::unsupported(bp);
   return why.empty() ? why : cat("based composed_fp32: ", why);
 }

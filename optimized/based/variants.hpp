@@ -9,8 +9,8 @@
 // and k (so v, o [B, T, H, Dv] are already [B, T, H nc, Dc], q and k are repeated nc times, and dq, dk are the sums
 // over the blocks): o's columns depend on v's own columns only, and the denominator is the blocks' common one.
 //   composed_fp32   fp32: the projections through cuBLAS (optimized/common/gemm.hpp), the linear attention
-//                   through linear_attention chunked_smem (f in {8, 16}) or else quadratic (f <= 64: Based Fig. 2's
-//                   f = 24), element-wise kernels repeating q, k and summing dq, dk over the column blocks.
+//                   through linear_attention quadratic (f <= 64) or, beyond T = 512, chunked_smem where it takes
+//                   f (8 or 16), element-wise kernels repeating q, k and summing dq, dk over the column blocks.
 //                   optimized/based/composed_fp32.cu.
 //   step_fp32       the recurrent form (the linear view), one token at a time with the carried state (S [H nc, F',
 //                   Dc] and z [H nc, F'] per sequence, F' = 1 + f + f^2): per token three GEMMs over the B rows,
