@@ -128,7 +128,8 @@ std::int64_t point_cost(const SweepPoint& p) { return p.d_model * max_sequence_l
 std::string point_cell(const SweepPoint& p) { return cat(p.data, "|", p.mixer, "|", p.d_model); }
 
 SweepDeadline::SweepDeadline(const Sweep& sweep, double seconds, const fs::path& runs_dir) : limit_(seconds) {
-  std::map<std::string, double> per_epoch;  // by cell: the largest seconds per epoch of its finished runs
+  // The largest pace of the finished runs: by cell, seconds per epoch; by mixer, seconds per epoch and unit of cost.
+  std::map<std::string, double> per_epoch, per_epoch_cost;
   for (const auto& p : sweep.points) {
     cost_[p.id] = static_cast<double>(point_cost(p));
     if (limit_ <= 0) continue;
@@ -140,13 +141,19 @@ SweepDeadline::SweepDeadline(const Sweep& sweep, double seconds, const fs::path&
       const double took = line->value("seconds", 0.0);
       const auto epochs = line->value("epoch", std::int64_t{0});
       if (took <= 0 || epochs <= 0) continue;
-      double& most = per_epoch[point_cell(p)];
-      most = std::max(most, took / static_cast<double>(epochs));
+      const double pace = took / static_cast<double>(epochs);
+      double &cell = per_epoch[point_cell(p)], &mixer = per_epoch_cost[p.mixer];
+      cell = std::max(cell, pace);
+      mixer = std::max(mixer, pace / cost_[p.id]);
     }
   }
-  for (const auto& p : sweep.points)
+  for (const auto& p : sweep.points) {
+    const auto epochs = static_cast<double>(p.config.epochs);
     if (const auto it = per_epoch.find(point_cell(p)); it != per_epoch.end())
-      expected_.try_emplace(p.id, it->second * static_cast<double>(p.config.epochs));
+      expected_.try_emplace(p.id, it->second * epochs);
+    else if (const auto m = per_epoch_cost.find(p.mixer); m != per_epoch_cost.end())
+      expected_.try_emplace(p.id, m->second * cost_[p.id] * epochs);
+  }
 }
 
 bool SweepDeadline::may_start(const std::string& id, double elapsed) const {

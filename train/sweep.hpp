@@ -74,8 +74,12 @@ std::string point_cell(const SweepPoint& p);
 //   - else where runs of its siblings (the same data, mixer and d_model, another learning rate) have finished in the
 //     runs directory: its epochs times the largest seconds per epoch among them (their results' "seconds" /
 //     "epoch"; an upper bound where it stops early, measured beside whatever else ran then);
+//   - else where runs of its mixer (at another d_model or data) have finished in the runs directory: its epochs times
+//     its cost times the largest seconds per epoch and unit of cost among them (the cost model d_model x T
+//     over-predicts large models from small ones, which leave a GPU idle: a point held back is trained later, while
+//     one started that cannot end is lost with the machine);
 //   - else its cost times the largest seconds per unit of cost among the points finished in this pool (0 before
-//     any has; the cost model d_model x T over-predicts large models from small ones, which leave a GPU idle).
+//     any has).
 // Points left unstarted are not failures: a later sweep trains them (a GPU lease of fixed length then ends without
 // runs cut off mid-way, whose progress would leave with the machine). S <= 0: no deadline.
 class SweepDeadline {

@@ -193,6 +193,29 @@ TEST(TrainSweep, DeadlineJudgesACutRunByItsOwnPace) {
   std::filesystem::remove_all(runs);
 }
 
+// A point none of whose learning rates has finished takes its mixer's pace from the runs finished at another d_model
+// (per epoch and unit of cost): the d_model 8 point (cost 96) finished its 3 epochs in 3 s, so the d_model 16 one (cost
+// 192) expects 3 x 192 / 96 = 6 s and starts under a 10 s deadline only up to 4 s. Session 29 started twelve such
+// points with nothing known (the pool's rate 0) under a 200 s deadline; none could finish.
+TEST(TrainSweep, DeadlineTakesTheMixersPaceAtAnotherWidth) {
+  const auto sweep = deadline_sweep();
+  const std::string small = sweep.points[0].id, large = sweep.points[1].id;
+  ASSERT_EQ(sweep.points[0].config.epochs, 3);
+  const auto runs = std::filesystem::temp_directory_path() / cat("menagerie_deadline_mixer_", ::getpid());
+  std::filesystem::remove_all(runs);
+  std::filesystem::create_directories(runs / small / "checkpoint");
+  const std::string line = json{{"epoch", 3}, {"final", true}, {"seconds", 3.0}, {"valid/accuracy", 0.5}}.dump() + "\n";
+  write_file_atomic(runs / small / "results.jsonl", [&](std::ostream& f) { f << line; });
+  write_file_atomic(runs / small / "checkpoint" / "state.json", [&](std::ostream& f) {
+    f << json{{"epochs_done", 3}, {"step", 9}, {"results_bytes", line.size()}, {"finished", true}, {"seconds", 3.0}};
+  });
+  ASSERT_TRUE(train::finished_line(runs / small));
+  const train::SweepDeadline d(sweep, 10, runs);
+  EXPECT_TRUE(d.may_start(large, 3.9));
+  EXPECT_FALSE(d.may_start(large, 4.1));
+  std::filesystem::remove_all(runs);
+}
+
 // "precision": "tf32" and "bf16" are the GPU backend's (fp32 storage): they parse there, say so in describe(), and
 // their checkpoints store float32 parameters as a "float" run's do (a float64 file would not be what the run trained).
 TEST(TrainConfig, TensorCorePrecisionsAreGpuModesWithFloat32Checkpoints) {
