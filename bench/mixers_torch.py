@@ -4,7 +4,8 @@
 
   python3 bench/mixers_torch.py --cases mixers_cases.json --out mixers_torch.json --menagerie build/bin/menagerie \
       [--peers ../shared/peers] [--budget-s 240]
---peers defaults to MENAGERIE_PEERS_DIR, else ../shared/peers beside the project's root (../shared/peers/README.md).
+--peers defaults to MENAGERIE_PEERS_DIR, else ../shared/peers beside the project's root (../shared/peers/README.md), else
+the project's build-gpu/peers (bench/pack_gpu.sh's copy for the GPU machine).
 
 The shapes are the ones kernels_bench timed (--ops=base_conv,hyena,h3,rwkv,mamba --cases-out writes them from the
 contracts' gpu_bench_cases), so both sides run one grid. Every case (op = the mixer id, its bench fields, direction)
@@ -69,7 +70,6 @@ OPS = ("base_conv", "hyena", "h3", "rwkv", "mamba")
 PROBE_T = 64
 PROBE_SHARE = 0.25
 CHECK_T = 8
-HERE = os.path.dirname(os.path.abspath(__file__))
 # The fields each mixer's cases may carry besides B, T, D, and the value of each optional one when absent.
 FIELDS = {"base_conv": {"conv": 0, "K": 3}, "hyena": {"F": 64, "K": 3}, "h3": {"N": None, "P": None},
           "rwkv": {}, "mamba": {"N": 16, "K": 4, "E": None}}
@@ -250,17 +250,16 @@ def check_state_dicts(zoo, rows, menagerie):
 
 
 def main():
-    from torch_peer import Peer
+    from torch_peer import Peer, default_peers
     from recurrent_torch import SAFETY, plan
 
     default_budget = float(os.environ.get("MENAGERIE_MIXERS_PEER_BUDGET_S", "240"))
 
     def add_args(ap):
         ap.add_argument("--menagerie", required=True, help="the menagerie binary (for the contracts' tensors)")
-        ap.add_argument("--peers", default=os.environ.get("MENAGERIE_PEERS_DIR",
-                                                          os.path.join(HERE, "..", "..", "shared", "peers")),
+        ap.add_argument("--peers", default=default_peers(),
                         help="the peers folder holding zoology/, stubs/, wheels/ (default: MENAGERIE_PEERS_DIR, else "
-                             "../shared/peers from the project's root)")
+                             "../shared/peers from the project's root, else its build-gpu/peers)")
         ap.add_argument("--budget-s", type=float, default=default_budget,
                         help="wall-clock budget of the timing in seconds (default 240)")
     peer = Peer("zoology's mixer modules, timed beside the mixers' GPU variants", add_args)

@@ -4,7 +4,8 @@
 # discovered-test lists), the gpu test binaries, kernels_bench with its libbenchmark, train_steps, bin/menagerie, CMakeCache.txt
 # and build.ninja. On the GPU machine: `tar xf build-gpu/carry.tar.xz && bench/run_gpu.sh`, where `./menagerie
 # test` finds the carried build, cannot install Debian's packages there, and runs its gpu tests through ctest (the
-# cpu tests are CI's, on this machine's kind; their binaries stay here).
+# cpu tests are CI's, on this machine's kind; their binaries stay here). It also copies ../shared/peers (zoology's
+# snapshot, which does not travel with the checkout) to build-gpu/peers, where the peer scripts look for it there.
 set -euo pipefail
 bdir=${1:-build}
 mkdir -p build-gpu
@@ -14,3 +15,7 @@ while IFS= read -r f; do files+=("$f"); done < <(find "$bdir" -name CTestTestfil
 rm -f build-gpu/carry.tar.gz
 XZ_OPT=-T2 tar cJf build-gpu/carry.tar.xz "${files[@]}"
 echo "build-gpu/carry.tar.xz: ${#files[@]} files, $(du -h build-gpu/carry.tar.xz | cut -f1)"
+if [ -d ../shared/peers ]; then
+  rm -rf build-gpu/peers && cp -r ../shared/peers build-gpu/peers
+  echo "build-gpu/peers: $(du -sh build-gpu/peers | cut -f1)"
+fi

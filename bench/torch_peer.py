@@ -7,12 +7,23 @@ timed call the L2 flushed (a fill of twice its size) and CUDA events around the 
 MENAGERIE_PEER_CPU=1 (tests only, never in a report): without a GPU, run on the CPU instead of skipping, with
 time.perf_counter around each call, so that a script's own logic can be exercised on a machine without one.
 write_results: a script's JSON written atomically after every row (bench/train_torch.py, bench/recurrent_torch.py).
+default_peers: where zoology's snapshot is looked for (bench/mixers_torch.py, bench/train_torch.py).
 """
 import argparse
 import json
 import math
 import os
 import time
+
+
+def default_peers():
+    """MENAGERIE_PEERS_DIR; else ../shared/peers beside the project's root where it exists; else build-gpu/peers in
+    the project, the copy bench/pack_gpu.sh makes to travel to the GPU machine (the ../shared beside a checkout does
+    not travel with it)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    shared = os.path.join(root, "..", "shared", "peers")
+    return os.environ.get("MENAGERIE_PEERS_DIR",
+                          shared if os.path.isdir(shared) else os.path.join(root, "build-gpu", "peers"))
 
 
 def write_results(out, rows, meta, final):

@@ -4,7 +4,8 @@
 
   python3 bench/train_torch.py --steps train_steps.json --out train_torch.json [--peers DIR] [--budget-s 240]
 --steps is what bench/train_steps.cpp wrote (our rows: mixer, merged model object, d_model, T, B, steps); --peers
-defaults to MENAGERIE_PEERS_DIR, else ../shared/peers beside the project's root (../shared/peers/README.md).
+defaults to MENAGERIE_PEERS_DIR, else ../shared/peers beside the project's root (../shared/peers/README.md), else the
+project's build-gpu/peers (bench/pack_gpu.sh's copy for the GPU machine); without zoology there the script skips.
 
 The model: zoology.model.LanguageModel (../shared/peers/zoology, imported at run time, never copied) built from each
 row's model object (zoology_model_config below: the same vocab, d_model, layers, position embeddings, block type and
@@ -54,9 +55,8 @@ import sys
 import time
 import types
 
-from torch_peer import write_results
+from torch_peer import default_peers, write_results
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 CONV = {"short": None, "long_implicit": True, "long_explicit": False}  # zoology BaseConv's implicit_long_conv
 # Our mixers' config keys and their defaults (core/mixers/<id>.hpp config_keys), and zoology's module for each.
 KEYS = {"base_conv": {"conv": "short", "kernel_size": 3, "l_max": None},
@@ -235,8 +235,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", required=True, help="bench/train_steps.cpp's JSON (our rows)")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--peers", default=os.environ.get("MENAGERIE_PEERS_DIR",
-                                                      os.path.join(HERE, "..", "..", "shared", "peers")))
+    ap.add_argument("--peers", default=default_peers())
     ap.add_argument("--budget-s", type=float,
                     default=float(os.environ.get("MENAGERIE_TRAIN_PEER_BUDGET_S", "240")))
     args = ap.parse_args()
@@ -253,6 +252,9 @@ def main():
     cuda = torch.cuda.is_available()
     if not cuda and os.environ.get("MENAGERIE_PEER_CPU") != "1":
         return skip("no CUDA device visible to torch")
+    peers = os.path.abspath(args.peers)
+    if not os.path.isdir(os.path.join(peers, "zoology", "zoology", "mixers")):
+        return skip(f"no zoology under {peers} (expected zoology/zoology/mixers; --peers or MENAGERIE_PEERS_DIR)")
     precision = ours.get("precision", "float")
     torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
     torch.backends.cudnn.allow_tf32 = precision == "tf32"
@@ -260,7 +262,7 @@ def main():
 
     t_import = time.monotonic()
     from mixers_torch import Zoology
-    zoo = Zoology(args.peers, torch, cuda)
+    zoo = Zoology(peers, torch, cuda)
     LanguageModel, ModelConfig = import_language_model(zoo.notes)
     if not cuda:  # MENAGERIE_PEER_CPU=1 (tests): zoology's TokenEmbeddings puts its tables on device='cuda'
         import zoology.model as zm
