@@ -10,7 +10,8 @@
 // points at once, each in its own `--point` process (cli/sweep_workers.hpp), one per GPU or several sharing one; with
 // --runs-per-worker R each worker process trains R points at once on R threads (cli/sweep_threads.hpp); --match GLOB
 // (repeatable) restricts them to the points whose id matches (a short GPU lease spent on the cells that test a claim),
-// and --deadline-s S starts no point expected to end after S seconds (the lease's end).
+// and --deadline-s S starts no point expected to end after S seconds (the lease's end); --plan prints what such a
+// pool would do, from the runs directory (train/sweep_plan.hpp), and trains nothing.
 #include <unistd.h>
 
 #include <algorithm>
@@ -74,7 +75,8 @@ void add_sweep(CLI::App& app) {
     std::vector<std::string> match;
     int workers = 0, runs_per_worker = 1, worker_threads = 0;
     double deadline_s = 0;
-    bool no_plot = false, no_progress = false, slurm = false, status = false, resubmit = false, tables = false;
+    bool no_plot = false, no_progress = false, slurm = false, status = false, resubmit = false, tables = false,
+         plan = false;
     SlurmJobOptions job;
   };
   auto st = std::make_shared<State>();
@@ -100,6 +102,9 @@ void add_sweep(CLI::App& app) {
                                    "start no point expected to end more than S seconds after the pool started, from "
                                    "the durations of the points finished so far (--workers; for a GPU lease of fixed "
                                    "length: no run is cut off mid-way)");
+  auto* plan = sub->add_flag("--plan", st->plan,
+                             "train nothing: print what this pool (--workers, --runs-per-worker, --match, --deadline-s) "
+                             "would start and when each point is expected to end, from the runs directory");
   auto* per_worker = sub->add_option("--runs-per-worker", st->runs_per_worker,
                                      "train R points at once in each worker process, one thread and CUDA stream each "
                                      "(--workers; default 1: one process per point)");
@@ -127,6 +132,7 @@ void add_sweep(CLI::App& app) {
     require<InputError>(deadline->count() == 0 || (std::isfinite(st->deadline_s) && st->deadline_s > 0),
                         "--deadline-s ", st->deadline_s, ": expected a number of seconds > 0");
     require<InputError>(workers->count() > 0 || per_worker->count() == 0, "--runs-per-worker: only with --workers");
+    require<InputError>(workers->count() > 0 || plan->count() == 0, "--plan: only with --workers");
     require<InputError>(st->runs_per_worker >= 1 && st->runs_per_worker <= 64, "--runs-per-worker ",
                         st->runs_per_worker, ": expected 1 to 64 runs per worker process");
     require<InputError>(serve->count() == 0 || (st->worker_threads >= 1 && st->worker_threads <= 64),
@@ -149,6 +155,7 @@ void add_sweep(CLI::App& app) {
       if (parallelism->count()) o.array_parallelism = st->job.array_parallelism;
     };
     if (st->status) return print_sweep_status(s);
+    if (st->plan) return print_sweep_plan(s, pool);
     require_output_dir(st->runs.empty() ? "runs directory (default of --runs)" : "--runs", opt.runs_dir);
     require_output_dir(st->out.empty() ? "--out (default: the runs directory)" : "--out", opt.out_dir);
     if (st->slurm) return submit_sweep(s, flags);

@@ -18,6 +18,7 @@
 
 #include "core/errors.hpp"
 #include "train/run_config.hpp"
+#include "train/sweep_plan.hpp"
 
 extern char** environ;
 
@@ -113,6 +114,19 @@ std::vector<std::string> unfinished_points_cheapest_first(const SlurmSweep& s, c
   std::vector<std::string> ids;
   for (auto& [cost, id] : order) ids.push_back(std::move(id));
   return ids;
+}
+
+void print_sweep_plan(const SlurmSweep& s, const WorkerOptions& o) {
+  const auto line = unfinished_points_cheapest_first(s, o.match);
+  const int slots = o.workers * o.runs_per_worker;
+  std::printf("sweep %s plan: %zu of %zu points unfinished%s, %d at once (%d worker(s) x %d run(s) each), %s; "
+              "expected durations from %s (nothing is trained)\n\n%s",
+              s.sweep.name.c_str(), line.size(), s.sweep.points.size(),
+              o.match.empty() ? "" : " (of those --match names)", slots, o.workers, o.runs_per_worker,
+              o.deadline_s > 0 ? cat("--deadline-s ", o.deadline_s).c_str() : "no deadline",
+              s.runs_dir.string().c_str(),
+              train::plan_markdown(train::plan_pool(s.sweep, s.runs_dir, line, slots, o.deadline_s), o.deadline_s)
+                  .c_str());
 }
 
 int run_sweep_workers(const SlurmSweep& s, const std::string& config_path, const WorkerOptions& o) {

@@ -46,6 +46,10 @@ int spawn_on_gpu(pid_t& pid, const std::vector<std::string>& argv, const std::st
 // points. With o.runs_per_worker > 1 the caller uses run_sweep_thread_workers (cli/sweep_threads.hpp) instead.
 int run_sweep_workers(const SlurmSweep& s, const std::string& config_path, const WorkerOptions& o);
 
+// --plan: prints what a pool of o (workers x runs per worker, --match, --deadline-s) would do with the unfinished
+// points of s, from what s.runs_dir knows (train/sweep_plan.hpp); trains and writes nothing.
+void print_sweep_plan(const SlurmSweep& s, const WorkerOptions& o);
+
 // The line that names the points --deadline-s left unstarted (none: nothing printed).
 void report_unstarted(const std::deque<std::string>& todo, double deadline_s, double elapsed);
 

@@ -132,11 +132,11 @@ SweepDeadline::SweepDeadline(const Sweep& sweep, double seconds, const fs::path&
   std::map<std::string, double> per_epoch, per_epoch_cost;
   for (const auto& p : sweep.points) {
     cost_[p.id] = static_cast<double>(point_cost(p));
-    if (limit_ <= 0) continue;
     const auto state = read_loop_state(runs_dir / p.id / "checkpoint");
     if (state && !state->finished && state->epochs_done > 0 && state->seconds > 0)
-      expected_[p.id] = state->seconds / static_cast<double>(state->epochs_done) *
-                        static_cast<double>(std::max<std::int64_t>(p.config.epochs - state->epochs_done, 0));
+      known_[p.id] = {state->seconds / static_cast<double>(state->epochs_done) *
+                          static_cast<double>(std::max<std::int64_t>(p.config.epochs - state->epochs_done, 0)),
+                      "its own checkpoint"};
     if (const auto line = finished_line(runs_dir / p.id)) {
       const double took = line->value("seconds", 0.0);
       const auto epochs = line->value("epoch", std::int64_t{0});
@@ -150,16 +150,20 @@ SweepDeadline::SweepDeadline(const Sweep& sweep, double seconds, const fs::path&
   for (const auto& p : sweep.points) {
     const auto epochs = static_cast<double>(p.config.epochs);
     if (const auto it = per_epoch.find(point_cell(p)); it != per_epoch.end())
-      expected_.try_emplace(p.id, it->second * epochs);
+      known_.try_emplace(p.id, Estimate{it->second * epochs, "its cell's finished runs"});
     else if (const auto m = per_epoch_cost.find(p.mixer); m != per_epoch_cost.end())
-      expected_.try_emplace(p.id, m->second * cost_[p.id] * epochs);
+      known_.try_emplace(p.id, Estimate{m->second * cost_[p.id] * epochs, "its mixer's finished runs"});
   }
 }
 
+SweepDeadline::Estimate SweepDeadline::estimate(const std::string& id) const {
+  if (const auto it = known_.find(id); it != known_.end()) return it->second;
+  if (rate_ > 0) return {rate_ * cost_.at(id), "the points finished in this pool"};
+  return {0, "nothing known"};
+}
+
 bool SweepDeadline::may_start(const std::string& id, double elapsed) const {
-  if (limit_ <= 0) return true;
-  const auto it = expected_.find(id);
-  return elapsed + (it != expected_.end() ? it->second : rate_ * cost_.at(id)) <= limit_;
+  return limit_ <= 0 || elapsed + estimate(id).seconds <= limit_;
 }
 
 void SweepDeadline::finished(const std::string& id, double took) { rate_ = std::max(rate_, took / cost_.at(id)); }

@@ -87,9 +87,17 @@ class SweepDeadline {
   SweepDeadline(const Sweep& sweep, double seconds, const std::filesystem::path& runs_dir);
   bool may_start(const std::string& id, double elapsed) const;
   void finished(const std::string& id, double took);
+  // A point's expected duration by the rules above, and which one gave it: "its own checkpoint", "its cell's finished
+  // runs", "its mixer's finished runs", "the points finished in this pool", or "nothing known" (0 s).
+  struct Estimate {
+    double seconds = 0;
+    const char* basis = "nothing known";
+  };
+  Estimate estimate(const std::string& id) const;
 
  private:
-  std::map<std::string, double> cost_, expected_;  // expected_: points with a checkpoint or finished siblings
+  std::map<std::string, double> cost_;
+  std::map<std::string, Estimate> known_;  // from the runs directory: a checkpoint, finished siblings or mixer runs
   double limit_, rate_ = 0;
 };
 

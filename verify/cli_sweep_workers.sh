@@ -15,8 +15,8 @@
 # the first ends (after its own duration, well over 0.05 s) no other starts; the command exits 0 naming the points not
 # started, which have no run directory; a second sweep without a deadline trains them and the CSV and checkpoints are
 # the serial sweep's. With a finished sibling (another learning rate of the same cell) that took 10^5 s in the runs
-# directory, --deadline-s 600 holds its point back and trains the others. Bad values (0, -1, without --workers): one
-# line, exit 2, nothing written.
+# directory, --deadline-s 600 holds its point back and trains the others, and --plan says so before training,
+# writing nothing. Bad values (0, -1, without --workers; --plan without --workers): one line, exit 2, nothing written.
 # usage: cli_sweep_workers.sh MENAGERIE SOURCE_DIR
 set -u
 bin=$1 src=$2
@@ -189,6 +189,17 @@ open(p, 'w').write('\\n'.join(lines))" || fail "editing the sibling's results"
   [ "$(grep -c ' done ' sib.log)" = 2 ] || { cat sib.log; fail "$args: base_conv's two points expected done"; }
 done
 echo "--deadline-s: a point whose finished sibling took 10^5 s or more is held back, points with no sibling finished start"
+# --plan says the same before anything is trained: in the runs directory with the 10^5 s sibling, under --deadline-s
+# 600, attention lr 0.01 is held back and base_conv's two points start with no predicted end; nothing is written.
+rm -rf plan && mkdir plan && cp -r sib/attention-d8-lr0.003-data plan/ && find plan | sort >plan.before
+"$bin" sweep --config s.json --runs plan --workers 1 --runs-per-worker 2 --deadline-s 600 --plan >plan.log 2>&1 ||
+  { cat plan.log; fail "sweep --plan: exit $?"; }
+grep -q "^| attention-d8-lr0.01-data | [0-9]* | its cell's finished runs | - | held back" plan.log &&
+  [ "$(grep -c "^| base_conv-d8-lr[0-9.]*-data | - | nothing known | 0 | unknown" plan.log)" = 2 ] ||
+  { cat plan.log; fail "sweep --plan: expected attention lr 0.01 held back and base_conv's two points started"; }
+find plan | sort | cmp -s - plan.before || fail "sweep --plan wrote into the runs directory"
+echo "--plan: the held-back point and the started ones named, nothing written"
+refused --plan --plan
 refused --deadline-s --workers 2 --deadline-s 0
 refused --deadline-s --workers 2 --deadline-s -1
 refused --deadline-s --deadline-s 5

@@ -15,6 +15,7 @@
 #include "train/memory.hpp"
 #include "train/run_config.hpp"
 #include "train/sweep.hpp"
+#include "train/sweep_plan.hpp"
 #include "train/trainer.hpp"
 #include "verify/support/env.hpp"
 
@@ -214,6 +215,45 @@ TEST(TrainSweep, DeadlineTakesTheMixersPaceAtAnotherWidth) {
   EXPECT_TRUE(d.may_start(large, 3.9));
   EXPECT_FALSE(d.may_start(large, 4.1));
   std::filesystem::remove_all(runs);
+}
+
+// sweep --plan (train::plan_pool) on the same grid, worked out by hand. With the d_model 8 point cut after 1 of its 3
+// epochs at 4 s (so 8 s left by its own checkpoint) and nothing known of the d_model 16 point, one slot: the first
+// runs 0-8 s; when it ends, the pool's rate is 8 s per 96 units of cost, so the second expects 16 s and runs 8-24 s.
+// Under a 20 s deadline the second is held back. With two slots and no runs directory nothing is known: both start at
+// 0 with no predicted end; with one slot the second waits behind the first.
+TEST(TrainSweep, PlanSimulatesThePool) {
+  using Fate = train::PlannedPoint::Fate;
+  const auto sweep = deadline_sweep();
+  const std::vector<std::string> line = {sweep.points[0].id, sweep.points[1].id};
+  const auto runs = std::filesystem::temp_directory_path() / cat("menagerie_plan_", ::getpid());
+  std::filesystem::remove_all(runs);
+  std::filesystem::create_directories(runs / line[0] / "checkpoint");
+  write_file_atomic(runs / line[0] / "checkpoint" / "state.json", [&](std::ostream& f) {
+    f << json{{"epochs_done", 1}, {"step", 5}, {"results_bytes", 0}, {"finished", false}, {"seconds", 4.0}};
+  });
+  auto plan = train::plan_pool(sweep, runs, line, 1, 0);
+  ASSERT_EQ(plan.size(), 2u);
+  EXPECT_EQ(plan[0].fate, Fate::ends);
+  EXPECT_DOUBLE_EQ(plan[0].start, 0);
+  EXPECT_DOUBLE_EQ(plan[0].end, 8);
+  EXPECT_STREQ(plan[0].expected.basis, "its own checkpoint");
+  EXPECT_EQ(plan[1].fate, Fate::ends);
+  EXPECT_DOUBLE_EQ(plan[1].start, 8);
+  EXPECT_DOUBLE_EQ(plan[1].end, 24);
+  EXPECT_STREQ(plan[1].expected.basis, "the points finished in this pool");
+  plan = train::plan_pool(sweep, runs, line, 1, 20);
+  EXPECT_EQ(plan[0].fate, Fate::ends);
+  EXPECT_EQ(plan[1].fate, Fate::held_back);
+  EXPECT_NE(train::plan_markdown(plan, 20).find("1 held back by the deadline"), std::string::npos);
+  std::filesystem::remove_all(runs);
+  plan = train::plan_pool(sweep, runs, line, 2, 0);
+  EXPECT_EQ(plan[0].fate, Fate::runs_on);
+  EXPECT_EQ(plan[1].fate, Fate::runs_on);
+  EXPECT_STREQ(plan[1].expected.basis, "nothing known");
+  plan = train::plan_pool(sweep, runs, line, 1, 0);
+  EXPECT_EQ(plan[0].fate, Fate::runs_on);
+  EXPECT_EQ(plan[1].fate, Fate::waiting);
 }
 
 // "precision": "tf32" and "bf16" are the GPU backend's (fp32 storage): they parse there, say so in describe(), and
