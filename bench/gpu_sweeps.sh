@@ -8,7 +8,8 @@
 # --deadline-s in seconds from the call's start (default none: start every matched point, since a cut run resumes at
 # the next call). GPU_TESTS=1: first, alone, `./menagerie test -L gpu -LE sanitizer` (TESTS_R=REGEX: `-R REGEX`
 # instead) for at most TESTS_S seconds (240), then the sweeps; from build-gpu/carry.tar.xz (bench/pack_gpu.sh).
-# Back in $OUT/sweeps<TAG>.tgz: the logs (the workers' and each run's too, worker-logs.tgz), nvidia-smi samples, each
+# Back in $OUT/sweeps<TAG>.tgz: each sweep's plan (<name>-plan.md: `sweep --plan`, what it expected to start and
+# end), the logs (the workers' and each run's too, worker-logs.tgz), nvidia-smi samples, each
 # matched run's last results line (progress.txt), and the runs that finished in this call (config, results,
 # state.json; no weights) under runs/, to be unpacked into reports/zoology-fig2-gpu/ and reports/based-fig2-gpu/.
 set -u
@@ -32,6 +33,8 @@ sweep() {  # sweep NAME CONFIG RUNS RPW GLOBS
   local name=$1 config=$2 runs=$3 rpw=$4 m=()
   for g in $5; do m+=(--match "$g"); done
   [ ${#m[@]} = 0 ] && return 0
+  build/bin/menagerie sweep --config "$config" --runs "$runs" --workers 1 --runs-per-worker "$rpw" "${m[@]}" \
+    --deadline-s "$DL" --plan > "$O/$name-plan.md" 2>&1
   setsid build/bin/menagerie sweep --config "$config" --runs "$runs" --out "$O/$name" --workers 1 --gpus 0 \
     --runs-per-worker "$rpw" "${m[@]}" --deadline-s "$DL" --no-plot --no-progress > "$O/$name.log" 2>&1 &
   pids+=($!)
