@@ -173,10 +173,10 @@ PRECISION = {
     "tf32": "**tf32**: ours \"precision\": \"tf32\" (the cuBLAS GEMMs of the head, the projections, the mixers' "
             "gemm_rm and attention's scores on TF32 tensor cores; every other kernel fp32), zoology with PyTorch's "
             "allow_tf32 (every matmul)",
-    "bf16": "**bf16**: ours \"precision\": \"bf16\" (the cuBLAS GEMMs of the head, the projections and the mixers' "
-            "gemm_rm on bf16 tensor cores, operands rounded to bf16, fp32 accumulation and outputs; attention's "
-            "scores and every other kernel fp32), zoology's forward and loss under "
-            "torch.autocast(bfloat16) (every matmul in bf16, its outputs bf16)",
+    "bf16": "**bf16**: ours \"precision\": \"bf16\" (the cuBLAS GEMMs of the head, the projections, the mixers' "
+            "gemm_rm and attention's products where gemm_cublas runs it (one head, T <= 1024) on bf16 tensor cores, "
+            "operands rounded to bf16, fp32 accumulation and outputs; every other kernel fp32), zoology's forward "
+            "and loss under torch.autocast(bfloat16) (every matmul in bf16, its outputs bf16)",
 }.get(OURS_PRECISION, OURS_PRECISION)
 spe = sorted({(r["T"], r["B"], r["steps_per_epoch"]) for r in rows})
 epochs = sorted({r["epochs"] for r in rows})

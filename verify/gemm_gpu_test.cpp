@@ -9,7 +9,8 @@
 // near 2^-20), and the precision stays with its stream until set again. Bounds of 2^5 let a "bf16" mode that ran TF32
 // kernels pass in session 24 (2.95e-4, 0.08 bf16 units: cuBLAS's FAST_16BF on fp32 operands); bf16 now converts
 // the operands itself. gemm_work() grows by 2 M N K per product (the definition's multiply-adds), in the arithmetic
-// the product ran in, for fp32, tf32, bf16 and fp64 GEMMs on odd sizes.
+// the product ran in, for fp32, tf32, bf16 and fp64 GEMMs on odd sizes. A captured CUDA graph's bf16 product stays
+// right after the stream's operand scratch has grown.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 
 #include "core/random.hpp"
 #include "optimized/common/device.hpp"
+#include "optimized/common/check.hpp"
 #include "optimized/common/device_buffer.hpp"
 #include "optimized/common/gemm.hpp"
 #include "optimized/common/stream.hpp"
@@ -207,6 +209,51 @@ TEST(Gemm, Bf16RoundsEachOperandToNearestEven) {
         }
       std::printf("[ bf16 op_a %s op_b %s ] worst |got - ref| / sum |terms| %.3e\n", oa == Op::N ? "N" : "T",
                   ob == Op::N ? "N" : "T", worst);
+    }
+}
+
+// A CUDA graph keeps the operand scratch it was captured with (gemm.cpp's bf16_scratch). A bf16 product of 24 x 24
+// operands is captured, then a plain 512 x 512 product grows the stream's scratch, then the graph is replayed into a
+// NaN-filled C: it must write the product of the operands rounded to bf16 (as in Bf16RoundsEachOperandToNearestEven),
+// with no CUDA error. Had the outgrown scratch been freed (session 26 found main did), the replay would pack into freed
+// memory: compute-sanitizer memcheck reports that, and a later allocation may take the memory and feed it other data.
+TEST(Gemm, Bf16GraphsKeepTheirScratchWhenItGrows) {
+  MENAGERIE_REQUIRE_GPU_OR_SKIP();
+  cuda::Stream s;
+  cuda::set_gemm_precision(s.get(), cuda::GemmPrecision::bf16);
+  const std::int64_t n = 24, big = 512;
+  const auto a = normal(n * n, 21), b = normal(n * n, 22), l = normal(big * big, 23);
+  DeviceBuffer<float> da(a), db(b), dc(n * n), dl(l), dlc(big * big);
+  const auto product = [&] {
+    cuda::gemm_rm(s.get(), Op::N, Op::N, n, n, n, 1.f, da.data(), n, db.data(), n, 0.f, dc.data());
+  };
+  product();  // sizes the scratch before the capture, as a step runs plain first
+  cudaGraph_t graph = nullptr;
+  cudaGraphExec_t exec = nullptr;
+  MENAGERIE_CUDA_CHECK(cudaStreamBeginCapture(s.get(), cudaStreamCaptureModeThreadLocal));
+  product();
+  MENAGERIE_CUDA_CHECK(cudaStreamEndCapture(s.get(), &graph));
+  MENAGERIE_CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
+  cuda::gemm_rm(s.get(), Op::N, Op::N, big, big, big, 1.f, dl.data(), big, dl.data(), big, 0.f, dlc.data());
+  dc.upload(std::vector<float>(static_cast<std::size_t>(n * n), NAN), s.get());
+  MENAGERIE_CUDA_CHECK(cudaGraphLaunch(exec, s.get()));
+  const auto c = dc.download(s.get());
+  MENAGERIE_CUDA_CHECK(cudaStreamSynchronize(s.get()));
+  MENAGERIE_CUDA_CHECK(cudaGraphExecDestroy(exec));
+  MENAGERIE_CUDA_CHECK(cudaGraphDestroy(graph));
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t j = 0; j < n; ++j) {
+      double ref = 0, mag = 0;
+      for (std::int64_t p = 0; p < n; ++p) {
+        const double t = static_cast<double>(bf16_rne(a[static_cast<std::size_t>(i * n + p)])) *
+                         bf16_rne(b[static_cast<std::size_t>(p * n + j)]);
+        ref += t;
+        mag += std::fabs(t);
+      }
+      const double got = c[static_cast<std::size_t>(i * n + j)];
+      ASSERT_LE(std::fabs(got - ref), 1e-5 * mag) << "the replayed graph at " << i << ", " << j << ": got " << got
+                                                  << ", bf16 operands in double " << ref << " (seed "
+                                                  << test::test_seed() << ")";
     }
 }
 

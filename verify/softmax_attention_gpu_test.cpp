@@ -5,10 +5,12 @@
 //                   terms' magnitudes (harness/attention_oracle.hpp), with the extreme-score factor and floor
 //                   (one fp32 unit of the largest score) of harness/tolerance.hpp for all four
 //   dispatch        unsupported shapes are ShapeErrors naming the value; choose() picks the documented variant
-//   tf32 streams    gemm_cublas_fp32 on a stream whose GEMM precision is tf32 (optimized/common/gemm.hpp; the GPU
-//                   trainer's "precision": "tf32") runs its score GEMMs on TF32 tensor cores: o, dq, dk, dv differ
-//                   from the fp32 stream's, stay within the rule scaled by harness::factor_tf32 (TF32's unit roundoff
-//                   over fp32's) against the double oracle, and an fp32 stream afterwards gives the first bits again.
+//   tf32, bf16      gemm_cublas_fp32 on a stream whose GEMM precision is tf32 or bf16 (optimized/common/gemm.hpp;
+//   streams         the GPU trainer's "precision") runs its products on TF32 tensor cores, or on bf16 ones with the
+//                   operands rounded to bf16: o, dq, dk, dv differ from the fp32 stream's, stay within the rule scaled
+//                   by harness::factor_tf32 or factor_bf16 (the format's unit roundoff over fp32's) against the double
+//                   oracle, and an fp32 stream afterwards gives the first bits again. bf16: o is 16 times nearer an o
+//                   computed in double from q, k, v and P rounded to bf16 than the exact o (P and v are rounded too).
 //                   At a training shape (B 2, T 512, H 2, D 64): CUBLAS_COMPUTE_32F_FAST_TF32 permits TF32 and does
 //                   not order it, and at the first shape tried (B 2, T 97, H 2, D 64, Dv 48) cuBLAS ran the fp32
 //                   kernels on the H100 (session 25: 0 of 18624 o differed), while the trainer's attention steps at
@@ -18,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "core/errors.hpp"
 #include "harness/gpu_check.hpp"
@@ -115,7 +118,47 @@ TEST(SoftmaxAttentionGpu, ExtremeScoresStayFiniteAndAccurate) {
     }
 }
 
-TEST(SoftmaxAttentionGpu, ScoresFollowTheStreamsTf32Precision) {
+// o in double from q, k, v and P rounded to bf16, as a bf16 stream's products take them: S = q_r k_r^T (exact), P the
+// causal softmax of scale S rounded to bf16, o = P_r v_r. (The GPU forms S and P in fp32 first, so a P within fp32
+// roundoff of a bf16 rounding boundary may round the other way: rare, one bf16 unit in one term.)
+Tensor<double> o_of_bf16_operands(const sa::Problem& p, const Named<double>& all) {
+  const auto q = harness::rounded(all.at("q"), DType::bf16), k = harness::rounded(all.at("k"), DType::bf16),
+             v = harness::rounded(all.at("v"), DType::bf16);
+  Tensor<double> o({p.B, p.T, p.H, p.Dv});
+  const double scale = p.softmax_scale();
+  std::vector<double> w(static_cast<std::size_t>(p.T));
+  for (std::int64_t b = 0; b < p.B; ++b)
+    for (std::int64_t h = 0; h < p.H; ++h)
+      for (std::int64_t t = 0; t < p.T; ++t) {
+        const double* qt = q.data() + ((b * p.T + t) * p.H + h) * p.D;
+        double top = -INFINITY, z = 0;
+        for (std::int64_t u = 0; u <= t; ++u) {
+          const double* ku = k.data() + ((b * p.T + u) * p.H + h) * p.D;
+          double dot = 0;
+          for (std::int64_t d = 0; d < p.D; ++d) dot += qt[d] * ku[d];
+          w[static_cast<std::size_t>(u)] = scale * dot;
+          top = std::max(top, scale * dot);
+        }
+        for (std::int64_t u = 0; u <= t; ++u) {
+          double& x = w[static_cast<std::size_t>(u)];
+          x = std::exp(x - top);
+          z += x;
+        }
+        for (std::int64_t u = 0; u <= t; ++u) {
+          double& x = w[static_cast<std::size_t>(u)];
+          x = harness::rounded(x / z, DType::bf16);
+        }
+        for (std::int64_t c = 0; c < p.Dv; ++c) {
+          double acc = 0;
+          for (std::int64_t u = 0; u <= t; ++u)
+            acc += w[static_cast<std::size_t>(u)] * v.data()[((b * p.T + u) * p.H + h) * p.Dv + c];
+          o.data()[((b * p.T + t) * p.H + h) * p.Dv + c] = acc;
+        }
+      }
+  return o;
+}
+
+TEST(SoftmaxAttentionGpu, ScoresFollowTheStreamsTensorCorePrecision) {
   MENAGERIE_REQUIRE_GPU_OR_SKIP();
   const std::uint64_t seed = test::test_seed();
   const auto p = problem(2, 512, 2, 64, 64);
@@ -130,8 +173,6 @@ TEST(SoftmaxAttentionGpu, ScoresFollowTheStreamsTf32Precision) {
     for (const char* n : {"o", "dq", "dk", "dv"}) out.emplace(n, dp.download(n));
     return out;
   };
-  const auto fp32 = outputs(cuda::GemmPrecision::fp32), tf32 = outputs(cuda::GemmPrecision::tf32),
-             again = outputs(cuda::GemmPrecision::fp32);
   Named<double> in, dO;
   for (const char* n : {"q", "k", "v"}) in.emplace(n, all.at(n));
   dO.emplace("o", all.at("do"));
@@ -142,25 +183,45 @@ TEST(SoftmaxAttentionGpu, ScoresFollowTheStreamsTf32Precision) {
   harness::attention::fast_backward<double>(p, in, dO, g, harness::attention::Exact{});
   harness::attention::fast_forward<float>(p, in_f, yard);
   harness::attention::fast_backward<float>(p, in_f, ref::convert<float>(dO), gy);
-  for (const char* n : {"o", "dq", "dk", "dv"}) {
-    const bool gradient = n[0] == 'd';
-    const Tensor<double>& orc = gradient ? g.at(std::string(1, n[1])) : oracle.at("o");
-    const Tensor<float>& y = gradient ? gy.at(std::string(1, n[1])) : yard.at("o");
-    std::int64_t differ = 0, repeat = 0;
-    for (std::int64_t i = 0; i < orc.numel(); ++i) {
-      differ += tf32.at(n).data()[i] != fp32.at(n).data()[i];
-      repeat += again.at(n).data()[i] != fp32.at(n).data()[i];
+  const auto fp32 = outputs(cuda::GemmPrecision::fp32);
+  struct Mode {
+    cuda::GemmPrecision precision;
+    const char* name;
+    double factor;
+  };
+  for (const Mode m : {Mode{cuda::GemmPrecision::tf32, "tf32", harness::factor_tf32},
+                       Mode{cuda::GemmPrecision::bf16, "bf16", harness::factor_bf16}}) {
+    const auto got = outputs(m.precision), again = outputs(cuda::GemmPrecision::fp32);
+    for (const char* n : {"o", "dq", "dk", "dv"}) {
+      const bool gradient = n[0] == 'd';
+      const Tensor<double>& orc = gradient ? g.at(std::string(1, n[1])) : oracle.at("o");
+      const Tensor<float>& y = gradient ? gy.at(std::string(1, n[1])) : yard.at("o");
+      std::int64_t differ = 0, repeat = 0;
+      for (std::int64_t i = 0; i < orc.numel(); ++i) {
+        differ += got.at(n).data()[i] != fp32.at(n).data()[i];
+        repeat += again.at(n).data()[i] != fp32.at(n).data()[i];
+      }
+      const double err = error_relative_to(got.at(n), orc, orc),
+                   yardstick = error_relative_to(ref::convert<double>(y), orc, orc),
+                   tol = m.factor * harness::tolerance(gradient, yardstick);
+      std::printf("  %s stream %-2s relerr %.3e (fp32 yardstick %.3e, tolerance %.3e); %lld of %lld differ from "
+                  "the fp32 stream's; fp32 again: %lld differ\n",
+                  m.name, n, err, yardstick, tol, static_cast<long long>(differ), static_cast<long long>(orc.numel()),
+                  static_cast<long long>(repeat));
+      EXPECT_GT(differ, 0) << m.name << " " << n << ": the stream gave the fp32 bits (seed " << seed << ")";
+      EXPECT_LE(err, tol) << m.name << " " << n << " (seed " << seed << ")";
+      EXPECT_EQ(repeat, 0) << m.name << " " << n << ": the fp32 stream after it changed";
     }
-    const double err = error_relative_to(tf32.at(n), orc, orc),
-                 yardstick = error_relative_to(ref::convert<double>(y), orc, orc),
-                 tol = harness::factor_tf32 * harness::tolerance(gradient, yardstick);
-    std::printf("  tf32 stream %-2s relerr %.3e (fp32 yardstick %.3e, tolerance %.3e); %lld of %lld differ from the "
-                "fp32 stream's; fp32 again: %lld differ\n",
-                n, err, yardstick, tol, static_cast<long long>(differ), static_cast<long long>(orc.numel()),
-                static_cast<long long>(repeat));
-    EXPECT_GT(differ, 0) << n << ": the tf32 stream gave the fp32 bits (seed " << seed << ")";
-    EXPECT_LE(err, tol) << n << " (seed " << seed << ")";
-    EXPECT_EQ(repeat, 0) << n << ": the fp32 stream after the tf32 one changed";
+    if (m.precision != cuda::GemmPrecision::bf16) continue;
+    // Every operand is rounded, P and v too, not only q and k: the bf16 stream's o lies far nearer the o of rounded
+    // operands than the exact o.
+    const Tensor<double> model = o_of_bf16_operands(p, all);
+    const double near = error_relative_to(got.at("o"), model, oracle.at("o")),
+                 far = error_relative_to(got.at("o"), oracle.at("o"), oracle.at("o"));
+    std::printf("  bf16 stream o: relerr %.3e against o of bf16 operands (q, k, v, P), %.3e against the exact o\n",
+                near, far);
+    EXPECT_LT(16 * near, far) << "the bf16 stream's o is not 16x nearer the o of bf16 q, k, v and P than the exact "
+                              << "o (seed " << seed << ")";
   }
 }
 

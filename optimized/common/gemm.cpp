@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <utility>
+#include <vector>
 
 #include "core/errors.hpp"
 #include "optimized/common/bf16_pack.hpp"
@@ -26,9 +27,12 @@ cublasOperation_t to_cublas(Op op) { return op == Op::N ? CUBLAS_OP_N : CUBLAS_O
 
 // A stream's cuBLAS handle, the precision of its fp32 GEMMs and (bf16) the scratch its operands are rounded into.
 struct StreamGemm {
+  explicit StreamGemm(cudaStream_t stream) : handle(stream) {}
   CublasHandle handle;
   GemmPrecision precision = GemmPrecision::fp32;
   DeviceBuffer<__nv_bfloat16> bf16;
+  bool bf16_captured = false;                          // a CUDA graph captured on the stream reads and writes bf16
+  std::vector<DeviceBuffer<__nv_bfloat16>> bf16_kept;  // outgrown scratches that captured graphs still use
 };
 
 // The entry of (stream, current device), created on first use; the map's entries are never moved or destroyed.
@@ -40,7 +44,7 @@ StreamGemm& entry_for(cudaStream_t stream) {
   const std::lock_guard lock(mutex);
   const auto key = std::make_pair(reinterpret_cast<std::uintptr_t>(stream), device);
   auto it = entries->find(key);
-  if (it == entries->end()) it = entries->emplace(key, StreamGemm{CublasHandle(stream)}).first;
+  if (it == entries->end()) it = entries->try_emplace(key, stream).first;
   return it->second;
 }
 
@@ -48,16 +52,24 @@ std::atomic<std::uint64_t> work[5];  // by GemmArith
 
 // The stream's bf16 scratch, grown to hold n elements. Growing waits for the stream (its earlier GEMMs may still read
 // the old scratch) and allocates, so it is refused while the stream is being captured into a CUDA graph: a step runs
-// plain before it is captured (train/gpu/step_graph.hpp), which sizes the scratch.
+// plain before it is captured (train/gpu/step_graph.hpp), which sizes the scratch. A graph keeps the address it was
+// captured with, so an outgrown scratch that a capture used is kept, not freed: a graph captured at a small step and
+// replayed after a larger plain step (an evaluation batch larger than the training batch, or attention's T x T
+// products) still packs into memory it owns. At most one is kept per growth after a capture.
 __nv_bfloat16* bf16_scratch(cudaStream_t stream, StreamGemm& e, std::size_t n) {
-  if (e.bf16.size() >= n) return e.bf16.data();
   cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
   MENAGERIE_CUDA_CHECK(cudaStreamIsCapturing(stream, &capture));
-  require<Error>(capture == cudaStreamCaptureStatusNone, "gemm_rm (bf16): the stream's operand scratch holds ",
-                 e.bf16.size(), " elements, ", n, " needed, while the stream is captured into a CUDA graph (run the "
-                 "step once uncaptured first)");
+  const bool capturing = capture != cudaStreamCaptureStatusNone;
+  if (e.bf16.size() >= n) {
+    e.bf16_captured = e.bf16_captured || capturing;
+    return e.bf16.data();
+  }
+  require<Error>(!capturing, "bf16 GEMM: the stream's operand scratch holds ", e.bf16.size(), " elements, ", n,
+                 " needed, while the stream is captured into a CUDA graph (run the step once uncaptured first)");
   MENAGERIE_CUDA_CHECK(cudaStreamSynchronize(stream));
+  if (e.bf16_captured) e.bf16_kept.push_back(std::move(e.bf16));
   e.bf16 = DeviceBuffer<__nv_bfloat16>(n);
+  e.bf16_captured = false;
   return e.bf16.data();
 }
 
@@ -79,6 +91,10 @@ GemmWork gemm_work() {
 }
 
 cublasHandle_t cublas_for(cudaStream_t stream) { return entry_for(stream).handle.get(); }
+
+__nv_bfloat16* bf16_operand_scratch(cudaStream_t stream, std::size_t n) {
+  return bf16_scratch(stream, entry_for(stream), n);
+}
 
 void set_gemm_precision(cudaStream_t stream, GemmPrecision precision) { entry_for(stream).precision = precision; }
 

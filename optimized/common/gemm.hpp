@@ -13,7 +13,8 @@
 //         products, fp32 accumulation. PyTorch's bf16 autocast of a matmul, except that C stays fp32 (autocast rounds
 //         it to bf16). (cuBLAS's CUBLAS_COMPUTE_32F_FAST_16BF on fp32 operands is a permission, not an order: on the
 //         H100 it ran the TF32 kernels, session 24.) The scratch grows on a larger product, which allocates and waits
-//         for the stream, so it is refused during graph capture: run a shape once uncaptured first.
+//         for the stream, so it is refused during graph capture: run a shape once uncaptured first. An outgrown
+//         scratch that a captured graph uses is kept for it (the graph holds its address).
 // column_sums and row_sums (GEMV) are fp32 in every precision.
 // gemm_work() counts the products issued so far (every thread, stream and device): 2 M N K flops per product, by the
 // arithmetic it was asked for, from gemm_rm and the attention's batched GEMMs (count_gemm); a FAST_TF32 product that
@@ -22,9 +23,11 @@
 // The handle: one per (stream, device), created on first use and kept for the process (creation allocates, so warm a
 // launcher once outside timing and graph capture, as with cuFFT plans).
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include <cublas_v2.h>
+#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
 namespace menagerie::cuda {
@@ -36,6 +39,11 @@ enum class GemmPrecision { fp32, tf32, bf16 };
 // The precision of every later fp32 gemm_rm on `stream` (on the current device).
 void set_gemm_precision(cudaStream_t stream, GemmPrecision precision);
 GemmPrecision gemm_precision(cudaStream_t stream);
+
+// The stream's bf16 operand scratch (bf16 precision), holding at least n elements, for launchers whose own GEMMs
+// follow the stream's precision (softmax_attention/gemm_cublas.cu); its contents last until the stream's next GEMM.
+// Growing it waits for the stream and allocates, so it is refused while the stream is captured into a CUDA graph.
+__nv_bfloat16* bf16_operand_scratch(cudaStream_t stream, std::size_t n);
 
 enum class Op { N, T };
 

@@ -8,8 +8,11 @@
 // (no TF32), or TF32 operands (CUBLAS_COMPUTE_32F_FAST_TF32) on a stream whose GEMM precision is tf32 (the GPU
 // trainer's "precision": "tf32", as PyTorch's allow_tf32 does for every matmul; a permission cuBLAS may decline: at
 // B 2, T 97, H 2, D 64 it ran the fp32 kernels on the H100, at the trainer's T 256-512 the steps got up to 1.54x
-// faster, session 25; gemm_work() counts the arithmetic asked for); bf16: bf16 q, k, v, P, dS and outputs, fp32 S,
-// dP and accumulation. The cuBLAS handle is one per (stream, device), created on first use and kept
+// faster, session 25; gemm_work() counts the arithmetic asked for), or, on a stream whose GEMM precision is bf16 (the
+// trainer's "precision": "bf16"), every product's fp32 operands (q, k, v, do, P, dS) rounded to bf16 (nearest even)
+// into the stream's scratch and multiplied exactly with fp32 accumulation and fp32 S, dP and outputs, as gemm_rm's bf16
+// does: the matmuls of PyTorch's bf16 autocast, whose outputs autocast would round too. bf16 data: bf16 q, k, v, P,
+// dS and outputs, fp32 S, dP and accumulation. The cuBLAS handle is one per (stream, device), created on first use and kept
 // for the process (blas_for). Attention dropout (fp32, training:
 // gemm_cublas_dropout.hpp) swaps in the two *_dropout row kernels, which regenerate the Philox mask per row
 // (dropout_mask.hpp's for_each_key: each thread takes whole Philox blocks of 4 consecutive keys).
@@ -24,6 +27,7 @@
 #include <cuda_bf16.h>
 
 #include "core/errors.hpp"
+#include "optimized/common/bf16_pack.hpp"
 #include "optimized/common/check.hpp"
 #include "optimized/common/cublas_handle.hpp"
 #include "optimized/common/gemm.hpp"
@@ -42,10 +46,12 @@ constexpr cudaDataType_t data_type() {
   return std::is_same_v<X, float> ? CUDA_R_32F : CUDA_R_16BF;
 }
 
-// The handle and arithmetic of a launch's GEMMs.
+// The handle and arithmetic of a launch's GEMMs, for fp32 data on a stream whose GEMM precision
+// (optimized/common/gemm.hpp) is tf32 (FAST_TF32 compute) or bf16 (operands rounded into the stream's bf16 scratch).
 struct Blas {
   cublasHandle_t handle;
-  bool tf32;  // fp32 data on a stream whose GEMM precision is tf32 (optimized/common/gemm.hpp): FAST_TF32 compute
+  cudaStream_t stream;
+  bool tf32, bf16;
 };
 
 // One handle per (stream, device), bound to its stream once: a handle's workspace then never serves two streams at
@@ -66,24 +72,55 @@ Blas blas_for(cudaStream_t stream, bool fp32) {
     if (it == handles->end()) it = handles->emplace(key, cuda::CublasHandle(stream, cuda::MathMode::pedantic)).first;
     h = &it->second;
   }
-  const bool tf32 = fp32 && cuda::gemm_precision(stream) == cuda::GemmPrecision::tf32;
-  const auto mode = fp32 && !tf32 ? cuda::MathMode::pedantic : cuda::MathMode::default_math;
+  const auto precision = cuda::gemm_precision(stream);
+  const bool tf32 = fp32 && precision == cuda::GemmPrecision::tf32, bf16 = fp32 && precision == cuda::GemmPrecision::bf16;
+  const auto mode = fp32 && !tf32 && !bf16 ? cuda::MathMode::pedantic : cuda::MathMode::default_math;
   if (h->math_mode() != mode) h->set_math_mode(mode);
-  return {h->get(), tf32};
+  return {h->get(), stream, tf32, bf16};
+}
+
+// A column-major operand of a strided-batched GEMM as memory sees it: `rows` stored columns of `len` elements each,
+// `ld` apart, and batch b at b stride. Every operand here has stride = rows ld (the batches follow each other: a head's
+// [T, D] block of [B, T, H, D], or one batch's T x T scores), so all batches are one row-major matrix of batch rows
+// rows, which pack_bf16 rounds in one launch into a dense copy (ld = len, stride = rows len).
+struct Operand {
+  const void* data;
+  int rows, len, ld;
+  std::int64_t stride;
+};
+const __nv_bfloat16* round_to_bf16(const Blas& b, const Operand& x, int batch, __nv_bfloat16* dst) {
+  require<Error>(x.stride == static_cast<std::int64_t>(x.rows) * x.ld, "gemm_cublas (bf16 precision): an operand's ",
+                 "batch stride ", x.stride, " is not its ", x.rows, " stored columns x ld ", x.ld);
+  cuda::pack_bf16(b.stream, static_cast<std::int64_t>(batch) * x.rows, x.len, static_cast<const float*>(x.data), x.ld,
+                  dst);
+  return dst;
 }
 
 // C = alpha op(A) op(B) for `batch` column-major problems; types: A, B of TA, C of TC; fp32 compute (TF32 operands
-// where b.tf32).
+// where b.tf32; where b.bf16, fp32 A and B rounded to bf16 first, exact products).
 void gemm(const Blas& b, bool ta, bool tb, int m, int n, int k, float alpha, const void* A, cudaDataType_t TA,
           int lda, std::int64_t sa, const void* B, int ldb, std::int64_t sb, void* C, cudaDataType_t TC, int ldc,
           std::int64_t sc, int batch) {
   const float beta = 0.f;
   using cuda::GemmArith;
-  cuda::count_gemm(b.tf32 ? GemmArith::tf32
-                   : TA == CUDA_R_32F  ? GemmArith::fp32
-                   : TA == CUDA_R_16BF ? GemmArith::bf16
-                                       : GemmArith::fp16,
+  cuda::count_gemm(b.tf32                         ? GemmArith::tf32
+                   : b.bf16 || TA == CUDA_R_16BF  ? GemmArith::bf16
+                   : TA == CUDA_R_32F             ? GemmArith::fp32
+                                                  : GemmArith::fp16,
                    m, n, k, batch);
+  if (b.bf16) {  // op(A) m x k is stored k x m (ta) or m x k; op(B) k x n is stored n x k (tb) or k x n
+    const Operand a{A, ta ? m : k, ta ? k : m, lda, sa}, bb{B, tb ? k : n, tb ? n : k, ldb, sb};
+    const std::size_t a_size = (static_cast<std::size_t>(batch) * a.rows * a.len + 127) / 128 * 128;
+    __nv_bfloat16* scratch =
+        cuda::bf16_operand_scratch(b.stream, a_size + static_cast<std::size_t>(batch) * bb.rows * bb.len);
+    const __nv_bfloat16 *A16 = round_to_bf16(b, a, batch, scratch), *B16 = round_to_bf16(b, bb, batch, scratch + a_size);
+    MENAGERIE_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
+        b.handle, ta ? CUBLAS_OP_T : CUBLAS_OP_N, tb ? CUBLAS_OP_T : CUBLAS_OP_N, m, n, k, &alpha, A16, CUDA_R_16BF,
+        a.len, static_cast<std::int64_t>(a.rows) * a.len, B16, CUDA_R_16BF, bb.len,
+        static_cast<std::int64_t>(bb.rows) * bb.len, &beta, C, TC, ldc, sc, batch, CUBLAS_COMPUTE_32F,
+        CUBLAS_GEMM_DEFAULT));
+    return;
+  }
   MENAGERIE_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
       b.handle, ta ? CUBLAS_OP_T : CUBLAS_OP_N, tb ? CUBLAS_OP_T : CUBLAS_OP_N, m, n, k, &alpha, A, TA, lda, sa, B, TA,
       ldb, sb, &beta, C, TC, ldc, sc, batch, b.tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F,

@@ -10,8 +10,8 @@
 //   AdamW: adamw step_fp32 over the trained prefix (fp32 moments)
 // "precision": "tf32" / "bf16" sets the stream's GEMM precision (optimized/common/gemm.hpp): the head, the
 // projections and the other GEMMs the mixers issue through gemm_rm run on tensor cores with operands rounded to TF32
-// or bf16 (bf16: converted into a per-stream scratch first); attention's score GEMMs follow tf32
-// (softmax_attention/gemm_cublas.cu reads the stream's precision) and stay fp32 under bf16; every non-GEMM kernel
+// or bf16 (bf16: converted into a per-stream scratch first); attention's products follow both where gemm_cublas
+// runs it (softmax_attention/gemm_cublas.cu reads the stream's precision; one head at T <= 1024); every non-GEMM kernel
 // stays fp32.
 // Per (B, T) a Plan holds the activations and the mixers bound to them; plans are kept (training and evaluation
 // batch sizes differ). Attention dropout (mha, sliding_attn) is the reference's Philox masks inside the mixer's
