@@ -213,10 +213,12 @@ TEST(Gemm, Bf16RoundsEachOperandToNearestEven) {
 }
 
 // A CUDA graph keeps the operand scratch it was captured with (gemm.cpp's bf16_scratch). A bf16 product of 24 x 24
-// operands is captured, then a plain 512 x 512 product grows the stream's scratch, then the graph is replayed into a
-// NaN-filled C: it must write the product of the operands rounded to bf16 (as in Bf16RoundsEachOperandToNearestEven),
-// with no CUDA error. Had the outgrown scratch been freed (session 26 found main did), the replay would pack into freed
-// memory: compute-sanitizer memcheck reports that, and a later allocation may take the memory and feed it other data.
+// operands is captured, then a plain 512 x 512 product grows the stream's scratch, then 8 buffers the size of the old
+// scratch (1216 elements) are allocated and filled with a sentinel, then the graph is replayed into a NaN-filled C: it
+// must write the product of the operands rounded to bf16 (as in Bf16RoundsEachOperandToNearestEven), leave every
+// sentinel as it was, and raise no CUDA error. Had the outgrown scratch been freed (session 26 found main did), the
+// allocator would likely hand its memory to one of the 8 buffers and the replay would pack its operands over the
+// sentinel there (the replay's own product could still come out right); compute-sanitizer memcheck reports the rest.
 TEST(Gemm, Bf16GraphsKeepTheirScratchWhenItGrows) {
   MENAGERIE_REQUIRE_GPU_OR_SKIP();
   cuda::Stream s;
@@ -235,10 +237,26 @@ TEST(Gemm, Bf16GraphsKeepTheirScratchWhenItGrows) {
   MENAGERIE_CUDA_CHECK(cudaStreamEndCapture(s.get(), &graph));
   MENAGERIE_CUDA_CHECK(cudaGraphInstantiate(&exec, graph, 0));
   cuda::gemm_rm(s.get(), Op::N, Op::N, big, big, big, 1.f, dl.data(), big, dl.data(), big, 0.f, dlc.data());
+  std::vector<DeviceBuffer<__nv_bfloat16>> others;
+  for (int i = 0; i < 8; ++i) {
+    others.emplace_back(1216);
+    others.back().fill_bytes(0x5A, s.get());
+  }
   dc.upload(std::vector<float>(static_cast<std::size_t>(n * n), NAN), s.get());
   MENAGERIE_CUDA_CHECK(cudaGraphLaunch(exec, s.get()));
   const auto c = dc.download(s.get());
   MENAGERIE_CUDA_CHECK(cudaStreamSynchronize(s.get()));
+  for (std::size_t i = 0; i < others.size(); ++i) {
+    const auto x = others[i].download(s.get());
+    std::int64_t changed = 0;
+    for (const auto& e : x) {
+      unsigned char bytes[sizeof e];
+      std::memcpy(bytes, &e, sizeof e);
+      for (const unsigned char byte : bytes) changed += byte != 0x5A;
+    }
+    EXPECT_EQ(changed, 0) << "the replayed graph wrote into buffer " << i
+                          << " allocated after the scratch grew: it packed into a freed scratch";
+  }
   MENAGERIE_CUDA_CHECK(cudaGraphExecDestroy(exec));
   MENAGERIE_CUDA_CHECK(cudaGraphDestroy(graph));
   for (std::int64_t i = 0; i < n; ++i)
