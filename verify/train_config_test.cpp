@@ -168,6 +168,16 @@ TEST(TrainSweep, DeadlineStartsOnlyPointsExpectedToEndInTime) {
   EXPECT_TRUE(none.may_start(large, 1e9));
 }
 
+// A run's checkpoint state (state.json of train/checkpoint.hpp) under run/checkpoint; cut_state: 1 of tiny.json's 3
+// epochs done, at 4 s (finished: the same, marked finished).
+void write_state(const std::filesystem::path& run, const json& state) {
+  std::filesystem::create_directories(run / "checkpoint");
+  write_file_atomic(run / "checkpoint" / "state.json", [&](std::ostream& f) { f << state; });
+}
+json cut_state(bool finished = false) {
+  return {{"epochs_done", 1}, {"step", 5}, {"results_bytes", 0}, {"finished", finished}, {"seconds", 4.0}};
+}
+
 // A point cut off mid-way resumes from its checkpoint, so it expects its remaining epochs at its own pace so far:
 // tiny.json's 3 epochs, a checkpoint after 1 of them at 4 s, so 2 x 4 = 8 s left, and under a 10 s deadline it starts
 // only up to 2 s (where nothing else is known, the cost model's rate 0 would start it up to 10 s). The other point,
@@ -178,18 +188,12 @@ TEST(TrainSweep, DeadlineJudgesACutRunByItsOwnPace) {
   ASSERT_EQ(sweep.points[1].config.epochs, 3);
   const auto runs = std::filesystem::temp_directory_path() / cat("menagerie_deadline_", ::getpid());
   std::filesystem::remove_all(runs);
-  const auto state = [&](const std::string& id, bool finished) {
-    std::filesystem::create_directories(runs / id / "checkpoint");
-    write_file_atomic(runs / id / "checkpoint" / "state.json", [&](std::ostream& f) {
-      f << json{{"epochs_done", 1}, {"step", 5}, {"results_bytes", 0}, {"finished", finished}, {"seconds", 4.0}};
-    });
-  };
-  state(large, false);
+  write_state(runs / large, cut_state());
   const train::SweepDeadline d(sweep, 10, runs);
   EXPECT_TRUE(d.may_start(large, 1.9));
   EXPECT_FALSE(d.may_start(large, 2.1));
   EXPECT_TRUE(d.may_start(small, 9.9));
-  state(large, true);
+  write_state(runs / large, cut_state(true));
   EXPECT_TRUE(train::SweepDeadline(sweep, 10, runs).may_start(large, 9.9));
   std::filesystem::remove_all(runs);
 }
@@ -204,12 +208,11 @@ TEST(TrainSweep, DeadlineTakesTheMixersPaceAtAnotherWidth) {
   ASSERT_EQ(sweep.points[0].config.epochs, 3);
   const auto runs = std::filesystem::temp_directory_path() / cat("menagerie_deadline_mixer_", ::getpid());
   std::filesystem::remove_all(runs);
-  std::filesystem::create_directories(runs / small / "checkpoint");
+  std::filesystem::create_directories(runs / small);
   const std::string line = json{{"epoch", 3}, {"final", true}, {"seconds", 3.0}, {"valid/accuracy", 0.5}}.dump() + "\n";
   write_file_atomic(runs / small / "results.jsonl", [&](std::ostream& f) { f << line; });
-  write_file_atomic(runs / small / "checkpoint" / "state.json", [&](std::ostream& f) {
-    f << json{{"epochs_done", 3}, {"step", 9}, {"results_bytes", line.size()}, {"finished", true}, {"seconds", 3.0}};
-  });
+  write_state(runs / small,
+              {{"epochs_done", 3}, {"step", 9}, {"results_bytes", line.size()}, {"finished", true}, {"seconds", 3.0}});
   ASSERT_TRUE(train::finished_line(runs / small));
   const train::SweepDeadline d(sweep, 10, runs);
   EXPECT_TRUE(d.may_start(large, 3.9));
@@ -228,10 +231,7 @@ TEST(TrainSweep, PlanSimulatesThePool) {
   const std::vector<std::string> line = {sweep.points[0].id, sweep.points[1].id};
   const auto runs = std::filesystem::temp_directory_path() / cat("menagerie_plan_", ::getpid());
   std::filesystem::remove_all(runs);
-  std::filesystem::create_directories(runs / line[0] / "checkpoint");
-  write_file_atomic(runs / line[0] / "checkpoint" / "state.json", [&](std::ostream& f) {
-    f << json{{"epochs_done", 1}, {"step", 5}, {"results_bytes", 0}, {"finished", false}, {"seconds", 4.0}};
-  });
+  write_state(runs / line[0], cut_state());
   auto plan = train::plan_pool(sweep, runs, line, 1, 0);
   ASSERT_EQ(plan.size(), 2u);
   EXPECT_EQ(plan[0].fate, Fate::ends);
