@@ -174,6 +174,12 @@ void write_state(const std::filesystem::path& run, const json& state) {
   std::filesystem::create_directories(run / "checkpoint");
   write_file_atomic(run / "checkpoint" / "state.json", [&](std::ostream& f) { f << state; });
 }
+// An empty runs directory of this test process, named `name`.
+std::filesystem::path fresh_runs(const std::string& name) {
+  const auto runs = std::filesystem::temp_directory_path() / cat(name, "_", ::getpid());
+  std::filesystem::remove_all(runs);
+  return runs;
+}
 json cut_state(bool finished = false) {
   return {{"epochs_done", 1}, {"step", 5}, {"results_bytes", 0}, {"finished", finished}, {"seconds", 4.0}};
 }
@@ -186,8 +192,7 @@ TEST(TrainSweep, DeadlineJudgesACutRunByItsOwnPace) {
   const auto sweep = deadline_sweep();
   const std::string small = sweep.points[0].id, large = sweep.points[1].id;
   ASSERT_EQ(sweep.points[1].config.epochs, 3);
-  const auto runs = std::filesystem::temp_directory_path() / cat("menagerie_deadline_", ::getpid());
-  std::filesystem::remove_all(runs);
+  const auto runs = fresh_runs("menagerie_deadline");
   write_state(runs / large, cut_state());
   const train::SweepDeadline d(sweep, 10, runs);
   EXPECT_TRUE(d.may_start(large, 1.9));
@@ -206,8 +211,7 @@ TEST(TrainSweep, DeadlineTakesTheMixersPaceAtAnotherWidth) {
   const auto sweep = deadline_sweep();
   const std::string small = sweep.points[0].id, large = sweep.points[1].id;
   ASSERT_EQ(sweep.points[0].config.epochs, 3);
-  const auto runs = std::filesystem::temp_directory_path() / cat("menagerie_deadline_mixer_", ::getpid());
-  std::filesystem::remove_all(runs);
+  const auto runs = fresh_runs("menagerie_deadline_mixer");
   std::filesystem::create_directories(runs / small);
   const std::string line = json{{"epoch", 3}, {"final", true}, {"seconds", 3.0}, {"valid/accuracy", 0.5}}.dump() + "\n";
   write_file_atomic(runs / small / "results.jsonl", [&](std::ostream& f) { f << line; });
@@ -229,8 +233,7 @@ TEST(TrainSweep, PlanSimulatesThePool) {
   using Fate = train::PlannedPoint::Fate;
   const auto sweep = deadline_sweep();
   const std::vector<std::string> line = {sweep.points[0].id, sweep.points[1].id};
-  const auto runs = std::filesystem::temp_directory_path() / cat("menagerie_plan_", ::getpid());
-  std::filesystem::remove_all(runs);
+  const auto runs = fresh_runs("menagerie_plan");
   write_state(runs / line[0], cut_state());
   auto plan = train::plan_pool(sweep, runs, line, 1, 0);
   ASSERT_EQ(plan.size(), 2u);
