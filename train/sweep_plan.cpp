@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
 #include <deque>
 #include <map>
 
@@ -52,23 +53,34 @@ std::vector<PlannedPoint> plan_pool(const Sweep& sweep, const std::filesystem::p
   return plan;
 }
 
+namespace {
+
+// Whole seconds, for any finite size (an estimate may exceed a 64-bit integer: a sibling that took 10^19 s).
+std::string seconds(double x) {
+  char buf[400];
+  std::snprintf(buf, sizeof buf, "%.0f", x);
+  return buf;
+}
+
+}  // namespace
+
 std::string plan_markdown(const std::vector<PlannedPoint>& plan, double deadline_s) {
   std::string s = "| point | expected s | from | starts at s | ends at s |\n|---|---|---|---|---|\n";
   std::size_t ends = 0, runs_on = 0, held = 0, waiting = 0;
   double last = 0;
   for (const auto& p : plan) {
-    const std::string expected = p.expected.seconds > 0 ? cat(static_cast<long long>(p.expected.seconds + 0.5)) : "-";
+    const std::string expected = p.expected.seconds > 0 ? seconds(p.expected.seconds) : "-";
     std::string start = "-", end;
     switch (p.fate) {
       case PlannedPoint::Fate::ends:
         ++ends;
         last = std::max(last, p.end);
-        start = cat(static_cast<long long>(p.start + 0.5));
-        end = cat(static_cast<long long>(p.end + 0.5));
+        start = seconds(p.start);
+        end = seconds(p.end);
         break;
       case PlannedPoint::Fate::runs_on:
         ++runs_on;
-        start = cat(static_cast<long long>(p.start + 0.5));
+        start = seconds(p.start);
         end = "unknown (nothing known of its duration)";
         break;
       case PlannedPoint::Fate::held_back:
@@ -82,7 +94,7 @@ std::string plan_markdown(const std::vector<PlannedPoint>& plan, double deadline
     }
     s += cat("| ", p.id, " | ", expected, " | ", p.expected.basis, " | ", start, " | ", end, " |\n");
   }
-  s += cat("\n", plan.size(), " point(s): ", ends, " expected to end (the last at ", static_cast<long long>(last + 0.5),
+  s += cat("\n", plan.size(), " point(s): ", ends, " expected to end (the last at ", seconds(last),
            " s), ", runs_on, " started with no predicted end, ", held, " held back by the deadline, ", waiting,
            " waiting\n");
   return s;
