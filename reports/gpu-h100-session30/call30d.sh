@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# session 30, call d: quadratic's racecheck (linear_attention conformance cases) beside the sweeps (bench/gpu_sweeps.sh)
+cd "$(dirname "$0")/.." && { [ -x build/bin/menagerie ] || tar xf build-gpu/carry.tar.xz; }
+mkdir -p $OUT/racecheck
+( GTEST_FILTER='*KernelConformance/linear_attention*' MENAGERIE_REQUIRE_GPU=1 timeout 540 ctest --test-dir build -R 'kernel_conformance_gpu_test.sanitizer_racecheck' --output-on-failure; echo "racecheck exit $? at $SECONDS s" ) > $OUT/racecheck/racecheck.log 2>&1 &
+LIMIT=${LIMIT:-570} bash bench/gpu_sweeps.sh
+wait
+tail -5 $OUT/racecheck/racecheck.log
