@@ -9,8 +9,8 @@
 # the next call). GPU_TESTS=1: first, alone, `./menagerie test -L gpu -LE sanitizer` (TESTS_R=REGEX: `-R REGEX`
 # instead) for at most TESTS_S seconds (240), then the sweeps; from build-gpu/carry.tar.xz (bench/pack_gpu.sh).
 # Back in $OUT/sweeps<TAG>.tgz: each sweep's plan (<name>-plan.md: `sweep --plan`, what it expected to start and
-# end), the logs (the workers' and each run's too, worker-logs.tgz), nvidia-smi samples, each
-# matched run's last results line (progress.txt), and the runs that finished in this call (config, results,
+# end), the logs (the workers' and each run's too, worker-logs.tgz), nvidia-smi samples, the last results line of
+# each run that trained in this call (progress.txt), and the runs that finished in this call (config, results,
 # state.json; no weights) under runs/, to be unpacked into reports/zoology-fig2-gpu/ and reports/based-fig2-gpu/.
 set -u
 [ -x build/bin/menagerie ] || tar xf build-gpu/carry.tar.xz
@@ -30,7 +30,8 @@ fi
 DL=$(( DL - SECONDS )); [ "$DL" -ge 1 ] || DL=1  # the sweeps' --deadline-s counts from their start
 pids=()
 sweep() {  # sweep NAME CONFIG RUNS RPW GLOBS
-  local name=$1 config=$2 runs=$3 rpw=$4 m=()
+  local name=$1 config=$2 runs=$3 rpw=$4 m=() -
+  set -f  # the globs are --match patterns, not file names
   for g in $5; do m+=(--match "$g"); done
   [ ${#m[@]} = 0 ] && return 0
   build/bin/menagerie sweep --config "$config" --runs "$runs" --workers 1 --runs-per-worker "$rpw" "${m[@]}" \
@@ -51,10 +52,8 @@ kill "$smi"
 for p in "${pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null; done
 sleep 4
 for p in "${pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null; done
-for g in ${ZMATCH:-} ${BMATCH:-}; do
-  for d in runs/zoology-fig2/$g runs/based-fig2-gpu/$g; do
-    [ -f "$d/results.jsonl" ] && echo "$d $(tail -n 1 "$d/results.jsonl")"
-  done
+for d in runs/zoology-fig2/*/ runs/based-fig2-gpu/*/; do  # the runs that trained in this call
+  [ "${d}results.jsonl" -nt "$O/gpu.txt" ] && echo "${d%/} $(tail -n 1 "${d}results.jsonl")"
 done | sort -u > "$O/progress.txt"
 new=()
 for d in runs/zoology-fig2/*/ runs/based-fig2-gpu/*/; do
