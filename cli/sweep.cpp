@@ -181,8 +181,14 @@ void add_sweep(CLI::App& app) {
     };
     if (!st->point.empty()) return train_one_point(sweep, st->point, opt, !st->no_plot);
     if (serve->count()) {
-      const int failed = serve_sweep_points(sweep, opt, st->worker_threads);
-      std::fprintf(stderr, "worker: %d point(s) failed (reported to the parent)\n", failed);
+      const train::Served served = serve_sweep_points(sweep, opt, st->worker_threads);
+      std::fprintf(stderr, "worker: %d point(s) failed (reported to the parent)\n", served.failed);
+      if (served.context_lost) {  // no CUDA call may follow, not even a destructor's
+        std::fprintf(stderr, "worker: the device context was lost; exiting for a fresh process\n");
+        std::fflush(stdout);
+        std::fflush(stderr);
+        std::_Exit(kContextLostExit);
+      }
       return;
     }
     if (workers->count()) {

@@ -31,6 +31,7 @@
 #include "core/out_of_device_memory.hpp"
 #include "train/point_dealer.hpp"
 #include "train/serve_points.hpp"
+#include "train/gpu_backend.hpp"
 #include "train/trainer.hpp"
 
 namespace menagerie::cli {
@@ -66,7 +67,7 @@ void train_locked_point(const train::Sweep& sweep, const std::string& id, const 
 
 // ---- the child ----
 
-int serve_sweep_points(const train::Sweep& sweep, const train::SweepOptions& opt, int threads) {
+train::Served serve_sweep_points(const train::Sweep& sweep, const train::SweepOptions& opt, int threads) {
   const fs::path logs = opt.runs_dir / ".workers";
   fs::create_directories(logs);
   return train::serve_points(threads, std::cin, stdout, [&](const std::string& id) {
@@ -86,7 +87,7 @@ int serve_sweep_points(const train::Sweep& sweep, const train::SweepOptions& opt
                    e.what()));
       throw;
     }
-  });
+  }, train::gpu_context_lost);
 }
 
 // ---- the parent ----
@@ -177,12 +178,13 @@ int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path
     }
     if (dealer.done_with(k) && c.in >= 0) close(std::exchange(c.in, -1));
   };
+  const std::vector<std::string> child_argv{exe.string(), "sweep", "--config", fs::absolute(config_path).string(),
+                                            "--runs", s.runs_dir.string(), "--out", s.out_dir.string(),
+                                            "--worker-threads", std::to_string(o.runs_per_worker), "--no-plot",
+                                            "--no-progress"};
   for (int k = 0; k < n; ++k) {
     const std::string gpu = o.gpus.empty() ? "" : o.gpus[static_cast<std::size_t>(k) % o.gpus.size()];
-    children.push_back(spawn_child({exe.string(), "sweep", "--config", fs::absolute(config_path).string(), "--runs",
-                                    s.runs_dir.string(), "--out", s.out_dir.string(), "--worker-threads",
-                                    std::to_string(o.runs_per_worker), "--no-plot", "--no-progress"},
-                                   logs / cat("worker-", k, ".log"), gpu));
+    children.push_back(spawn_child(child_argv, logs / cat("worker-", k, ".log"), gpu));
   }
   for (std::size_t k = 0; k < children.size(); ++k) hand_out(k);
   const auto end_point = [&](std::size_t k, const std::string& id, bool ok, const std::string& why) {
@@ -229,6 +231,12 @@ int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path
           } else if (what == "done" || what == "failed") {
             end_point(k, id, what == "done", "");
             hand_out(k);
+          } else if (what == "lost") {  // another run's sticky error, maybe: again, alone, in a fresh worker
+            dealer.lost(k, id);
+            if (c.in >= 0) close(std::exchange(c.in, -1));
+            std::printf("[%7.1f s] worker %zu: %s lost with the worker's device context (a run beside it may have "
+                        "caused it); it trains again alone in a fresh worker\n",
+                        seconds(t0), k, id.c_str());
           } else if (what == "deferred") {  // out of device memory beside others: again later, fewer at once
             dealer.deferred(k, id);
             std::printf("[%7.1f s] worker %zu: %s ran out of device memory beside %zu other run(s); it starts again "
@@ -247,8 +255,25 @@ int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path
       while (waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {
       }
       const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      const bool lost = WIFEXITED(status) && WEXITSTATUS(status) == kContextLostExit;
       const std::string how = WIFEXITED(status) ? cat("exit ", WEXITSTATUS(status)) : cat("signal ", WTERMSIG(status));
-      for (const auto& id : std::set<std::string>(dealer.holds(k))) end_point(k, id, false, cat(" (worker ", how, ")"));
+      for (const auto& id : std::set<std::string>(dealer.holds(k))) {
+        if (lost && !started.count(id))
+          dealer.give_back(k, id);  // sent, never read: the replacement may take it
+        else
+          end_point(k, id, false, cat(" (worker ", how, ")"));
+      }
+      if (lost) {
+        dealer.replaced(k);
+        if (!dealer.done_with(k)) {
+          children[k] = spawn_child(child_argv, logs / cat("worker-", k, ".log"), c.gpu);
+          std::printf("[%7.1f s] worker %zu: its device context was lost; a fresh worker takes its place\n",
+                      seconds(t0), k);
+          hand_out(k);
+          std::fflush(stdout);
+          continue;
+        }
+      }
       if (!ok && dealer.holds(k).empty())
         std::printf("[%7.1f s] worker %zu ended with %s (its log: %s)\n", seconds(t0), k, how.c_str(),
                     (logs / cat("worker-", k, ".log")).string().c_str());

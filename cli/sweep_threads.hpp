@@ -6,13 +6,18 @@
 //     (CUDA_VISIBLE_DEVICES = gpus[k mod |gpus|] as --workers); it writes point ids, one a line, to a child's stdin
 //     (R at first, then one more each time one of its points ends; the unfinished points cheapest first, exactly
 //     the order of --workers) and closes a child's stdin once none is left and the child holds none; each child
-//     reports on its stdout "started ID", "done ID", "failed ID" or "deferred ID", which the parent prints as
-//     --workers does ("worker k: ID started").
+//     reports on its stdout "started ID", "done ID", "failed ID", "deferred ID" or "lost ID", which the parent
+//     prints as --workers does ("worker k: ID started").
 //   deferred: the point ran out of device memory (core/out_of_device_memory.hpp) while other points of its process
 //     were training. The parent puts it first in line again and lowers that child's cap to the points it still holds
 //     (at least 1), so it starts again once one of them ends, with fewer beside it; the cap stays lowered
 //     (train/point_dealer.hpp deals the ids). Its run directory resumes from its last checkpoint, if it had one. Out
 //     of memory with nothing else running in its process is a failure.
+//   lost: the child's CUDA context was lost (a sticky error such as an illegal address in any one run's kernel fails
+//     every later call of every run in the process, session 32), so the points that trained beside others are
+//     reported lost, not failed, and the child exits with kContextLostExit. The parent starts a fresh child in its
+//     place, and the lost points, first in line, train there one at a time (train/point_dealer.hpp's suspects): the
+//     run whose error it was fails again, alone, and the others train. Points sent but never read go back in line.
 //   child (--worker-threads R, train/serve_points.hpp): R threads; each reads the next id from stdin and trains that
 //     point exactly as `--point ID` does (its lock, task record, run directory, tables), its log lines in
 //     <runs>/.workers/<ID>.log; a thread ends at the end of stdin. A point's failure is its own (logged, reported,
@@ -26,6 +31,7 @@
 #include <string>
 
 #include "cli/sweep_workers.hpp"
+#include "train/serve_points.hpp"
 #include "train/sweep.hpp"
 
 namespace menagerie::cli {
@@ -38,7 +44,9 @@ void train_locked_point(const train::Sweep& sweep, const std::string& id, const 
 // The parent side: o.workers children of o.runs_per_worker threads; returns the number of failed points.
 int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path, const WorkerOptions& o);
 
-// The child side (--worker-threads R): trains the ids read from stdin on R threads; returns the number that failed.
-int serve_sweep_points(const train::Sweep& sweep, const train::SweepOptions& opt, int threads);
+// The child side (--worker-threads R): trains the ids read from stdin on R threads; returns how many failed and
+// whether the device context was lost (the child then exits with kContextLostExit).
+train::Served serve_sweep_points(const train::Sweep& sweep, const train::SweepOptions& opt, int threads);
+constexpr int kContextLostExit = 3;
 
 }  // namespace menagerie::cli

@@ -20,6 +20,10 @@ struct CudaGraphCounts {
 };
 CudaGraphCounts cuda_graph_counts();
 
+// Whether a GPU backend has run in this process and its CUDA context is now unusable (a sticky error, e.g. an illegal
+// address in any thread's kernel): train/gpu/stream_pool.hpp's context_lost(). Always false without CUDA.
+bool gpu_context_lost();
+
 // The provenance of results trained on `backend`: the GPU's (name, CUDA runtime and driver) for "gpu", the host's
 // otherwise.
 Provenance backend_provenance(const std::string& backend);

@@ -11,4 +11,6 @@ Provenance backend_provenance(const std::string&) { return host_provenance(); }
 
 CudaGraphCounts cuda_graph_counts() { return {}; }  // no backend, no graph
 
+bool gpu_context_lost() { return false; }  // no backend, no context
+
 }  // namespace menagerie::train

@@ -9,6 +9,11 @@
 //   deferred(k, id)     a point of k ran out of device memory while others of k trained: first in line again, and k's
 //                       cap lowered to the points it still holds (at least 1), for the rest of the sweep; so it starts
 //                       again once one of them ends, with fewer beside it
+//   lost(k, id)         a point of k failed beside others after k's device context was lost (another run's sticky
+//                       error may have caused it): first in line again, now a suspect, and k is not dealt to again
+//                       (the process exits; its replacement starts with nothing held)
+//   suspect             dealt only to a worker that holds nothing, which then gets nothing else until it ends: so it
+//                       trains alone, and a failure of its own is told apart from a neighbour's
 //   done_with(k)        k gets nothing more (its stdin may close): nothing in line and k holds none (a point it
 //                       holds may still come back deferred)
 #pragma once
@@ -30,17 +35,22 @@ class PointDealer {
   void give_back(std::size_t k, const std::string& id);
   void ended(std::size_t k, const std::string& id);
   void deferred(std::size_t k, const std::string& id);
+  void lost(std::size_t k, const std::string& id);
+  void replaced(std::size_t k);  // k's process was replaced by a fresh one: dealt to again
   bool done_with(std::size_t k) const;
 
   const std::set<std::string>& holds(std::size_t k) const { return held_.at(k); }
   int cap(std::size_t k) const { return cap_.at(k); }
   const std::deque<std::string>& line() const { return line_; }
   const std::deque<std::string>& held_back() const { return held_back_; }
+  const std::set<std::string>& suspects() const { return suspects_; }
 
  private:
   std::deque<std::string> line_, held_back_;
   std::vector<std::set<std::string>> held_;
   std::vector<int> cap_;
+  std::set<std::string> suspects_;
+  std::vector<bool> lost_;  // by worker: its context was lost, deal nothing more until replaced
 };
 
 }  // namespace menagerie::train

@@ -99,5 +99,50 @@ TEST(PointDealer, APointThatCouldNotBeDeliveredIsFirstInLineAgain) {
   EXPECT_EQ(d.next(1, always), std::optional<std::string>("a"));
 }
 
+TEST(PointDealer, PointsLostWithAContextTrainOneAtATimeInTheReplacementThenTheCapReturns) {
+  PointDealer d({"a", "b", "c", "x", "y", "z"}, 1, 3);
+  EXPECT_EQ(fill(d, 0), (Ids{"a", "b", "c"}));
+  d.lost(0, "b");  // the context went while a, b and c trained
+  d.lost(0, "c");
+  d.ended(0, "a");  // a had finished just before
+  EXPECT_EQ(d.next(0, always), std::nullopt) << "nothing for a worker whose context is lost";
+  d.replaced(0);
+  const auto first = d.next(0, always);
+  ASSERT_TRUE(first && (*first == "b" || *first == "c")) << "the lost points first";
+  EXPECT_EQ(d.next(0, always), std::nullopt) << "a suspect trains alone";
+  d.ended(0, *first);  // it trained alone: done (or failed, its own error)
+  const auto second = d.next(0, always);
+  ASSERT_TRUE(second && *second != *first && (*second == "b" || *second == "c"));
+  EXPECT_EQ(d.next(0, always), std::nullopt);
+  d.ended(0, *second);
+  EXPECT_TRUE(d.suspects().empty());
+  EXPECT_EQ(fill(d, 0), (Ids{"x", "y", "z"})) << "the cap is back: three at once";
+}
+
+TEST(PointDealer, ASuspectWaitsForAWorkerThatHoldsNothingWhileOthersTakeWhatFollows) {
+  PointDealer d({"a", "b", "p", "q"}, 2, 2);
+  EXPECT_EQ(fill(d, 0), (Ids{"a", "b"}));
+  d.lost(0, "a");
+  d.ended(0, "b");
+  EXPECT_EQ(d.next(1, always), std::optional<std::string>("a")) << "worker 1 holds nothing: it takes the suspect";
+  EXPECT_EQ(d.next(1, always), std::nullopt) << "and nothing beside it";
+  d.replaced(0);
+  EXPECT_EQ(fill(d, 0), (Ids{"p", "q"}));
+  d.ended(1, "a");
+  EXPECT_FALSE(d.done_with(0));
+  EXPECT_TRUE(d.done_with(1));
+}
+
+TEST(PointDealer, AWorkerTrainingOthersLeavesASuspectInLineForOneThatHoldsNothing) {
+  PointDealer d({"s", "p", "q"}, 2, 2);
+  EXPECT_EQ(d.next(0, always), std::optional<std::string>("s"));
+  EXPECT_EQ(d.next(1, always), std::optional<std::string>("p"));
+  d.lost(0, "s");
+  EXPECT_EQ(d.next(1, always), std::optional<std::string>("q")) << "worker 1 holds p: s is skipped, not dealt";
+  EXPECT_EQ(d.line(), (std::deque<std::string>{"s"}));
+  d.replaced(0);
+  EXPECT_EQ(d.next(0, always), std::optional<std::string>("s"));
+}
+
 }  // namespace
 }  // namespace menagerie::test

@@ -469,4 +469,6 @@ std::unique_ptr<Backend> make_gpu_backend(const RunConfig& c) {
 
 CudaGraphCounts cuda_graph_counts() { return {graphs_captured.load(), graphs_replayed.load(), graph_nodes.load()}; }
 
+bool gpu_context_lost() { return gpu::context_lost(); }
+
 }  // namespace menagerie::train

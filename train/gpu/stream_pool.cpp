@@ -55,4 +55,13 @@ int pooled_streams() {
   return pool().created;
 }
 
+bool context_lost() {
+  if (pooled_streams() == 0) return false;
+  void* probe = nullptr;
+  cudaError_t e = cudaMalloc(&probe, 256);
+  if (e == cudaSuccess) e = cudaFree(probe);
+  if (e == cudaErrorMemoryAllocation) (void)cudaGetLastError();  // not sticky: clear it
+  return e != cudaSuccess && e != cudaErrorMemoryAllocation;
+}
+
 }  // namespace menagerie::train::gpu

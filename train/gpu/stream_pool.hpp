@@ -31,4 +31,9 @@ class StreamLease {
 // Streams created by the pool so far (all devices): what the tests check stays bounded.
 int pooled_streams();
 
+// Whether this process's CUDA context is unusable: a backend has run here (a stream was leased) and a tiny cudaMalloc
+// or its cudaFree (which waits for the device) fails with anything but out-of-memory. A sticky error (an illegal
+// address or a trap in any thread's kernel) fails every later call of every thread in the process.
+bool context_lost();
+
 }  // namespace menagerie::train::gpu
