@@ -27,6 +27,7 @@
 
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
+#include "optimized/common/dynamic_smem.hpp"
 #include "optimized/linear_attention/tile_mm.cuh"
 #include "optimized/linear_attention/variants.hpp"
 
@@ -327,8 +328,7 @@ Dims dims(const Problem& p) {
 template <class Kernel, class... Args>
 void launch(Kernel kernel, const Problem& p, std::size_t floats, cudaStream_t stream, Args... args) {
   const std::size_t smem = sizeof(float) * floats;
-  MENAGERIE_CUDA_CHECK(
-      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
+  cuda::allow_dynamic_smem(kernel, smem);
   kernel<<<static_cast<unsigned>(p.B * p.H * tiles(p)), kThreads, smem, stream>>>(args...);
   MENAGERIE_LAUNCH_CHECK();
 }

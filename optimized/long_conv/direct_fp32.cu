@@ -12,6 +12,7 @@
 
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
+#include "optimized/common/dynamic_smem.hpp"
 #include "optimized/common/column_sums.cuh"
 #include "optimized/common/pointwise.hpp"
 #include "optimized/long_conv/variants.hpp"
@@ -59,8 +60,7 @@ __global__ void __launch_bounds__(32 * kRows) tile_kernel(const float* __restric
 template <Pass P>
 void launch_tiles(const Problem& p, const float* x, const float* h, float* out, cudaStream_t stream) {
   const std::size_t bytes = tile_bytes(p.T);
-  MENAGERIE_CUDA_CHECK(cudaFuncSetAttribute(tile_kernel<P>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                            static_cast<int>(bytes)));
+  cuda::allow_dynamic_smem(tile_kernel<P>, bytes);
   const dim3 grid(static_cast<unsigned>(p.B), static_cast<unsigned>((p.D + 31) / 32));
   tile_kernel<P><<<grid, dim3(32, kRows), bytes, stream>>>(x, h, out, p.T, p.D, p.L);
   MENAGERIE_LAUNCH_CHECK();
@@ -151,8 +151,7 @@ void backward(const Problem& p, const float* u, const float* h, const float* dy,
   const std::int64_t S = slices(p);
   auto* partial = static_cast<float*>(workspace);
   const std::size_t bytes = tile_bytes(p.T);
-  MENAGERIE_CUDA_CHECK(cudaFuncSetAttribute(dh_partial_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                            static_cast<int>(bytes)));
+  cuda::allow_dynamic_smem(dh_partial_kernel, bytes);
   const dim3 grid(static_cast<unsigned>(S), static_cast<unsigned>((p.D + 31) / 32));
   dh_partial_kernel<<<grid, dim3(32, kRows), bytes, stream>>>(dy, u, partial, p.B, p.T, p.D, S);
   MENAGERIE_LAUNCH_CHECK();

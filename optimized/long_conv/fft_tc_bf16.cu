@@ -62,6 +62,7 @@
 
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
+#include "optimized/common/dynamic_smem.hpp"
 #include "optimized/long_conv/fft_tc_bf16.cuh"
 #include "optimized/long_conv/variants.hpp"
 
@@ -228,8 +229,7 @@ void filter_spectrum(const Problem& p, const Plan& pl, const void* h, unsigned c
     return;
   }
   const std::size_t bytes = smem_bytes(pl, false, 0);
-  MENAGERIE_CUDA_CHECK(cudaFuncSetAttribute(filter_spectrum_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                            static_cast<int>(bytes)));
+  cuda::allow_dynamic_smem(filter_spectrum_kernel, bytes);
   filter_spectrum_kernel<<<static_cast<unsigned>(p.D), threads_for(pl), bytes, s>>>(
       static_cast<const __nv_bfloat16*>(h), reinterpret_cast<__half2*>(ws + l.spec),
       reinterpret_cast<float*>(ws + l.scale), pl, p.T, p.L);
@@ -268,8 +268,7 @@ void forward(const Problem& p, const void* u, const void* h, void* y, void* work
                     reinterpret_cast<const float*>(ws + l.scale), y, stream))
     return;
   const std::size_t bytes = smem_bytes(pl, false, 0);
-  MENAGERIE_CUDA_CHECK(
-      cudaFuncSetAttribute(forward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
+  cuda::allow_dynamic_smem(forward_kernel, bytes);
   const dim3 grid(static_cast<unsigned>(p.D), static_cast<unsigned>((p.B + 1) / 2));
   forward_kernel<<<grid, threads_for(pl), bytes, stream>>>(
       static_cast<const __nv_bfloat16*>(u), reinterpret_cast<const __half2*>(ws + l.spec),
@@ -293,8 +292,7 @@ void backward(const Problem& p, const void* u, const void* h, const void* dy, vo
                              reinterpret_cast<const float*>(ws + l.scale), du, reinterpret_cast<float*>(ws + l.partial),
                              stream)) {
     const std::size_t bytes = smem_bytes(pl, true, p.T);
-    MENAGERIE_CUDA_CHECK(
-        cudaFuncSetAttribute(backward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
+    cuda::allow_dynamic_smem(backward_kernel, bytes);
     const dim3 grid(static_cast<unsigned>(p.D), static_cast<unsigned>(l.groups));
     backward_kernel<<<grid, threads_for(pl), bytes, stream>>>(
         static_cast<const __nv_bfloat16*>(u), static_cast<const __nv_bfloat16*>(dy),

@@ -39,6 +39,7 @@
 
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
+#include "optimized/common/dynamic_smem.hpp"
 #include "optimized/long_conv/fft_tc_bf16.cuh"
 
 namespace menagerie::opt::long_conv::fft_tc_bf16 {
@@ -339,8 +340,7 @@ void launch(void (*kernel)(Params...), dim3 grid, const Plan& pl, std::size_t by
   MENAGERIE_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
   require<ShapeError>(bytes <= static_cast<std::size_t>(optin), "long_conv fft_tc_bf16: T = ", T, " needs ", bytes,
                       " bytes of shared memory per CTA (clusters of ", pl.cl, "), the device allows ", optin);
-  MENAGERIE_CUDA_CHECK(
-      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
+  cuda::allow_dynamic_smem(kernel, bytes);
   cudaLaunchConfig_t cfg{};
   cfg.gridDim = grid;
   cfg.blockDim = dim3(static_cast<unsigned>(threads_for(pl)));

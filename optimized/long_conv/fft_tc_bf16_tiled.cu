@@ -37,6 +37,7 @@
 #include <utility>
 
 #include "optimized/common/check.hpp"
+#include "optimized/common/dynamic_smem.hpp"
 #include "optimized/long_conv/fft_tc_bf16.cuh"
 #include "optimized/long_conv/fft_tc_bf16_tiles.hpp"
 
@@ -242,8 +243,7 @@ bool prepare(void (*kernel)(Params...), dim3 grid, int threads, std::size_t byte
   MENAGERIE_CUDA_CHECK(cudaGetDevice(&dev));
   MENAGERIE_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
   if (bytes > static_cast<std::size_t>(optin)) return false;
-  MENAGERIE_CUDA_CHECK(
-      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
+  cuda::allow_dynamic_smem(kernel, bytes);
   cfg = cudaLaunchConfig_t{};
   cfg.gridDim = grid;
   cfg.blockDim = dim3(static_cast<unsigned>(threads));

@@ -25,6 +25,7 @@
 
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
+#include "optimized/common/dynamic_smem.hpp"
 #include "optimized/softmax_attention/mma_sm80.cuh"
 #include "optimized/softmax_attention/online_softmax.cuh"
 #include "optimized/softmax_attention/saved_state.cuh"
@@ -385,8 +386,7 @@ constexpr std::size_t backward_smem() {
 template <int D>
 void launch_forward(const Problem& p, const ForwardArgs& a, cudaStream_t stream) {
   constexpr std::size_t smem = forward_smem<D>();
-  MENAGERIE_CUDA_CHECK(cudaFuncSetAttribute(forward_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                            static_cast<int>(smem)));
+  cuda::allow_dynamic_smem(forward_kernel<D>, smem);
   const dim3 grid(static_cast<unsigned>((p.T + kFwdBM - 1) / kFwdBM), static_cast<unsigned>(p.B * p.H));
   const float scale_log2 = static_cast<float>(p.softmax_scale()) * kLog2e;
   forward_kernel<D><<<grid, kFwdWarps * 32, smem, stream>>>(
@@ -408,8 +408,7 @@ void launch_backward(const Problem& p, const BackwardArgs& a, cudaStream_t strea
       static_cast<int>(p.H), rows);
   MENAGERIE_LAUNCH_CHECK();
   constexpr std::size_t smem = backward_smem<D>();
-  MENAGERIE_CUDA_CHECK(cudaFuncSetAttribute(backward_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                            static_cast<int>(smem)));
+  cuda::allow_dynamic_smem(backward_kernel<D>, smem);
   const dim3 grid(static_cast<unsigned>((p.T + kBwdBN - 1) / kBwdBN), static_cast<unsigned>(p.B * p.H));
   const float scale = static_cast<float>(p.softmax_scale());
   backward_kernel<D><<<grid, kBwdWarps * 32, smem, stream>>>(

@@ -19,6 +19,7 @@
 
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
+#include "optimized/common/dynamic_smem.hpp"
 #include "optimized/softmax_attention/saved_state.cuh"
 #include "optimized/softmax_attention/variants.hpp"
 
@@ -299,8 +300,7 @@ constexpr std::size_t backward_smem() {
 template <int DP>
 void launch_forward(const Problem& p, const ForwardArgs& a, cudaStream_t stream) {
   constexpr std::size_t smem = forward_smem<DP>();
-  MENAGERIE_CUDA_CHECK(cudaFuncSetAttribute(forward_kernel<DP>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                            static_cast<int>(smem)));
+  cuda::allow_dynamic_smem(forward_kernel<DP>, smem);
   const dim3 grid(static_cast<unsigned>((p.T + 63) / 64), static_cast<unsigned>(p.B * p.H));
   forward_kernel<DP><<<grid, kThreads, smem, stream>>>(
       static_cast<const float*>(a.q), static_cast<const float*>(a.k), static_cast<const float*>(a.v),
@@ -319,8 +319,7 @@ void launch_backward(const Problem& p, const BackwardArgs& a, cudaStream_t strea
       static_cast<int>(p.H), static_cast<int>(p.Dv), rows);
   MENAGERIE_LAUNCH_CHECK();
   constexpr std::size_t smem = backward_smem<DP>();
-  MENAGERIE_CUDA_CHECK(cudaFuncSetAttribute(backward_kernel<DP>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                            static_cast<int>(smem)));
+  cuda::allow_dynamic_smem(backward_kernel<DP>, smem);
   const dim3 grid(static_cast<unsigned>((p.T + 63) / 64), static_cast<unsigned>(p.B * p.H));
   const float scale = static_cast<float>(p.softmax_scale());
   backward_kernel<DP><<<grid, kThreads, smem, stream>>>(
