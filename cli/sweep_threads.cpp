@@ -188,7 +188,7 @@ int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path
   }
   for (std::size_t k = 0; k < children.size(); ++k) hand_out(k);
   const auto end_point = [&](std::size_t k, const std::string& id, bool ok, const std::string& why) {
-    dealer.ended(k, id);
+    dealer.ended(k, id, ok);
     const double took = started.count(id) ? seconds(started[id]) : 0.0;
     std::printf("[%7.1f s] worker %zu: %s %s%s after %.1f s\n", seconds(t0), k, id.c_str(), ok ? "done" : "FAILED",
                 why.c_str(), took);

@@ -16,8 +16,9 @@
 //   lost: the child's CUDA context was lost (a sticky error such as an illegal address in any one run's kernel fails
 //     every later call of every run in the process, session 32), so the points that trained beside others are
 //     reported lost, not failed, and the child exits with kContextLostExit. The parent starts a fresh child in its
-//     place, and the lost points, first in line, train there one at a time (train/point_dealer.hpp's suspects): the
-//     run whose error it was fails again, alone, and the others train. Points sent but never read go back in line.
+//     place, and the lost points, first in line in the order their loss was reported, train there one at a time
+//     (train/point_dealer.hpp's suspects) until one fails alone: the run whose error it was; the others then train
+//     beside each other again. Points sent but never read go back in line.
 //   child (--worker-threads R, train/serve_points.hpp): R threads; each reads the next id from stdin and trains that
 //     point exactly as `--point ID` does (its lock, task record, run directory, tables), its log lines in
 //     <runs>/.workers/<ID>.log; a thread ends at the end of stdin. A point's failure is its own (logged, reported,

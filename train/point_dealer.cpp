@@ -37,9 +37,9 @@ void PointDealer::give_back(std::size_t k, const std::string& id) {
   line_.push_front(id);
 }
 
-void PointDealer::ended(std::size_t k, const std::string& id) {
+void PointDealer::ended(std::size_t k, const std::string& id, bool ok) {
   held_.at(k).erase(id);
-  suspects_.erase(id);
+  if (suspects_.erase(id) && !ok) suspects_.clear();  // it failed alone: the loss was its own
 }
 
 void PointDealer::deferred(std::size_t k, const std::string& id) {
@@ -48,7 +48,10 @@ void PointDealer::deferred(std::size_t k, const std::string& id) {
 }
 
 void PointDealer::lost(std::size_t k, const std::string& id) {
-  give_back(k, id);
+  held_.at(k).erase(id);
+  const auto after =
+      std::find_if(line_.begin(), line_.end(), [&](const std::string& i) { return suspects_.count(i) == 0; });
+  line_.insert(after, id);
   suspects_.insert(id);
   lost_[k] = true;
 }

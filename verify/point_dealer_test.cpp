@@ -119,6 +119,21 @@ TEST(PointDealer, PointsLostWithAContextTrainOneAtATimeInTheReplacementThenTheCa
   EXPECT_EQ(fill(d, 0), (Ids{"x", "y", "z"})) << "the cap is back: three at once";
 }
 
+TEST(PointDealer, SuspectsTrainInTheOrderTheirLossWasReportedUntilOneFailsAlone) {
+  PointDealer d({"a", "b", "c", "d", "x"}, 1, 4);
+  EXPECT_EQ(fill(d, 0), (Ids{"a", "b", "c", "d"}));
+  for (const char* id : {"c", "a", "d", "b"}) d.lost(0, id);  // c saw the loss first
+  EXPECT_EQ(d.line(), (std::deque<std::string>{"c", "a", "d", "b", "x"}));
+  d.replaced(0);
+  EXPECT_EQ(d.next(0, always), std::optional<std::string>("c"));
+  d.ended(0, "c");  // done alone: not the cause
+  EXPECT_EQ(d.next(0, always), std::optional<std::string>("a"));
+  EXPECT_EQ(d.next(0, always), std::nullopt);
+  d.ended(0, "a", false);  // failed alone: the cause; d and b are no longer suspects
+  EXPECT_TRUE(d.suspects().empty());
+  EXPECT_EQ(fill(d, 0), (Ids{"d", "b", "x"}));
+}
+
 TEST(PointDealer, ASuspectWaitsForAWorkerThatHoldsNothingWhileOthersTakeWhatFollows) {
   PointDealer d({"a", "b", "p", "q"}, 2, 2);
   EXPECT_EQ(fill(d, 0), (Ids{"a", "b"}));
