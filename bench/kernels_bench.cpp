@@ -111,7 +111,9 @@ std::string label(const typename C::problem_type& p) {
 }
 
 // The small problem a case is verified at (and, with --smoke, timed at): B = 1 and H = min(H, 2) where the problem
-// has them, T <= 193 (64). A long_conv filter keeps L >= T: its excess over T is kept, capped at max_t, so a filter
+// has them, T <= 193 (--smoke: T <= 64 for both, a cheaper reference; the smoke test checks the harness, the
+// conformance tests check the kernels, and verifying at 193 it did not finish within ctest's 300 s on the H100 in
+// sessions 31 and 32). A long_conv filter keeps L >= T: its excess over T is kept, capped at max_t, so a filter
 // longer than the sequence stays longer and a 64k filter does not come along with a 193-token check.
 template <class P>
 P small(P p, std::int64_t max_t) {
@@ -134,7 +136,7 @@ void run(benchmark::State& state, const opt::Variant<typename C::problem_type>& 
   const std::string key = cat(C::id, "/", v.name, "/", dir, "/", label<C>(p));
   if (!verdicts.count(key)) {
     verdicts[key] = "";
-    for (const auto& m : harness::check_accuracy(v, small(p, 193), g_seed, bwd))
+    for (const auto& m : harness::check_accuracy(v, small(p, g_smoke ? 64 : 193), g_seed, bwd))
       if (!m.pass() && verdicts[key].empty())
         verdicts[key] = cat("verification failed: ", m.name, " relerr ", m.kernel, " > ", m.tolerance);
   }
