@@ -63,17 +63,17 @@ TEST(RecurrentGpu, WkvExtremeDecaysAndMagnitudes) {
 
 TEST(RecurrentGpu, UnsupportedShapesAreShapeErrors) {
   MENAGERIE_REQUIRE_GPU_OR_SKIP();
-  const ops::selective_scan::Problem wide{.B = 1, .T = 8, .D = 4, .N = 17};
+  const ops::selective_scan::Problem wide{.B = 1, .T = 8, .D = 4, .N = 33};
   const std::string why = opt::selective_scan::scan::unsupported(wide);
-  EXPECT_NE(why.find("N = 17"), std::string::npos) << why;
-  EXPECT_TRUE(opt::selective_scan::scan::unsupported({.B = 1, .T = 8, .D = 4, .N = 16}).empty());
+  EXPECT_NE(why.find("N = 33"), std::string::npos) << why;
+  EXPECT_TRUE(opt::selective_scan::scan::unsupported({.B = 1, .T = 8, .D = 4, .N = 32}).empty());
   EXPECT_THROW(opt::selective_scan::scan::forward<float>(wide, {}, nullptr, nullptr, nullptr), ShapeError);
   try {
     opt::find_variant<ops::selective_scan::Problem>(opt::selective_scan::variants(), "selective_scan", "scan_fp32",
                                                     wide);
-    ADD_FAILURE() << "scan_fp32 accepted N = 17";
+    ADD_FAILURE() << "scan_fp32 accepted N = 33";
   } catch (const ShapeError& e) {
-    EXPECT_NE(std::string(e.what()).find("N = 17"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("N = 33"), std::string::npos) << e.what();
   }
 }
 

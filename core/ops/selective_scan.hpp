@@ -67,15 +67,16 @@ struct Contract {
   }
   // GPU conformance (harness/kernels.hpp): T = 1, 7, 97, 1000, 1025, 4096, 16384 (65536 in the full grid); edges of
   // the 64-token chunks and 8-token warp slices (8, 63, 64, 65, 129); channel counts that are not multiples of the
-  // 32-channel block (1, 3, 33, 65); N = 1, 3, 16; B > 1. The oracle is the recurrent form (harness/yardstick.hpp), so
-  // the long sequences cost O(T D N).
+  // 32-channel block (1, 3, 33, 65); N = 1, 3, 16 and, through the kernels' second size, 17, 24, 32; B > 1. The
+  // oracle is the recurrent form (harness/yardstick.hpp), so the long sequences cost O(T D N).
   static std::vector<Problem> gpu_grid(bool full) {
     std::vector<Problem> g = {{.B = 3, .T = 1, .D = 5, .N = 16},    {.B = 2, .T = 7, .D = 3, .N = 3},
                               {.B = 2, .T = 8, .D = 33, .N = 1},    {.B = 2, .T = 63, .D = 32, .N = 16},
                               {.B = 1, .T = 64, .D = 65, .N = 4},   {.B = 3, .T = 65, .D = 1, .N = 16},
                               {.B = 2, .T = 129, .D = 40, .N = 16}, {.B = 1, .T = 1000, .D = 33, .N = 16},
                               {.B = 2, .T = 1025, .D = 65, .N = 7}, {.B = 2, .T = 4096, .D = 3, .N = 16},
-                              {.B = 1, .T = 16384, .D = 1, .N = 16}};
+                              {.B = 1, .T = 16384, .D = 1, .N = 16}, {.B = 2, .T = 129, .D = 33, .N = 24},
+                              {.B = 1, .T = 65, .D = 40, .N = 17},  {.B = 2, .T = 200, .D = 3, .N = 32}};
     if (full) g.insert(g.end(), {{.B = 16, .T = 256, .D = 256, .N = 16}, {.B = 1, .T = 65536, .D = 1, .N = 16}});
     return g;
   }

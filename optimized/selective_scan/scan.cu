@@ -8,7 +8,7 @@
 // each warp-wide load of one token is one coalesced 128-byte line) and splits time among its 8 warps instead: a chunk
 // of kChunk = 64 tokens gives warp w the 8 tokens 8w..8w+7, held in registers. B and C of the chunk (64 x N, shared by
 // every channel) are staged in shared memory. Grid (ceil(D / 32), B).
-// Forward, per chunk and per n (N <= 16, unrolled; A[c, n] and the carried states in shared memory, not registers):
+// Forward, per chunk and per n (N <= 32, unrolled to 16 or 32; A[c, n] and the carried states in shared memory, not registers):
 //   1. each thread folds its 8 tokens from zero: P = prod a_t (the segment's decay), Q = P - 1 carried exactly as
 //      Q <- Q + e + Q e with e = a_t - 1 = expm1(delta_t A), hl = its final state (segment_decay, compose: the
 //      arithmetic of optimized/selective_scan/segment.hpp, which says why Q);
@@ -28,7 +28,8 @@
 //   backward, not 16), dB and dC summed 16 at a time (31 shuffles per 8 tokens and n, not 80), one float4 per
 //   segment exchanged and B, C staged transposed (a warp's 8 tokens of one n in two float4s), and A and the carries
 //   in shared memory: 78 registers in the forward (3 blocks of 256 per SM, where 2 were: B 8, D 1536's 384 blocks in
-//   one wave on 132 SMs, not two), 128 in the backward (2 blocks, where 1 was).
+//   one wave on 132 SMs, not two), 128 in the backward (2 blocks, where 1 was). These counts are kN = 16's; at kN = 32
+//   the backward's 32 dA sums spill 176 bytes (ptxas -v), the forward stays at 78 registers.
 // Backward (dy given), chunks from the last to the first, with the adjoint lam_t = dy_t C_t + a_{t+1} lam_{t+1}. Write
 //   mu_t = a_t lam_t (what token t passes back to t-1): over a segment mu_first = P mu_in + ml, ml the segment's mu
 //   from mu_in = 0, so the reverse recurrence splits among the warps exactly as the forward does, with the same P. Per
@@ -55,6 +56,7 @@
 #include "core/errors.hpp"
 #include "optimized/common/check.hpp"
 #include "optimized/common/column_sums.cuh"
+#include "optimized/common/dynamic_smem.hpp"
 #include "optimized/selective_scan/decay_fast.cuh"
 #include "optimized/selective_scan/lane_terms.hpp"
 #include "optimized/selective_scan/segment.hpp"
@@ -64,12 +66,15 @@ namespace menagerie::opt::selective_scan::scan {
 namespace {
 
 constexpr int kLanes = static_cast<int>(kChannels), kWarps = 8, kItems = 8, kThreads = kLanes * kWarps;
-constexpr int kC = static_cast<int>(kChunk), kN = static_cast<int>(kMaxN), kReduceThreads = 256;
+constexpr int kC = static_cast<int>(kChunk), kReduceThreads = 256;
 static_assert(kWarps * kItems == kC);
 
-// Forward: 22 KiB, three blocks per SM. A and the state carried between chunks (double-buffered by chunk: warp 7
-// writes the next chunk's while the others may still read this one's) live here rather than in registers, so that
-// the kernel fits in 80 registers.
+// The kernels are compiled for kN = 16 (N <= 16: Mamba's and Zoology's state size) and kN = 32 (N <= 32, e.g. Based
+// Fig. 2's Mamba at d_state 24); the loops over n stop at N.
+// Forward: 22 KiB at kN = 16 (36 KiB at 32), three blocks per SM. A and the state carried between chunks
+// (double-buffered by chunk: warp 7 writes the next chunk's while the others may still read this one's) live here
+// rather than in registers, so that the kernel fits in 80 registers.
+template <int kN>
 struct FwdShared {
   alignas(16) float Bs[kN][kC];   // the chunk's B and C, transposed: a warp's 8 tokens of one n are two float4s
   alignas(16) float Cs[kN][kC];
@@ -79,7 +84,9 @@ struct FwdShared {
   float carry[2][kN][kLanes];     // the state before chunk j in carry[j & 1]
 };
 
-// Backward: 32 KiB, two blocks per SM; as the forward, A, the chunk's checkpoint and the carried adjoint sit here.
+// Backward: 32 KiB at kN = 16 (56 KiB at 32: dynamic shared memory), two blocks per SM; as the forward, A, the
+// chunk's checkpoint and the carried adjoint sit here.
+template <int kN>
 struct BwdShared {
   alignas(16) float Bs[kN][kC];
   alignas(16) float Cs[kN][kC];
@@ -149,11 +156,11 @@ __device__ __forceinline__ float warp_sum16(float (&v)[16], int lane) {
   return v[0];  // sum lane % 16
 }
 
-template <class S>
+template <class S, int kN>
 __global__ void __launch_bounds__(kThreads, 3)
     forward_kernel(Inputs<S> in, S* __restrict__ y, float* __restrict__ state, std::int64_t T, std::int64_t D, int N,
                    std::int64_t nchunks) {
-  __shared__ FwdShared sh;
+  __shared__ FwdShared<kN> sh;
   const int lane = threadIdx.x % kLanes, w = threadIdx.x / kLanes;
   const std::int64_t c = static_cast<std::int64_t>(blockIdx.x) * kLanes + lane, b = blockIdx.y;
   const bool valid = c < D;
@@ -231,13 +238,14 @@ __global__ void __launch_bounds__(kThreads, 3)
 }
 
 // Workspace: dBC [2, G, B, T, N] (G = gridDim.x channel blocks), dAp [B, D, N], dDp [B, D].
-template <class S>
+template <class S, int kN>
 __global__ void __launch_bounds__(kThreads, 2)
     backward_kernel(Inputs<S> in, const float* __restrict__ state, const S* __restrict__ dy, S* __restrict__ dx,
                     S* __restrict__ ddelta, float* __restrict__ dBC,
                     float* __restrict__ dAp, float* __restrict__ dDp, std::int64_t Bn, std::int64_t T, std::int64_t D,
                     int N, std::int64_t nchunks) {
-  __shared__ BwdShared sh;
+  extern __shared__ __align__(16) unsigned char smem[];
+  BwdShared<kN>& sh = *reinterpret_cast<BwdShared<kN>*>(smem);
   const int lane = threadIdx.x % kLanes, w = threadIdx.x / kLanes;
   const std::int64_t c = static_cast<std::int64_t>(blockIdx.x) * kLanes + lane, b = blockIdx.y;
   const std::int64_t G = gridDim.x, c0 = static_cast<std::int64_t>(blockIdx.x) * kLanes;
@@ -418,7 +426,7 @@ std::string unsupported(const Problem& p) {
                " unsupported (each must be >= 1)");
   if (p.N > kMaxN)
     return cat("selective_scan scan_fp32, scan_bf16: N = ", p.N, " unsupported (1 to ", kMaxN,
-               ": the kernels unroll over n and size their shared memory for 16)");
+               ": the kernels unroll over n and size their shared memory for 16 or 32)");
   if (p.B > 65535) return cat("selective_scan scan_fp32, scan_bf16: B = ", p.B, " exceeds 65535 (one grid row per sequence)");
   if (channel_blocks(p) > std::numeric_limits<int>::max())
     return cat("selective_scan scan_fp32, scan_bf16: D = ", p.D, " exceeds ",
@@ -441,7 +449,13 @@ std::size_t workspace_bytes(const Problem& p) {
 template <class S>
 void forward(const Problem& p, const Inputs<S>& in, S* y, float* state, cudaStream_t s) {
   check_supported(p);
-  forward_kernel<S><<<scan_grid(p), kThreads, 0, s>>>(in, y, state, p.T, p.D, static_cast<int>(p.N), chunks(p));
+  const auto launch = [&](auto kernel) {
+    kernel<<<scan_grid(p), kThreads, 0, s>>>(in, y, state, p.T, p.D, static_cast<int>(p.N), chunks(p));
+  };
+  if (p.N <= 16)
+    launch(forward_kernel<S, 16>);
+  else
+    launch(forward_kernel<S, 32>);
   MENAGERIE_LAUNCH_CHECK();
 }
 
@@ -453,8 +467,16 @@ void backward(const Problem& p, const Inputs<S>& in, const float* state, const S
   float* dBC = workspace;
   float* dAp = dBC + 2 * G * btn;
   float* dDp = dAp + p.B * p.D * p.N;
-  backward_kernel<S><<<scan_grid(p), kThreads, 0, s>>>(in, state, dy, out.x, out.delta, dBC, dAp, dDp, p.B, p.T,
-                                                       p.D, static_cast<int>(p.N), chunks(p));
+  const auto launch = [&]<int kN>() {
+    constexpr std::size_t bytes = sizeof(BwdShared<kN>);
+    cuda::allow_dynamic_smem(backward_kernel<S, kN>, bytes);
+    backward_kernel<S, kN><<<scan_grid(p), kThreads, bytes, s>>>(in, state, dy, out.x, out.delta, dBC, dAp, dDp, p.B,
+                                                                 p.T, p.D, static_cast<int>(p.N), chunks(p));
+  };
+  if (p.N <= 16)
+    launch.template operator()<16>();
+  else
+    launch.template operator()<32>();
   MENAGERIE_LAUNCH_CHECK();
   bc_reduce_kernel<S><<<blocks_for(btn), kReduceThreads, 0, s>>>(dBC, out.B, out.C, G, btn);
   MENAGERIE_LAUNCH_CHECK();

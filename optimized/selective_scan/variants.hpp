@@ -32,7 +32,7 @@ namespace scan {  // scan_fp32 (S = float) and scan_bf16 (S = __nv_bfloat16)
 
 inline constexpr std::int64_t kChannels = 32;  // channels per block, one per lane
 inline constexpr std::int64_t kChunk = 64;     // tokens per chunk (and per checkpoint): 8 warps x 8 tokens
-inline constexpr std::int64_t kMaxN = 16;      // the largest state size per channel
+inline constexpr std::int64_t kMaxN = 32;      // the largest state size per channel
 
 template <class S>
 struct Inputs {
