@@ -233,6 +233,7 @@ int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path
             hand_out(k);
           } else if (what == "lost") {  // another run's sticky error, maybe: again, alone, in a fresh worker
             dealer.lost(k, id);
+            started.erase(id);  // so that, sent again and not read before the next loss, it is given back again
             if (c.in >= 0) close(std::exchange(c.in, -1));
             std::printf("[%7.1f s] worker %zu: %s lost with the worker's device context (a run beside it may have "
                         "caused it); it trains again alone in a fresh worker\n",

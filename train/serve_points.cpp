@@ -36,6 +36,7 @@ Served serve_points(int threads, std::istream& in, std::FILE* out,
         const std::lock_guard lock(reading);
         if (lost() || !std::getline(in, id)) return;
       }
+      if (lost()) return;  // read while waiting, after the loss: never started (the parent deals it again)
       if (id.empty()) continue;
       {
         const std::lock_guard lock(io);

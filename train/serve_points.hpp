@@ -11,9 +11,9 @@
 //                the process's device context is unusable: a sticky CUDA error (an illegal address in any thread's
 //                kernel) fails every later call of every thread, so the failure need not be the point's own (the
 //                parent trains it again in a fresh process, alone: train/point_dealer.hpp)
-// context_lost() is asked after each throw. Once it has said yes, no thread reads another id; the points still in
-// train_point end as lost (or done), and serve_points returns with context_lost set:
-// the process must exit, its context being of no further use.
+// context_lost() is asked after each throw. Once it has said yes, no thread starts another id (one read while
+// waiting is dropped unstarted, for the parent to deal again); the points still in train_point end as lost (or done),
+// and serve_points returns with context_lost set: the process must exit, its context being of no further use.
 #pragma once
 #include <cstdio>
 #include <functional>
