@@ -2,20 +2,22 @@
 # session 33, call a: session 32's crash (every run of the Zoology worker failed with cudaErrorIllegalAddress within
 # 4-9 s, three calls running), looked for from three sides, then the sweeps.
 #  1. The tests of what changed since: dynamic_smem_gpu_test (new), kernel conformance (the launchers now allow their
-#     shared memory through cuda::allow_dynamic_smem), train_gpu_test; alone, at most 200 s.
+#     shared memory through cuda::allow_dynamic_smem; the selective scan's N = 17, 24, 32), recurrent_gpu_test and
+#     selective_scan_fast_gpu_test (the scan's kN = 16 code must keep its bits), train_gpu_test; alone, 200 s at most.
 #  2. based d 64 at N 128 alone under compute-sanitizer memcheck (150 s): the first suspect, the only point of the
 #     twelve whose kernels changed since its cell last trained (Based takes linear_attention quadratic at T <= 512
 #     since 37759fb; B 512, T 128 here). memcheck names the kernel and the address of the first invalid access.
 #  3. The twelve points of that worker together with CUDA_LAUNCH_BLOCKING=1 (90 s): each launch then waits, so the
 #     first error is raised by the faulting kernel's own launch check, in its own run's log.
-#  4. The sweeps for the rest of the call: a lost context now sends the points lost with it to a fresh worker, one at
-#     a time (3fb174a), so the culprit fails alone and the others train.
+#  4. compute-sanitizer memcheck on the selective scan's conformance cases (N up to 32 is new), 100 s at most.
+#  5. The sweeps for what is left of the call: a lost context now sends the points lost with it to a fresh worker,
+#     one at a time (3fb174a), so the culprit fails alone and the others train.
 cd "$(dirname "$0")/.." && { [ -x build/bin/menagerie ] || tar xf build-gpu/carry.tar.xz; }
 export MENAGERIE_REQUIRE_GPU=1 CUDA_HOME=/nonexistent-no-jit
 O=$OUT/hunt; mkdir -p "$O"
 mark() { echo "$1: exit $2 at $SECONDS s" >> "$O/times.txt"; }
-timeout 200 ./menagerie test -R 'dynamic_smem_gpu_test|kernel_conformance_gpu_test|train_gpu_test' -LE sanitizer \
-  --output-on-failure > "$O/tests.log" 2>&1; mark tests $?
+R='dynamic_smem_gpu_test|kernel_conformance_gpu_test|recurrent_gpu_test|selective_scan_fast_gpu_test|train_gpu_test'
+timeout 200 ./menagerie test -R "$R" -LE sanitizer --output-on-failure > "$O/tests.log" 2>&1; mark tests $?
 Z=(--config train/configs/zoology-fig2.json --no-plot --no-progress)
 timeout 150 compute-sanitizer --tool memcheck --print-limit 10 build/bin/menagerie sweep "${Z[@]}" \
   --runs /tmp/hunt-memcheck --out /tmp/hunt-memcheck --point based-d64-lr0.0001-N128-D8 > "$O/memcheck-based.log" 2>&1
@@ -28,6 +30,10 @@ for id in rwkv-d128-lr0.000464159-N64-D4 rwkv-d128-lr0.0001-N64-D4 h3-d128-lr0.0
 CUDA_LAUNCH_BLOCKING=1 timeout 90 build/bin/menagerie sweep "${Z[@]}" --runs /tmp/hunt-12 --out /tmp/hunt-12 \
   --workers 1 --runs-per-worker 12 "${m[@]}" > "$O/blocking-12.log" 2>&1; mark blocking-12 $?
 tar czf "$O/blocking-12-logs.tgz" -C /tmp/hunt-12 .workers 2>/dev/null
-grep -h "error" /tmp/hunt-12/.workers/*.log 2>/dev/null | sort | uniq -c | sort -rn | head -20 > "$O/blocking-12-errors.txt"
-LIMIT=$(( 565 - SECONDS )) TAG=a ZMATCH='*' BMATCH='*' bash bench/gpu_sweeps.sh
-cat "$O/times.txt"; tail -5 "$O/memcheck-based.log"; head -5 "$O/blocking-12-errors.txt"
+for f in /tmp/hunt-12/.workers/*-N*.log; do echo "${f##*/}: $(grep -m1 error "$f")"; done > "$O/blocking-12-errors.txt"
+GTEST_FILTER='*KernelConformance/selective_scan*' timeout 100 ctest --test-dir build \
+  -R 'kernel_conformance_gpu_test.sanitizer_memcheck' --output-on-failure > "$O/memcheck-scan.log" 2>&1
+mark memcheck-scan $?
+[ $SECONDS -lt 420 ] && LIMIT=$(( 565 - SECONDS )) TAG=a ZMATCH='*' BMATCH='*' bash bench/gpu_sweeps.sh
+cat "$O/times.txt"; tail -5 "$O/memcheck-based.log"; grep -v "^|" "$O/blocking-12.log" | head -40
+cut -c1-300 "$O/blocking-12-errors.txt"
