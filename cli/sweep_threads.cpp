@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <iostream>
@@ -67,27 +69,47 @@ void train_locked_point(const train::Sweep& sweep, const std::string& id, const 
 
 // ---- the child ----
 
+// MENAGERIE_TEST_LOSE_CONTEXT=ID (for verify/cli_sweep_lost_context.sh only): this worker behaves as if point ID's
+// kernel had left a sticky CUDA error, on a machine without a GPU. ID throws once another point of the worker has
+// started (or after 2 s alone), the context-lost probe says yes from then on, and every other point of the worker
+// throws at its next log line, as every CUDA call would.
 train::Served serve_sweep_points(const train::Sweep& sweep, const train::SweepOptions& opt, int threads) {
   const fs::path logs = opt.runs_dir / ".workers";
   fs::create_directories(logs);
+  const char* fault = std::getenv("MENAGERIE_TEST_LOSE_CONTEXT");
+  std::atomic<bool> faulted{false};
+  std::atomic<int> entered{0};
+  const auto lost_here = [&] {
+    faulted = true;
+    return Error("the device context was lost (MENAGERIE_TEST_LOSE_CONTEXT)");
+  };
   return train::serve_points(threads, std::cin, stdout, [&](const std::string& id) {
     std::unique_ptr<FILE, int (*)(FILE*)> log(std::fopen((logs / (id + ".log")).c_str(), "a"), &std::fclose);
-    train::SweepOptions mine = opt;
-    mine.progress = false;
-    mine.log = [f = log.get()](const std::string& line) {
+    const auto write = [f = log.get()](const std::string& line) {
       if (!f) return;
       std::fprintf(f, "%s\n", line.c_str());
       std::fflush(f);
     };
+    train::SweepOptions mine = opt;
+    mine.progress = false;
+    mine.log = [&](const std::string& line) {
+      write(line);
+      if (faulted) throw lost_here();
+    };
+    ++entered;
     try {
+      if (fault && id == fault) {
+        for (int i = 0; i < 200 && entered < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        throw lost_here();
+      }
       train_locked_point(sweep, id, mine, {});
     } catch (const std::exception& e) {
-      mine.log(cat(out_of_device_memory(e) ? "out of device memory (started again later if other runs held it): "
-                                           : "menagerie: error: ",
-                   e.what()));
+      write(cat(out_of_device_memory(e) ? "out of device memory (started again later if other runs held it): "
+                                        : "menagerie: error: ",
+                e.what()));
       throw;
     }
-  }, train::gpu_context_lost);
+  }, [&] { return faulted || train::gpu_context_lost(); });
 }
 
 // ---- the parent ----
