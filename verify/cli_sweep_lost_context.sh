@@ -16,15 +16,8 @@ trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 fail() { echo "FAIL: $*"; exit 1; }
 
-python3 -c "
-import json
-c = json.load(open('$src/train/configs/tiny.json')); c.pop('name'); c['model'].pop('d_model'); c['model'].pop('mixers'); c['model'].pop('hybrid')
-c['threads'] = 1
-s = {'name': 'lost', 'base': c, 'grid': {'mixers': [
-       {'name': 'attention', 'model': {'mixers': [{'id': 'base_conv'}, {'id': 'mha'}], 'hybrid': True}},
-       {'name': 'base_conv', 'model': {'mixers': [{'id': 'base_conv'}, {'id': 'base_conv', 'conv': 'long_implicit'}], 'hybrid': True}}],
-     'd_model': [8], 'lr': [3e-3, 1e-2]}}
-json.dump(s, open('s.json', 'w'))" || fail "writing the sweep config"
+. "$src/verify/support/tiny_sweep.sh"
+tiny_sweep lost "$src" || fail "writing the sweep config"
 
 "$bin" sweep --config s.json --runs serial --no-plot --no-progress >serial.log 2>&1 || { cat serial.log; fail "serial sweep"; }
 first=$("$bin" sweep --config s.json --runs pool --workers 1 --runs-per-worker 2 --plan 2>&1 |
