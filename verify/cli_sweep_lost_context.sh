@@ -6,20 +6,14 @@
 # other points throw at their next log line.
 # A 4-point sweep from train/configs/tiny.json (2 mixers x 2 learning rates, CPU) is run serially, then with the
 # first point of the pool's order made to lose the context. Expected: exit 1 naming that point alone as failed; the
-# log shows it lost beside another and a fresh worker taking the lost one's place (where it fails alone); the other three points' CSV rows and final checkpoints equal
-# the serial sweep's (those cut off resume from their checkpoints); the failed point has no results line.
+# log shows it lost beside another and a fresh worker taking the lost one's place (where it fails alone); the other
+# three points' CSV rows and final checkpoints equal the serial sweep's (those cut off resume from their
+# checkpoints); the failed point has no results line.
 # usage: cli_sweep_lost_context.sh MENAGERIE SOURCE_DIR
 set -u
 bin=$1 src=$2
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-fail() { echo "FAIL: $*"; exit 1; }
-
-. "$src/verify/support/tiny_sweep.sh"
-tiny_sweep lost "$src" || fail "writing the sweep config"
-
-"$bin" sweep --config s.json --runs serial --no-plot --no-progress >serial.log 2>&1 || { cat serial.log; fail "serial sweep"; }
+. "$src/verify/support/tiny_sweep.sh"  # a scratch directory, fail, tiny_sweep
+tiny_sweep lost
 first=$("$bin" sweep --config s.json --runs pool --workers 1 --runs-per-worker 2 --plan 2>&1 |
   awk -F'|' '/^\| [a-z]/ && $2 !~ /point/ {gsub(/ /, "", $2); print $2; exit}')
 [ -n "$first" ] || fail "no first point in the plan"

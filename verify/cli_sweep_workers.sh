@@ -20,15 +20,8 @@
 # usage: cli_sweep_workers.sh MENAGERIE SOURCE_DIR
 set -u
 bin=$1 src=$2
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-fail() { echo "FAIL: $*"; exit 1; }
-
-. "$src/verify/support/tiny_sweep.sh"
-tiny_sweep workers "$src" || fail "writing the sweep config"
-
-"$bin" sweep --config s.json --runs serial --no-plot --no-progress >serial.log 2>&1 || { cat serial.log; fail "serial sweep"; }
+. "$src/verify/support/tiny_sweep.sh"  # a scratch directory, fail, tiny_sweep
+tiny_sweep workers
 "$bin" sweep --config s.json --runs pool --workers 3 --no-plot >pool.log 2>&1 || { cat pool.log; fail "sweep --workers 3"; }
 cat pool.log
 cmp serial/workers.csv pool/workers.csv || fail "the worker pool's CSV differs from the serial sweep's"
