@@ -10,6 +10,7 @@
 #  3. The twelve points of that worker together with CUDA_LAUNCH_BLOCKING=1 (90 s): each launch then waits, so the
 #     first error is raised by the faulting kernel's own launch check, in its own run's log.
 #  4. compute-sanitizer memcheck on the selective scan's conformance cases (N up to 32 is new), 100 s at most.
+#  1b. dynamic_smem_gpu_test built with the raise-only check removed (build-gpu/plant): it must fail.
 #  5. The sweeps for what is left of the call: a lost context now sends the points lost with it to a fresh worker,
 #     one at a time (3fb174a), so the culprit fails alone and the others train.
 cd "$(dirname "$0")/.." && { [ -x build/bin/menagerie ] || tar xf build-gpu/carry.tar.xz; }
@@ -18,6 +19,9 @@ O=$OUT/hunt; mkdir -p "$O"
 mark() { echo "$1: exit $2 at $SECONDS s" >> "$O/times.txt"; }
 R='dynamic_smem_gpu_test|kernel_conformance_gpu_test|recurrent_gpu_test|selective_scan_fast_gpu_test|train_gpu_test'
 timeout 200 ./menagerie test -R "$R" -LE sanitizer --output-on-failure > "$O/tests.log" 2>&1; mark tests $?
+# the plant: allow_dynamic_smem setting the limit to each call's size (its raise-only check removed); must fail
+xz -dc build-gpu/plant/dynamic_smem_gpu_test.set_every_call.xz > /tmp/plant-smem && chmod +x /tmp/plant-smem
+timeout 60 /tmp/plant-smem > "$O/plant-dynamic-smem.log" 2>&1; mark plant-dynamic-smem $?
 Z=(--config train/configs/zoology-fig2.json --no-plot --no-progress)
 timeout 150 compute-sanitizer --tool memcheck --print-limit 10 build/bin/menagerie sweep "${Z[@]}" \
   --runs /tmp/hunt-memcheck --out /tmp/hunt-memcheck --point based-d64-lr0.0001-N128-D8 > "$O/memcheck-based.log" 2>&1
