@@ -10,7 +10,8 @@
 #  3. The twelve points of that worker together with CUDA_LAUNCH_BLOCKING=1 (90 s): each launch then waits, so the
 #     first error is raised by the faulting kernel's own launch check, in its own run's log.
 #  4. compute-sanitizer memcheck on the selective scan's conformance cases (N up to 32 is new), 100 s at most.
-#  1b. dynamic_smem_gpu_test built with the raise-only check removed (build-gpu/plant): it must fail.
+#  1b. Plants (build-gpu/plant): dynamic_smem_gpu_test with the raise-only check removed must fail; the conformance
+#      test with the scan's kN = 32 forward stopped after state 16 must fail at N = 17, 24, 32 only.
 #  5. The sweeps for what is left of the call: a lost context now sends the points lost with it to a fresh worker,
 #     one at a time (3fb174a), so the culprit fails alone and the others train.
 cd "$(dirname "$0")/.." && { [ -x build/bin/menagerie ] || tar xf build-gpu/carry.tar.xz; }
@@ -22,6 +23,10 @@ timeout 200 ./menagerie test -R "$R" -LE sanitizer --output-on-failure > "$O/tes
 # the plant: allow_dynamic_smem setting the limit to each call's size (its raise-only check removed); must fail
 xz -dc build-gpu/plant/dynamic_smem_gpu_test.set_every_call.xz > /tmp/plant-smem && chmod +x /tmp/plant-smem
 timeout 60 /tmp/plant-smem > "$O/plant-dynamic-smem.log" 2>&1; mark plant-dynamic-smem $?
+# the plant: the scan's kN = 32 forward stops after state 16; N = 17, 24, 32 must fail, N <= 16 pass
+xz -dc build-gpu/plant/kernel_conformance_gpu_test.scan_first16.xz > /tmp/plant-scan && chmod +x /tmp/plant-scan
+timeout 90 /tmp/plant-scan --gtest_filter='*KernelConformance/selective_scan*' > "$O/plant-scan.log" 2>&1
+mark plant-scan $?; grep -E "^\[  (FAILED|PASSED) " "$O/plant-scan.log" | head -30 > "$O/plant-scan-verdicts.txt"
 Z=(--config train/configs/zoology-fig2.json --no-plot --no-progress)
 timeout 150 compute-sanitizer --tool memcheck --print-limit 10 build/bin/menagerie sweep "${Z[@]}" \
   --runs /tmp/hunt-memcheck --out /tmp/hunt-memcheck --point based-d64-lr0.0001-N128-D8 > "$O/memcheck-based.log" 2>&1
@@ -39,5 +44,5 @@ GTEST_FILTER='*KernelConformance/selective_scan*' timeout 100 ctest --test-dir b
   -R 'kernel_conformance_gpu_test.sanitizer_memcheck' --output-on-failure > "$O/memcheck-scan.log" 2>&1
 mark memcheck-scan $?
 [ $SECONDS -lt 420 ] && LIMIT=$(( 565 - SECONDS )) TAG=a ZMATCH='*' BMATCH='*' bash bench/gpu_sweeps.sh
-cat "$O/times.txt"; tail -5 "$O/memcheck-based.log"; grep -v "^|" "$O/blocking-12.log" | head -40
+cat "$O/times.txt" "$O/plant-scan-verdicts.txt"; tail -5 "$O/memcheck-based.log"; grep -v "^|" "$O/blocking-12.log" | head -40
 cut -c1-300 "$O/blocking-12-errors.txt"
