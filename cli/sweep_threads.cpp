@@ -76,6 +76,8 @@ void train_locked_point(const train::Sweep& sweep, const std::string& id, const 
 train::Served serve_sweep_points(const train::Sweep& sweep, const train::SweepOptions& opt, int threads) {
   const fs::path logs = opt.runs_dir / ".workers";
   fs::create_directories(logs);
+  const char* loading = std::getenv("CUDA_MODULE_LOADING");
+  std::fprintf(stderr, "worker: CUDA_MODULE_LOADING=%s\n", loading ? loading : "(unset)");
   const char* fault = std::getenv("MENAGERIE_TEST_LOSE_CONTEXT");
   std::atomic<bool> faulted{false};
   std::atomic<int> entered{0};
@@ -125,6 +127,12 @@ struct Child {
   int handed = 0;
 };
 
+// The child's CUDA modules load eagerly, at its context's creation, unless the user's environment says otherwise. With
+// lazy loading (CUDA's default since 12.2) a kernel loads at its first launch, and a load may need the context
+// synchronised; in session 33 the cuFFT runs of a 12-run worker stalled for about 70 s in cufftMakePlanMany and
+// cufftExecR2C while the others trained, before the worker's illegal address. Not yet shown to be its cause.
+const std::vector<std::string> kChildDefaults = {"CUDA_MODULE_LOADING=EAGER"};
+
 // Starts the child with stdin and stdout on pipes and stderr appended to `log`; CUDA_VISIBLE_DEVICES = gpu.
 Child spawn_child(const std::vector<std::string>& argv, const fs::path& log, const std::string& gpu) {
   int to_child[2], from_child[2];
@@ -136,7 +144,7 @@ Child spawn_child(const std::vector<std::string>& argv, const fs::path& log, con
   posix_spawn_file_actions_adddup2(&fa, from_child[1], 1);
   posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   Child c;
-  const int rc = spawn_on_gpu(c.pid, argv, gpu, fa);
+  const int rc = spawn_on_gpu(c.pid, argv, gpu, fa, kChildDefaults);
   posix_spawn_file_actions_destroy(&fa);
   close(to_child[0]);
   close(from_child[1]);

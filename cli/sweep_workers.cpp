@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <map>
 #include <sstream>
@@ -51,11 +52,13 @@ pid_t spawn(const std::vector<std::string>& argv, const fs::path& log, const std
 }  // namespace
 
 int spawn_on_gpu(pid_t& pid, const std::vector<std::string>& argv, const std::string& gpu,
-                 const posix_spawn_file_actions_t& actions) {
+                 const posix_spawn_file_actions_t& actions, const std::vector<std::string>& defaults) {
   std::vector<std::string> env_store;
   for (char** e = environ; *e != nullptr; ++e)
     if (gpu.empty() || std::string_view(*e).rfind("CUDA_VISIBLE_DEVICES=", 0) != 0) env_store.emplace_back(*e);
   if (!gpu.empty()) env_store.push_back("CUDA_VISIBLE_DEVICES=" + gpu);
+  for (const std::string& d : defaults)
+    if (std::getenv(d.substr(0, d.find('=')).c_str()) == nullptr) env_store.push_back(d);
   std::vector<char*> envp, args;
   for (auto& s : env_store) envp.push_back(s.data());
   envp.push_back(nullptr);

@@ -38,9 +38,10 @@ void validate_match(const train::Sweep& sweep, const std::vector<std::string>& g
 std::vector<std::string> parse_gpu_list(const std::string& list);
 
 // posix_spawn of argv (argv[0] a path) with this process's environment, CUDA_VISIBLE_DEVICES replaced by `gpu` unless
-// it is empty, and the file actions `actions`; posix_spawn's status (0 on success), the child in `pid`.
+// it is empty, each "NAME=VALUE" of `defaults` added where the environment does not set NAME (the user's setting
+// wins), and the file actions `actions`; posix_spawn's status (0 on success), the child in `pid`.
 int spawn_on_gpu(pid_t& pid, const std::vector<std::string>& argv, const std::string& gpu,
-                 const posix_spawn_file_actions_t& actions);
+                 const posix_spawn_file_actions_t& actions, const std::vector<std::string>& defaults = {});
 
 // Runs the unfinished points of s with o.workers processes at once (one point each); returns the number of failed
 // points. With o.runs_per_worker > 1 the caller uses run_sweep_thread_workers (cli/sweep_threads.hpp) instead.

@@ -9,6 +9,8 @@
 # must give the same CSV and checkpoints as the serial sweep, with runs of one process overlapping, and a point
 # that fails there must fail alone too; the pool killed (kill -9) while points sit between checkpoints and started
 # again must give the serial sweep's results. Bad values of --runs-per-worker: one line naming the value, exit 2.
+# Its worker processes load CUDA modules eagerly (CUDA_MODULE_LOADING=EAGER, as their logs say) unless the user's
+# environment sets CUDA_MODULE_LOADING (LAZY here), which they keep.
 # --match GLOB (with either kind of pool): only the matching points are trained, with the serial sweep's checkpoints,
 # and the tables mark the others unfinished; a glob that matches no point, or --match without --workers: one line,
 # exit 2, nothing written. --deadline-s 0.05 (either pool): the first points start (nothing is known yet), and when
@@ -54,12 +56,17 @@ sys.exit(strip(sys.argv[1]) != strip(sys.argv[2]))' "$r" "$1/${r#serial/}" || fa
   done
   echo "$k"
 }
-"$bin" sweep --config s.json --runs threads --workers 2 --runs-per-worker 2 --no-plot >threads.log 2>&1 ||
+env -u CUDA_MODULE_LOADING "$bin" sweep --config s.json --runs threads --workers 2 --runs-per-worker 2 --no-plot \
+  >threads.log 2>&1 ||
   { cat threads.log; fail "sweep --workers 2 --runs-per-worker 2"; }
 cat threads.log
 n=$(same_as_serial threads) || { echo "$n"; exit 1; }
 grep -q "2 workers x 2 runs each" threads.log || fail "the threaded pool's header line is missing"
 [ "$(ls threads/.workers/worker-*.log | wc -l)" = 2 ] || fail "expected 2 worker processes: $(ls threads/.workers)"
+# Each worker process loads its CUDA modules eagerly (cli/sweep_threads.cpp says why) unless the user set otherwise.
+for w in threads/.workers/worker-*.log; do
+  grep -qx "worker: CUDA_MODULE_LOADING=EAGER" "$w" || { cat "$w"; fail "$w: the worker's CUDA modules are not eager"; }
+done
 [ "$(grep -c ' done ' threads.log)" = 4 ] || fail "expected 4 points done"
 # Threads of one process overlapped: some worker had started two points before the first of them ended.
 started=$(awk 'match($0, /worker [0-9]+/) {w = substr($0, RSTART, RLENGTH)} / started$/ {s[w]++}
@@ -117,12 +124,16 @@ grep -q "$first FAILED" broken.log || { cat broken.log; fail "the failed point $
 echo "a point that cannot start fails alone: exit 1, the other 3 done"
 
 rm -rf broken && mkdir -p broken && touch broken/"$first"
-"$bin" sweep --config s.json --runs broken --workers 1 --runs-per-worker 3 --no-plot >broken.log 2>&1
+CUDA_MODULE_LOADING=LAZY "$bin" sweep --config s.json --runs broken --workers 1 --runs-per-worker 3 --no-plot \
+  >broken.log 2>&1
 rc=$?
 [ "$rc" = 1 ] || { cat broken.log; fail "--runs-per-worker 3, a point that cannot start: exit $rc, expected 1"; }
 grep -q "$first FAILED" broken.log || { cat broken.log; fail "the failed point $first is not named"; }
 [ "$(grep -c ' done ' broken.log)" = 3 ] || { cat broken.log; fail "the other 3 points did not finish"; }
-echo "--runs-per-worker 3: a point that cannot start fails alone: exit 1, the other 3 done"
+grep -qx "worker: CUDA_MODULE_LOADING=LAZY" broken/.workers/worker-0.log ||
+  { cat broken/.workers/worker-0.log; fail "the user's CUDA_MODULE_LOADING=LAZY did not reach the worker"; }
+echo "--runs-per-worker 3: a point that cannot start fails alone: exit 1, the other 3 done; CUDA modules eager by"
+echo "default, the user's CUDA_MODULE_LOADING kept"
 
 for pool in "--workers 2" "--workers 1 --runs-per-worker 2"; do
   rm -rf match
