@@ -218,7 +218,7 @@ int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path
   }
   for (std::size_t k = 0; k < children.size(); ++k) hand_out(k);
   const auto end_point = [&](std::size_t k, const std::string& id, bool ok, const std::string& why) {
-    dealer.ended(k, id, ok);
+    dealer.ended(k, id);
     const double took = started.count(id) ? seconds(started[id]) : 0.0;
     std::printf("[%7.1f s] worker %zu: %s %s%s after %.1f s\n", seconds(t0), k, id.c_str(), ok ? "done" : "FAILED",
                 why.c_str(), took);
@@ -261,12 +261,12 @@ int run_sweep_thread_workers(const SlurmSweep& s, const std::string& config_path
           } else if (what == "done" || what == "failed") {
             end_point(k, id, what == "done", "");
             hand_out(k);
-          } else if (what == "lost") {  // another run's sticky error, maybe: again, alone, in a fresh worker
+          } else if (what == "lost") {  // another run's sticky error, maybe: again in a fresh worker, suspects first
             dealer.lost(k, id);
             started.erase(id);  // so that, sent again and not read before the next loss, it is given back again
             if (c.in >= 0) close(std::exchange(c.in, -1));
             std::printf("[%7.1f s] worker %zu: %s lost with the worker's device context (a run beside it may have "
-                        "caused it); it trains again alone in a fresh worker\n",
+                        "caused it); it trains again in a fresh worker, the first suspect alone\n",
                         seconds(t0), k, id.c_str());
           } else if (what == "deferred") {  // out of device memory beside others: again later, fewer at once
             dealer.deferred(k, id);

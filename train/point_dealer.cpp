@@ -37,9 +37,9 @@ void PointDealer::give_back(std::size_t k, const std::string& id) {
   line_.push_front(id);
 }
 
-void PointDealer::ended(std::size_t k, const std::string& id, bool ok) {
+void PointDealer::ended(std::size_t k, const std::string& id) {
   held_.at(k).erase(id);
-  if (suspects_.erase(id) && !ok) suspects_.clear();  // it failed alone: the loss was its own
+  if (suspects_.erase(id)) suspects_.clear();  // ended alone, failed or done: the others train beside others again
 }
 
 void PointDealer::deferred(std::size_t k, const std::string& id) {
