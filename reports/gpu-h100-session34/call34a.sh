@@ -16,13 +16,17 @@ for id in rwkv-d128-lr0.000464159-N64-D4 rwkv-d128-lr0.0001-N64-D4 h3-d128-lr0.0
   base_conv-d64-lr0.00215443-N128-D8 base_conv-d64-lr0.01-N128-D8 base_conv-d64-lr0.000464159-N128-D8 \
   base_conv-d64-lr0.0001-N128-D8 based-d64-lr0.000464159-N128-D8 based-d64-lr0.0001-N128-D8 \
   mamba-d64-lr0.000464159-N128-D8 mamba-d64-lr0.0001-N128-D8 rwkv-d64-lr0.00215443-N128-D8; do Z+=(--match "$id"); done
+# The eager pass trains in the sweep's own runs folder (call33b.sh / bench/gpu_sweeps.sh go on from it), the lazy
+# control in a scratch folder from the same start.
+mkdir -p runs/zoology-fig2 && cp -rn reports/zoology-fig2-gpu/runs/. runs/zoology-fig2/
+cp -r runs/zoology-fig2 /tmp/twelve-lazy
 for mode in eager lazy; do
-  if [ $mode = eager ]; then unset CUDA_MODULE_LOADING; else export CUDA_MODULE_LOADING=LAZY; fi
-  timeout 200 build/bin/menagerie sweep "${Z[@]}" --runs /tmp/twelve-$mode --out /tmp/twelve-$mode \
+  if [ $mode = eager ]; then unset CUDA_MODULE_LOADING; R=runs/zoology-fig2; else export CUDA_MODULE_LOADING=LAZY; R=/tmp/twelve-lazy; fi
+  timeout 200 build/bin/menagerie sweep "${Z[@]}" --runs $R --out /tmp/twelve-$mode \
     > "$O/twelve-$mode.log" 2>&1; mark "twelve $mode" $?
-  tar czf "$O/twelve-$mode-workers.tgz" -C /tmp/twelve-$mode .workers 2>/dev/null
+  tar czf "$O/twelve-$mode-workers.tgz" -C $R .workers 2>/dev/null
   echo "$mode: $(grep -c ' lost with ' "$O/twelve-$mode.log") lost, $(grep -c ' done after ' "$O/twelve-$mode.log") done," \
-    "$(grep -h -m1 'epoch ' /tmp/twelve-$mode/.workers/base_conv-d64-lr0.01-N128-D8.log | cut -c1-60)" >> "$O/summary.txt"
+    "$(grep -h -m1 'epoch ' $R/.workers/base_conv-d64-lr0.01-N128-D8.log | cut -c1-60)" >> "$O/summary.txt"
 done
 unset CUDA_MODULE_LOADING
 timeout 90 ./menagerie test -R 'selective_scan_fast_gpu_test|dynamic_smem_gpu_test' --output-on-failure \
