@@ -12,6 +12,12 @@
 # end), the logs (the workers' and each run's too, worker-logs.tgz), nvidia-smi samples, the last results line of
 # each run that trained in this call (progress.txt), and the runs that finished in this call (config, results,
 # state.json; no weights) under runs/, to be unpacked into reports/zoology-fig2-gpu/ and reports/based-fig2-gpu/.
+# A run cut off at the last call of a session resumes in a later session only if its checkpoint travels both ways
+# (the machine is bare again): the runs that trained but did not finish come back whole (weights and AdamW moments),
+# smallest first, up to RESUME_MB (default 28) MiB of xz, as $OUT/resume<TAG>.tar.xz.part-aa, -ab, ... (the device
+# tool returns files of at most 16 MiB). Joined into build-gpu/resume.tar.xz here, they are carried by the next
+# session's call and unpacked into runs/ before the sweeps start (bench/pack_gpu.sh PACK_CLI_ONLY=1 keeps the carry
+# small enough for them).
 set -u
 [ -x build/bin/menagerie ] || tar xf build-gpu/carry.tar.xz
 export CUDA_HOME=/nonexistent-no-jit PYTHONUNBUFFERED=1 MENAGERIE_REQUIRE_GPU=1
@@ -19,6 +25,7 @@ T=${TAG:-a}; O=$OUT/sweeps$T; mkdir -p "$O"
 L=${LIMIT:-585}; DL=${DEADLINE:-100000}
 nvidia-smi -L > "$O/gpu.txt"; build/bin/menagerie info > "$O/info.txt" 2>&1
 mkdir -p runs/zoology-fig2 runs/based-fig2-gpu
+[ -f build-gpu/resume.tar.xz ] && [ ! -f runs/.resumed ] && tar xJf build-gpu/resume.tar.xz && touch runs/.resumed
 cp -rn reports/zoology-fig2-gpu/runs/. runs/zoology-fig2/
 cp -rn reports/based-fig2-gpu/runs/. runs/based-fig2-gpu/
 # The gpu tests first, alone: beside 16 training runs, 11 of them ran out of device memory (session 28).
@@ -64,5 +71,23 @@ for d in runs/zoology-fig2/*/ runs/based-fig2-gpu/*/; do
 done
 echo "finished in this call: ${#new[@]}" >> "$O/times.txt"
 [ ${#new[@]} = 0 ] || tar czf "$O/runs.tgz" --exclude='*.safetensors' "${new[@]}"
+cut=()  # the runs that trained in this call and did not finish, smallest first
+while read -r _ d; do cut+=("$d"); done < <(for d in runs/zoology-fig2/*/ runs/based-fig2-gpu/*/; do
+  d=${d%/}; [ -f "$d/checkpoint/state.json" ] && [ "$d/checkpoint/state.json" -nt "$O/gpu.txt" ] || continue
+  tail -n 1 "$d/results.jsonl" 2>/dev/null | grep -q '"final": *true' && continue
+  echo "$(du -sk "$d" | cut -f1) $d"; done | sort -n)
+if [ ${#cut[@]} -gt 0 ]; then
+  mkdir -p /tmp/resume; rm -f /tmp/resume/*; kept=()
+  for d in "${cut[@]}"; do  # each run alone, so the total is known before the next is added
+    XZ_OPT=-T0 tar cJf "/tmp/resume/${d##*/}.tar.xz" "$d"
+    if [ $(( $(du -ck /tmp/resume/*.tar.xz | tail -n 1 | cut -f1) / 1024 )) -le "${RESUME_MB:-28}" ]; then kept+=("$d")
+    else rm "/tmp/resume/${d##*/}.tar.xz"; fi
+  done
+  echo "resume: ${#kept[@]} of ${#cut[@]} unfinished runs come back with their checkpoints" >> "$O/times.txt"
+  if [ ${#kept[@]} -gt 0 ]; then
+    XZ_OPT=-T0 tar cJf /tmp/resume.tar.xz "${kept[@]}"
+    split -b 15M /tmp/resume.tar.xz "$OUT/resume$T.tar.xz.part-"
+  fi
+fi
 tar czf "$O/worker-logs.tgz" runs/zoology-fig2/.workers runs/based-fig2-gpu/.workers 2>/dev/null
 cd "$OUT" && tar czf "sweeps$T.tgz" "sweeps$T" && rm -rf "sweeps$T"

@@ -7,7 +7,8 @@
 # cpu tests are CI's, on this machine's kind; their binaries stay here). It also copies ../shared/peers (zoology's
 # snapshot, which does not travel with the checkout) to build-gpu/peers, where the peer scripts look for it there.
 # PACK_TESTS=REGEX packs only the gpu test binaries whose names match (ctest reports the others as not built): the
-# whole set has outgrown what travels beside the tracked tree.
+# whole set has outgrown what travels beside the tracked tree. PACK_CLI_ONLY=1 packs bin/menagerie alone (6 MB of xz,
+# for calls that only sweep), leaving room for build-gpu/resume.tar.xz (bench/gpu_sweeps.sh).
 set -euo pipefail
 bdir=${1:-build}
 mkdir -p build-gpu
@@ -15,6 +16,7 @@ files=("$bdir/CMakeCache.txt" "$bdir/build.ninja" "$bdir/bin/menagerie")
 while IFS= read -r f; do files+=("$f"); done < <(find "$bdir" -name CTestTestfile.cmake -o -name '*_tests.cmake' -o -name '*_include.cmake' \
   -o -path "$bdir/verify/*_gpu_test" -o -path "$bdir/bench/kernels_bench" -o -path "$bdir/bench/train_steps" -o -path "$bdir/bench/libbenchmark*" \
   | grep -vE "^$bdir/verify/.*_gpu_test$" ; find "$bdir/verify" -name '*_gpu_test' | grep -E "/verify/(${PACK_TESTS:-.*})$")
+[ "${PACK_CLI_ONLY:-0}" = 1 ] && files=("$bdir/bin/menagerie")
 rm -f build-gpu/carry.tar.gz
 XZ_OPT=-T2 tar cJf build-gpu/carry.tar.xz "${files[@]}"
 echo "build-gpu/carry.tar.xz: ${#files[@]} files, $(du -h build-gpu/carry.tar.xz | cut -f1)"
