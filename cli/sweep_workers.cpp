@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "core/errors.hpp"
+#include "train/checkpoint.hpp"
 #include "train/run_config.hpp"
 #include "train/sweep_plan.hpp"
 
@@ -109,10 +110,17 @@ void validate_match(const train::Sweep& sweep, const std::vector<std::string>& g
 }
 
 std::vector<std::string> unfinished_points_cheapest_first(const SlurmSweep& s, const std::vector<std::string>& match) {
-  // By cost, ties in grid order.
-  std::vector<std::pair<std::int64_t, std::string>> order;
-  for (const auto& row : train::collect(s.sweep, s.runs_dir))
-    if (!row.finished && matches(row.point.id, match)) order.emplace_back(train::point_cost(row.point), row.point.id);
+  std::vector<std::pair<double, std::string>> order;
+  for (const auto& row : train::collect(s.sweep, s.runs_dir)) {
+    if (row.finished || !matches(row.point.id, match)) continue;
+    double left = 1;
+    const auto state = train::read_loop_state(s.runs_dir / row.point.id / "checkpoint");
+    if (state && row.point.config.epochs > 0) {
+      const double done = static_cast<double>(state->epochs_done) / static_cast<double>(row.point.config.epochs);
+      left = std::clamp(1 - done, 0.0, 1.0);
+    }
+    order.emplace_back(static_cast<double>(train::point_cost(row.point)) * left, row.point.id);
+  }
   std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::string> ids;
   for (auto& [cost, id] : order) ids.push_back(std::move(id));

@@ -54,8 +54,10 @@ void print_sweep_plan(const SlurmSweep& s, const WorkerOptions& o);
 // The line that names the points --deadline-s left unstarted (none: nothing printed).
 void report_unstarted(const std::deque<std::string>& todo, double deadline_s, double elapsed);
 
-// The unfinished points of s whose id matches one of `match` (all if empty), cheapest first (by d_model x the data's
-// longest sequence; ties in grid order).
+// The unfinished points of s whose id matches one of `match` (all if empty), cheapest to finish first: by d_model x
+// the data's longest sequence (train::point_cost) x the fraction of the point's epochs its checkpoint has still to
+// train (all of them without one); ties in grid order. A run cut off in an earlier pool (or session: the checkpoints
+// carried by bench/gpu_sweeps.sh) so resumes before fresh points of its size start.
 std::vector<std::string> unfinished_points_cheapest_first(const SlurmSweep& s, const std::vector<std::string>& match);
 
 // The path of this program (/proc/self/exe).

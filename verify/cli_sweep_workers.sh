@@ -19,6 +19,8 @@
 # the serial sweep's. With a finished sibling (another learning rate of the same cell) that took 10^5 s in the runs
 # directory, --deadline-s 600 holds its point back and trains the others, and --plan says so before training,
 # writing nothing. Bad values (0, -1, without --workers; --plan without --workers): one line, exit 2, nothing written.
+# The line is cheapest to finish first: a point whose checkpoint has all but one epoch trained goes ahead of the
+# points of its cost that have none.
 # usage: cli_sweep_workers.sh MENAGERIE SOURCE_DIR
 set -u
 bin=$1 src=$2
@@ -196,6 +198,18 @@ grep -q "^| attention-d8-lr0.01-data | [0-9]* | its cell's finished runs | - | h
   { cat plan.log; fail "sweep --plan: expected attention lr 0.01 held back and base_conv's two points started"; }
 find plan | sort | cmp -s - plan.before || fail "sweep --plan wrote into the runs directory"
 echo "--plan: the held-back point and the started ones named, nothing written"
+# Cheapest to finish first: all four points cost the same, so the line is in grid order (attention first), except
+# that a point whose checkpoint has all but one of its epochs trained goes ahead of the others (the plan's rows are
+# the line).
+rm -rf resume && mkdir -p resume/base_conv-d8-lr0.01-data/checkpoint
+epochs=$(python3 -c "import json; print(json.load(open('s.json'))['base']['epochs'])") || fail "reading the epochs"
+printf '{"epochs_done": %d, "step": 9, "results_bytes": 0, "finished": false, "seconds": 1.5, "model": "m.safetensors",
+ "optimizer": "o.safetensors", "optimizer_step": 9}\n' $((epochs - 1)) >resume/base_conv-d8-lr0.01-data/checkpoint/state.json
+"$bin" sweep --config s.json --runs resume --workers 1 --plan >resume.log 2>&1 || { cat resume.log; fail "sweep --plan: exit $?"; }
+line=$(grep -oE '^\| [a-z_]+-d8-lr[0-9.]+-data ' resume.log | tr -d '| ' | paste -sd ' ')
+[ "$line" = "base_conv-d8-lr0.01-data attention-d8-lr0.003-data attention-d8-lr0.01-data base_conv-d8-lr0.003-data" ] ||
+  { cat resume.log; fail "expected the point $((epochs - 1)) of $epochs epochs in first, then grid order; the line: $line"; }
+echo "the line: the point with a checkpoint $((epochs - 1)) of $epochs epochs in first, then the others in grid order"
 refused --plan --plan
 refused --deadline-s --workers 2 --deadline-s 0
 refused --deadline-s --workers 2 --deadline-s -1
