@@ -13,7 +13,7 @@
 # each run that trained in this call (progress.txt), and the runs that finished in this call (config, results,
 # state.json; no weights) under runs/, to be unpacked into reports/zoology-fig2-gpu/ and reports/based-fig2-gpu/.
 # A run cut off at the last call of a session resumes in a later session only if its checkpoint travels both ways
-# (the machine is bare again): the runs that trained but did not finish come back whole (weights and AdamW moments),
+# (the machine is bare again): the unfinished runs with a checkpoint come back whole (weights and AdamW moments),
 # smallest first, up to RESUME_MB (default 28) MiB of xz, as $OUT/resume<TAG>.tar.xz.part-aa, -ab, ... (the device
 # tool returns files of at most 16 MiB). Joined into build-gpu/resume.tar.xz here, they are carried by the next
 # session's call and unpacked into runs/ before the sweeps start (bench/pack_gpu.sh PACK_CLI_ONLY=1 keeps the carry
@@ -71,9 +71,9 @@ for d in runs/zoology-fig2/*/ runs/based-fig2-gpu/*/; do
 done
 echo "finished in this call: ${#new[@]}" >> "$O/times.txt"
 [ ${#new[@]} = 0 ] || tar czf "$O/runs.tgz" --exclude='*.safetensors' "${new[@]}"
-cut=()  # the runs that trained in this call and did not finish, smallest first
+cut=()  # the unfinished runs with a checkpoint (trained in this session or carried in), smallest first
 while read -r _ d; do cut+=("$d"); done < <(for d in runs/zoology-fig2/*/ runs/based-fig2-gpu/*/; do
-  d=${d%/}; [ -f "$d/checkpoint/state.json" ] && [ "$d/checkpoint/state.json" -nt "$O/gpu.txt" ] || continue
+  d=${d%/}; [ -f "$d/checkpoint/state.json" ] || continue
   tail -n 1 "$d/results.jsonl" 2>/dev/null | grep -q '"final": *true' && continue
   echo "$(du -sk "$d" | cut -f1) $d"; done | sort -n)
 if [ ${#cut[@]} -gt 0 ]; then
