@@ -4,7 +4,8 @@
 # Made to be called several times on the same warm machine: runs/ is git-ignored and stays there between calls, so a
 # run cut off at one call's end resumes from its last checkpoint (one per epoch) at the next. Each sweep runs in its
 # own process group, stopped (TERM, then KILL) 30 s before the limit. ZMATCH / BMATCH: the Zoology / Based points
-# (--match globs, space-separated; empty: that sweep is not run); ZRPW / BRPW: runs at once in each; DEADLINE:
+# (--match globs, space-separated; empty: that sweep is not run); ZRPW / BRPW: runs at once in each worker; GPUS: the
+# GPU ordinals (default 0; "0,1,2,3,4,5,6,7" on an 8-GPU host), each sweep then has one worker per GPU; DEADLINE:
 # --deadline-s in seconds from the call's start (default none: start every matched point, since a cut run resumes at
 # the next call). GPU_TESTS=1: first, alone, `./menagerie test -L gpu -LE sanitizer` (TESTS_R=REGEX: `-R REGEX`
 # instead) for at most TESTS_S seconds (240), then the sweeps; from build-gpu/carry.tar.xz (bench/pack_gpu.sh).
@@ -35,15 +36,16 @@ if [ "${GPU_TESTS:-0}" = 1 ] || [ -n "${TESTS_R:-}" ]; then
   echo "gpu tests: exit $? at $SECONDS s" >> "$O/times.txt"
 fi
 DL=$(( DL - SECONDS )); [ "$DL" -ge 1 ] || DL=1  # the sweeps' --deadline-s counts from their start
+G=${GPUS:-0}; nw=$(tr ',' '\n' <<< "$G" | wc -l)
 pids=()
 sweep() {  # sweep NAME CONFIG RUNS RPW GLOBS
   local name=$1 config=$2 runs=$3 rpw=$4 m=() -
   set -f  # the globs are --match patterns, not file names
   for g in $5; do m+=(--match "$g"); done
   [ ${#m[@]} = 0 ] && return 0
-  build/bin/menagerie sweep --config "$config" --runs "$runs" --workers 1 --runs-per-worker "$rpw" "${m[@]}" \
+  build/bin/menagerie sweep --config "$config" --runs "$runs" --workers "$nw" --runs-per-worker "$rpw" "${m[@]}" \
     --deadline-s "$DL" --plan > "$O/$name-plan.md" 2>&1
-  setsid build/bin/menagerie sweep --config "$config" --runs "$runs" --out "$O/$name" --workers 1 --gpus 0 \
+  setsid build/bin/menagerie sweep --config "$config" --runs "$runs" --out "$O/$name" --workers "$nw" --gpus "$G" \
     --runs-per-worker "$rpw" "${m[@]}" --deadline-s "$DL" --no-plot --no-progress > "$O/$name.log" 2>&1 &
   pids+=($!)
 }
