@@ -8,7 +8,7 @@
 # GPU ordinals (default 0; "0,1,2,3,4,5,6,7" on an 8-GPU host), each sweep then has one worker per GPU; DEADLINE:
 # --deadline-s in seconds from the call's start (default none: start every matched point, since a cut run resumes at
 # the next call). GPU_TESTS=1: first, alone, `./menagerie test -L gpu -LE sanitizer` (TESTS_R=REGEX: `-R REGEX`
-# instead) for at most TESTS_S seconds (240), then the sweeps; from build-gpu/carry.tar.xz (bench/pack_gpu.sh).
+# instead) for at most TESTS_S seconds (240), then the sweeps; from $CARRY/carry.tar.xz (bench/pack_gpu.sh).
 # Back in $OUT/sweeps<TAG>.tgz: each sweep's plan (<name>-plan.md: `sweep --plan`, what it expected to start and
 # end), the logs (the workers' and each run's too, worker-logs.tgz), nvidia-smi samples, the last results line of
 # each run that trained in this call (progress.txt), and the runs that finished in this call (config, results,
@@ -16,17 +16,19 @@
 # A run cut off at the last call of a session resumes in a later session only if its checkpoint travels both ways
 # (the machine is bare again): the unfinished runs with a checkpoint come back whole (weights and AdamW moments),
 # smallest first, up to RESUME_MB (default 28) MiB of xz, as $OUT/resume<TAG>.tar.xz.part-aa, -ab, ... (the device
-# tool returns files of at most 16 MiB). Joined into build-gpu/resume.tar.xz here, they are carried by the next
-# session's call and unpacked into runs/ before the sweeps start (bench/pack_gpu.sh PACK_CLI_ONLY=1 keeps the carry
-# small enough for them).
+# tool returns files of at most 16 MiB). Joined into $CARRY/resume.tar.xz here, they are carried by the next
+# session's call and unpacked into runs/ before the sweeps start. CARRY: the carried folder (default build-gpu) with
+# carry.tar.xz (unpacked when build/bin/menagerie is missing) and resume.tar.xz; bench/pack_gpu.sh PACK_CLI_ONLY=1
+# makes a carry.tar.xz small enough to travel beside the checkpoints.
 set -u
-[ -x build/bin/menagerie ] || tar xf build-gpu/carry.tar.xz
+C=${CARRY:-build-gpu}
+[ -x build/bin/menagerie ] || tar xf "$C/carry.tar.xz"
 export CUDA_HOME=/nonexistent-no-jit PYTHONUNBUFFERED=1 MENAGERIE_REQUIRE_GPU=1
 T=${TAG:-a}; O=$OUT/sweeps$T; mkdir -p "$O"
 L=${LIMIT:-585}; DL=${DEADLINE:-100000}
 nvidia-smi -L > "$O/gpu.txt"; build/bin/menagerie info > "$O/info.txt" 2>&1
 mkdir -p runs/zoology-fig2 runs/based-fig2-gpu
-[ -f build-gpu/resume.tar.xz ] && [ ! -f runs/.resumed ] && tar xJf build-gpu/resume.tar.xz && touch runs/.resumed
+[ -f "$C/resume.tar.xz" ] && [ ! -f runs/.resumed ] && tar xJf "$C/resume.tar.xz" && touch runs/.resumed
 cp -rn reports/zoology-fig2-gpu/runs/. runs/zoology-fig2/
 cp -rn reports/based-fig2-gpu/runs/. runs/based-fig2-gpu/
 # The gpu tests first, alone: beside 16 training runs, 11 of them ran out of device memory (session 28).
