@@ -3,10 +3,12 @@
 # In session 33 (call33b) the twelve points of the Zoology worker crashed together at 82 s, lazily loaded (CUDA's
 # default), after the cuFFT runs (base_conv d 64 N 128 x 4, h3 d 128 N 64) had stalled about 70 s in
 # cufftMakePlanMany and cufftExecR2C; each point alone for 9 s and the twelve with blocking launches for 75 s did not
-# fault. Here the same twelve together, 200 s each way, on the same machine:
+# fault. Here the same twelve together, 170 s each way, on the same machine:
 #  A. CUDA_MODULE_LOADING unset (the workers now default to EAGER);   B. CUDA_MODULE_LOADING=LAZY (the control).
 # Then the tests whose fix has not run: selective_scan_fast_gpu_test (its baseline's kN pinned to 16) and
-# dynamic_smem_gpu_test, 90 s. Everything comes back in one tarball (call33a's 30 files did not all come back).
+# dynamic_smem_gpu_test, 90 s; then the scan's conformance cases under memcheck, verbose (in session 33 that step
+# exited 0 after 2 s and its log was lost), 120 s. Everything comes back in one tarball (call33a's 30 files did not
+# all come back).
 cd "$(dirname "$0")/.." && { [ -x build/bin/menagerie ] || tar xf build-gpu/carry.tar.xz; }
 export MENAGERIE_REQUIRE_GPU=1 CUDA_HOME=/nonexistent-no-jit
 O=/tmp/call34a; mkdir -p "$O"
@@ -22,7 +24,7 @@ mkdir -p runs/zoology-fig2 && cp -rn reports/zoology-fig2-gpu/runs/. runs/zoolog
 cp -r runs/zoology-fig2 /tmp/twelve-lazy
 for mode in eager lazy; do
   if [ $mode = eager ]; then unset CUDA_MODULE_LOADING; R=runs/zoology-fig2; else export CUDA_MODULE_LOADING=LAZY; R=/tmp/twelve-lazy; fi
-  timeout 200 build/bin/menagerie sweep "${Z[@]}" --runs $R --out /tmp/twelve-$mode \
+  timeout 170 build/bin/menagerie sweep "${Z[@]}" --runs $R --out /tmp/twelve-$mode \
     > "$O/twelve-$mode.log" 2>&1; mark "twelve $mode" $?
   tar czf "$O/twelve-$mode-workers.tgz" -C $R .workers 2>/dev/null
   echo "$mode: $(grep -c ' lost with ' "$O/twelve-$mode.log") lost, $(grep -c ' done after ' "$O/twelve-$mode.log") done," \
@@ -31,6 +33,9 @@ done
 unset CUDA_MODULE_LOADING
 timeout 90 ./menagerie test -R 'selective_scan_fast_gpu_test|dynamic_smem_gpu_test' --output-on-failure \
   > "$O/tests.log" 2>&1; mark tests $?
+GTEST_FILTER='*KernelConformance/selective_scan*' timeout 120 ctest --test-dir build \
+  -R 'kernel_conformance_gpu_test.sanitizer_memcheck' -V > "$O/memcheck-scan.log" 2>&1; mark memcheck-scan $?
 tar czf "$OUT/call34a.tgz" -C /tmp call34a
 cat "$O/times.txt" "$O/summary.txt"; grep -E "tests passed|FAILED" "$O/tests.log" | head -8
+grep -E "cases, worst|Skipped|SKIPPED|ERROR SUMMARY|tests passed" "$O/memcheck-scan.log" | head -12
 for m in eager lazy; do grep -E "lost|context" "$O/twelve-$m.log" | head -3; done
