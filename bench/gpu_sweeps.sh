@@ -81,17 +81,18 @@ while read -r _ d; do cut+=("$d"); done < <(for d in runs/zoology-fig2/*/ runs/b
   tail -n 1 "$d/results.jsonl" 2>/dev/null | grep -q '"final": *true' && continue
   echo "$(du -sk "$d" | cut -f1) $d"; done | sort -n)
 if [ ${#cut[@]} -gt 0 ]; then
-  mkdir -p /tmp/resume; rm -f /tmp/resume/*; kept=()
+  rz=$(mktemp -d); kept=()
   for d in "${cut[@]}"; do  # each run alone, so the total is known before the next is added
-    XZ_OPT=-T0 tar cJf "/tmp/resume/${d##*/}.tar.xz" "$d"
-    if [ $(( $(du -ck /tmp/resume/*.tar.xz | tail -n 1 | cut -f1) / 1024 )) -le "${RESUME_MB:-28}" ]; then kept+=("$d")
-    else rm "/tmp/resume/${d##*/}.tar.xz"; fi
+    XZ_OPT=-T0 tar cJf "$rz/${d##*/}.tar.xz" "$d"
+    if [ "$(du -cb "$rz"/*.tar.xz | tail -n 1 | cut -f1)" -le $(( ${RESUME_MB:-28} << 20 )) ]; then kept+=("$d")
+    else rm "$rz/${d##*/}.tar.xz"; fi
   done
   echo "resume: ${#kept[@]} of ${#cut[@]} unfinished runs come back with their checkpoints" >> "$O/times.txt"
   if [ ${#kept[@]} -gt 0 ]; then
-    XZ_OPT=-T0 tar cJf /tmp/resume.tar.xz "${kept[@]}"
-    split -b 15M /tmp/resume.tar.xz "$OUT/resume$T.tar.xz.part-"
+    XZ_OPT=-T0 tar cJf "$rz/all.tar.xz" "${kept[@]}"
+    split -b 15M "$rz/all.tar.xz" "$OUT/resume$T.tar.xz.part-"
   fi
+  rm -rf "$rz"
 fi
 tar czf "$O/worker-logs.tgz" runs/zoology-fig2/.workers runs/based-fig2-gpu/.workers 2>/dev/null
 cd "$OUT" && tar czf "sweeps$T.tgz" "sweeps$T" && rm -rf "sweeps$T"
