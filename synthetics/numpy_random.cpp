@@ -35,8 +35,15 @@ std::uint32_t twist(std::uint32_t a, std::uint32_t b, std::uint32_t far) {
 }
 
 // One MT19937 block: the 624-word twist in place, then the tempered outputs. Built for AVX2 and for the baseline
-// ISA, chosen at load time (the same words either way; AVX2 about halves the cost).
-__attribute__((target_clones("avx2", "default"))) void mt_block(std::uint32_t* key, std::uint32_t* out) {
+// ISA, chosen at load time (the same words either way; AVX2 about halves the cost). ThreadSanitizer builds (the tsan
+// preset) take the baseline alone: it instruments the clones' load-time resolver, which then runs before its
+// runtime is up and crashes the binary at load.
+#if defined(__SANITIZE_THREAD__)
+#define MENAGERIE_MT_CLONES
+#else
+#define MENAGERIE_MT_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+MENAGERIE_MT_CLONES void mt_block(std::uint32_t* key, std::uint32_t* out) {
   constexpr int n = 624;
   int i = 0;
   for (; i < n - kShift; ++i) key[i] = twist(key[i], key[i + 1], key[i + kShift]);
