@@ -21,6 +21,8 @@
 # carry.tar.xz (unpacked when build/bin/menagerie is missing) and resume.tar.xz; bench/pack_gpu.sh PACK_CLI_ONLY=1
 # makes a carry.tar.xz small enough to travel beside the checkpoints.
 set -u
+[[ ${RESUME_MB:-28} =~ ^[0-9]+$ ]] || { echo "gpu_sweeps.sh: RESUME_MB=$RESUME_MB: expected a whole number of MiB" >&2; exit 2; }
+[[ ${GPUS:-0} =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "gpu_sweeps.sh: GPUS=$GPUS: expected GPU ordinals, e.g. 0,1,2,3" >&2; exit 2; }
 C=${CARRY:-build-gpu}
 [ -x build/bin/menagerie ] || tar xf "$C/carry.tar.xz"
 export CUDA_HOME=/nonexistent-no-jit PYTHONUNBUFFERED=1 MENAGERIE_REQUIRE_GPU=1

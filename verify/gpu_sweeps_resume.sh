@@ -8,7 +8,8 @@
 #    takes it first, its expected time from "its own checkpoint";
 #  - it comes back whole in the resume parts (each under the device tool's 16 MiB), and it alone: the finished runs
 #    copied from reports/ (a checkpoint state, no weights) do not;
-#  - with RESUME_MB=1 it does not fit and nothing comes back, saying so.
+#  - with RESUME_MB=1 it does not fit and nothing comes back, saying so;
+#  - RESUME_MB=x and GPUS=0,a: one line naming the value, exit 2.
 # usage: gpu_sweeps_resume.sh MENAGERIE SOURCE_DIR
 set -u
 bin=$1 src=$2
@@ -49,3 +50,8 @@ run out2 RESUME_MB=1
 ls out2/resumet.tar.xz.part-* >/dev/null 2>&1 && fail "RESUME_MB=1: a 2 MB checkpoint came back"
 grep -q "resume: 0 of 1 unfinished runs come back" out2/sweepst/times.txt || { cat out2/sweepst/times.txt; fail "RESUME_MB=1"; }
 echo "RESUME_MB=1: nothing comes back, and times.txt says so"
+for bad in RESUME_MB=x GPUS=0,a; do
+  msg=$(cd root && env "$bad" OUT="$tmp/out3" bash bench/gpu_sweeps.sh 2>&1); rc=$?
+  [ $rc = 2 ] && [ "$(echo "$msg" | wc -l)" = 1 ] && [[ "$msg" == *"$bad"* ]] || fail "$bad: exit $rc, said: $msg"
+done
+echo "RESUME_MB=x, GPUS=0,a: one line naming the value, exit 2"
