@@ -76,8 +76,10 @@ void train_locked_point(const train::Sweep& sweep, const std::string& id, const 
 train::Served serve_sweep_points(const train::Sweep& sweep, const train::SweepOptions& opt, int threads) {
   const fs::path logs = opt.runs_dir / ".workers";
   fs::create_directories(logs);
-  const char* loading = std::getenv("CUDA_MODULE_LOADING");
-  std::fprintf(stderr, "worker: CUDA_MODULE_LOADING=%s\n", loading ? loading : "(unset)");
+  for (const char* name : {"CUDA_MODULE_LOADING", "CUDA_VISIBLE_DEVICES"}) {
+    const char* value = std::getenv(name);
+    std::fprintf(stderr, "worker: %s=%s\n", name, value ? value : "(unset)");
+  }
   const char* fault = std::getenv("MENAGERIE_TEST_LOSE_CONTEXT");
   std::atomic<bool> faulted{false};
   std::atomic<int> entered{0};

@@ -10,7 +10,7 @@
 # that fails there must fail alone too; the pool killed (kill -9) while points sit between checkpoints and started
 # again must give the serial sweep's results. Bad values of --runs-per-worker: one line naming the value, exit 2.
 # Its worker processes load CUDA modules eagerly (CUDA_MODULE_LOADING=EAGER, as their logs say) unless the user's
-# environment sets CUDA_MODULE_LOADING (LAZY here), which they keep.
+# environment sets CUDA_MODULE_LOADING (LAZY here), which they keep; with --gpus 3,5 worker k sees GPU gpus[k] alone.
 # --match GLOB (with either kind of pool): only the matching points are trained, with the serial sweep's checkpoints,
 # and the tables mark the others unfinished; a glob that matches no point, or --match without --workers: one line,
 # exit 2, nothing written. --deadline-s 0.05 (either pool): the first points start (nothing is known yet), and when
@@ -58,8 +58,8 @@ sys.exit(strip(sys.argv[1]) != strip(sys.argv[2]))' "$r" "$1/${r#serial/}" || fa
   done
   echo "$k"
 }
-env -u CUDA_MODULE_LOADING "$bin" sweep --config s.json --runs threads --workers 2 --runs-per-worker 2 --no-plot \
-  >threads.log 2>&1 ||
+env -u CUDA_MODULE_LOADING "$bin" sweep --config s.json --runs threads --workers 2 --gpus 3,5 --runs-per-worker 2 \
+  --no-plot >threads.log 2>&1 ||
   { cat threads.log; fail "sweep --workers 2 --runs-per-worker 2"; }
 cat threads.log
 n=$(same_as_serial threads) || { echo "$n"; exit 1; }
@@ -68,6 +68,12 @@ grep -q "2 workers x 2 runs each" threads.log || fail "the threaded pool's heade
 # Each worker process loads its CUDA modules eagerly (cli/sweep_threads.cpp says why) unless the user set otherwise.
 for w in threads/.workers/worker-*.log; do
   grep -qx "worker: CUDA_MODULE_LOADING=EAGER" "$w" || { cat "$w"; fail "$w: the worker's CUDA modules are not eager"; }
+done
+# --gpus 3,5: worker k sees only GPU gpus[k] (CUDA_VISIBLE_DEVICES), one worker per GPU on a multi-GPU host.
+for k in 0 1; do
+  g=$([ $k = 0 ] && echo 3 || echo 5)
+  grep -qx "worker: CUDA_VISIBLE_DEVICES=$g" threads/.workers/worker-$k.log ||
+    { cat threads/.workers/worker-$k.log; fail "worker $k does not see GPU $g alone (--gpus 3,5)"; }
 done
 [ "$(grep -c ' done ' threads.log)" = 4 ] || fail "expected 4 points done"
 # Threads of one process overlapped: some worker had started two points before the first of them ended.
